@@ -1,0 +1,28 @@
+import { Hono } from 'hono';
+import type { Store } from '../runtime/store/port.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { errorResponder } from './errors.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+
+export interface AppDeps {
+  store: Store;
+  logger: Logger;
+}
+
+/**
+ * The HTTP API as a web-standard app: the Node and Deno entry points only
+ * adapt it to their servers, and tests call `app.request()` directly.
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError(errorResponder(deps.logger));
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.get('/health', (c) => c.json({ ok: true }));
+  app.get('/ready', async (c) => {
+    await deps.store.now();
+    return c.json({ ok: true, store: deps.store.kind });
+  });
+  app.route('/agent/sessions', sessionRoutes(deps.store));
+  return app;
+}

@@ -1,0 +1,36 @@
+import type { Context } from 'hono';
+import { isAppError } from '../runtime/errors.ts';
+import type { Logger } from '../runtime/logger.ts';
+
+/**
+ * The one place where errors become HTTP responses. Known errors keep their
+ * status and message; anything else is masked as a 500 with a correlation id,
+ * and the detail goes to the log only.
+ */
+export function errorResponder(logger: Logger) {
+  return function onError(err: unknown, c: Context): Response {
+    if (isAppError(err) && err.expose) {
+      const body: Record<string, unknown> = { code: err.code, message: err.message };
+      if (err.field !== undefined) body['field'] = err.field;
+      return c.json({ error: body }, err.status as 400);
+    }
+    const correlationId = crypto.randomUUID();
+    const status = isAppError(err) ? err.status : looksLikeStoreOutage(err) ? 503 : 500;
+    logger.error('request failed', {
+      correlation_id: correlationId,
+      method: c.req.method,
+      path: c.req.path,
+      err: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
+    const code = status === 503 ? 'store_unavailable' : 'internal';
+    const message = status === 503 ? 'the session store is unavailable; retry shortly' : 'internal error';
+    return c.json({ error: { code, message, correlation_id: correlationId } }, status as 500);
+  };
+}
+
+/** ioredis connection failures: the store is down, not the request wrong. */
+function looksLikeStoreOutage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|Stream isn't writeable/i.test(err.message);
+}

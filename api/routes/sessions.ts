@@ -1,0 +1,120 @@
+import { Hono, type Context } from 'hono';
+import { ulid } from 'ulid';
+import { SESSION_STATUSES, type AppendResult, type InboxEventType, type SessionStatus, type SessionSummary, type Store } from '../../runtime/store/port.ts';
+import { badRequest, conflict, notFound } from '../../runtime/errors.ts';
+import { readJsonObject } from '../body.ts';
+import { oneOf, optionalString, rejectUnknown, repoUrl, requiredString } from '../validate.ts';
+
+const MAX_GOAL = 20_000;
+const MAX_MESSAGE = 20_000;
+
+/** Statuses in which each event is accepted; anything else is a 409. */
+const ACCEPTS: Record<InboxEventType, readonly SessionStatus[]> = {
+  approve: ['WAITING_FOR_USER'],
+  input: ['QUEUED', 'RUNNING', 'WAITING_FOR_USER', 'COMPLETED', 'FAILED'],
+  cancel: ['QUEUED', 'RUNNING', 'WAITING_FOR_USER'],
+  timer: [],
+};
+
+/** The guide's session routes, plus listing and cancel. */
+export function sessionRoutes(store: Store): Hono {
+  const app = new Hono();
+
+  app.post('/', async (c) => {
+    const body = await readJsonObject(c);
+    rejectUnknown(body, ['goal', 'repo_url', 'mode']);
+    const goal = requiredString(body, 'goal', MAX_GOAL);
+    const repo_url = repoUrl(body);
+    const mode = oneOf(body, 'mode', ['auto', 'review'] as const, 'auto');
+    const { record, created } = await store.createSession({ id: ulid(), goal, repo_url, mode }, idempotencyKey(c));
+    c.header('Location', `/agent/sessions/${record.id}`);
+    return c.json({ session_id: record.id, status: record.status }, created ? 201 : 200);
+  });
+
+  app.get('/', async (c) => {
+    const status = c.req.query('status');
+    if (status !== undefined && !SESSION_STATUSES.includes(status as SessionStatus)) {
+      throw badRequest(`status must be one of: ${SESSION_STATUSES.join(', ')}`, 'status');
+    }
+    const limitRaw = c.req.query('limit') ?? '50';
+    const limit = Number(limitRaw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badRequest('limit must be an integer from 1 to 500', 'limit');
+    const before = c.req.query('cursor') ?? c.req.query('before');
+    if (before !== undefined && !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(before)) throw badRequest('cursor must be a session id', 'cursor');
+    const rows = await store.listSessions({ limit, ...(status ? { status: status as SessionStatus } : {}), ...(before ? { before } : {}) });
+    const next = rows.length === limit ? rows[rows.length - 1]?.id ?? null : null;
+    return c.json({ sessions: rows.map(summaryView), next_cursor: next });
+  });
+
+  app.get('/:id', async (c) => {
+    const id = c.req.param('id');
+    const record = await store.getSession(id);
+    if (!record) throw notFound('session', id);
+    const logs = await store.getLogs(id);
+    const { snapshot: _snapshot, ...summary } = record;
+    return c.json({ ...summaryView(summary), logs });
+  });
+
+  app.get('/:id/history', async (c) => {
+    const id = c.req.param('id');
+    if (!(await store.getSession(id))) throw notFound('session', id);
+    return c.json({ history: await store.getHistory(id) });
+  });
+
+  const event = (type: InboxEventType, payloadOf: (body: Record<string, unknown>) => Record<string, unknown>, optionalBody: boolean) =>
+    async (c: Context) => {
+      const id = c.req.param('id') ?? '';
+      const body = await readJsonObject(c, { optional: optionalBody });
+      const payload = payloadOf(body);
+      const key = idempotencyKey(c);
+      const res = await store.appendEvent(id, { type, payload }, { allowedStatuses: ACCEPTS[type], ...(key ? { idempotencyKey: key } : {}) });
+      return c.json(accepted(id, type, res), 202);
+    };
+
+  app.post('/:id/approve', event('approve', (b) => (rejectUnknown(b, []), {}), true));
+  app.post('/:id/input', event('input', (b) => {
+    rejectUnknown(b, ['message']);
+    return { message: requiredString(b, 'message', MAX_MESSAGE) };
+  }, false));
+  app.post('/:id/cancel', event('cancel', (b) => {
+    rejectUnknown(b, ['reason']);
+    const reason = optionalString(b, 'reason', 1000);
+    return reason ? { reason } : {};
+  }, true));
+
+  return app;
+}
+
+function accepted(id: string, type: InboxEventType, res: AppendResult) {
+  if (res.kind === 'not_found') throw notFound('session', id);
+  if (res.kind === 'conflict') {
+    throw conflict(`cannot ${type} session ${id} while it is ${res.status}` + (type === 'approve' ? ' (approve needs WAITING_FOR_USER)' : ''));
+  }
+  return { session_id: id, event_id: res.eventId, accepted: true, duplicate: res.duplicate };
+}
+
+function idempotencyKey(c: Context): string | undefined {
+  const key = c.req.header('idempotency-key');
+  if (key === undefined) return undefined;
+  if (key.length < 1 || key.length > 200 || !/^[\x21-\x7e]+$/.test(key)) {
+    throw badRequest('Idempotency-Key must be 1-200 printable ASCII characters', 'Idempotency-Key');
+  }
+  return key;
+}
+
+function summaryView(s: SessionSummary) {
+  return {
+    id: s.id,
+    status: s.status,
+    phase: s.phase,
+    reason: s.reason,
+    goal: s.goal,
+    repo_url: s.repo_url,
+    mode: s.mode,
+    result: s.result ?? null,
+    created_at: new Date(s.created_at).toISOString(),
+    updated_at: new Date(s.updated_at).toISOString(),
+    owner: s.owner ? { node_id: s.owner.nodeId, epoch: s.owner.epoch } : null,
+    epoch: s.epoch,
+  };
+}

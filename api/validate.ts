@@ -1,0 +1,44 @@
+import { badRequest } from '../runtime/errors.ts';
+
+/** Small field validators: each error names the field and the problem. */
+export function rejectUnknown(body: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key)) throw badRequest(`unknown field (allowed: ${allowed.join(', ')})`, key);
+  }
+}
+
+export function requiredString(body: Record<string, unknown>, field: string, max: number): string {
+  const v = body[field];
+  if (v === undefined || v === null) throw badRequest(`${field} is required`, field);
+  return checkString(v, field, max);
+}
+
+export function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
+  const v = body[field];
+  return v === undefined || v === null ? undefined : checkString(v, field, max);
+}
+
+export function oneOf<T extends string>(body: Record<string, unknown>, field: string, values: readonly T[], fallback: T): T {
+  const v = body[field];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'string' || !values.includes(v as T)) throw badRequest(`${field} must be one of: ${values.join(', ')}`, field);
+  return v as T;
+}
+
+function checkString(v: unknown, field: string, max: number): string {
+  if (typeof v !== 'string') throw badRequest(`${field} must be a string`, field);
+  if (v.trim().length === 0) throw badRequest(`${field} must not be empty`, field);
+  if (v.length > max) throw badRequest(`${field} must be at most ${max} characters`, field);
+  // Control characters other than tab/newline have no place in goals or URLs.
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v)) throw badRequest(`${field} contains control characters`, field);
+  return v;
+}
+
+/** Accepts https/http, ssh and scp-style git URLs; the agent checks reachability when it clones. */
+export function repoUrl(body: Record<string, unknown>): string {
+  const url = requiredString(body, 'repo_url', 2048);
+  if (url.startsWith('-')) throw badRequest('repo_url must not start with "-"', 'repo_url');
+  if (/^(https?|ssh|git):\/\/[^\s/]+\/\S+$/i.test(url)) return url;
+  if (/^[\w.-]+@[\w.-]+:[\w./~-]+$/.test(url)) return url;
+  throw badRequest('repo_url must be an https or ssh git URL (e.g. https://github.com/org/repo.git)', 'repo_url');
+}

@@ -1,0 +1,76 @@
+import { ConfigError } from './errors.ts';
+import type { LogLevel } from './logger.ts';
+
+/** The node's configuration, validated once at startup. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: the embedded in-process store (one node only). */
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  nodeId: string | undefined;
+  concurrency: number;
+  leaseTtlMs: number;
+  logLevel: LogLevel;
+}
+
+/** Every variable the node reads, with its default, for the README table and errors. */
+export const CONFIG_VARIABLES = {
+  PORT: '8000',
+  HOST: '127.0.0.1',
+  REDIS_URL: '(unset: embedded in-process store)',
+  REDIS_PREFIX: 'swe',
+  NODE_ID: '(generated)',
+  NODE_CONCURRENCY: '100',
+  LEASE_TTL_MS: '3000',
+  LOG_LEVEL: 'info',
+} as const;
+
+/** Parses and checks the environment; throws a ConfigError naming the variable and the fix. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const redisUrl = nonEmpty(env['REDIS_URL']);
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', `"${redactUrl(redisUrl)}" is not a Redis URL`, 'Use redis://host:port/db (or rediss:// for TLS), or unset it for the embedded store.');
+  }
+  const logLevel = nonEmpty(env['LOG_LEVEL']) ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not a level`, 'Use one of debug, info, warn, error.');
+  }
+  const prefix = nonEmpty(env['REDIS_PREFIX']) ?? 'swe';
+  if (!/^[\w.-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('REDIS_PREFIX', `"${prefix}" is not a valid key prefix`, 'Use 1-64 letters, digits, "_", "-" or ".".');
+  }
+  const nodeId = nonEmpty(env['NODE_ID']);
+  if (nodeId !== undefined && !/^[\w.-]{1,64}$/.test(nodeId)) {
+    throw new ConfigError('NODE_ID', `"${nodeId}" is not a valid node id`, 'Use 1-64 letters, digits, "_", "-" or ".".');
+  }
+  return {
+    port: int(env, 'PORT', 8000, 0, 65535),
+    host: nonEmpty(env['HOST']) ?? '127.0.0.1',
+    redisUrl,
+    redisPrefix: prefix,
+    nodeId,
+    concurrency: int(env, 'NODE_CONCURRENCY', 100, 1, 100_000),
+    leaseTtlMs: int(env, 'LEASE_TTL_MS', 3000, 300, 600_000),
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `"${raw}" is not an integer from ${min} to ${max}`, `Set ${name} to a whole number in that range, or unset it for the default ${fallback}.`);
+  }
+  return n;
+}
+
+/** Hides a password in a URL before it is printed. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}

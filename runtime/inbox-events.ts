@@ -1,0 +1,19 @@
+import type { InboxEvent } from './store/port.ts';
+import type { SessionEvent } from '../actors/index.ts';
+
+/** Maps a stored inbox event to the machine event it stands for. */
+export function toMachineEvent(ev: InboxEvent): SessionEvent {
+  const p = ev.payload;
+  switch (ev.type) {
+    case 'approve':
+      return { type: 'approve', eventId: ev.id };
+    case 'input':
+      return { type: 'input', eventId: ev.id, message: String(p['message'] ?? '') };
+    case 'cancel':
+      return typeof p['reason'] === 'string'
+        ? { type: 'cancel', eventId: ev.id, reason: p['reason'] }
+        : { type: 'cancel', eventId: ev.id };
+    case 'timer':
+      return { type: 'timer', eventId: ev.id, key: String(p['key'] ?? '') };
+  }
+}

@@ -1,0 +1,214 @@
+import { createSessionMachine } from '../actors/index.ts';
+import type { Store } from './store/port.ts';
+import { SessionHost, type StopReason } from './session-host.ts';
+import { LeaseRenewer } from './lease-renewer.ts';
+import { hostedWork, type WorkImplementations } from './work.ts';
+import type { Logger } from './logger.ts';
+
+export type NodeState = 'RUNNING' | 'DRAINING' | 'STOPPED';
+
+export interface NodeOptions {
+  store: Store;
+  nodeId: string;
+  work: WorkImplementations;
+  logger: Logger;
+  /** Maximum active (leased) sessions on this node. */
+  concurrency: number;
+  leaseTtlMs: number;
+  /** How often to look for ready sessions and expired leases when no hint came. */
+  claimIntervalMs?: number;
+  address?: string;
+  version?: string;
+}
+
+/** Counters a node keeps about itself (exposed on the cluster view). */
+export interface NodeCounters {
+  claims: number;
+  fenced: number;
+  leaseLost: number;
+  passivated: number;
+  handedOff: number;
+}
+
+/**
+ * One runtime node: claims sessions from the ready queue up to its
+ * concurrency, hosts their actors, renews their leases, fires durable timers,
+ * heartbeats for the cluster view and, on shutdown, hands every session back
+ * so another node continues at once.
+ */
+export class RuntimeNode {
+  readonly id: string;
+  readonly startedAt = Date.now();
+  readonly counters: NodeCounters = { claims: 0, fenced: 0, leaseLost: 0, passivated: 0, handedOff: 0 };
+  #opts: NodeOptions;
+  #hosts = new Map<string, SessionHost>();
+  #claiming = 0;
+  #state: NodeState = 'RUNNING';
+  #renewer: LeaseRenewer;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #claimLoop: Promise<void> | null = null;
+  #claimAgain = false;
+  #unsubscribe: (() => Promise<void>)[] = [];
+  #machine;
+
+  protected constructor(opts: NodeOptions) {
+    this.#opts = opts;
+    this.id = opts.nodeId;
+    this.#machine = createSessionMachine(hostedWork(opts.work, (id) => this.#hosts.get(id)));
+    this.#renewer = new LeaseRenewer({
+      store: opts.store,
+      nodeId: opts.nodeId,
+      ttlMs: opts.leaseTtlMs,
+      logger: opts.logger,
+      hosts: () => this.#hosts.values(),
+    });
+  }
+
+  static async start(opts: NodeOptions): Promise<RuntimeNode> {
+    const node = new RuntimeNode(opts);
+    await node.#begin();
+    return node;
+  }
+
+  get state(): NodeState {
+    return this.#state;
+  }
+
+  get activeSessions(): number {
+    return this.#hosts.size;
+  }
+
+  /** Ids of the sessions this node hosts now. */
+  sessionIds(): string[] {
+    return [...this.#hosts.keys()];
+  }
+
+  async #begin(): Promise<void> {
+    const { store } = this.#opts;
+    this.#unsubscribe.push(await store.onWake(this.id, (sessionId) => this.#hosts.get(sessionId)?.wake()));
+    this.#unsubscribe.push(await store.onReady(() => this.claimNow()));
+    this.#renewer.start();
+    this.#timers.push(setInterval(() => this.claimNow(), this.#opts.claimIntervalMs ?? 100));
+    this.#timers.push(setInterval(() => void this.#fireTimers(), 250));
+    this.#timers.push(setInterval(() => void this.#heartbeat(), 1000));
+    await this.#heartbeat();
+    this.claimNow();
+  }
+
+  /** Looks for claimable sessions now (coalesced with a claim already running). */
+  claimNow(): void {
+    if (this.#state !== 'RUNNING') return;
+    if (this.#claimLoop) {
+      this.#claimAgain = true;
+      return;
+    }
+    this.#claimLoop = this.#claimRounds().finally(() => {
+      this.#claimLoop = null;
+    });
+  }
+
+  async #claimRounds(): Promise<void> {
+    do {
+      this.#claimAgain = false;
+      const capacity = this.#opts.concurrency - this.#hosts.size - this.#claiming;
+      if (capacity <= 0 || this.#state !== 'RUNNING') return;
+      let ids: string[];
+      try {
+        ids = await this.#opts.store.takeReady(capacity, this.#opts.leaseTtlMs);
+      } catch (err) {
+        this.#opts.logger.warn('taking ready sessions failed', { err: String(err) });
+        return;
+      }
+      await Promise.all(ids.map((id) => this.#claimOne(id)));
+      if (ids.length === capacity) this.#claimAgain = true;
+    } while (this.#claimAgain && this.#state === 'RUNNING');
+  }
+
+  async #claimOne(id: string): Promise<void> {
+    const { store, logger } = this.#opts;
+    this.#claiming++;
+    try {
+      const sentAt = performance.now();
+      const res = await store.claim(id, this.id, this.#opts.leaseTtlMs);
+      if (res.kind === 'idle' || res.kind === 'not_found') return void (await store.forget(id));
+      if (res.kind !== 'claimed') return;
+      if (this.#state !== 'RUNNING' || this.#hosts.has(id)) {
+        await store.release(id, res.lease, true);
+        return;
+      }
+      this.counters.claims++;
+      logger.debug('claimed', { session: id, epoch: res.lease.epoch });
+      try {
+        const host = SessionHost.start(
+          { store, nodeId: this.id, machine: this.#machine, logger, onStopped: (h, r) => this.#onStopped(h, r) },
+          res.record,
+          res.lease,
+          sentAt,
+        );
+        if (host.running) this.#hosts.set(id, host);
+      } catch (err) {
+        logger.error('session could not be started', { session: id, err: String(err) });
+        await store.release(id, res.lease, false);
+      }
+    } catch (err) {
+      logger.warn('claim failed', { session: id, err: String(err) });
+    } finally {
+      this.#claiming--;
+    }
+  }
+
+  #onStopped(host: SessionHost, reason: StopReason): void {
+    if (this.#hosts.get(host.id) === host) this.#hosts.delete(host.id);
+    if (reason === 'fenced') this.counters.fenced++;
+    else if (reason === 'lease-lost') this.counters.leaseLost++;
+    else if (reason === 'passivated') this.counters.passivated++;
+    else if (reason === 'shutdown') this.counters.handedOff++;
+    if (reason !== 'passivated' && reason !== 'shutdown') {
+      this.#opts.logger.warn('session actor dropped', { session: host.id, reason, epoch: host.lease.epoch });
+    }
+    // Capacity freed: there may be work waiting.
+    this.claimNow();
+  }
+
+  async #fireTimers(): Promise<void> {
+    if (this.#state !== 'RUNNING') return;
+    try {
+      await this.#opts.store.fireDueTimers(100);
+    } catch (err) {
+      this.#opts.logger.warn('firing timers failed', { err: String(err) });
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    try {
+      await this.#opts.store.heartbeat(
+        {
+          id: this.id,
+          address: this.#opts.address ?? '',
+          started_at: this.startedAt,
+          version: this.#opts.version ?? '0.0.0',
+          active_sessions: this.#hosts.size,
+          heartbeat_at: Date.now(),
+        },
+        1000,
+      );
+    } catch (err) {
+      this.#opts.logger.warn('heartbeat failed', { err: String(err) });
+    }
+  }
+
+  /**
+   * Graceful shutdown: stop claiming, bring every actor to a committed state,
+   * give its lease back and put it on the ready queue.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#state !== 'RUNNING') return;
+    this.#state = 'DRAINING';
+    for (const t of this.#timers) clearInterval(t);
+    while (this.#claimLoop) await this.#claimLoop;
+    await Promise.all([...this.#hosts.values()].map((h) => h.drain()));
+    this.#renewer.stop();
+    for (const u of this.#unsubscribe) await u().catch(() => undefined);
+    this.#state = 'STOPPED';
+  }
+}

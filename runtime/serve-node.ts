@@ -1,0 +1,35 @@
+import { serve } from '@hono/node-server';
+import { loadConfig } from './config.ts';
+import { readEnv } from './env.ts';
+import { startService } from './service.ts';
+import type { WorkImplementations } from './work.ts';
+
+/**
+ * Runs one node under Node.js: validates the configuration, starts the
+ * service, serves HTTP, and stops gracefully on SIGTERM/SIGINT.
+ */
+export async function serveOnNode(work: WorkImplementations, describeWork: string): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(readEnv());
+  } catch (err) {
+    console.error(`swe-agent: configuration error: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const service = await startService(config, work);
+  const server = serve({ fetch: service.app.fetch, port: config.port, hostname: config.host }, (info) => {
+    service.logger.info('listening', { url: `http://${config.host}:${info.port}`, work: describeWork });
+  });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    service.logger.info('stopping', { signal, sessions: service.node.activeSessions });
+    server.close();
+    await service.stop();
+    service.logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,60 @@
+import { ulid } from 'ulid';
+import type { Hono } from 'hono';
+import { createApp } from '../api/app.ts';
+import type { Config } from './config.ts';
+import { redactUrl } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { RuntimeNode } from './node.ts';
+import { MemoryStore } from './store/memory.ts';
+import { RedisStore } from './store/redis/index.ts';
+import type { Store } from './store/port.ts';
+import type { WorkImplementations } from './work.ts';
+
+export const VERSION = '0.1.0';
+
+export interface Service {
+  app: Hono;
+  node: RuntimeNode;
+  store: Store;
+  logger: Logger;
+  /** Graceful stop: hand sessions back, then close the store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires one node: store (Redis or embedded), runtime and HTTP app. Runtime
+ * specific serving (Node, Deno) stays in the entry points.
+ */
+export async function startService(config: Config, work: WorkImplementations, opts: { address?: string; logger?: Logger } = {}): Promise<Service> {
+  const nodeId = config.nodeId ?? `node-${ulid().slice(-10).toLowerCase()}`;
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId } });
+  let store: Store;
+  if (config.redisUrl) {
+    store = await RedisStore.create({ url: config.redisUrl, prefix: config.redisPrefix });
+    logger.info('store: redis', { url: redactUrl(config.redisUrl), prefix: config.redisPrefix });
+  } else {
+    store = new MemoryStore();
+    logger.warn('store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes');
+  }
+  const node = await RuntimeNode.start({
+    store,
+    nodeId,
+    work,
+    logger,
+    concurrency: config.concurrency,
+    leaseTtlMs: config.leaseTtlMs,
+    address: opts.address ?? `${config.host}:${config.port}`,
+    version: VERSION,
+  });
+  const app = createApp({ store, logger });
+  return {
+    app,
+    node,
+    store,
+    logger,
+    async stop() {
+      await node.shutdown();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
+import { PASSIVE_STATUSES, type Commit, type InboxEvent, type Lease, type SessionRecord, type SessionStatus, type Store, type TimerSpec } from './store/port.ts';
+import { deriveStatus, derivePhase } from '../actors/index.ts';
+import { toMachineEvent } from './inbox-events.ts';
+import { SNAPSHOT_VERSION, readStoredSnapshot } from './snapshot.ts';
+import type { Logger } from './logger.ts';
+
+/** Why a host stopped; `passivated` and `shutdown` leave a committed state behind. */
+export type StopReason = 'passivated' | 'shutdown' | 'fenced' | 'lease-lost' | 'failed';
+
+export interface HostContext {
+  store: Store;
+  nodeId: string;
+  machine: AnyStateMachine;
+  logger: Logger;
+  /** Called once when the host has stopped, whatever the reason. */
+  onStopped(host: SessionHost, reason: StopReason): void;
+}
+
+/**
+ * Hosts one session's XState actor on the node that holds its lease.
+ *
+ * The host is the only writer of the session while its epoch is current.
+ * Every change of the actor is committed by a fenced store write; inbox
+ * events are applied in order and the id of the last one is committed with
+ * the snapshot that includes it, so after a takeover nothing is applied twice.
+ * Invoked work waits (`committed()`) until the transition that started it is
+ * durable: effects run only after the commit that decided them.
+ */
+export class SessionHost {
+  readonly id: string;
+  readonly lease: Lease;
+  #ctx: HostContext;
+  #actor!: Actor<AnyStateMachine>;
+  /** Last inbox event handed to the actor (committed or not). */
+  #appliedEventId: string;
+  #stateValue = '';
+  #seq = 0;
+  #committedSeq = 0;
+  #logs: string[] = [];
+  #history: Commit['history'] = [];
+  #timers: TimerSpec[] = [];
+  #waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  #pumping = false;
+  #wakeAgain = false;
+  #commitLoop: Promise<void> | null = null;
+  #status: 'running' | 'draining' | 'stopped' = 'running';
+  #lastConfirmed: number;
+  #committedStatus: SessionStatus;
+
+  private constructor(ctx: HostContext, record: SessionRecord, lease: Lease, confirmedAt: number) {
+    this.id = record.id;
+    this.lease = lease;
+    this.#ctx = ctx;
+    this.#appliedEventId = record.last_event_id;
+    this.#lastConfirmed = confirmedAt;
+    this.#committedStatus = record.status;
+  }
+
+  /** Restores (or creates) the actor from a freshly claimed record and starts applying its inbox. */
+  static start(ctx: HostContext, record: SessionRecord, lease: Lease, confirmedAt: number): SessionHost {
+    const host = new SessionHost(ctx, record, lease, confirmedAt);
+    host.#boot(record);
+    return host;
+  }
+
+  get running(): boolean {
+    return this.#status === 'running';
+  }
+
+  /** Local time (performance.now) at which the store last confirmed our lease. */
+  get lastConfirmed(): number {
+    return this.#lastConfirmed;
+  }
+
+  confirmLease(at: number): void {
+    this.#lastConfirmed = at;
+  }
+
+  #boot(record: SessionRecord): void {
+    const inspect = (ev: InspectionEvent) => this.#onInspect(ev);
+    const stored = readStoredSnapshot(record.snapshot);
+    this.#actor = stored
+      ? createActor(this.#ctx.machine, { snapshot: stored as never, inspect })
+      : createActor(this.#ctx.machine, {
+          input: { sessionId: record.id, goal: record.goal, repoUrl: record.repo_url, mode: record.mode },
+          inspect,
+        });
+    this.#actor.on('log', (e: { line: string }) => this.#logs.push(e.line));
+    this.#actor.on('timer', (e: { timer: TimerSpec }) => this.#timers.push(e.timer));
+    this.#stateValue = stored ? derivePhase(this.#actor.getSnapshot()) : 'queued';
+    this.#actor.start();
+    // Timers armed before a restore are re-armed: scheduling is idempotent by key.
+    const armed = (this.#actor.getSnapshot().context as { timers?: TimerSpec[] } | undefined)?.timers;
+    if (stored && armed) this.#timers.push(...armed);
+    // Always commit once after a claim: the status moves from QUEUED (or the
+    // previous owner's view) to what this actor says, under our epoch.
+    this.#markDirty();
+    this.wake();
+  }
+
+  #onInspect(ev: InspectionEvent): void {
+    if (ev.type !== '@xstate.snapshot' || ev.actorRef.sessionId !== ev.rootId) return;
+    const to = derivePhase(ev.snapshot as never);
+    if (to !== this.#stateValue) {
+      this.#history.push({ event: ev.event.type, from: this.#stateValue, to });
+      this.#stateValue = to;
+    }
+    this.#markDirty();
+  }
+
+  #markDirty(): void {
+    this.#seq++;
+    if (this.#status === 'stopped') return;
+    this.#commitLoop ??= this.#runCommits().finally(() => {
+      this.#commitLoop = null;
+    });
+  }
+
+  /** Resolves once every change seen so far is committed; rejects if the host stops first. */
+  async committed(): Promise<void> {
+    // Yield once: the transition that started the caller notifies its
+    // observers right after starting children, so its seq is counted by then.
+    await Promise.resolve();
+    if (this.#status === 'stopped') throw new Error(`session ${this.id} is no longer hosted here`);
+    const seq = this.#seq;
+    if (this.#committedSeq >= seq) return;
+    return new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
+  }
+
+  /** A new inbox event may exist: read and apply everything after the last applied one. */
+  wake(): void {
+    if (this.#status !== 'running') return;
+    if (this.#pumping) {
+      this.#wakeAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    void this.#pump().finally(() => {
+      this.#pumping = false;
+    });
+  }
+
+  async #pump(): Promise<void> {
+    do {
+      this.#wakeAgain = false;
+      let events: InboxEvent[];
+      try {
+        events = await this.#ctx.store.readEvents(this.id, this.#appliedEventId, 100);
+      } catch (err) {
+        this.#ctx.logger.warn('inbox read failed', { session: this.id, err: String(err) });
+        return;
+      }
+      for (const ev of events) {
+        if (this.#status !== 'running') return;
+        this.#appliedEventId = ev.id;
+        this.#actor.send(toMachineEvent(ev));
+      }
+      if (events.length === 100) this.#wakeAgain = true;
+    } while (this.#wakeAgain && this.#status === 'running');
+  }
+
+  async #runCommits(): Promise<void> {
+    while (this.#committedSeq < this.#seq && this.#status !== 'stopped') {
+      const seq = this.#seq;
+      const snap = this.#actor.getSnapshot();
+      const status = snap.status === 'error' ? 'FAILED' : deriveStatus(snap);
+      const context = snap.context as { goal: string; reason: string | null; result: unknown };
+      const commit: Commit = {
+        snapshot: { v: SNAPSHOT_VERSION, state: this.#actor.getPersistedSnapshot() },
+        status,
+        phase: derivePhase(snap),
+        reason: snap.status === 'error' ? `internal error: ${String(snap.error)}` : context.reason,
+        goal: context.goal,
+        result: context.result ?? null,
+        lastEventId: this.#appliedEventId,
+        history: this.#history.splice(0),
+        logs: this.#logs.splice(0),
+        release: PASSIVE_STATUSES.includes(status) && this.#status === 'running',
+      };
+      const timers = this.#timers.splice(0);
+      let res;
+      try {
+        res = await this.#ctx.store.commit(this.id, this.lease, commit);
+      } catch (err) {
+        // The store is unreachable: keep what we have and retry; the lease
+        // watchdog stops this host if it cannot be renewed in time.
+        this.#history.unshift(...commit.history);
+        this.#logs.unshift(...commit.logs);
+        this.#timers.unshift(...timers);
+        this.#ctx.logger.warn('commit failed, retrying', { session: this.id, err: String(err) });
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (res.kind !== 'ok') {
+        this.stop(res.kind === 'fenced' ? 'fenced' : 'failed');
+        return;
+      }
+      this.#committedSeq = seq;
+      this.#committedStatus = commit.status;
+      this.#releaseWaiters();
+      for (const timer of timers) {
+        const r = await this.#ctx.store.scheduleTimer(this.id, this.lease, timer);
+        if (r.kind !== 'ok') return this.stop('fenced');
+      }
+      if (commit.release) {
+        if (res.released) return this.stop('passivated');
+        // Events arrived after our last read: apply them before passivating.
+        this.wake();
+      }
+    }
+  }
+
+  #releaseWaiters(): void {
+    const ready = this.#waiters.filter((w) => w.seq <= this.#committedSeq);
+    this.#waiters = this.#waiters.filter((w) => w.seq > this.#committedSeq);
+    for (const w of ready) w.resolve();
+  }
+
+  /** Appends progress lines of running work, fenced like every write. */
+  async workLog(line: string): Promise<void> {
+    if (this.#status === 'stopped') return;
+    const res = await this.#ctx.store.appendLogs(this.id, this.lease, [line]);
+    if (res.kind === 'fenced') this.stop('fenced');
+  }
+
+  /**
+   * Graceful handoff: stop taking events, commit what the actor has, stop it
+   * and give the lease back with the session on the ready queue.
+   */
+  async drain(): Promise<void> {
+    if (this.#status !== 'running') return;
+    this.#status = 'draining';
+    while (this.#commitLoop) await this.#commitLoop;
+    if (this.#committedSeq < this.#seq) return; // fenced or failed meanwhile
+    this.stop('shutdown');
+    // A passive session needs no new owner until an event arrives.
+    const requeue = !PASSIVE_STATUSES.includes(this.#committedStatus);
+    await this.#ctx.store.release(this.id, this.lease, requeue).catch((err: unknown) => {
+      this.#ctx.logger.warn('release failed; the lease will expire instead', { session: this.id, err: String(err) });
+    });
+  }
+
+  /** Drops the actor at once. No further writes happen from this host. */
+  stop(reason: StopReason): void {
+    if (this.#status === 'stopped') return;
+    this.#status = 'stopped';
+    const err = new Error(`session ${this.id} stopped: ${reason}`);
+    for (const w of this.#waiters.splice(0)) w.reject(err);
+    this.#actor.stop();
+    this.#ctx.onStopped(this, reason);
+  }
+}

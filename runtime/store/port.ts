@@ -1,0 +1,275 @@
+/**
+ * The store port: everything the runtime and the API need from durable storage.
+ *
+ * Two adapters implement it (Redis, in-process) and one contract suite
+ * (`test/store/contract.ts`) runs against both. The semantics below are the
+ * contract; adapters must not add behaviour of their own.
+ *
+ * Time: every lease and timer deadline is computed by the store from its own
+ * clock (Redis `TIME`, or the injected clock of the in-process store), so
+ * nodes with skewed clocks still agree on who owns what.
+ */
+
+export type SessionStatus =
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'WAITING_FOR_USER'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED';
+
+export const SESSION_STATUSES: readonly SessionStatus[] = [
+  'QUEUED',
+  'RUNNING',
+  'WAITING_FOR_USER',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+];
+
+export type SessionMode = 'auto' | 'review';
+
+/** Statuses in which a session holds no lease and no memory on any node. */
+export const PASSIVE_STATUSES: readonly SessionStatus[] = [
+  'WAITING_FOR_USER',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+];
+
+/** A persisted XState snapshot, tagged with the schema it was written under. */
+export interface StoredSnapshot {
+  /** Schema version of `state`; see `actors/snapshot-schema.ts`. */
+  v: number;
+  /** `actor.getPersistedSnapshot()` output, JSON-safe. */
+  state: unknown;
+}
+
+export interface Lease {
+  nodeId: string;
+  epoch: number;
+}
+
+export interface SessionRecord {
+  id: string;
+  goal: string;
+  repo_url: string;
+  mode: SessionMode;
+  status: SessionStatus;
+  /** The machine's state, e.g. `coding` or `preparing.waitingRetry`. */
+  phase: string;
+  /** Why the session failed or waits; null otherwise. */
+  reason: string | null;
+  /** JSON result (the change) once produced; null before. */
+  result: unknown;
+  created_at: number;
+  updated_at: number;
+  snapshot: StoredSnapshot | null;
+  /** Stream id of the last inbox event applied ("0-0" before any). */
+  last_event_id: string;
+  /** Epoch of the latest claim (0 before the first claim). */
+  epoch: number;
+  /** Current lease holder, when a lease is held and not expired. */
+  owner: { nodeId: string; epoch: number; until: number } | null;
+  /** Writes rejected because they came from a stale epoch. */
+  fenced_writes: number;
+}
+
+/** Summary used by listings: the record without the snapshot. */
+export type SessionSummary = Omit<SessionRecord, 'snapshot'>;
+
+export interface NewSession {
+  id: string;
+  goal: string;
+  repo_url: string;
+  mode: SessionMode;
+}
+
+export type InboxEventType = 'approve' | 'input' | 'cancel' | 'timer';
+
+export interface InboxEvent {
+  /** Stream-style id `"<ms>-<seq>"`, strictly increasing per session. */
+  id: string;
+  type: InboxEventType;
+  payload: Record<string, unknown>;
+  /** Store time at append, ms. */
+  at: number;
+}
+
+export interface AppendOptions {
+  /** A retried request with the same key is a no-op returning the first event id. */
+  idempotencyKey?: string;
+  /** Refuse the append (conflict) unless the session is in one of these statuses. */
+  allowedStatuses?: readonly SessionStatus[];
+}
+
+export type AppendResult =
+  | { kind: 'appended'; eventId: string; duplicate: boolean }
+  | { kind: 'not_found' }
+  | { kind: 'conflict'; status: SessionStatus };
+
+export type ClaimResult =
+  | { kind: 'claimed'; lease: Lease; until: number; record: SessionRecord }
+  /** Another node holds a valid lease until `until`. */
+  | { kind: 'busy'; until: number }
+  /** Passive (or finished) with nothing pending: nothing to run. */
+  | { kind: 'idle' }
+  | { kind: 'not_found' };
+
+export interface HistoryEntry {
+  at: number;
+  event: string;
+  from: string;
+  to: string;
+  node: string;
+  epoch: number;
+}
+
+/** Everything one commit writes, atomically, after checking the lease epoch. */
+export interface Commit {
+  snapshot: StoredSnapshot;
+  status: SessionStatus;
+  phase: string;
+  reason: string | null;
+  goal: string;
+  result: unknown;
+  /** Id of the last inbox event this snapshot includes. */
+  lastEventId: string;
+  /** Transitions this commit covers, appended to the capped history. */
+  history: Omit<HistoryEntry, 'at' | 'node' | 'epoch'>[];
+  /** Log lines decided by these transitions, appended to the session log. */
+  logs: string[];
+  /**
+   * Release the lease in the same write (passivation). Refused, and the lease
+   * kept, when inbox events after `lastEventId` exist: the owner must apply them.
+   */
+  release: boolean;
+}
+
+export type CommitResult =
+  | { kind: 'ok'; released: boolean }
+  /** The caller's epoch is stale: the write was rejected and counted. */
+  | { kind: 'fenced' }
+  | { kind: 'not_found' };
+
+export interface RenewResult {
+  id: string;
+  /** False when the lease was lost (taken over, or the session vanished). */
+  ok: boolean;
+  until: number;
+  /** Inbox events after the last applied one exist: the owner should read them. */
+  pending: boolean;
+}
+
+export interface TimerSpec {
+  /** Unique per session; scheduling an existing key again changes nothing. */
+  key: string;
+  delayMs: number;
+  /** Appended to the inbox as a `timer` event with this payload when due. */
+  payload: Record<string, unknown>;
+}
+
+export interface NodeInfo {
+  id: string;
+  address: string;
+  started_at: number;
+  version: string;
+  active_sessions: number;
+  heartbeat_at: number;
+}
+
+export interface ListQuery {
+  status?: SessionStatus;
+  limit: number;
+  /** Return sessions created strictly before this id (ULIDs sort by time). */
+  before?: string;
+}
+
+export interface StoreStats {
+  fenced_writes: number;
+}
+
+/** Called with a session id when an event for a session this node owns arrives. */
+export type WakeHandler = (sessionId: string) => void;
+
+export interface Store {
+  readonly kind: 'redis' | 'memory';
+
+  /** The store's clock, ms. */
+  now(): Promise<number>;
+
+  // Sessions -------------------------------------------------------------
+  /** Creates a QUEUED session, indexes it and puts it on the ready queue. Idempotent by id. */
+  createSession(init: NewSession, idempotencyKey?: string): Promise<{ record: SessionRecord; created: boolean }>;
+  getSession(id: string): Promise<SessionRecord | null>;
+  /** Newest first. */
+  listSessions(query: ListQuery): Promise<SessionSummary[]>;
+  getLogs(id: string, from?: number, count?: number): Promise<string[]>;
+  /** Oldest first; capped to the newest `HISTORY_CAP` entries. */
+  getHistory(id: string): Promise<HistoryEntry[]>;
+
+  // Inbox ------------------------------------------------------------------
+  /**
+   * Appends an event durably, then wakes the owner (if a valid lease exists)
+   * or puts the session on the ready queue. Resolves only once stored.
+   */
+  appendEvent(
+    id: string,
+    event: { type: InboxEventType; payload: Record<string, unknown> },
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
+  /** Events strictly after `afterId`, oldest first. */
+  readEvents(id: string, afterId: string, count: number): Promise<InboxEvent[]>;
+
+  // Ownership -----------------------------------------------------------
+  /**
+   * Reserves up to `max` session ids to try to claim: ready ones first, then
+   * ones whose lease deadline has passed. A reserved id is not handed to another
+   * node until `ttlMs` passes, so a node dying between take and claim loses nothing.
+   */
+  takeReady(max: number, ttlMs: number): Promise<string[]>;
+  /** Claims the session with a new, strictly greater epoch if no valid lease exists. */
+  claim(id: string, nodeId: string, ttlMs: number): Promise<ClaimResult>;
+  /** Drops a reservation or lease-deadline entry made by `takeReady` for a session that turned out idle. */
+  forget(id: string): Promise<void>;
+  /** Renews many leases in one round trip. */
+  renew(nodeId: string, leases: { id: string; epoch: number }[], ttlMs: number): Promise<RenewResult[]>;
+  /** Fenced snapshot write; see `Commit`. */
+  commit(id: string, lease: Lease, commit: Commit): Promise<CommitResult>;
+  /** Fenced log append outside a commit (progress of long work). */
+  appendLogs(id: string, lease: Lease, lines: string[]): Promise<CommitResult>;
+  /**
+   * Gives the lease up without a commit (graceful shutdown) and, when
+   * `requeue`, puts the session on the ready queue so another node continues at once.
+   */
+  release(id: string, lease: Lease, requeue: boolean): Promise<CommitResult>;
+
+  // Durable timers -----------------------------------------------------
+  /** Arms a timer unless one with the same key is already armed or fired. */
+  scheduleTimer(id: string, lease: Lease, timer: TimerSpec): Promise<CommitResult>;
+  /** Delivers up to `max` due timers into their sessions' inboxes, exactly once each. Returns how many fired. */
+  fireDueTimers(max: number): Promise<number>;
+
+  // Wake-ups ------------------------------------------------------------
+  /** Hints only: a lost hint is caught by `renew(...).pending`. */
+  onWake(nodeId: string, handler: WakeHandler): Promise<() => Promise<void>>;
+  /** Hint that the ready queue has work. */
+  onReady(handler: () => void): Promise<() => Promise<void>>;
+
+  // Nodes ---------------------------------------------------------------
+  heartbeat(node: NodeInfo, ttlMs: number): Promise<void>;
+  listNodes(): Promise<NodeInfo[]>;
+
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
+
+/** Newest history entries kept per session. */
+export const HISTORY_CAP = 500;
+
+/** Compares two stream-style ids `"<ms>-<seq>"`. */
+export function compareEventIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am === bm ? as - bs : am - bm;
+}

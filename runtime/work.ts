@@ -1,0 +1,51 @@
+import { fromPromise } from 'xstate';
+import type { CloneInput, CloneOutput, CodeInput, CodeOutput, PlanInput, PlanOutput, ReviewInput, ReviewOutput, SessionActors } from '../actors/index.ts';
+import type { SessionHost } from './session-host.ts';
+
+/** What a work step gets besides its input. */
+export interface WorkContext {
+  /** Aborted when the session's actor stops on this node (handoff, fencing, shutdown). */
+  signal: AbortSignal;
+  /** Appends a progress line to the session's log as it happens. */
+  log(line: string): void;
+}
+
+export type WorkFn<I, O> = (input: I, ctx: WorkContext) => Promise<O>;
+
+/** The real work of each state, provided by the agent (or by tests). */
+export interface WorkImplementations {
+  clone: WorkFn<CloneInput, CloneOutput>;
+  plan: WorkFn<PlanInput, PlanOutput>;
+  code: WorkFn<CodeInput, CodeOutput>;
+  review: WorkFn<ReviewInput, ReviewOutput>;
+}
+
+/**
+ * Turns work functions into the actor logics the machine invokes by name.
+ * Each one first waits until the host has committed the transition that
+ * started it, so no effect runs on a decision that could still be lost.
+ */
+export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string) => SessionHost | undefined): SessionActors {
+  const wrap = <I extends { sessionId: string }, O>(fn: WorkFn<I, O>) =>
+    fromPromise<O, I>(async ({ input, signal }) => {
+      // Started synchronously inside the actor's start, before the node has
+      // registered the host: look it up after one turn.
+      await Promise.resolve();
+      const host = hostOf(input.sessionId);
+      if (!host) throw new Error(`session ${input.sessionId} is not hosted on this node`);
+      await host.committed();
+      return fn(input, { signal, log: (line) => void host.workLog(line) });
+    });
+  return { clone: wrap(impl.clone), plan: wrap(impl.plan), code: wrap(impl.code), review: wrap(impl.review) };
+}
+
+/**
+ * The work used until the LLM agent is configured: every session fails at its
+ * first step with a reason that says so, instead of pretending to work.
+ */
+export const unconfiguredWork: WorkImplementations = {
+  clone: () => Promise.reject(new Error('no agent is configured on this node: the LLM agent (planner, programmer, reviewer) is not available yet')),
+  plan: () => Promise.reject(new Error('no agent is configured on this node')),
+  code: () => Promise.reject(new Error('no agent is configured on this node')),
+  review: () => Promise.reject(new Error('no agent is configured on this node')),
+};
