@@ -5,6 +5,7 @@ import { MemoryStore } from '../../runtime/store/memory.ts';
 import type { Store } from '../../runtime/store/port.ts';
 import type { WorkImplementations } from '../../runtime/work.ts';
 import { scriptedWork } from './scripted-work.ts';
+import { VERSION } from '../../runtime/version.ts';
 
 /** One node and its app in this process, on the embedded store unless given one. */
 export async function inProcessService(opts: { store?: Store; work?: WorkImplementations; nodeId?: string; leaseTtlMs?: number; lines?: string[] } = {}) {
@@ -19,6 +20,7 @@ export async function inProcessService(opts: { store?: Store; work?: WorkImpleme
     concurrency: 50,
     leaseTtlMs: opts.leaseTtlMs ?? 2000,
     claimIntervalMs: 20,
+    version: VERSION,
   });
   const app = createApp({ store, logger });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
