@@ -5,12 +5,11 @@ import type { Config } from './config.ts';
 import { redactUrl } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RuntimeNode } from './node.ts';
-import { MemoryStore } from './store/memory.ts';
-import { RedisStore } from './store/redis/index.ts';
 import type { Store } from './store/port.ts';
 import type { WorkImplementations } from './work.ts';
+import { VERSION } from './version.ts';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface Service {
   app: Hono;
@@ -30,9 +29,11 @@ export async function startService(config: Config, work: WorkImplementations, op
   const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId } });
   let store: Store;
   if (config.redisUrl) {
+    const { RedisStore } = await import('./store/redis/index.ts');
     store = await RedisStore.create({ url: config.redisUrl, prefix: config.redisPrefix });
     logger.info('store: redis', { url: redactUrl(config.redisUrl), prefix: config.redisPrefix });
   } else {
+    const { MemoryStore } = await import('./store/memory.ts');
     store = new MemoryStore();
     logger.warn('store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes');
   }

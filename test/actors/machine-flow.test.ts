@@ -171,7 +171,7 @@ describe('session machine', () => {
     const before = t.last('code').input;
     t.actor.stop();
     const w2 = controlledWork();
-    const restored = createActor(createSessionMachine(w2.actors), { snapshot: persisted });
+    const restored = createActor(createSessionMachine(w2.actors), { snapshot: persisted } as never);
     restored.start();
     await flush();
     expect(w2.last('code').input).toEqual(before);
@@ -188,7 +188,7 @@ describe('session machine', () => {
     await flush();
     const persisted = JSON.parse(JSON.stringify(t.actor.getPersistedSnapshot()));
     const w2 = controlledWork();
-    const restored = createActor(createSessionMachine(w2.actors), { snapshot: persisted }).start();
+    const restored = createActor(createSessionMachine(w2.actors), { snapshot: persisted } as never).start();
     expect(restored.getSnapshot().context.timers[0]?.key).toBe('S:retry:1');
     restored.send({ type: 'timer', eventId: '1-0', key: 'S:retry:1' });
     expect(derivePhase(restored.getSnapshot())).toBe('preparing.running');
@@ -201,7 +201,7 @@ describe('session machine', () => {
     for (const send of [undefined, { type: 'approve', eventId: '1-0' }] as const) {
       if (send) t.actor.send(send);
       const p = JSON.parse(JSON.stringify(t.actor.getPersistedSnapshot()));
-      const r = createActor(createSessionMachine(controlledWork().actors), { snapshot: p }).start();
+      const r = createActor(createSessionMachine(controlledWork().actors), { snapshot: p } as never).start();
       expect(derivePhase(r.getSnapshot())).toBe(t.phase());
       expect(deriveStatus(r.getSnapshot())).toBe(t.status());
       r.stop();

@@ -72,11 +72,16 @@ export class NodeProc {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc = new NodeProc(opts.nodeId, port, child);
-    await waitFor(`node ${opts.nodeId} to answer /health`, async () => {
-      if (child.exitCode !== null) throw new Error(`node ${opts.nodeId} exited: ${proc.output.slice(-20).join('\n')}`);
+    // Fail at once, with its output, if the process dies instead of answering.
+    const died = proc.#exited.then(() => {
+      throw new Error(`node ${opts.nodeId} exited before answering /health:\n${proc.output.slice(-20).join('\n')}`);
+    });
+    const healthy = waitFor(`node ${opts.nodeId} to answer /health`, async () => {
       const res = await fetch(`${proc.url}/health`).catch(() => null);
       return res?.ok === true;
     }, 30_000, 100);
+    await Promise.race([healthy, died]);
+    died.catch(() => undefined);
     return proc;
   }
 

@@ -1,0 +1,312 @@
+import {
+  HISTORY_CAP, PASSIVE_STATUSES, compareEventIds,
+  type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
+  type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
+  type SessionRecord, type SessionSummary, type Store, type StoreStats, type TimerSpec, type WakeHandler,
+} from './port.ts';
+
+interface Session {
+  record: Omit<SessionRecord, 'owner'>;
+  leaseNode: string;
+  leaseUntil: number;
+  inbox: InboxEvent[];
+  logs: string[];
+  history: HistoryEntry[];
+  idem: Map<string, string>;
+  timers: Map<string, { payload: Record<string, unknown>; due: number; state: 'armed' | 'fired' }>;
+}
+
+const copy = <T>(v: T): T => structuredClone(v);
+const isPassive = (s: string) => (PASSIVE_STATUSES as readonly string[]).includes(s);
+
+/**
+ * The embedded store: one process, everything in Maps. Same semantics as the
+ * Redis adapter (the contract suite runs against both), so the runtime cannot
+ * tell them apart; it only cannot survive its process or be shared.
+ */
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  #clock: () => number;
+  #sessions = new Map<string, Session>();
+  #createIdem = new Map<string, string>();
+  #ready = new Map<string, number>();
+  #deadlines = new Map<string, number>();
+  #nodes = new Map<string, { info: NodeInfo; ttlMs: number }>();
+  #wake = new Map<string, Set<WakeHandler>>();
+  #readyHandlers = new Set<() => void>();
+  #fenced = 0;
+  #lastEventMs = 0;
+  #lastEventSeq = 0;
+
+  constructor(opts: { clock?: () => number } = {}) {
+    this.#clock = opts.clock ?? Date.now;
+  }
+
+  async now(): Promise<number> {
+    return this.#clock();
+  }
+
+  #view(s: Session): SessionRecord {
+    const now = this.#clock();
+    const owner = s.leaseNode && s.leaseUntil > now ? { nodeId: s.leaseNode, epoch: s.record.epoch, until: s.leaseUntil } : null;
+    return copy({ ...s.record, owner });
+  }
+
+  #pending(s: Session): boolean {
+    const last = s.inbox[s.inbox.length - 1];
+    return last !== undefined && compareEventIds(last.id, s.record.last_event_id) > 0;
+  }
+
+  #enqueue(id: string): void {
+    if (!this.#ready.has(id)) this.#ready.set(id, this.#clock());
+    for (const h of this.#readyHandlers) setTimeout(h, 0);
+  }
+
+  /** After an append: wake the valid owner, else queue for any node. */
+  #notify(id: string, s: Session): void {
+    if (s.leaseNode && s.leaseUntil > this.#clock()) {
+      for (const h of this.#wake.get(s.leaseNode) ?? []) setTimeout(() => h(id), 0);
+    } else {
+      this.#enqueue(id);
+    }
+  }
+
+  #fence(s: Session | undefined, lease: Lease): CommitResult | null {
+    if (!s) return { kind: 'not_found' };
+    if (s.leaseNode !== lease.nodeId || s.record.epoch !== lease.epoch) {
+      s.record.fenced_writes++;
+      this.#fenced++;
+      return { kind: 'fenced' };
+    }
+    return null;
+  }
+
+  #nextEventId(): string {
+    const ms = Math.max(this.#clock(), this.#lastEventMs);
+    this.#lastEventSeq = ms === this.#lastEventMs ? this.#lastEventSeq + 1 : 0;
+    this.#lastEventMs = ms;
+    return `${ms}-${this.#lastEventSeq}`;
+  }
+
+  async createSession(init: NewSession, idempotencyKey?: string): Promise<{ record: SessionRecord; created: boolean }> {
+    let id = init.id;
+    if (idempotencyKey !== undefined) {
+      const first = this.#createIdem.get(idempotencyKey);
+      if (first) id = first;
+      else this.#createIdem.set(idempotencyKey, id);
+    }
+    const existing = this.#sessions.get(id);
+    if (existing) return { record: this.#view(existing), created: false };
+    const now = this.#clock();
+    const s: Session = {
+      record: {
+        ...init, id, status: 'QUEUED', phase: 'queued', reason: null, result: null, created_at: now, updated_at: now,
+        snapshot: null, last_event_id: '0-0', epoch: 0, fenced_writes: 0,
+      },
+      leaseNode: '', leaseUntil: 0, inbox: [], logs: [], history: [], idem: new Map(), timers: new Map(),
+    };
+    this.#sessions.set(id, s);
+    this.#enqueue(id);
+    return { record: this.#view(s), created: true };
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    const s = this.#sessions.get(id);
+    return s ? this.#view(s) : null;
+  }
+
+  async listSessions(q: ListQuery): Promise<SessionSummary[]> {
+    return [...this.#sessions.values()]
+      .filter((s) => (!q.status || s.record.status === q.status) && (!q.before || s.record.id < q.before))
+      .sort((a, b) => b.record.created_at - a.record.created_at || (a.record.id < b.record.id ? 1 : -1))
+      .slice(0, q.limit)
+      .map((s) => {
+        const { snapshot: _drop, ...rest } = this.#view(s);
+        return rest;
+      });
+  }
+
+  async getLogs(id: string, from = 0, count?: number): Promise<string[]> {
+    const logs = this.#sessions.get(id)?.logs ?? [];
+    return logs.slice(from, count === undefined ? undefined : from + count);
+  }
+
+  async getHistory(id: string): Promise<HistoryEntry[]> {
+    return copy(this.#sessions.get(id)?.history ?? []);
+  }
+
+  async appendEvent(id: string, event: { type: InboxEventType; payload: Record<string, unknown> }, options: AppendOptions = {}): Promise<AppendResult> {
+    const s = this.#sessions.get(id);
+    if (!s) return { kind: 'not_found' };
+    const key = options.idempotencyKey;
+    const first = key === undefined ? undefined : s.idem.get(key);
+    if (first) {
+      this.#notify(id, s);
+      return { kind: 'appended', eventId: first, duplicate: true };
+    }
+    if (options.allowedStatuses && !options.allowedStatuses.includes(s.record.status)) return { kind: 'conflict', status: s.record.status };
+    const ev: InboxEvent = { id: this.#nextEventId(), type: event.type, payload: copy(event.payload), at: this.#clock() };
+    s.inbox.push(ev);
+    if (key !== undefined) s.idem.set(key, ev.id);
+    this.#notify(id, s);
+    return { kind: 'appended', eventId: ev.id, duplicate: false };
+  }
+
+  async readEvents(id: string, afterId: string, count: number): Promise<InboxEvent[]> {
+    const inbox = this.#sessions.get(id)?.inbox ?? [];
+    return copy(inbox.filter((e) => compareEventIds(e.id, afterId) > 0).slice(0, Math.max(0, count)));
+  }
+
+  async takeReady(max: number, ttlMs: number): Promise<string[]> {
+    const now = this.#clock();
+    const out: string[] = [];
+    for (const [id, at] of [...this.#ready].sort((a, b) => a[1] - b[1])) {
+      if (out.length >= max || at > now) break;
+      this.#ready.delete(id);
+      out.push(id);
+    }
+    for (const [id, until] of [...this.#deadlines].sort((a, b) => a[1] - b[1])) {
+      if (out.length >= max || until > now) break;
+      if (!out.includes(id)) out.push(id);
+    }
+    for (const id of out) this.#deadlines.set(id, now + ttlMs);
+    return out;
+  }
+
+  async claim(id: string, nodeId: string, ttlMs: number): Promise<ClaimResult> {
+    const s = this.#sessions.get(id);
+    if (!s) return { kind: 'not_found' };
+    const now = this.#clock();
+    if (s.leaseNode && s.leaseUntil > now) {
+      this.#deadlines.set(id, s.leaseUntil);
+      return { kind: 'busy', until: s.leaseUntil };
+    }
+    if (isPassive(s.record.status) && !this.#pending(s)) {
+      this.#deadlines.delete(id);
+      return { kind: 'idle' };
+    }
+    s.record.epoch++;
+    s.leaseNode = nodeId;
+    s.leaseUntil = now + ttlMs;
+    this.#deadlines.set(id, s.leaseUntil);
+    return { kind: 'claimed', lease: { nodeId, epoch: s.record.epoch }, until: s.leaseUntil, record: this.#view(s) };
+  }
+
+  async forget(id: string): Promise<void> {
+    this.#ready.delete(id);
+    this.#deadlines.delete(id);
+  }
+
+  async renew(nodeId: string, leases: { id: string; epoch: number }[], ttlMs: number): Promise<RenewResult[]> {
+    const now = this.#clock();
+    return leases.map(({ id, epoch }) => {
+      const s = this.#sessions.get(id);
+      if (!s || s.leaseNode !== nodeId || s.record.epoch !== epoch) {
+        return { id, ok: false, until: s?.leaseUntil ?? 0, pending: false };
+      }
+      s.leaseUntil = now + ttlMs;
+      this.#deadlines.set(id, s.leaseUntil);
+      return { id, ok: true, until: s.leaseUntil, pending: this.#pending(s) };
+    });
+  }
+
+  async commit(id: string, lease: Lease, c: Commit): Promise<CommitResult> {
+    const s = this.#sessions.get(id);
+    const refused = this.#fence(s, lease);
+    if (refused || !s) return refused ?? { kind: 'not_found' };
+    const now = this.#clock();
+    Object.assign(s.record, {
+      snapshot: copy(c.snapshot), status: c.status, phase: c.phase, reason: c.reason, goal: c.goal,
+      result: copy(c.result ?? null), last_event_id: c.lastEventId, updated_at: now,
+    });
+    s.logs.push(...c.logs);
+    s.history.push(...c.history.map((h) => ({ ...h, at: now, node: lease.nodeId, epoch: lease.epoch })));
+    if (s.history.length > HISTORY_CAP) s.history.splice(0, s.history.length - HISTORY_CAP);
+    let released = false;
+    if (c.release && !this.#pending(s)) {
+      s.leaseNode = '';
+      s.leaseUntil = 0;
+      this.#deadlines.delete(id);
+      released = true;
+    }
+    return { kind: 'ok', released };
+  }
+
+  async appendLogs(id: string, lease: Lease, lines: string[]): Promise<CommitResult> {
+    const s = this.#sessions.get(id);
+    const refused = this.#fence(s, lease);
+    if (refused || !s) return refused ?? { kind: 'not_found' };
+    s.logs.push(...lines);
+    return { kind: 'ok', released: false };
+  }
+
+  async release(id: string, lease: Lease, requeue: boolean): Promise<CommitResult> {
+    const s = this.#sessions.get(id);
+    const refused = this.#fence(s, lease);
+    if (refused || !s) return refused ?? { kind: 'not_found' };
+    s.leaseNode = '';
+    s.leaseUntil = 0;
+    if (requeue) this.#enqueue(id);
+    else if (isPassive(s.record.status)) this.#deadlines.delete(id);
+    return { kind: 'ok', released: true };
+  }
+
+  async scheduleTimer(id: string, lease: Lease, timer: TimerSpec): Promise<CommitResult> {
+    const s = this.#sessions.get(id);
+    const refused = this.#fence(s, lease);
+    if (refused || !s) return refused ?? { kind: 'not_found' };
+    if (!s.timers.has(timer.key)) {
+      s.timers.set(timer.key, { payload: { ...copy(timer.payload), key: timer.key }, due: this.#clock() + timer.delayMs, state: 'armed' });
+    }
+    return { kind: 'ok', released: false };
+  }
+
+  async fireDueTimers(max: number): Promise<number> {
+    const now = this.#clock();
+    let fired = 0;
+    for (const [id, s] of this.#sessions) {
+      for (const t of s.timers.values()) {
+        if (fired >= max) return fired;
+        if (t.state !== 'armed' || t.due > now) continue;
+        t.state = 'fired';
+        s.inbox.push({ id: this.#nextEventId(), type: 'timer', payload: copy(t.payload), at: now });
+        this.#notify(id, s);
+        fired++;
+      }
+    }
+    return fired;
+  }
+
+  async onWake(nodeId: string, handler: WakeHandler): Promise<() => Promise<void>> {
+    const set = this.#wake.get(nodeId) ?? new Set();
+    set.add(handler);
+    this.#wake.set(nodeId, set);
+    return async () => void set.delete(handler);
+  }
+
+  async onReady(handler: () => void): Promise<() => Promise<void>> {
+    this.#readyHandlers.add(handler);
+    return async () => void this.#readyHandlers.delete(handler);
+  }
+
+  async heartbeat(node: NodeInfo, ttlMs: number): Promise<void> {
+    this.#nodes.set(node.id, { info: { ...node, heartbeat_at: this.#clock() }, ttlMs });
+  }
+
+  async listNodes(): Promise<NodeInfo[]> {
+    const now = this.#clock();
+    return [...this.#nodes.values()]
+      .filter((n) => now - n.info.heartbeat_at <= n.ttlMs * 3)
+      .sort((a, b) => b.info.heartbeat_at - a.info.heartbeat_at)
+      .map((n) => copy(n.info));
+  }
+
+  async stats(): Promise<StoreStats> {
+    return { fenced_writes: this.#fenced };
+  }
+
+  async close(): Promise<void> {
+    this.#wake.clear();
+    this.#readyHandlers.clear();
+  }
+}
