@@ -145,4 +145,23 @@ describe('multi-node', () => {
     }
     for (const id of leaverSessions) expect(done.find((d) => d.id === id)!.owner).toBeNull();
   });
+
+  it('a durable timer armed before the owner dies fires into the inbox and the new owner goes on', async () => {
+    cluster = new Cluster(redisUrl(), uniquePrefix(), { leaseTtlMs: 1000, delayMs: 0 });
+    await cluster.add(2);
+    // "flaky": the first clone fails with a retryable error → back-off timer.
+    const id = await cluster.create('timer goal', 'auto', 'https://example.com/org/flaky.git');
+    const waiting = await waitFor('the retry back-off', async () => {
+      const s = await cluster!.session(id);
+      return s.phase === 'preparing.waitingRetry' ? s : undefined;
+    }, 20_000, 20);
+    await cluster.byId(waiting.owner.node_id)!.kill();
+    const [done] = await cluster.waitStatus([id], ['COMPLETED', 'FAILED'], 30_000);
+    expect(done.status, done.reason).toBe('COMPLETED');
+    expect(done.epoch).toBeGreaterThanOrEqual(2);
+    const hist = (await cluster.request('GET', `/agent/sessions/${id}/history`)).body.history;
+    const retried = hist.find((h: any) => h.from === 'preparing.waitingRetry' && h.to === 'preparing.running');
+    expect(retried?.event).toBe('timer');
+    expect(hist.filter((h: any) => h.from === 'preparing.waitingRetry')).toHaveLength(1);
+  });
 });

@@ -25,8 +25,9 @@ export class Cluster {
     return started;
   }
 
+  /** Nodes that are running and not paused. */
   alive(): NodeProc[] {
-    return this.nodes.filter((n) => n.alive);
+    return this.nodes.filter((n) => n.alive && !n.paused);
   }
 
   byId(id: string | undefined): NodeProc | undefined {

@@ -93,7 +93,12 @@ export class NodeProc {
     return this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
+  /** True between SIGSTOP and SIGCONT: requests to it would hang. */
+  paused = false;
+
   signal(sig: NodeJS.Signals): void {
+    if (sig === 'SIGSTOP') this.paused = true;
+    if (sig === 'SIGCONT') this.paused = false;
     this.#child.kill(sig);
   }
 
@@ -111,6 +116,7 @@ export class NodeProc {
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
     const res = await fetch(this.url + path, {
       method,
+      signal: AbortSignal.timeout(10_000),
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
