@@ -24,5 +24,19 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ ok: true, store: deps.store.kind });
   });
   app.route('/agent/sessions', sessionRoutes(deps.store));
+  // The cluster view: nodes with a recent heartbeat, what each runs now.
+  app.get('/agent/nodes', async (c) => {
+    const nodes = await deps.store.listNodes();
+    return c.json({
+      nodes: nodes.map((n) => ({
+        id: n.id,
+        address: n.address,
+        version: n.version,
+        started_at: new Date(n.started_at).toISOString(),
+        heartbeat_at: new Date(n.heartbeat_at).toISOString(),
+        active_sessions: n.active_sessions,
+      })),
+    });
+  });
   return app;
 }

@@ -178,3 +178,12 @@ describe('session routes: bad input', () => {
     expect((await svc.call('GET', '/ready')).body).toEqual({ ok: true, store: 'memory' });
   });
 });
+
+describe('cluster view', () => {
+  it('lists this node with its heartbeat', async () => {
+    svc = await inProcessService({ nodeId: 'node-x' });
+    const r = await svc.call('GET', '/agent/nodes');
+    expect(r.status).toBe(200);
+    expect(r.body.nodes).toEqual([expect.objectContaining({ id: 'node-x', active_sessions: 0, version: '0.1.0' })]);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Session record <-> Redis hash fields. Values that may be null or
+ * structured (`reason`, `result`, `snapshot`) are stored as JSON; numbers as
+ * decimal strings, as Lua's HINCRBY and TIME arithmetic expect.
+ */
+import type { Commit, HistoryEntry, InboxEvent, InboxEventType, NewSession, SessionMode, SessionRecord, SessionStatus } from '../port.ts';
+
+/** Phase of a session that no machine has run yet. */
+export const INITIAL_PHASE = 'queued';
+
+/** Field/value pairs of a new record; the create script adds `created_at`/`updated_at`. */
+export function newRecordFields(init: NewSession): string[] {
+  return [
+    'id', init.id,
+    'goal', init.goal,
+    'repo_url', init.repo_url,
+    'mode', init.mode,
+    'status', 'QUEUED',
+    'phase', INITIAL_PHASE,
+    'reason', 'null',
+    'result', 'null',
+    'snapshot', 'null',
+    'last_event_id', '0-0',
+    'epoch', '0',
+    'lease_node', '',
+    'lease_until', '0',
+    'fenced', '0',
+  ];
+}
+
+/** Field/value pairs a commit writes (the script adds `updated_at`). */
+export function commitFields(c: Commit): string[] {
+  return [
+    'snapshot', JSON.stringify(c.snapshot ?? null),
+    'status', c.status,
+    'phase', c.phase,
+    'reason', JSON.stringify(c.reason ?? null),
+    'goal', c.goal,
+    'result', JSON.stringify(c.result ?? null),
+    'last_event_id', c.lastEventId,
+  ];
+}
+
+/** HGETALL as Lua returns it (flat) to an object. */
+export function pairsToObject(flat: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}
+
+function json(v: string | undefined): unknown {
+  if (v === undefined || v === '') return null;
+  return JSON.parse(v);
+}
+
+/** Decodes a record hash; `now` (store time) decides whether the lease is still valid. */
+export function decodeRecord(h: Record<string, string>, now: number): SessionRecord | null {
+  if (h['id'] === undefined) return null;
+  const epoch = Number(h['epoch'] ?? 0);
+  const leaseNode = h['lease_node'] ?? '';
+  const leaseUntil = Number(h['lease_until'] ?? 0);
+  return {
+    id: h['id'],
+    goal: h['goal'] ?? '',
+    repo_url: h['repo_url'] ?? '',
+    mode: (h['mode'] ?? 'auto') as SessionMode,
+    status: (h['status'] ?? 'QUEUED') as SessionStatus,
+    phase: h['phase'] ?? INITIAL_PHASE,
+    reason: json(h['reason']) as string | null,
+    result: json(h['result']),
+    created_at: Number(h['created_at'] ?? 0),
+    updated_at: Number(h['updated_at'] ?? 0),
+    snapshot: json(h['snapshot']) as SessionRecord['snapshot'],
+    last_event_id: h['last_event_id'] ?? '0-0',
+    epoch,
+    owner: leaseNode !== '' && leaseUntil > now ? { nodeId: leaseNode, epoch, until: leaseUntil } : null,
+    fenced_writes: Number(h['fenced'] ?? 0),
+  };
+}
+
+/** One XRANGE entry `[id, [field, value, ...]]` to an inbox event. */
+export function decodeEvent(entry: [string, string[]]): InboxEvent {
+  const f = pairsToObject(entry[1]);
+  return {
+    id: entry[0],
+    type: f['type'] as InboxEventType,
+    payload: (json(f['payload']) ?? {}) as Record<string, unknown>,
+    at: Number(f['at'] ?? entry[0].split('-')[0]),
+  };
+}
+
+export function decodeHistory(raw: string): HistoryEntry {
+  const e = JSON.parse(raw) as HistoryEntry;
+  return { at: Number(e.at), event: e.event, from: e.from, to: e.to, node: e.node, epoch: Number(e.epoch) };
+}

@@ -1,0 +1,314 @@
+/**
+ * The Redis adapter of the store port.
+ *
+ * Every per-session state change is one Lua script on the session's own hash
+ * slot (`keys.ts`), fenced by the lease epoch where the port says so. Global
+ * indexes (ready queue, lease deadlines, due timers, listings) live in one
+ * other slot and are updated by the adapter after the session script; each
+ * of them is a hint that repairs itself, the session keys are the truth.
+ */
+import { Redis } from 'ioredis';
+import { AppError } from '../../errors.ts';
+import {
+  type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
+  type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
+  type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type TimerSpec,
+  type WakeHandler, HISTORY_CAP, PASSIVE_STATUSES,
+} from '../port.ts';
+import { commitFields, decodeEvent, decodeHistory, decodeRecord, newRecordFields, pairsToObject } from './codec.ts';
+import { channels, dueMember, globalKeys, sessionKeys, type GlobalKeys } from './keys.ts';
+import { listNodes, listSessions } from './listing.ts';
+import { exec, timeMs } from './pipeline.ts';
+import { defineScripts, queueScript, runScript, type Reply } from './scripts/index.ts';
+import { Subscriber } from './subscriber.ts';
+import { fireDueTimers } from './timers.ts';
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Prefix of every key and channel; several deployments can share one Redis. Default `swe`. */
+  prefix?: string;
+}
+
+/** How long idempotency keys (appends and creates) are remembered. */
+const IDEM_TTL_MS = 24 * 60 * 60 * 1000;
+
+const isPassive = (s: string) => (PASSIVE_STATUSES as readonly string[]).includes(s);
+/** Store time at which a stream entry was added: the ms part of its id. */
+const idTime = (eventId: string) => Number(eventId.split('-')[0]);
+
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  #redis: Redis;
+  #prefix: string;
+  #g: GlobalKeys;
+  #ch: ReturnType<typeof channels>;
+  #sub: Subscriber;
+
+  private constructor(redis: Redis, url: string, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#g = globalKeys(prefix);
+    this.#ch = channels(prefix);
+    this.#sub = new Subscriber(url);
+  }
+
+  /** Connects, registers the scripts, and fails fast (`store_unavailable`) when Redis does not answer. */
+  static async create(opts: RedisStoreOptions): Promise<RedisStore> {
+    const redis = new Redis(opts.url, { lazyConnect: true });
+    redis.on('error', () => undefined); // reported through the failing commands instead
+    defineScripts(redis);
+    try {
+      await redis.connect();
+    } catch (cause) {
+      redis.disconnect();
+      throw new AppError('store_unavailable', 503, `connecting to Redis at ${redact(opts.url)} failed: ${String(cause)}`, { cause });
+    }
+    return new RedisStore(redis, opts.url, opts.prefix ?? 'swe');
+  }
+
+  async now(): Promise<number> {
+    return timeMs(await this.#redis.time());
+  }
+
+  #keys(id: string) {
+    return sessionKeys(this.#prefix, id);
+  }
+
+  // Sessions -------------------------------------------------------------
+
+  async createSession(init: NewSession, idempotencyKey?: string): Promise<{ record: SessionRecord; created: boolean }> {
+    let id = init.id;
+    if (idempotencyKey !== undefined) {
+      // The first request's id wins; a retry that finds it creates under that id if the first never got that far.
+      const key = this.#g.createIdem(idempotencyKey);
+      if ((await this.#redis.set(key, id, 'PX', IDEM_TTL_MS, 'NX')) === null) id = (await this.#redis.get(key)) ?? id;
+    }
+    const reply = (await runScript(this.#redis, 'swCreateSession', [this.#keys(id).record], newRecordFields({ ...init, id }))) as [number, number, string[]];
+    const [created, now, flat] = reply;
+    const record = decodeRecord(pairsToObject(flat), now)!;
+    // NX everywhere: a retry re-adds what a crash after the script may have lost, and moves nothing.
+    const p = this.#redis
+      .pipeline()
+      .zadd(this.#g.created, 'NX', record.created_at, id)
+      .zadd(this.#g.status(record.status), 'NX', record.created_at, id);
+    if (record.status === 'QUEUED' && record.epoch === 0) p.zadd(this.#g.ready, 'NX', now, id).publish(this.#ch.ready, id);
+    await exec(p);
+    return { record, created: created === 1 };
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    const [time, hash] = await exec(this.#redis.pipeline().time().hgetall(this.#keys(id).record));
+    return decodeRecord(hash as Record<string, string>, timeMs(time));
+  }
+
+  listSessions(query: ListQuery): Promise<SessionSummary[]> {
+    return listSessions(this.#redis, this.#prefix, this.#g, query);
+  }
+
+  async getLogs(id: string, from = 0, count?: number): Promise<string[]> {
+    if (count !== undefined && count <= 0) return [];
+    return this.#redis.lrange(this.#keys(id).log, from, count === undefined ? -1 : from + count - 1);
+  }
+
+  async getHistory(id: string): Promise<HistoryEntry[]> {
+    return (await this.#redis.lrange(this.#keys(id).history, 0, -1)).map(decodeHistory);
+  }
+
+  // Inbox ------------------------------------------------------------------
+
+  async appendEvent(
+    id: string,
+    event: { type: InboxEventType; payload: Record<string, unknown> },
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    const k = this.#keys(id);
+    const allowed = options.allowedStatuses ? `,${options.allowedStatuses.join(',')},` : '*';
+    const reply = (await runScript(this.#redis, 'swAppendEvent', [k.record, k.inbox, k.idem], [
+      event.type, JSON.stringify(event.payload ?? {}), options.idempotencyKey ?? '', allowed, IDEM_TTL_MS,
+    ])) as string[];
+    if (reply[0] === 'not_found') return { kind: 'not_found' };
+    if (reply[0] === 'conflict') return { kind: 'conflict', status: reply[1] as SessionStatus };
+    const eventId = reply[1]!;
+    // Also for duplicates: the first attempt may have died before waking anyone.
+    await this.#notify(id, reply[2] ?? '', eventId);
+    return { kind: 'appended', eventId, duplicate: reply[0] === 'duplicate' };
+  }
+
+  /** Wakes the valid owner, or queues the session for any node. */
+  async #notify(id: string, owner: string, eventId: string): Promise<void> {
+    if (owner !== '') {
+      await this.#redis.publish(this.#ch.wake(owner), id);
+      return;
+    }
+    await exec(this.#redis.pipeline().zadd(this.#g.ready, 'NX', idTime(eventId), id).publish(this.#ch.ready, id));
+  }
+
+  async readEvents(id: string, afterId: string, count: number): Promise<InboxEvent[]> {
+    if (count <= 0) return [];
+    const entries = await this.#redis.xrange(this.#keys(id).inbox, `(${afterId}`, '+', 'COUNT', count);
+    return entries.map(decodeEvent);
+  }
+
+  // Ownership -----------------------------------------------------------
+
+  async takeReady(max: number, ttlMs: number): Promise<string[]> {
+    if (max <= 0) return [];
+    return (await runScript(this.#redis, 'swTakeReady', [this.#g.ready, this.#g.leases], [max, ttlMs])) as string[];
+  }
+
+  async claim(id: string, nodeId: string, ttlMs: number): Promise<ClaimResult> {
+    const k = this.#keys(id);
+    const reply = (await runScript(this.#redis, 'swClaim', [k.record, k.inbox], [nodeId, ttlMs])) as Reply[];
+    switch (reply[0]) {
+      case 'not_found':
+        return { kind: 'not_found' };
+      case 'idle':
+        return { kind: 'idle' };
+      case 'busy': {
+        const until = Number(reply[1]);
+        // Put back the real deadline over the reservation takeReady made.
+        await this.#redis.zadd(this.#g.leases, until, id);
+        return { kind: 'busy', until };
+      }
+    }
+    const [, epoch, until, now, flat] = reply as [string, number, number, number, string[]];
+    await this.#redis.zadd(this.#g.leases, until, id);
+    const record = decodeRecord(pairsToObject(flat), now)!;
+    return { kind: 'claimed', lease: { nodeId, epoch: Number(epoch) }, until: Number(until), record };
+  }
+
+  async forget(id: string): Promise<void> {
+    // Should another node own it by now, its next renew writes the entry back.
+    await this.#redis.zrem(this.#g.leases, id);
+  }
+
+  async renew(nodeId: string, leases: { id: string; epoch: number }[], ttlMs: number): Promise<RenewResult[]> {
+    if (leases.length === 0) return [];
+    const p = this.#redis.pipeline();
+    for (const l of leases) {
+      const k = this.#keys(l.id);
+      queueScript(p, 'swRenew', [k.record, k.inbox], [nodeId, l.epoch, ttlMs]);
+    }
+    // Same round trip: lost leases get a deadline too, which costs one idle claim at most.
+    queueScript(p, 'swTouchLeases', [this.#g.leases], [ttlMs, ...leases.map((l) => l.id)]);
+    const replies = (await exec(p)).slice(0, leases.length) as [number, number, number][];
+    return leases.map((l, i) => {
+      const [ok, until, pending] = replies[i]!;
+      return { id: l.id, ok: ok === 1, until: Number(until), pending: pending === 1 };
+    });
+  }
+
+  async commit(id: string, lease: Lease, c: Commit): Promise<CommitResult> {
+    const k = this.#keys(id);
+    const fields = commitFields(c);
+    const args: (string | number)[] = [lease.nodeId, lease.epoch, c.release ? '1' : '0', HISTORY_CAP, fields.length / 2, ...fields];
+    args.push(c.history.length);
+    for (const h of c.history) args.push(h.event, h.from, h.to);
+    args.push(...c.logs);
+    const reply = (await runScript(this.#redis, 'swCommit', [k.record, k.inbox, k.log, k.history], args)) as Reply[];
+    if (reply[0] !== 'ok') return this.#refused(reply);
+    const [, released, oldStatus, newStatus, createdAt] = reply as [string, number, string, string, string];
+    const p = this.#redis.pipeline();
+    if (oldStatus !== newStatus) p.zrem(this.#g.status(oldStatus as SessionStatus), id);
+    p.zadd(this.#g.status(newStatus as SessionStatus), Number(createdAt), id);
+    // A session released while still active keeps its deadline entry, so some node picks it up.
+    if (released === 1 && isPassive(newStatus)) p.zrem(this.#g.leases, id);
+    await exec(p);
+    return { kind: 'ok', released: released === 1 };
+  }
+
+  async appendLogs(id: string, lease: Lease, lines: string[]): Promise<CommitResult> {
+    const k = this.#keys(id);
+    const reply = (await runScript(this.#redis, 'swAppendLogs', [k.record, k.log], [lease.nodeId, lease.epoch, ...lines])) as Reply[];
+    return reply[0] === 'ok' ? { kind: 'ok', released: false } : this.#refused(reply);
+  }
+
+  async release(id: string, lease: Lease, requeue: boolean): Promise<CommitResult> {
+    const reply = (await runScript(this.#redis, 'swRelease', [this.#keys(id).record], [lease.nodeId, lease.epoch])) as Reply[];
+    if (reply[0] !== 'ok') return this.#refused(reply);
+    const [, status, now] = reply as [string, string, number];
+    if (requeue) {
+      await exec(this.#redis.pipeline().zadd(this.#g.ready, 'NX', now, id).publish(this.#ch.ready, id));
+    } else if (isPassive(status)) {
+      await this.#redis.zrem(this.#g.leases, id);
+    }
+    return { kind: 'ok', released: true };
+  }
+
+  /** `not_found`, or `fenced` (counted in the global stats). */
+  async #refused(reply: Reply[]): Promise<CommitResult> {
+    if (reply[0] === 'not_found') return { kind: 'not_found' };
+    await this.#redis.incr(this.#g.fenced);
+    return { kind: 'fenced' };
+  }
+
+  // Durable timers -----------------------------------------------------
+
+  async scheduleTimer(id: string, lease: Lease, timer: TimerSpec): Promise<CommitResult> {
+    const k = this.#keys(id);
+    const payload = JSON.stringify({ ...timer.payload, key: timer.key });
+    const reply = (await runScript(this.#redis, 'swScheduleTimer', [k.record, k.timers], [
+      lease.nodeId, lease.epoch, timer.key, payload, timer.delayMs,
+    ])) as Reply[];
+    if (reply[0] !== 'ok') return this.#refused(reply);
+    const [, created, state, due] = reply as [string, number, string, number];
+    if (state === 'armed') {
+      const member = dueMember(id, timer.key);
+      // NX for an existing timer: do not undo a delivery reservation.
+      if (created === 1) await this.#redis.zadd(this.#g.due, due, member);
+      else await this.#redis.zadd(this.#g.due, 'NX', due, member);
+    }
+    return { kind: 'ok', released: false };
+  }
+
+  fireDueTimers(max: number): Promise<number> {
+    return fireDueTimers({ redis: this.#redis, prefix: this.#prefix, g: this.#g, ch: this.#ch }, max);
+  }
+
+  // Wake-ups ------------------------------------------------------------
+
+  onWake(nodeId: string, handler: WakeHandler): Promise<() => Promise<void>> {
+    return this.#sub.listen(this.#ch.wake(nodeId), handler);
+  }
+
+  onReady(handler: () => void): Promise<() => Promise<void>> {
+    return this.#sub.listen(this.#ch.ready, () => handler());
+  }
+
+  // Nodes ---------------------------------------------------------------
+
+  /** A node stays listed for three heartbeat TTLs after its last heartbeat. */
+  async heartbeat(node: NodeInfo, ttlMs: number): Promise<void> {
+    await runScript(this.#redis, 'swHeartbeat', [this.#g.nodes, this.#g.node(node.id)], [
+      node.id, ttlMs * 3,
+      'address', node.address,
+      'started_at', node.started_at,
+      'version', node.version,
+      'active_sessions', node.active_sessions,
+    ]);
+  }
+
+  listNodes(): Promise<NodeInfo[]> {
+    return listNodes(this.#redis, this.#g);
+  }
+
+  async stats(): Promise<StoreStats> {
+    return { fenced_writes: Number((await this.#redis.get(this.#g.fenced)) ?? 0) };
+  }
+
+  async close(): Promise<void> {
+    await this.#sub.close();
+    if (this.#redis.status !== 'end') await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+}
+
+/** The URL without its password, for error messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Key layout of the Redis store. Every Lua script touches the keys of one
+ * hash slot only, so the layout works on Redis Cluster:
+ *
+ * - per session, hash tag `{id}`: `s` (record hash), `in` (inbox stream),
+ *   `log` (list), `hist` (capped list), `idem` (idempotency key → event id),
+ *   `timers` (timer key → JSON `{payload, due, state}`);
+ * - global, hash tag `{g}`: `ready`, `leases`, `due`, `created`,
+ *   `status:<S>`, `nodes`, `node:<id>`, `fenced`, `idem:create:<key>`.
+ *
+ * The global timer index is `due`, not `timers`, so that no session id
+ * (not even `g`) can produce a key that collides with a global one.
+ */
+import type { SessionStatus } from '../port.ts';
+
+export interface SessionKeys {
+  record: string;
+  inbox: string;
+  log: string;
+  history: string;
+  idem: string;
+  timers: string;
+}
+
+export interface GlobalKeys {
+  ready: string;
+  leases: string;
+  due: string;
+  created: string;
+  nodes: string;
+  fenced: string;
+  status(status: SessionStatus): string;
+  node(nodeId: string): string;
+  createIdem(key: string): string;
+}
+
+/** Keys of one session, all in the slot of `{id}`. */
+export function sessionKeys(prefix: string, id: string): SessionKeys {
+  const base = `${prefix}:{${id}}`;
+  return {
+    record: `${base}:s`,
+    inbox: `${base}:in`,
+    log: `${base}:log`,
+    history: `${base}:hist`,
+    idem: `${base}:idem`,
+    timers: `${base}:timers`,
+  };
+}
+
+/** Keys shared by all sessions, all in the slot of `{g}`. */
+export function globalKeys(prefix: string): GlobalKeys {
+  const base = `${prefix}:{g}`;
+  return {
+    ready: `${base}:ready`,
+    leases: `${base}:leases`,
+    due: `${base}:due`,
+    created: `${base}:created`,
+    nodes: `${base}:nodes`,
+    fenced: `${base}:fenced`,
+    status: (status) => `${base}:status:${status}`,
+    node: (nodeId) => `${base}:node:${nodeId}`,
+    createIdem: (key) => `${base}:idem:create:${key}`,
+  };
+}
+
+/** Pub/sub channels (not keys: cluster pub/sub is broadcast). */
+export function channels(prefix: string) {
+  return {
+    ready: `${prefix}:ready`,
+    wake: (nodeId: string) => `${prefix}:wake:${nodeId}`,
+  };
+}
+
+/** Member of the global `due` zset for one session timer. JSON, so neither part needs escaping. */
+export function dueMember(id: string, key: string): string {
+  return JSON.stringify([id, key]);
+}
+
+export function parseDueMember(member: string): { id: string; key: string } | null {
+  try {
+    const v: unknown = JSON.parse(member);
+    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') return { id: v[0], key: v[1] };
+  } catch {
+    // a foreign member: ignored
+  }
+  return null;
+}

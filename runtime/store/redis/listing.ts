@@ -1,0 +1,90 @@
+/**
+ * Index walks for `listSessions` and `listNodes`: newest first, with every
+ * index entry re-checked against the record it points to, so stale entries
+ * (a crash between a script and its index update) are skipped, never shown.
+ */
+import type { Redis } from 'ioredis';
+import type { ListQuery, NodeInfo, SessionSummary } from '../port.ts';
+import { decodeRecord } from './codec.ts';
+import { type GlobalKeys, sessionKeys } from './keys.ts';
+import { exec, timeMs } from './pipeline.ts';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** Milliseconds encoded in a ULID, or null when `id` is not one. */
+export function ulidTime(id: string): number | null {
+  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/i.test(id)) return null;
+  let t = 0;
+  for (const ch of id.slice(0, 10).toUpperCase()) t = t * 32 + CROCKFORD.indexOf(ch);
+  return t;
+}
+
+export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, query: ListQuery): Promise<SessionSummary[]> {
+  if (query.limit <= 0) return [];
+  const index = query.status ? g.status(query.status) : g.created;
+  // Scores are creation times; ids sharing one are ordered by id, as ULIDs sort.
+  let max = '+inf';
+  let tie: { score: number; id: string } | null = null;
+  if (query.before !== undefined) {
+    const score = await redis.zscore(g.created, query.before);
+    if (score !== null) {
+      max = score;
+      tie = { score: Number(score), id: query.before };
+    } else {
+      const t = ulidTime(query.before);
+      if (t === null) return [];
+      max = `(${t}`;
+    }
+  }
+  const out: SessionSummary[] = [];
+  const seen = new Set<string>();
+  const batch = Math.min(Math.max(query.limit * 2, 20), 500);
+  for (let offset = 0; out.length < query.limit; offset += batch) {
+    const flat = await redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
+    const ids: string[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const id = flat[i]!;
+      if (tie && Number(flat[i + 1]) === tie.score && id >= tie.id) continue;
+      if (!seen.has(id)) ids.push(id);
+      seen.add(id);
+    }
+    if (ids.length > 0) {
+      const p = redis.pipeline().time();
+      for (const id of ids) p.hgetall(sessionKeys(prefix, id).record);
+      const [time, ...hashes] = await exec(p);
+      const now = timeMs(time);
+      for (const h of hashes) {
+        const rec = decodeRecord(h as Record<string, string>, now);
+        if (!rec || (query.status && rec.status !== query.status)) continue;
+        const { snapshot: _snapshot, ...summary } = rec;
+        out.push(summary);
+        if (out.length === query.limit) break;
+      }
+    }
+    if (flat.length < batch * 2) break;
+  }
+  return out;
+}
+
+/** Live nodes (heartbeat within their keep window), latest heartbeat first. */
+export async function listNodes(redis: Redis, g: GlobalKeys): Promise<NodeInfo[]> {
+  const ids = await redis.zrevrange(g.nodes, 0, -1);
+  if (ids.length === 0) return [];
+  const p = redis.pipeline();
+  for (const id of ids) p.hgetall(g.node(id));
+  const hashes = (await exec(p)) as Record<string, string>[];
+  const nodes: NodeInfo[] = [];
+  ids.forEach((id, i) => {
+    const h = hashes[i];
+    if (!h || h['heartbeat_at'] === undefined) return;
+    nodes.push({
+      id,
+      address: h['address'] ?? '',
+      started_at: Number(h['started_at'] ?? 0),
+      version: h['version'] ?? '',
+      active_sessions: Number(h['active_sessions'] ?? 0),
+      heartbeat_at: Number(h['heartbeat_at']),
+    });
+  });
+  return nodes;
+}

@@ -1,0 +1,26 @@
+import { LUA_LIB } from './lib.ts';
+
+/**
+ * Appends an inbox event.
+ * KEYS: record, inbox, idem. ARGV: type, payload JSON, idempotency key ('' for
+ * none), allowed statuses (`*` for any, else `,A,B,`), idem TTL ms.
+ * Returns `{'not_found'}`, `{'conflict', status}`, or
+ * `{'appended'|'duplicate', eventId, ownerNode|''}`.
+ */
+export const APPEND_EVENT_3 = `${LUA_LIB}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
+local now = now_ms()
+-- A retry with a known key returns the first id even if the status moved on.
+if ARGV[3] ~= '' then
+  local first = redis.call('HGET', KEYS[3], ARGV[3])
+  if first then return {'duplicate', first, owner(KEYS[1], now)} end
+end
+local status = redis.call('HGET', KEYS[1], 'status')
+if ARGV[4] ~= '*' and not in_csv(ARGV[4], status) then return {'conflict', status} end
+local id = redis.call('XADD', KEYS[2], '*', 'type', ARGV[1], 'payload', ARGV[2], 'at', now)
+if ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[3], ARGV[3], id)
+  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+end
+return {'appended', id, owner(KEYS[1], now)}
+`;

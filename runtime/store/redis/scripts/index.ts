@@ -1,0 +1,71 @@
+/**
+ * The store's Lua scripts, one per state change, registered on a connection
+ * with `defineCommand` (EVALSHA, falling back to EVAL after a script flush or
+ * a failover; inside pipelines too).
+ */
+import type { ChainableCommander, Redis } from 'ioredis';
+import { APPEND_EVENT_3 } from './append-event-3.ts';
+import { APPEND_LOGS_2 } from './append-logs-2.ts';
+import { CLAIM_2 } from './claim-2.ts';
+import { COMMIT_4 } from './commit-4.ts';
+import { CREATE_SESSION_1 } from './create-session-1.ts';
+import { DELIVER_TIMER_3 } from './deliver-timer-3.ts';
+import { HEARTBEAT_2 } from './heartbeat-2.ts';
+import { RELEASE_1 } from './release-1.ts';
+import { RENEW_2 } from './renew-2.ts';
+import { RESERVE_DUE_1 } from './reserve-due-1.ts';
+import { SCHEDULE_TIMER_2 } from './schedule-timer-2.ts';
+import { TAKE_READY_2 } from './take-ready-2.ts';
+import { TOUCH_LEASES_1 } from './touch-leases-1.ts';
+
+/** Script name → Lua and key count (the count is also in the file name). */
+export const SCRIPTS = {
+  swCreateSession: { lua: CREATE_SESSION_1, numberOfKeys: 1 },
+  swAppendEvent: { lua: APPEND_EVENT_3, numberOfKeys: 3 },
+  swClaim: { lua: CLAIM_2, numberOfKeys: 2 },
+  swCommit: { lua: COMMIT_4, numberOfKeys: 4 },
+  swRenew: { lua: RENEW_2, numberOfKeys: 2 },
+  swAppendLogs: { lua: APPEND_LOGS_2, numberOfKeys: 2 },
+  swRelease: { lua: RELEASE_1, numberOfKeys: 1 },
+  swScheduleTimer: { lua: SCHEDULE_TIMER_2, numberOfKeys: 2 },
+  swDeliverTimer: { lua: DELIVER_TIMER_3, numberOfKeys: 3 },
+  swTakeReady: { lua: TAKE_READY_2, numberOfKeys: 2 },
+  swTouchLeases: { lua: TOUCH_LEASES_1, numberOfKeys: 1 },
+  swReserveDue: { lua: RESERVE_DUE_1, numberOfKeys: 1 },
+  swHeartbeat: { lua: HEARTBEAT_2, numberOfKeys: 2 },
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+/** A script's raw reply: Lua strings, integers, nested tables; nil as null. */
+export type Reply = string | number | null | Reply[];
+
+type ScriptMethod = (...args: (string | number)[]) => unknown;
+
+export function defineScripts(redis: Redis): void {
+  for (const [name, def] of Object.entries(SCRIPTS)) redis.defineCommand(name, def);
+}
+
+function method(target: Redis | ChainableCommander, name: ScriptName): ScriptMethod {
+  const fn = (target as unknown as Record<string, ScriptMethod | undefined>)[name];
+  if (!fn) throw new Error(`Redis script ${name} is not defined on this connection`);
+  return fn.bind(target);
+}
+
+/** Runs a script; keys must match its key count. */
+export function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<Reply> {
+  checkKeys(name, keys);
+  return method(redis, name)(...keys, ...args) as Promise<Reply>;
+}
+
+/** Queues a script on a pipeline; its reply comes back from `exec()`. */
+export function queueScript(pipeline: ChainableCommander, name: ScriptName, keys: string[], args: (string | number)[]): void {
+  checkKeys(name, keys);
+  method(pipeline, name)(...keys, ...args);
+}
+
+function checkKeys(name: ScriptName, keys: string[]): void {
+  if (keys.length !== SCRIPTS[name].numberOfKeys) {
+    throw new Error(`Redis script ${name} takes ${SCRIPTS[name].numberOfKeys} keys, got ${keys.length}`);
+  }
+}

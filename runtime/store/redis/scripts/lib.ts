@@ -1,0 +1,56 @@
+/**
+ * Lua helpers prepended to the per-session scripts. Kept in a .ts string (not
+ * a .lua file) so the scripts load on Deno without file-system access.
+ */
+import { PASSIVE_STATUSES } from '../../port.ts';
+
+/** `,A,B,` list of passive statuses, for plain `string.find` membership tests. */
+const PASSIVE = `,${PASSIVE_STATUSES.join(',')},`;
+
+export const LUA_LIB = `
+local PASSIVE = '${PASSIVE}'
+
+-- Store time in ms: every deadline comes from this one clock.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function in_csv(csv, value)
+  return string.find(csv, ',' .. value .. ',', 1, true) ~= nil
+end
+
+-- Inbox entries after the last applied one exist.
+local function pending(inbox, last)
+  return #redis.call('XRANGE', inbox, '(' .. last, '+', 'COUNT', 1) > 0
+end
+
+-- The caller holds the current epoch. The check sits in the same script as
+-- the write it guards, so a failover cannot split them.
+local function holds(rec, node, epoch)
+  local v = redis.call('HMGET', rec, 'epoch', 'lease_node')
+  return v[1] == epoch and v[2] == node
+end
+
+local function fence(rec)
+  redis.call('HINCRBY', rec, 'fenced', 1)
+  return {'fenced'}
+end
+
+-- Node holding a lease that has not expired, or ''.
+local function owner(rec, now)
+  local v = redis.call('HMGET', rec, 'lease_node', 'lease_until')
+  if v[1] and v[1] ~= '' and tonumber(v[2] or '0') > now then return v[1] end
+  return ''
+end
+
+-- RPUSH in slices: unpack() of a huge table would overflow the Lua C stack.
+local function push(key, list, from)
+  local i = from
+  while i <= #list do
+    local j = math.min(i + 999, #list)
+    redis.call('RPUSH', key, unpack(list, i, j))
+    i = j + 1
+  end
+end
+`;

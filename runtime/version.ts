@@ -1,0 +1,2 @@
+/** This build's version, reported in heartbeats. */
+export const VERSION = '0.1.0';

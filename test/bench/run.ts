@@ -1,0 +1,212 @@
+/**
+ * `npm run bench [-- latency failover handoff throughput memory]`: the
+ * runtime's figures, measured against real node processes on one Redis, and
+ * printed beside the goals from the issue (and BullMQ, run side by side on the
+ * same Redis). Set REDIS_URL to use a running Redis; otherwise one is started.
+ */
+import { Redis } from 'ioredis';
+import { ulid } from 'ulid';
+import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { sessionKeys, globalKeys } from '../../runtime/store/redis/keys.ts';
+import { compareEventIds } from '../../runtime/store/port.ts';
+import { NodeProc } from '../support/cluster.ts';
+import { findRedis } from '../support/redis-server.ts';
+import { sleep, waitFor } from '../support/wait.ts';
+import { benchBullmq } from './bullmq-peer.ts';
+import { httpClient } from './http-client.ts';
+
+const FOREVER_MS = 600_000; // scripted work that outlasts the measurement: sessions stay active
+const sections = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const want = (s: string) => sections.length === 0 || sections.includes(s);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
+const line = (label: string, value: string, goal = '') => console.log(`  ${label.padEnd(34)} ${value.padEnd(28)} ${goal}`);
+
+const { url, teardown } = await findRedis();
+const raw = new Redis(url);
+let prefixN = 0;
+const newPrefix = () => `bench${Date.now().toString(36)}${prefixN++}`;
+const nodes: NodeProc[] = [];
+const startNode = async (prefix: string, id: string, env: { ttl?: number; delay?: number; concurrency?: number }) => {
+  const n = await NodeProc.start({ redisUrl: url, prefix, nodeId: id, leaseTtlMs: env.ttl ?? 3000, delayMs: env.delay ?? 0, concurrency: env.concurrency ?? 2000 });
+  nodes.push(n);
+  return n;
+};
+const rssMb = async (pid: number) => {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+};
+
+/** Creates sessions straight in the store (the API path is measured by the latency section). */
+async function createMany(store: RedisStore, n: number, mode: 'auto' | 'review', goal = 'bench goal'): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i += 100) {
+    const batch = Array.from({ length: Math.min(100, n - i) }, () => ulid());
+    await Promise.all(batch.map((id) => store.createSession({ id, goal: `${goal} ${id}`, repo_url: 'https://example.com/org/bench.git', mode })));
+    ids.push(...batch);
+  }
+  return ids;
+}
+
+async function owners(prefix: string, ids: string[]): Promise<{ node: string; epoch: number; status: string; phase: string }[]> {
+  const p = raw.pipeline();
+  for (const id of ids) p.hmget(sessionKeys(prefix, id).record, 'lease_node', 'epoch', 'status', 'phase');
+  const res = (await p.exec()) ?? [];
+  return res.map(([, v]) => {
+    const [node, epoch, status, phase] = v as (string | null)[];
+    return { node: node ?? '', epoch: Number(epoch ?? 0), status: status ?? '', phase: phase ?? '' };
+  });
+}
+
+async function latency(): Promise<void> {
+  console.log('\nEvent latency: POST /input on node A, session owned by node B → transition committed');
+  const prefix = newPrefix();
+  const store = await RedisStore.create({ url, prefix });
+  const b = await startNode(prefix, 'B', { delay: FOREVER_MS });
+  const ids = await createMany(store, 50, 'auto');
+  await waitFor('B to own 50 sessions in coding', async () => {
+    const o = await owners(prefix, ids);
+    return o.every((x) => x.node === 'B' && x.phase.startsWith('preparing')) || undefined;
+  }, 60_000);
+  const a = await startNode(prefix, 'A', { concurrency: 1 });
+  const total = 1000;
+  const post: number[] = [];
+  const commit: number[] = [];
+  const http = httpClient(a.url);
+  for (let i = 0; i < 200; i++) await http.post(`/agent/sessions/${ids[i % ids.length]}/input`, { message: 'warm-up' });
+  for (let i = 0; i < total; i++) {
+    const id = ids[i % ids.length]!;
+    const t0 = performance.now();
+    const r = await http.post(`/agent/sessions/${id}/input`, { message: `m${i}` });
+    if (r.status !== 202) throw new Error(`POST input → ${r.status} ${JSON.stringify(r.body)}`);
+    const t1 = performance.now();
+    const key = sessionKeys(prefix, id).record;
+    for (;;) {
+      const last = await raw.hget(key, 'last_event_id');
+      if (last && compareEventIds(last, r.body.event_id) >= 0) break;
+    }
+    post.push(t1 - t0);
+    commit.push(performance.now() - t0);
+  }
+  line('events', String(total));
+  line('POST answered (202), p50 / p99', `${ms(pct(post, 50))} / ${ms(pct(post, 99))}`);
+  line('POST → committed, p50 / p99', `${ms(pct(commit, 50))} / ${ms(pct(commit, 99))}`, 'goal: p99 ≤ 5 ms');
+  http.close();
+  await a.kill();
+  await b.kill();
+  await store.close();
+}
+
+async function failover(kind: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+  const ttl = 3000;
+  console.log(`\n${kind === 'SIGKILL' ? 'Crash failover (SIGKILL)' : 'Graceful handoff (SIGTERM)'}: node owning 200 active sessions, lease TTL ${ttl} ms`);
+  const prefix = newPrefix();
+  const store = await RedisStore.create({ url, prefix });
+  const victim = await startNode(prefix, 'V', { ttl, delay: FOREVER_MS });
+  const ids = await createMany(store, 200, 'auto');
+  await waitFor('V to own 200 sessions', async () => (await owners(prefix, ids)).every((x) => x.node === 'V') || undefined, 60_000);
+  await Promise.all([startNode(prefix, 'S1', { ttl, delay: FOREVER_MS }), startNode(prefix, 'S2', { ttl, delay: FOREVER_MS })]);
+  const t0 = performance.now();
+  victim.signal(kind);
+  const resumed = new Map<string, number>();
+  while (resumed.size < ids.length && performance.now() - t0 < 30_000) {
+    const o = await owners(prefix, ids);
+    const now = performance.now() - t0;
+    o.forEach((x, i) => {
+      if (x.node && x.node !== 'V' && !resumed.has(ids[i]!)) resumed.set(ids[i]!, now);
+    });
+    await sleep(5);
+  }
+  const times = [...resumed.values()];
+  const goal = kind === 'SIGKILL' ? `goal: max ≤ ${ttl + 1000} ms (TTL + 1 s)` : 'goal: max ≤ 250 ms';
+  line('sessions resumed elsewhere', `${resumed.size} / ${ids.length}`);
+  line('time to resume p50 / p99 / max', `${ms(pct(times, 50))} / ${ms(pct(times, 99))} / ${ms(Math.max(...times))}`, goal);
+  for (const n of nodes.splice(0)) await n.kill();
+  await store.close();
+}
+
+async function throughput(): Promise<void> {
+  const sessions = 1000;
+  console.log(`\nThroughput: ${sessions} sessions active at once on one node vs BullMQ no-op jobs, same Redis`);
+  const prefix = newPrefix();
+  const store = await RedisStore.create({ url, prefix });
+  const node = await startNode(prefix, 'T', { concurrency: sessions, delay: 20 });
+  const t0 = performance.now();
+  const ids = await createMany(store, sessions, 'auto');
+  const done = globalKeys(prefix).status('COMPLETED');
+  await waitFor('all sessions completed', async () => (await raw.zcard(done)) === sessions || undefined, 300_000, 20);
+  const elapsed = (performance.now() - t0) / 1000;
+  const p = raw.pipeline();
+  for (const id of ids) p.llen(sessionKeys(prefix, id).history);
+  const transitions = ((await p.exec()) ?? []).reduce((s, [, n]) => s + Number(n), 0);
+  const ours = transitions / elapsed;
+  line('committed transitions', `${transitions} in ${elapsed.toFixed(2)} s`);
+  line('transitions / s (one node)', ours.toFixed(0));
+  const bull = await benchBullmq(url, transitions, sessions);
+  line('BullMQ no-op jobs / s', `${bull.toFixed(0)} (${transitions} jobs, concurrency ${sessions})`);
+  line('ratio ours / BullMQ', (ours / bull).toFixed(2), 'goal: ≥ 1');
+  const sizes = raw.pipeline();
+  for (const id of ids.slice(0, 100)) sizes.hstrlen(sessionKeys(prefix, id).record, 'snapshot');
+  const bytes = ((await sizes.exec()) ?? []).map(([, n]) => Number(n));
+  line('persisted snapshot size (completed)', `avg ${Math.round(bytes.reduce((s, x) => s + x, 0) / bytes.length)} B, max ${Math.max(...bytes)} B`);
+  await node.kill();
+  nodes.splice(0);
+  await store.close();
+}
+
+async function memory(): Promise<void> {
+  console.log('\nMemory: node RSS with 10,000 passivated sessions vs none, and per active actor');
+  const prefix = newPrefix();
+  const store = await RedisStore.create({ url, prefix });
+  const empty = await startNode(newPrefix(), 'M0', {});
+  await sleep(3000);
+  const base = await rssMb(empty.pid);
+  await empty.kill();
+  const worker = await startNode(prefix, 'M1', { concurrency: 2000 });
+  const ids = await createMany(store, 10_000, 'review');
+  const waiting = globalKeys(prefix).status('WAITING_FOR_USER');
+  await waitFor('10,000 sessions passivated', async () => (await raw.zcard(waiting)) === ids.length || undefined, 600_000, 200);
+  await sleep(3000);
+  const afterRun = await rssMb(worker.pid);
+  await worker.kill();
+  const fresh = await startNode(prefix, 'M2', {});
+  await sleep(3000);
+  const withPassive = await rssMb(fresh.pid);
+  line('RSS, no sessions', `${base.toFixed(1)} MB`);
+  line('RSS, 10,000 passivated (fresh node)', `${withPassive.toFixed(1)} MB (${(withPassive - base >= 0 ? '+' : '') + (withPassive - base).toFixed(1)} MB)`, 'goal: flat');
+  line('RSS, node that ran the 10,000', `${afterRun.toFixed(1)} MB (after passivation)`);
+  await fresh.kill();
+  nodes.splice(0);
+  // Per active actor: 1,000 sessions held in long work on one node.
+  const p2 = newPrefix();
+  const s2 = await RedisStore.create({ url, prefix: p2 });
+  const holder = await startNode(p2, 'M4', { delay: FOREVER_MS, concurrency: 2000 });
+  await sleep(3000);
+  const before = await rssMb(holder.pid);
+  const held = await createMany(s2, 1000, 'auto');
+  await waitFor('1,000 active', async () => (await owners(p2, held)).every((x) => x.node === 'M4') || undefined, 120_000);
+  await sleep(3000);
+  const after = await rssMb(holder.pid);
+  line('RSS per active actor', `${(((after - before) * 1024) / 1000).toFixed(1)} KB (${before.toFixed(0)} → ${after.toFixed(0)} MB for 1,000)`);
+  await holder.kill();
+  await s2.close();
+  await store.close();
+}
+
+try {
+  console.log(`SWE Agent runtime benchmark — Redis ${url}, node ${process.version}, ${new Date().toISOString()}`);
+  if (want('latency')) await latency();
+  if (want('failover')) await failover('SIGKILL');
+  if (want('handoff')) await failover('SIGTERM');
+  if (want('throughput')) await throughput();
+  if (want('memory')) await memory();
+} finally {
+  for (const n of nodes) await n.kill();
+  raw.disconnect();
+  await teardown();
+}

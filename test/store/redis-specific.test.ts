@@ -1,0 +1,322 @@
+/**
+ * What the contract suite cannot see: the Redis key layout, script atomicity
+ * under concurrent connections, fencing counters, the self-repairing indexes,
+ * and recovery from a script cache flush.
+ */
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HISTORY_CAP, type Commit, type Lease, type NewSession } from '../../runtime/store/port.ts';
+import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { redisUrl, uniquePrefix } from '../setup/redis.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let prefix: string;
+let raw: Redis;
+const stores: RedisStore[] = [];
+
+async function open(): Promise<RedisStore> {
+  const s = await RedisStore.create({ url: redisUrl(), prefix });
+  stores.push(s);
+  return s;
+}
+
+let n = 0;
+function session(id = `S${Date.now()}${n++}`): NewSession {
+  return { id, goal: 'fix the bug', repo_url: 'https://example.com/r.git', mode: 'auto' };
+}
+
+function commit(over: Partial<Commit> = {}): Commit {
+  return {
+    snapshot: { v: 1, state: { value: 'coding' } },
+    status: 'RUNNING',
+    phase: 'coding',
+    reason: null,
+    goal: 'fix the bug',
+    result: null,
+    lastEventId: '0-0',
+    history: [],
+    logs: [],
+    release: false,
+    ...over,
+  };
+}
+
+/** Hash tag of a key as Redis Cluster computes it. */
+function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  const close = open >= 0 ? key.indexOf('}', open + 1) : -1;
+  return open >= 0 && close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+beforeEach(async () => {
+  prefix = uniquePrefix();
+  raw = new Redis(redisUrl());
+});
+
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  const keys = await raw.keys(`${prefix}:*`);
+  if (keys.length) await raw.del(...keys);
+  await raw.quit();
+});
+
+async function claimed(store: RedisStore, id: string, node: string, ttl = 5000): Promise<Lease> {
+  const res = await store.claim(id, node, ttl);
+  if (res.kind !== 'claimed') throw new Error(`expected claimed, got ${res.kind}`);
+  return res.lease;
+}
+
+describe('RedisStore (Redis specifics)', () => {
+  it('keeps every key under the prefix, per-session keys on the {id} slot, global ones on {g}', async () => {
+    const store = await open();
+    const { id } = session();
+    await store.createSession(session(id), 'create-1');
+    await store.appendEvent(id, { type: 'input', payload: { message: 'hi' } }, { idempotencyKey: 'k1' });
+    const lease = await claimed(store, id, 'n1');
+    await store.commit(id, lease, commit({ history: [{ event: 'go', from: 'a', to: 'b' }], logs: ['x'] }));
+    await store.scheduleTimer(id, lease, { key: 't', delayMs: 60_000, payload: {} });
+    await store.heartbeat({ id: 'n1', address: '', started_at: 1, version: 'v', active_sessions: 1, heartbeat_at: 0 }, 1000);
+
+    const keys = (await raw.keys(`${prefix}:*`)).sort();
+    expect(keys.length).toBeGreaterThanOrEqual(12);
+    for (const key of keys) expect([id, 'g']).toContain(hashTag(key));
+    const own = keys.filter((k) => hashTag(k) === id).map((k) => k.slice(`${prefix}:{${id}}:`.length));
+    expect(own.sort()).toEqual(['hist', 'idem', 'in', 'log', 's', 'timers']);
+    expect(await raw.pttl(`${prefix}:{${id}}:idem`)).toBeGreaterThan(23 * 3600 * 1000);
+  });
+
+  it('takes its clock from Redis TIME', async () => {
+    const store = await open();
+    const [s, us] = await raw.time();
+    const redisNow = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    expect(Math.abs((await store.now()) - redisNow)).toBeLessThan(1000);
+  });
+
+  it('rejects and counts every write of a stale epoch', async () => {
+    const [a, b] = [await open(), await open()];
+    const { id } = session();
+    await a.createSession(session(id));
+    const stale = await claimed(a, id, 'A', 50);
+    await sleep(80);
+    const fresh = await claimed(b, id, 'B');
+    expect(fresh.epoch).toBe(stale.epoch + 1);
+
+    expect(await a.commit(id, stale, commit())).toEqual({ kind: 'fenced' });
+    expect(await a.appendLogs(id, stale, ['late'])).toEqual({ kind: 'fenced' });
+    expect(await a.scheduleTimer(id, stale, { key: 't', delayMs: 0, payload: {} })).toEqual({ kind: 'fenced' });
+    expect(await a.release(id, stale, true)).toEqual({ kind: 'fenced' });
+
+    const rec = await b.getSession(id);
+    expect(rec?.fenced_writes).toBe(4);
+    expect(rec?.owner).toMatchObject({ nodeId: 'B', epoch: fresh.epoch });
+    expect(rec?.snapshot).toBeNull();
+    expect(await b.getLogs(id)).toEqual([]);
+    expect((await b.stats()).fenced_writes).toBe(4);
+    expect(await b.commit(id, fresh, commit())).toEqual({ kind: 'ok', released: false });
+  });
+
+  it('hands a contended session to exactly one of many concurrent claimers', async () => {
+    const nodes = await Promise.all(Array.from({ length: 8 }, () => open()));
+    const { id } = session();
+    await nodes[0]!.createSession(session(id));
+    const results = await Promise.all(nodes.map((s, i) => s.claim(id, `n${i}`, 5000)));
+    expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'busy')).toHaveLength(7);
+  });
+
+  it('keeps inbox ids strictly increasing and idempotency exact under concurrent appends', async () => {
+    const nodes = await Promise.all(Array.from({ length: 4 }, () => open()));
+    const { id } = session();
+    await nodes[0]!.createSession(session(id));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        nodes[i % 4]!.appendEvent(id, { type: 'input', payload: { i } }, { idempotencyKey: `k${i % 10}` }),
+      ),
+    );
+    const firsts = results.filter((r) => r.kind === 'appended' && !r.duplicate);
+    expect(firsts).toHaveLength(10);
+    const events = await nodes[0]!.readEvents(id, '0-0', 100);
+    expect(events).toHaveLength(10);
+    for (let i = 1; i < events.length; i++) {
+      const [pm, ps] = events[i - 1]!.id.split('-').map(Number);
+      const [cm, cs] = events[i]!.id.split('-').map(Number);
+      expect(cm! > pm! || (cm === pm && cs! > ps!)).toBe(true);
+    }
+  });
+
+  it('refuses passivation while unapplied events wait, and keeps the lease', async () => {
+    const store = await open();
+    const { id } = session();
+    await store.createSession(session(id));
+    const lease = await claimed(store, id, 'n1');
+    const ev = await store.appendEvent(id, { type: 'input', payload: {} });
+    expect(ev).toMatchObject({ kind: 'appended' });
+    const refused = await store.commit(id, lease, commit({ status: 'WAITING_FOR_USER', release: true }));
+    expect(refused).toEqual({ kind: 'ok', released: false });
+    expect((await store.getSession(id))?.owner?.nodeId).toBe('n1');
+    const eventId = ev.kind === 'appended' ? ev.eventId : '';
+    const ok = await store.commit(id, lease, commit({ status: 'WAITING_FOR_USER', release: true, lastEventId: eventId }));
+    expect(ok).toEqual({ kind: 'ok', released: true });
+    expect((await store.getSession(id))?.owner).toBeNull();
+    expect(await raw.zscore(`${prefix}:{g}:leases`, id)).toBeNull();
+    expect(await store.claim(id, 'n2', 1000)).toEqual({ kind: 'idle' });
+  });
+
+  it('caps the history and stamps entries with store time, node and epoch', async () => {
+    const store = await open();
+    const { id } = session();
+    await store.createSession(session(id));
+    const lease = await claimed(store, id, 'n1');
+    const before = await store.now();
+    const history = Array.from({ length: HISTORY_CAP + 20 }, (_, i) => ({ event: `e${i}`, from: 'a', to: 'b' }));
+    await store.commit(id, lease, commit({ history, logs: Array.from({ length: 2500 }, (_, i) => `l${i}`) }));
+    const got = await store.getHistory(id);
+    expect(got).toHaveLength(HISTORY_CAP);
+    expect(got[0]).toMatchObject({ event: 'e20', from: 'a', to: 'b', node: 'n1', epoch: lease.epoch });
+    expect(got.at(-1)!.event).toBe(`e${HISTORY_CAP + 19}`);
+    expect(got[0]!.at).toBeGreaterThanOrEqual(before);
+    expect(await store.getLogs(id, 2498)).toEqual(['l2498', 'l2499']);
+    expect(await store.getLogs(id, 1, 2)).toEqual(['l1', 'l2']);
+  });
+
+  it('reserves taken ids until the reservation runs out, then offers them again', async () => {
+    const store = await open();
+    const { id } = session();
+    await store.createSession(session(id));
+    expect(await store.takeReady(10, 100)).toEqual([id]);
+    expect(await store.takeReady(10, 100)).toEqual([]);
+    await sleep(130);
+    expect(await store.takeReady(10, 100)).toEqual([id]);
+    await store.forget(id);
+    await sleep(130);
+    expect(await store.takeReady(10, 100)).toEqual([]);
+  });
+
+  it('puts a busy lease deadline back into the lease index', async () => {
+    const store = await open();
+    const { id } = session();
+    await store.createSession(session(id));
+    const res = await store.claim(id, 'n1', 10_000);
+    await raw.zadd(`${prefix}:{g}:leases`, 1, id); // as a takeReady reservation would leave it
+    const busy = await store.claim(id, 'n2', 1000);
+    expect(busy.kind).toBe('busy');
+    expect(Number(await raw.zscore(`${prefix}:{g}:leases`, id))).toBe(res.kind === 'claimed' ? res.until : -1);
+  });
+
+  it('renews many leases in one pipeline, reporting lost ones and pending events', async () => {
+    const store = await open();
+    const ids = [session().id, session().id, session().id];
+    const leases: { id: string; epoch: number }[] = [];
+    for (const id of ids) {
+      await store.createSession(session(id));
+      leases.push({ id, epoch: (await claimed(store, id, 'n1')).epoch });
+    }
+    await store.appendEvent(ids[1]!, { type: 'input', payload: {} });
+    const res = await store.renew('n1', [...leases, { id: 'missing', epoch: 1 }, { id: ids[2]!, epoch: 99 }], 5000);
+    expect(res.map((r) => [r.ok, r.pending])).toEqual([
+      [true, false],
+      [true, true],
+      [true, false],
+      [false, false],
+      [false, false],
+    ]);
+    await raw.zrem(`${prefix}:{g}:leases`, ids[0]!);
+    await store.renew('n1', leases, 5000);
+    expect(await raw.zscore(`${prefix}:{g}:leases`, ids[0]!)).not.toBeNull();
+  });
+
+  it('fires a timer exactly once across concurrent firers, with its key in the payload', async () => {
+    const [a, b] = [await open(), await open()];
+    const { id } = session();
+    await a.createSession(session(id));
+    const lease = await claimed(a, id, 'n1');
+    expect(await a.scheduleTimer(id, lease, { key: 'retry:1', delayMs: 30, payload: { attempt: 1, list: [] } })).toEqual({
+      kind: 'ok',
+      released: false,
+    });
+    await a.scheduleTimer(id, lease, { key: 'retry:1', delayMs: 0, payload: { attempt: 2 } });
+    expect(await a.fireDueTimers(10)).toBe(0);
+    await sleep(60);
+    const fired = await Promise.all([a.fireDueTimers(10), b.fireDueTimers(10), a.fireDueTimers(10)]);
+    expect(fired.reduce((x, y) => x + y, 0)).toBe(1);
+    const events = await a.readEvents(id, '0-0', 10);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'timer', payload: { attempt: 1, list: [], key: 'retry:1' } });
+    await a.scheduleTimer(id, lease, { key: 'retry:1', delayMs: 0, payload: {} });
+    await sleep(10);
+    expect(await a.fireDueTimers(10)).toBe(0);
+  });
+
+  it('wakes the owner by pub/sub, or queues and announces a session without one', async () => {
+    const store = await open();
+    const { id } = session();
+    await store.createSession(session(id));
+    const woken: string[] = [];
+    const ready: number[] = [];
+    const stopWake = await store.onWake('n1', (s) => woken.push(s));
+    const stopReady = await store.onReady(() => ready.push(1));
+    await store.takeReady(10, 5000);
+    const lease = await claimed(store, id, 'n1');
+    await store.appendEvent(id, { type: 'input', payload: {} });
+    await store.release(id, lease, false);
+    await store.appendEvent(id, { type: 'input', payload: {} });
+    await sleep(50);
+    expect(woken).toEqual([id]);
+    expect(ready.length).toBe(1);
+    expect(await raw.zscore(`${prefix}:{g}:ready`, id)).not.toBeNull();
+    await stopWake();
+    await stopReady();
+  });
+
+  it('skips stale status index entries when listing, and pages by `before`', async () => {
+    const store = await open();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const s = session();
+      ids.push(s.id);
+      await store.createSession(s);
+    }
+    const lease = await claimed(store, ids[2]!, 'n1');
+    await store.commit(ids[2]!, lease, commit({ status: 'WAITING_FOR_USER', release: true }));
+    await raw.zadd(`${prefix}:{g}:status:QUEUED`, Date.now(), ids[2]!); // stale entry, as after a crash
+    const queued = await store.listSessions({ status: 'QUEUED', limit: 10 });
+    expect(queued.map((s) => s.id)).toEqual([ids[4], ids[3], ids[1], ids[0]]);
+    expect(queued[0]).not.toHaveProperty('snapshot');
+    const page = await store.listSessions({ limit: 2, before: ids[3]! });
+    expect(page.map((s) => s.id)).toEqual([ids[2], ids[1]]);
+    expect((await store.listSessions({ limit: 10, status: 'WAITING_FOR_USER' })).map((s) => s.id)).toEqual([ids[2]]);
+  });
+
+  it('keeps working after the script cache is flushed', async () => {
+    const store = await open();
+    const { id } = session();
+    await store.createSession(session(id));
+    await raw.script('FLUSH');
+    const lease = await claimed(store, id, 'n1');
+    await raw.script('FLUSH');
+    const res = await store.renew('n1', [{ id, epoch: lease.epoch }], 1000);
+    expect(res[0]?.ok).toBe(true);
+  });
+
+  it('returns the first session for a repeated create idempotency key', async () => {
+    const store = await open();
+    const first = await store.createSession(session(), 'req-1');
+    const again = await store.createSession(session(), 'req-1');
+    expect(again.created).toBe(false);
+    expect(again.record.id).toBe(first.record.id);
+    expect(await store.takeReady(10, 1000)).toEqual([first.record.id]);
+  });
+
+  it('lists live nodes with store-time heartbeats, dropping expired ones', async () => {
+    const store = await open();
+    const info = { address: 'http://x', started_at: 5, version: '1.0', active_sessions: 2, heartbeat_at: 0 };
+    await store.heartbeat({ id: 'old', ...info }, 20);
+    await sleep(100);
+    await store.heartbeat({ id: 'live', ...info }, 1000);
+    const nodes = await store.listNodes();
+    expect(nodes.map((x) => x.id)).toEqual(['live']);
+    expect(nodes[0]).toMatchObject({ address: 'http://x', started_at: 5, version: '1.0', active_sessions: 2 });
+    expect(Math.abs(nodes[0]!.heartbeat_at - (await store.now()))).toBeLessThan(1000);
+  });
+});
