@@ -1,10 +1,12 @@
 import { Hono, type Context } from 'hono';
-import { ulid } from 'ulid';
+import { monotonicFactory } from 'ulid';
 import { SESSION_STATUSES, type AppendResult, type InboxEventType, type SessionStatus, type SessionSummary, type Store } from '../../runtime/store/port.ts';
 import { badRequest, conflict, notFound } from '../../runtime/errors.ts';
 import { readJsonObject } from '../body.ts';
 import { oneOf, optionalString, rejectUnknown, repoUrl, requiredString } from '../validate.ts';
 
+// Monotonic: sessions created in the same millisecond on this node still list in creation order.
+const ulid = monotonicFactory();
 const MAX_GOAL = 20_000;
 const MAX_MESSAGE = 20_000;
 

@@ -116,9 +116,12 @@ export class MemoryStore implements Store {
   }
 
   async listSessions(q: ListQuery): Promise<SessionSummary[]> {
+    // Newest first by (created_at, id); the cursor is the last id of the previous page.
+    const newer = (a: Session['record'], b: Session['record']) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    const cursor = q.before === undefined ? undefined : this.#sessions.get(q.before)?.record;
     return [...this.#sessions.values()]
-      .filter((s) => (!q.status || s.record.status === q.status) && (!q.before || s.record.id < q.before))
-      .sort((a, b) => b.record.created_at - a.record.created_at || (a.record.id < b.record.id ? 1 : -1))
+      .filter((s) => (!q.status || s.record.status === q.status) && (!cursor || newer(s.record, cursor) > 0))
+      .sort((a, b) => newer(a.record, b.record))
       .slice(0, q.limit)
       .map((s) => {
         const { snapshot: _drop, ...rest } = this.#view(s);

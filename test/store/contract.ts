@@ -1,0 +1,256 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ulid } from 'ulid';
+import { HISTORY_CAP, type Commit, type Lease, type Store } from '../../runtime/store/port.ts';
+
+export interface StoreHarness {
+  store: Store;
+  /** Moves the store's time forward (a manual clock, or a real sleep for Redis). */
+  advance(ms: number): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+const TTL = 300;
+const REPO = 'https://example.com/o/r.git';
+
+function commitOf(over: Partial<Commit> = {}): Commit {
+  return {
+    snapshot: { v: 1, state: { value: 'coding' } },
+    status: 'RUNNING',
+    phase: 'coding.running',
+    reason: null,
+    goal: 'goal',
+    result: null,
+    lastEventId: '0-0',
+    history: [],
+    logs: [],
+    release: false,
+    ...over,
+  };
+}
+
+/**
+ * The store contract. Every adapter runs it from a three-line test file; the
+ * runtime relies on exactly these semantics and nothing adapter-specific.
+ */
+export function storeContract(name: string, factory: () => Promise<StoreHarness>): void {
+  describe(`store contract: ${name}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+    beforeEach(async () => {
+      h = await factory();
+      store = h.store;
+    });
+    afterEach(async () => h.cleanup());
+
+    const create = async (mode: 'auto' | 'review' = 'auto') => (await store.createSession({ id: ulid(), goal: 'goal', repo_url: REPO, mode })).record;
+    const claimed = async (node = 'n1'): Promise<{ id: string; lease: Lease }> => {
+      const r = await create();
+      await store.takeReady(100, TTL);
+      const c = await store.claim(r.id, node, TTL);
+      if (c.kind !== 'claimed') throw new Error(`claim → ${c.kind}`);
+      return { id: r.id, lease: c.lease };
+    };
+
+    it('creates a QUEUED session with its fields; create is idempotent by id and by key', async () => {
+      const id = ulid();
+      const a = await store.createSession({ id, goal: 'g', repo_url: REPO, mode: 'review' });
+      expect(a.created).toBe(true);
+      expect(a.record).toMatchObject({ id, goal: 'g', repo_url: REPO, mode: 'review', status: 'QUEUED', phase: 'queued', reason: null, result: null, snapshot: null, last_event_id: '0-0', epoch: 0, owner: null, fenced_writes: 0 });
+      expect(a.record.created_at).toBeGreaterThan(0);
+      expect((await store.createSession({ id, goal: 'other', repo_url: REPO, mode: 'auto' })).created).toBe(false);
+      expect((await store.getSession(id))?.goal).toBe('g');
+      const k1 = await store.createSession({ id: ulid(), goal: 'k', repo_url: REPO, mode: 'auto' }, 'key-1');
+      const k2 = await store.createSession({ id: ulid(), goal: 'k', repo_url: REPO, mode: 'auto' }, 'key-1');
+      expect(k2.record.id).toBe(k1.record.id);
+      expect(k2.created).toBe(false);
+      expect(await store.getSession(ulid())).toBeNull();
+    });
+
+    it('lists newest first, by status, with a cursor', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        ids.push((await create()).id);
+        await h.advance(2);
+      }
+      expect((await store.listSessions({ limit: 10 })).map((s) => s.id)).toEqual([...ids].reverse());
+      expect((await store.listSessions({ limit: 2, before: ids[2]! })).map((s) => s.id)).toEqual([ids[1], ids[0]]);
+      const { lease } = await (async () => {
+        await store.takeReady(100, TTL);
+        const c = await store.claim(ids[0]!, 'n1', TTL);
+        if (c.kind !== 'claimed') throw new Error(c.kind);
+        return c;
+      })();
+      await store.commit(ids[0]!, lease, commitOf({ status: 'COMPLETED', release: true }));
+      expect((await store.listSessions({ limit: 10, status: 'COMPLETED' })).map((s) => s.id)).toEqual([ids[0]]);
+      expect((await store.listSessions({ limit: 10, status: 'QUEUED' })).map((s) => s.id)).toEqual([ids[3], ids[2], ids[1]]);
+      expect((await store.listSessions({ limit: 10 }))[0]).not.toHaveProperty('snapshot');
+    });
+
+    it('appends events in order; conflict by status; idempotency key returns the first id', async () => {
+      const r = await create('review');
+      expect(await store.appendEvent(ulid(), { type: 'input', payload: {} })).toEqual({ kind: 'not_found' });
+      expect(await store.appendEvent(r.id, { type: 'approve', payload: {} }, { allowedStatuses: ['WAITING_FOR_USER'] })).toEqual({ kind: 'conflict', status: 'QUEUED' });
+      const a = await store.appendEvent(r.id, { type: 'input', payload: { message: 'one' } }, { idempotencyKey: 'k' });
+      const b = await store.appendEvent(r.id, { type: 'input', payload: { message: 'one' } }, { idempotencyKey: 'k' });
+      const c = await store.appendEvent(r.id, { type: 'input', payload: { message: 'two' } });
+      if (a.kind !== 'appended' || b.kind !== 'appended' || c.kind !== 'appended') throw new Error('not appended');
+      expect(b).toEqual({ kind: 'appended', eventId: a.eventId, duplicate: true });
+      expect(a.duplicate).toBe(false);
+      const all = await store.readEvents(r.id, '0-0', 10);
+      expect(all.map((e) => e.payload['message'])).toEqual(['one', 'two']);
+      expect(all[0]).toMatchObject({ id: a.eventId, type: 'input' });
+      expect((await store.readEvents(r.id, a.eventId, 10)).map((e) => e.id)).toEqual([c.eventId]);
+    });
+
+    it('takeReady hands a new session out once, and again only after its reservation expires', async () => {
+      const r = await create();
+      expect(await store.takeReady(10, TTL)).toContain(r.id);
+      expect(await store.takeReady(10, TTL)).not.toContain(r.id);
+      await h.advance(TTL + 50); // the taker died between take and claim
+      expect(await store.takeReady(10, TTL)).toContain(r.id);
+    });
+
+    it('claims with strictly increasing epochs; busy while leased; takeover after expiry', async () => {
+      const { id, lease } = await claimed('n1');
+      expect(lease.epoch).toBe(1);
+      const again = await store.claim(id, 'n2', TTL);
+      expect(again.kind).toBe('busy');
+      expect((await store.getSession(id))?.owner).toMatchObject({ nodeId: 'n1', epoch: 1 });
+      await h.advance(TTL + 50);
+      expect((await store.getSession(id))?.owner).toBeNull();
+      expect(await store.takeReady(10, TTL)).toContain(id); // expired leases are found without a scan
+      const c = await store.claim(id, 'n2', TTL);
+      expect(c.kind === 'claimed' && c.lease).toEqual({ nodeId: 'n2', epoch: 2 });
+    });
+
+    it('commit writes everything at once, fills history, and fences a stale epoch', async () => {
+      const { id, lease } = await claimed('n1');
+      const ev = await store.appendEvent(id, { type: 'input', payload: { message: 'x' } });
+      if (ev.kind !== 'appended') throw new Error(ev.kind);
+      const ok = await store.commit(id, lease, commitOf({
+        goal: 'new goal', phase: 'planning.running', reason: 'why', result: { diff: 'd' }, lastEventId: ev.eventId,
+        history: [{ event: 'input', from: 'coding.running', to: 'planning.running' }], logs: ['a', 'b'],
+      }));
+      expect(ok).toEqual({ kind: 'ok', released: false });
+      const rec = (await store.getSession(id))!;
+      expect(rec).toMatchObject({ goal: 'new goal', phase: 'planning.running', reason: 'why', result: { diff: 'd' }, last_event_id: ev.eventId, status: 'RUNNING', snapshot: { v: 1, state: { value: 'coding' } } });
+      expect(await store.getLogs(id)).toEqual(['a', 'b']);
+      expect(await store.getLogs(id, 1)).toEqual(['b']);
+      const [hist] = await store.getHistory(id);
+      expect(hist).toMatchObject({ event: 'input', from: 'coding.running', to: 'planning.running', node: 'n1', epoch: 1 });
+      expect(hist!.at).toBeGreaterThan(0);
+      // Takeover, then the old owner writes: rejected, counted, nothing changed.
+      await h.advance(TTL + 50);
+      await store.takeReady(10, TTL);
+      expect((await store.claim(id, 'n2', TTL)).kind).toBe('claimed');
+      expect(await store.commit(id, lease, commitOf({ goal: 'zombie' }))).toEqual({ kind: 'fenced' });
+      expect(await store.appendLogs(id, lease, ['zombie'])).toEqual({ kind: 'fenced' });
+      expect(await store.release(id, lease, true)).toEqual({ kind: 'fenced' });
+      expect(await store.scheduleTimer(id, lease, { key: 'z', delayMs: 0, payload: {} })).toEqual({ kind: 'fenced' });
+      const after = (await store.getSession(id))!;
+      expect(after.goal).toBe('new goal');
+      expect(after.fenced_writes).toBe(4);
+      expect(await store.getLogs(id)).toEqual(['a', 'b']);
+      expect((await store.stats()).fenced_writes).toBeGreaterThanOrEqual(4);
+    });
+
+    it('history keeps the newest HISTORY_CAP entries', async () => {
+      const { id, lease } = await claimed();
+      const history = Array.from({ length: HISTORY_CAP + 5 }, (_, i) => ({ event: `e${i}`, from: 'a', to: 'b' }));
+      await store.commit(id, lease, commitOf({ history }));
+      const got = await store.getHistory(id);
+      expect(got).toHaveLength(HISTORY_CAP);
+      expect(got[0]!.event).toBe('e5');
+      expect(got.at(-1)!.event).toBe(`e${HISTORY_CAP + 4}`);
+    });
+
+    it('passivation: release in commit, refused while events are pending; passive sessions are idle until an event', async () => {
+      const { id, lease } = await claimed();
+      const ev = await store.appendEvent(id, { type: 'input', payload: { message: 'late' } });
+      if (ev.kind !== 'appended') throw new Error(ev.kind);
+      expect(await store.commit(id, lease, commitOf({ status: 'WAITING_FOR_USER', release: true }))).toEqual({ kind: 'ok', released: false });
+      expect((await store.getSession(id))?.owner?.nodeId).toBe('n1');
+      expect(await store.commit(id, lease, commitOf({ status: 'WAITING_FOR_USER', lastEventId: ev.eventId, release: true }))).toEqual({ kind: 'ok', released: true });
+      expect((await store.getSession(id))?.owner).toBeNull();
+      await h.advance(TTL + 50);
+      const taken = await store.takeReady(10, TTL);
+      for (const t of taken) expect(await store.claim(t, 'n2', TTL)).toEqual({ kind: 'idle' });
+      const approve = await store.appendEvent(id, { type: 'approve', payload: {} }, { allowedStatuses: ['WAITING_FOR_USER'] });
+      expect(approve.kind).toBe('appended');
+      expect(await store.takeReady(10, TTL)).toContain(id);
+      const c = await store.claim(id, 'n2', TTL);
+      expect(c.kind === 'claimed' && c.lease.epoch).toBe(2);
+    });
+
+    it('renew extends, reports pending events, and reports lost leases', async () => {
+      const { id, lease } = await claimed('n1');
+      await h.advance(TTL / 2);
+      let [r] = await store.renew('n1', [{ id, epoch: 1 }], TTL);
+      expect(r).toMatchObject({ id, ok: true, pending: false });
+      await h.advance(TTL / 2 + 50); // past the first deadline, within the renewed one
+      expect((await store.claim(id, 'n2', TTL)).kind).toBe('busy');
+      await store.appendEvent(id, { type: 'input', payload: { message: 'm' } });
+      [r] = await store.renew('n1', [{ id, epoch: lease.epoch }], TTL);
+      expect(r!.pending).toBe(true);
+      await h.advance(TTL + 50);
+      await store.takeReady(10, TTL);
+      expect((await store.claim(id, 'n2', TTL)).kind).toBe('claimed');
+      [r] = await store.renew('n1', [{ id, epoch: lease.epoch }], TTL);
+      expect(r!.ok).toBe(false);
+    });
+
+    it('release with requeue hands the session to the next taker at once', async () => {
+      const { id, lease } = await claimed('n1');
+      expect(await store.release(id, lease, true)).toEqual({ kind: 'ok', released: true });
+      expect(await store.takeReady(10, TTL)).toContain(id);
+      const c = await store.claim(id, 'n2', TTL);
+      expect(c.kind === 'claimed' && c.lease).toEqual({ nodeId: 'n2', epoch: 2 });
+    });
+
+    it('durable timers fire into the inbox once due, exactly once per key', async () => {
+      const { id, lease } = await claimed();
+      expect(await store.scheduleTimer(id, lease, { key: 't1', delayMs: 150, payload: { kind: 'retry' } })).toEqual({ kind: 'ok', released: false });
+      await store.fireDueTimers(100);
+      expect(await store.readEvents(id, '0-0', 10)).toEqual([]);
+      await h.advance(200);
+      await store.fireDueTimers(100);
+      await store.fireDueTimers(100);
+      await store.scheduleTimer(id, lease, { key: 't1', delayMs: 0, payload: { kind: 'retry' } }); // re-armed after a restore
+      await h.advance(10);
+      await store.fireDueTimers(100);
+      const events = await store.readEvents(id, '0-0', 10);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: 'timer', payload: { kind: 'retry', key: 't1' } });
+    });
+
+    it('wakes the owner on an event, and signals ready for a passive session', async () => {
+      const { id, lease } = await claimed('n1');
+      const woken: string[] = [];
+      let readies = 0;
+      const offWake = await store.onWake('n1', (s) => woken.push(s));
+      const offReady = await store.onReady(() => readies++);
+      await store.appendEvent(id, { type: 'input', payload: { message: 'm' } });
+      await waitUntil(() => woken.includes(id));
+      await store.commit(id, lease, commitOf({ status: 'WAITING_FOR_USER', lastEventId: (await store.readEvents(id, '0-0', 10))[0]!.id, release: true }));
+      const before = readies;
+      await store.appendEvent(id, { type: 'approve', payload: {} });
+      await waitUntil(() => readies > before);
+      await offWake();
+      await offReady();
+    });
+
+    it('heartbeats list the nodes', async () => {
+      await store.heartbeat({ id: 'na', address: '127.0.0.1:1', started_at: 1, version: 'v', active_sessions: 3, heartbeat_at: 0 }, 1000);
+      const nodes = await store.listNodes();
+      expect(nodes.find((n) => n.id === 'na')).toMatchObject({ address: '127.0.0.1:1', active_sessions: 3, version: 'v' });
+    });
+  });
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

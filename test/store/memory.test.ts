@@ -1,0 +1,5 @@
+import { MemoryStore } from '../../runtime/store/memory.ts';
+import { storeContract } from './contract.ts';
+
+let t = 1_700_000_000_000;
+storeContract('memory', async () => ({ store: new MemoryStore({ clock: () => t }), advance: async (ms) => void (t += ms), cleanup: async () => {} }));
