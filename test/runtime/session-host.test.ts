@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../runtime/store/memory.ts';
+import type { Commit, CommitResult, Lease } from '../../runtime/store/port.ts';
+import { inProcessService } from '../support/in-process.ts';
+import { scriptedWork } from '../support/scripted-work.ts';
+import { waitFor } from '../support/wait.ts';
+import type { WorkImplementations } from '../../runtime/work.ts';
+
+const REPO = 'https://example.com/o/r.git';
+
+/** A memory store whose commits wait until the test lets them through. */
+class GatedStore extends MemoryStore {
+  held: { resolve: () => void; commit: Commit }[] = [];
+  gate = false;
+  override async commit(id: string, lease: Lease, c: Commit): Promise<CommitResult> {
+    if (this.gate) await new Promise<void>((resolve) => this.held.push({ resolve, commit: c }));
+    return super.commit(id, lease, c);
+  }
+}
+
+let stop: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+describe('session host', () => {
+  it('runs a work step only after the transition that started it is committed', async () => {
+    const store = new GatedStore();
+    store.gate = true;
+    const started: string[] = [];
+    const base = scriptedWork();
+    const work: WorkImplementations = {
+      ...base,
+      clone: async (input, ctx) => (started.push(input.key), base.clone(input, ctx)),
+    };
+    const svc = await inProcessService({ store, work });
+    stop = svc.stop;
+    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
+    await waitFor('the first commit to be attempted', () => store.held.length > 0, 5000, 5);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(started).toEqual([]); // the commit that decided "clone" is not durable yet
+    expect(store.held[0]!.commit.phase).toBe('preparing.running');
+    store.gate = false;
+    for (const h of store.held.splice(0)) h.resolve();
+    await waitFor('clone to start', () => started.length === 1, 5000, 5);
+    expect(started).toEqual([`${body.session_id}:clone:1`]);
+    await waitFor('completion', async () => (await store.getSession(body.session_id))?.status === 'COMPLETED', 5000, 10);
+  });
+
+  it('a fenced commit makes the node drop the actor and write nothing more', async () => {
+    const store = new MemoryStore();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const base = scriptedWork();
+    const work: WorkImplementations = { ...base, plan: async (i, ctx) => (await gate, base.plan(i, ctx)) };
+    const lines: string[] = [];
+    const svc = await inProcessService({ store, work, lines, leaseTtlMs: 60_000 });
+    stop = svc.stop;
+    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
+    const id = body.session_id;
+    await waitFor('planning', async () => (await store.getSession(id))?.phase === 'planning.running', 5000, 5);
+    // Another node takes the session over behind this one's back (a new epoch).
+    const rec = (await store.getSession(id))!;
+    await store.release(id, { nodeId: 'test-node', epoch: rec.epoch }, false);
+    const other = await store.claim(id, 'other-node', 60_000);
+    expect(other.kind).toBe('claimed');
+    release();
+    await waitFor('the stale host to be dropped', () => lines.some((l) => l.includes('session actor dropped') && l.includes('fenced')), 5000, 5);
+    expect(svc.node.activeSessions).toBe(0);
+    expect(svc.node.counters.fenced).toBe(1);
+    const after = (await store.getSession(id))!;
+    expect(after.phase).toBe('planning.running');
+    expect(after.owner?.nodeId).toBe('other-node');
+    expect(after.fenced_writes).toBe(1);
+  });
+
+  it('passivates a session waiting for approval and re-activates it on approve', async () => {
+    const store = new MemoryStore();
+    const svc = await inProcessService({ store });
+    stop = svc.stop;
+    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO, mode: 'review' });
+    await waitFor('waiting', async () => (await store.getSession(body.session_id))?.status === 'WAITING_FOR_USER', 5000, 5);
+    await waitFor('no actor in memory', () => svc.node.activeSessions === 0, 5000, 5);
+    expect((await store.getSession(body.session_id))?.owner).toBeNull();
+    await svc.call('POST', `/agent/sessions/${body.session_id}/approve`);
+    const done = await waitFor('completed', async () => {
+      const s = await store.getSession(body.session_id);
+      return s?.status === 'COMPLETED' ? s : undefined;
+    }, 5000, 5);
+    expect(done.epoch).toBe(2); // claimed again for the approve
+    expect(svc.node.counters.passivated).toBe(2);
+  });
+});
