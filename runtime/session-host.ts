@@ -161,6 +161,9 @@ export class SessionHost {
   }
 
   async #runCommits(): Promise<void> {
+    // Start after the current turn: changes made in the same synchronous run
+    // (a claim's first snapshot, a batch of inbox events) share one write.
+    await Promise.resolve();
     while (this.#committedSeq < this.#seq && this.#status !== 'stopped') {
       const seq = this.#seq;
       const snap = this.#actor.getSnapshot();

@@ -16,8 +16,8 @@ export async function benchBullmq(url: string, jobs: number, concurrency: number
   let done = 0;
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
-  const t0 = performance.now();
-  const worker = new Worker(name, async () => undefined, { connection, concurrency, autorun: true });
+  let t0 = 0;
+  const worker = new Worker(name, async () => void (t0 ||= performance.now()), { connection, concurrency, autorun: true });
   worker.on('completed', () => {
     if (++done === jobs) finish();
   });

@@ -48,6 +48,32 @@ describe('session host', () => {
     await waitFor('completion', async () => (await store.getSession(body.session_id))?.status === 'COMPLETED', 5000, 10);
   });
 
+  it('writes one commit per transition: changes made in one turn share a write', async () => {
+    const commits: Commit[] = [];
+    class CountingStore extends MemoryStore {
+      override async commit(id: string, lease: Lease, c: Commit): Promise<CommitResult> {
+        commits.push(c);
+        return super.commit(id, lease, c);
+      }
+    }
+    const store = new CountingStore();
+    const svc = await inProcessService({ store });
+    stop = svc.stop;
+    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
+    await waitFor('completion', async () => (await store.getSession(body.session_id))?.status === 'COMPLETED', 5000, 10);
+    const transitions = commits.flatMap((c) => c.history.map((h) => `${h.from}→${h.to}`));
+    expect(transitions).toEqual([
+      'queued→preparing.running',
+      'preparing.running→planning.running',
+      'planning.running→coding.running',
+      'coding.running→reviewing.running',
+      'reviewing.running→completed',
+    ]);
+    // The claim's first snapshot (queued → preparing) and the status change it
+    // makes are one write, not two.
+    expect(commits.length).toBe(transitions.length);
+  });
+
   it('a fenced commit makes the node drop the actor and write nothing more', async () => {
     const store = new MemoryStore();
     let release!: () => void;

@@ -288,6 +288,36 @@ describe('RedisStore (Redis specifics)', () => {
     expect((await store.listSessions({ limit: 10, status: 'WAITING_FOR_USER' })).map((s) => s.id)).toEqual([ids[2]]);
   });
 
+  it('writes the status index only on a change, and the next claim repairs an update lost with its node', async () => {
+    const store = await open();
+    const [a, b] = [session(), session()];
+    await store.createSession(a);
+    await store.createSession(b);
+    const runningKey = `${prefix}:{g}:status:RUNNING`;
+    const waitingKey = `${prefix}:{g}:status:WAITING_FOR_USER`;
+    // a: QUEUED → RUNNING indexed; a RUNNING → RUNNING commit leaves the index alone.
+    const la = await claimed(store, a.id, 'n1', 200);
+    await store.commit(a.id, la, commit());
+    expect(await raw.zscore(runningKey, a.id)).not.toBeNull();
+    expect(await raw.zscore(`${prefix}:{g}:status:QUEUED`, a.id)).toBeNull();
+    await raw.zrem(runningKey, a.id); // the node died between the script and its index update
+    await store.commit(a.id, la, commit({ phase: 'reviewing' }));
+    expect(await raw.zscore(runningKey, a.id)).toBeNull();
+    await sleep(250); // lease expires; the takeover claim puts the entry back
+    await claimed(store, a.id, 'n2');
+    expect(await raw.zscore(runningKey, a.id)).not.toBeNull();
+    // b: passivated, and its index update lost: the lease entry is still there,
+    // so the session comes back from takeReady and the idle claim repairs it.
+    const lb = await claimed(store, b.id, 'n1', 200);
+    await store.commit(b.id, lb, commit({ status: 'WAITING_FOR_USER', release: true }));
+    await raw.zrem(waitingKey, b.id);
+    await raw.zadd(`${prefix}:{g}:leases`, Date.now() - 1, b.id);
+    expect(await store.takeReady(10, 5000)).toContain(b.id);
+    expect((await store.claim(b.id, 'n2', 5000)).kind).toBe('idle');
+    expect(await raw.zscore(waitingKey, b.id)).not.toBeNull();
+    expect((await store.listSessions({ status: 'WAITING_FOR_USER', limit: 10 })).map((s) => s.id)).toEqual([b.id]);
+  });
+
   it('keeps working after the script cache is flushed', async () => {
     const store = await open();
     const { id } = session();

@@ -26,6 +26,8 @@ export interface NodeProcOptions {
   delayMs?: number;
   concurrency?: number;
   env?: Record<string, string>;
+  /** Extra node flags (e.g. `--cpu-prof` when profiling a benchmark). */
+  nodeArgs?: string[];
 }
 
 /** One real node process (scripted agent) on a loopback port. */
@@ -53,7 +55,7 @@ export class NodeProc {
 
   static async start(opts: NodeProcOptions): Promise<NodeProc> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ENTRY], {
       cwd: ROOT,
       env: {
         PATH: process.env['PATH'] ?? '',
@@ -104,6 +106,15 @@ export class NodeProc {
 
   exited(): Promise<number | null> {
     return this.#exited;
+  }
+
+  /** SIGTERM, and waits for the graceful exit (SIGKILL after `graceMs`). */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.alive) return;
+    this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
   }
 
   async kill(): Promise<void> {

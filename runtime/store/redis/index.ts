@@ -54,7 +54,7 @@ export class RedisStore implements Store {
 
   /** Connects, registers the scripts, and fails fast (`store_unavailable`) when Redis does not answer. */
   static async create(opts: RedisStoreOptions): Promise<RedisStore> {
-    const redis = new Redis(opts.url, { lazyConnect: true });
+    const redis = new Redis(opts.url, { lazyConnect: true, enableAutoPipelining: true });
     redis.on('error', () => undefined); // reported through the failing commands instead
     defineScripts(redis);
     try {
@@ -124,22 +124,19 @@ export class RedisStore implements Store {
     const k = this.#keys(id);
     const allowed = options.allowedStatuses ? `,${options.allowedStatuses.join(',')},` : '*';
     const reply = (await runScript(this.#redis, 'swAppendEvent', [k.record, k.inbox, k.idem], [
-      event.type, JSON.stringify(event.payload ?? {}), options.idempotencyKey ?? '', allowed, IDEM_TTL_MS,
+      event.type, JSON.stringify(event.payload ?? {}), options.idempotencyKey ?? '', allowed, IDEM_TTL_MS, this.#ch.wake(''), id,
     ])) as string[];
     if (reply[0] === 'not_found') return { kind: 'not_found' };
     if (reply[0] === 'conflict') return { kind: 'conflict', status: reply[1] as SessionStatus };
     const eventId = reply[1]!;
-    // Also for duplicates: the first attempt may have died before waking anyone.
-    await this.#notify(id, reply[2] ?? '', eventId);
+    // The script woke a valid owner. Without one, the session goes on the
+    // ready queue; also for duplicates: the first attempt may have died before.
+    if (reply[2] === '') await this.#enqueue(id, eventId);
     return { kind: 'appended', eventId, duplicate: reply[0] === 'duplicate' };
   }
 
-  /** Wakes the valid owner, or queues the session for any node. */
-  async #notify(id: string, owner: string, eventId: string): Promise<void> {
-    if (owner !== '') {
-      await this.#redis.publish(this.#ch.wake(owner), id);
-      return;
-    }
+  /** Queues a session with no valid owner for any node. */
+  async #enqueue(id: string, eventId: string): Promise<void> {
     await exec(this.#redis.pipeline().zadd(this.#g.ready, 'NX', idTime(eventId), id).publish(this.#ch.ready, id));
   }
 
@@ -162,8 +159,11 @@ export class RedisStore implements Store {
     switch (reply[0]) {
       case 'not_found':
         return { kind: 'not_found' };
-      case 'idle':
+      case 'idle': {
+        const [, status, createdAt] = reply as [string, SessionStatus, string];
+        await this.#indexStatus(id, status, Number(createdAt));
         return { kind: 'idle' };
+      }
       case 'busy': {
         const until = Number(reply[1]);
         // Put back the real deadline over the reservation takeReady made.
@@ -172,9 +172,19 @@ export class RedisStore implements Store {
       }
     }
     const [, epoch, until, now, flat] = reply as [string, number, number, number, string[]];
-    await this.#redis.zadd(this.#g.leases, until, id);
     const record = decodeRecord(pairsToObject(flat), now)!;
+    // The status entry goes in with the lease deadline: this repairs a commit
+    // whose index update was lost with its node (see `commit`).
+    await exec(this.#redis.pipeline().zadd(this.#g.leases, until, id).zadd(this.#g.status(record.status), record.created_at, id));
     return { kind: 'claimed', lease: { nodeId, epoch: Number(epoch) }, until: Number(until), record };
+  }
+
+  /**
+   * Adds the status entry a lost index update may have left out. Never removes
+   * one: a stale extra entry is skipped by listings, a removed true one would hide the session.
+   */
+  async #indexStatus(id: string, status: SessionStatus, createdAt: number): Promise<void> {
+    await this.#redis.zadd(this.#g.status(status), createdAt, id);
   }
 
   async forget(id: string): Promise<void> {
@@ -208,12 +218,19 @@ export class RedisStore implements Store {
     const reply = (await runScript(this.#redis, 'swCommit', [k.record, k.inbox, k.log, k.history], args)) as Reply[];
     if (reply[0] !== 'ok') return this.#refused(reply);
     const [, released, oldStatus, newStatus, createdAt] = reply as [string, number, string, string, string];
-    const p = this.#redis.pipeline();
-    if (oldStatus !== newStatus) p.zrem(this.#g.status(oldStatus as SessionStatus), id);
-    p.zadd(this.#g.status(newStatus as SessionStatus), Number(createdAt), id);
+    // Most commits keep the status (a transition inside RUNNING): no index
+    // write then. Should we die between the script and this pipeline, the
+    // session's lease entry is still there, and the claim that follows
+    // (`claimed` or `idle`) adds the status entry back.
+    const changed = oldStatus !== newStatus;
     // A session released while still active keeps its deadline entry, so some node picks it up.
-    if (released === 1 && isPassive(newStatus)) p.zrem(this.#g.leases, id);
-    await exec(p);
+    const unlease = released === 1 && isPassive(newStatus);
+    if (changed || unlease) {
+      const p = this.#redis.pipeline();
+      if (changed) p.zrem(this.#g.status(oldStatus as SessionStatus), id).zadd(this.#g.status(newStatus as SessionStatus), Number(createdAt), id);
+      if (unlease) p.zrem(this.#g.leases, id);
+      await exec(p);
+    }
     return { kind: 'ok', released: released === 1 };
   }
 
