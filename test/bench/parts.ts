@@ -1,0 +1,79 @@
+import { createActor, fromPromise } from 'xstate';
+import { ulid } from 'ulid';
+import { createSessionMachine } from '../../actors/index.ts';
+import type { Commit, Lease } from '../../runtime/store/port.ts';
+import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { scriptedWork } from '../support/scripted-work.ts';
+
+/**
+ * The two parts a committed transition is made of, each measured alone on
+ * the same machine, so the throughput figure can be read against them:
+ * the session machine with instant work and no store, and the fenced commit
+ * with no machine.
+ */
+
+/** Transitions per second of `n` actors of the session machine, work resolving at once, nothing persisted. */
+export async function machineAlone(n: number): Promise<number> {
+  // The same scripted work the benchmark's nodes run, minus the store.
+  const work = scriptedWork();
+  const log = () => undefined;
+  const machine = createSessionMachine({
+    clone: fromPromise(({ input, signal }) => work.clone(input, { signal, log })),
+    plan: fromPromise(({ input, signal }) => work.plan(input, { signal, log })),
+    code: fromPromise(({ input, signal }) => work.code(input, { signal, log })),
+    review: fromPromise(({ input, signal }) => work.review(input, { signal, log })),
+  });
+  let best = 0;
+  for (let round = 0; round < 3; round++) {
+    let transitions = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => new Promise<void>((resolve) => {
+        let last = '';
+        const actor = createActor(machine, { input: { sessionId: `s${i}`, goal: 'g', repoUrl: 'r', mode: 'auto' } });
+        actor.subscribe((s) => {
+          const v = JSON.stringify(s.value);
+          if (v !== last) (last = v), transitions++;
+          if (s.value === 'completed') resolve();
+        });
+        actor.start();
+      })),
+    );
+    best = Math.max(best, transitions / ((performance.now() - t0) / 1000));
+  }
+  return best;
+}
+
+/** Fenced commits per second: `n` sessions committing `perSession` times each, concurrently, with a snapshot of `bytes`. */
+export async function commitsAlone(url: string, prefix: string, n: number, perSession: number, bytes: number): Promise<number> {
+  const store = await RedisStore.create({ url, prefix });
+  try {
+    const ids = Array.from({ length: n }, () => ulid());
+    await Promise.all(ids.map((id) => store.createSession({ id, goal: 'g', repo_url: 'https://example.com/r.git', mode: 'auto' })));
+    const leases = await Promise.all(ids.map(async (id): Promise<Lease> => {
+      const r = await store.claim(id, 'bench', 60_000);
+      if (r.kind !== 'claimed') throw new Error(`claim → ${r.kind}`);
+      return r.lease;
+    }));
+    const commit: Commit = {
+      snapshot: { v: 1, state: { value: { coding: 'running' }, context: { goal: 'x'.repeat(bytes) } } },
+      status: 'RUNNING', phase: 'coding.running', reason: null, goal: 'g', result: null,
+      lastEventId: '0-0', history: [{ event: 'xstate.done.actor.0.session', from: 'planning.running', to: 'coding.running' }],
+      logs: ['PROGRAMMER: Executing plan...'], release: false,
+    };
+    let best = 0;
+    for (let round = 0; round < 3; round++) {
+      const t0 = performance.now();
+      await Promise.all(ids.map(async (id, i) => {
+        for (let k = 0; k < perSession; k++) {
+          const r = await store.commit(id, leases[i]!, commit);
+          if (r.kind !== 'ok') throw new Error(`commit → ${r.kind}`);
+        }
+      }));
+      best = Math.max(best, (n * perSession) / ((performance.now() - t0) / 1000));
+    }
+    return best;
+  } finally {
+    await store.close();
+  }
+}
