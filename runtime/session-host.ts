@@ -1,5 +1,5 @@
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
-import { PASSIVE_STATUSES, type Commit, type InboxEvent, type Lease, type SessionRecord, type SessionStatus, type Store, type TimerSpec } from './store/port.ts';
+import { PASSIVE_STATUSES, type Commit, type CommitResult, type InboxEvent, type Lease, type SessionRecord, type SessionStatus, type Store, type TimerSpec } from './store/port.ts';
 import { deriveStatus, derivePhase } from '../actors/index.ts';
 import { toMachineEvent } from './inbox-events.ts';
 import { SNAPSHOT_VERSION, readStoredSnapshot } from './snapshot.ts';
@@ -180,21 +180,11 @@ export class SessionHost {
         history: this.#history.splice(0),
         logs: this.#logs.splice(0),
         release: PASSIVE_STATUSES.includes(status) && this.#status === 'running',
+        seq,
       };
       const timers = this.#timers.splice(0);
-      let res;
-      try {
-        res = await this.#ctx.store.commit(this.id, this.lease, commit);
-      } catch (err) {
-        // The store is unreachable: keep what we have and retry; the lease
-        // watchdog stops this host if it cannot be renewed in time.
-        this.#history.unshift(...commit.history);
-        this.#logs.unshift(...commit.logs);
-        this.#timers.unshift(...timers);
-        this.#ctx.logger.warn('commit failed, retrying', { session: this.id, err: String(err) });
-        await new Promise((r) => setTimeout(r, 200));
-        continue;
-      }
+      const res = await this.#commitRetrying(commit);
+      if (!res) return;
       if (res.kind !== 'ok') {
         this.stop(res.kind === 'fenced' ? 'fenced' : 'failed');
         return;
@@ -210,6 +200,24 @@ export class SessionHost {
         if (res.released) return this.stop('passivated');
         // Events arrived after our last read: apply them before passivating.
         this.wake();
+      }
+    }
+  }
+
+  /**
+   * Writes one commit, retrying the very same one while the store cannot be
+   * reached (it may have been written and only the reply lost: the store
+   * acknowledges a repeated seq without writing twice). The lease watchdog
+   * stops this host if the outage outlasts the lease; then this gives up.
+   */
+  async #commitRetrying(commit: Commit): Promise<CommitResult | null> {
+    for (;;) {
+      try {
+        return await this.#ctx.store.commit(this.id, this.lease, commit);
+      } catch (err) {
+        this.#ctx.logger.warn('commit failed, retrying', { session: this.id, err: String(err) });
+        await new Promise((r) => setTimeout(r, 200));
+        if (this.#status === 'stopped') return null;
       }
     }
   }

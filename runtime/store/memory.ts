@@ -9,6 +9,8 @@ interface Session {
   record: Omit<SessionRecord, 'owner'>;
   leaseNode: string;
   leaseUntil: number;
+  /** `epoch:seq` of the last commit written (see `Commit.seq`). */
+  commitTag: string;
   inbox: InboxEvent[];
   logs: string[];
   history: HistoryEntry[];
@@ -103,7 +105,7 @@ export class MemoryStore implements Store {
         ...init, id, status: 'QUEUED', phase: 'queued', reason: null, result: null, created_at: now, updated_at: now,
         snapshot: null, last_event_id: '0-0', epoch: 0, fenced_writes: 0,
       },
-      leaseNode: '', leaseUntil: 0, inbox: [], logs: [], history: [], idem: new Map(), timers: new Map(),
+      leaseNode: '', leaseUntil: 0, commitTag: '', inbox: [], logs: [], history: [], idem: new Map(), timers: new Map(),
     };
     this.#sessions.set(id, s);
     this.#enqueue(id);
@@ -215,8 +217,12 @@ export class MemoryStore implements Store {
 
   async commit(id: string, lease: Lease, c: Commit): Promise<CommitResult> {
     const s = this.#sessions.get(id);
+    if (s && s.record.epoch === lease.epoch && s.commitTag === `${lease.epoch}:${c.seq}`) {
+      return { kind: 'ok', released: s.leaseNode === '' };
+    }
     const refused = this.#fence(s, lease);
     if (refused || !s) return refused ?? { kind: 'not_found' };
+    s.commitTag = `${lease.epoch}:${c.seq}`;
     const now = this.#clock();
     Object.assign(s.record, {
       snapshot: copy(c.snapshot), status: c.status, phase: c.phase, reason: c.reason, goal: c.goal,

@@ -144,6 +144,12 @@ export interface Commit {
    * kept, when inbox events after `lastEventId` exist: the owner must apply them.
    */
   release: boolean;
+  /**
+   * Increasing within one lease. A commit with the seq last written under the
+   * same epoch is acknowledged without writing again: a retry after a lost
+   * reply must not append its history and logs twice.
+   */
+  seq: number;
 }
 
 export type CommitResult =

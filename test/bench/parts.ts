@@ -59,14 +59,14 @@ export async function commitsAlone(url: string, prefix: string, n: number, perSe
       snapshot: { v: 1, state: { value: { coding: 'running' }, context: { goal: 'x'.repeat(bytes) } } },
       status: 'RUNNING', phase: 'coding.running', reason: null, goal: 'g', result: null,
       lastEventId: '0-0', history: [{ event: 'xstate.done.actor.0.session', from: 'planning.running', to: 'coding.running' }],
-      logs: ['PROGRAMMER: Executing plan...'], release: false,
+      logs: ['PROGRAMMER: Executing plan...'], release: false, seq: 0,
     };
     let best = 0;
     for (let round = 0; round < 3; round++) {
       const t0 = performance.now();
       await Promise.all(ids.map(async (id, i) => {
         for (let k = 0; k < perSession; k++) {
-          const r = await store.commit(id, leases[i]!, commit);
+          const r = await store.commit(id, leases[i]!, { ...commit, seq: round * perSession + k + 1 });
           if (r.kind !== 'ok') throw new Error(`commit → ${r.kind}`);
         }
       }));

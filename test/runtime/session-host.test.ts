@@ -74,6 +74,32 @@ describe('session host', () => {
     expect(commits.length).toBe(transitions.length);
   });
 
+  it('a commit whose reply is lost is retried as the same commit: nothing is written twice', async () => {
+    let lost = 0;
+    class LossyStore extends MemoryStore {
+      override async commit(id: string, lease: Lease, c: Commit): Promise<CommitResult> {
+        const res = await super.commit(id, lease, c);
+        // Every second commit is written, but its reply never arrives.
+        if (c.seq % 2 === 0 && lost < 3) {
+          lost++;
+          throw new Error('connection reset');
+        }
+        return res;
+      }
+    }
+    const store = new LossyStore();
+    const svc = await inProcessService({ store });
+    stop = svc.stop;
+    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
+    await waitFor('completion', async () => (await store.getSession(body.session_id))?.status === 'COMPLETED', 10_000, 10);
+    expect(lost).toBeGreaterThan(0);
+    const history = await store.getHistory(body.session_id);
+    expect(history.map((h) => h.to)).toEqual(['preparing.running', 'planning.running', 'coding.running', 'reviewing.running', 'completed']);
+    const logs = await store.getLogs(body.session_id);
+    expect(logs.filter((l) => l === 'Cloning repo...')).toHaveLength(1);
+    expect(new Set(logs).size).toBe(logs.length);
+  });
+
   it('a fenced commit makes the node drop the actor and write nothing more', async () => {
     const store = new MemoryStore();
     let release!: () => void;

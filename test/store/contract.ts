@@ -12,8 +12,11 @@ export interface StoreHarness {
 const TTL = 300;
 const REPO = 'https://example.com/o/r.git';
 
+/** Each call is a new commit (its own seq) unless `seq` is given. */
+let seqs = 0;
 function commitOf(over: Partial<Commit> = {}): Commit {
   return {
+    seq: ++seqs,
     snapshot: { v: 1, state: { value: 'coding' } },
     status: 'RUNNING',
     phase: 'coding.running',
@@ -152,6 +155,29 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect(after.fenced_writes).toBe(4);
       expect(await store.getLogs(id)).toEqual(['a', 'b']);
       expect((await store.stats()).fenced_writes).toBeGreaterThanOrEqual(4);
+    });
+
+    it('a repeated commit (same epoch and seq, a retry after a lost reply) is acknowledged and not written twice', async () => {
+      const { id, lease } = await claimed('n1');
+      const first = commitOf({ seq: 7, history: [{ event: 'e', from: 'a', to: 'b' }], logs: ['once'] });
+      expect(await store.commit(id, lease, first)).toEqual({ kind: 'ok', released: false });
+      expect(await store.commit(id, lease, first)).toEqual({ kind: 'ok', released: false });
+      expect(await store.getLogs(id)).toEqual(['once']);
+      expect(await store.getHistory(id)).toHaveLength(1);
+      // A passivating commit repeated after its release: still acknowledged, as released.
+      const last = commitOf({ seq: 8, status: 'WAITING_FOR_USER', release: true, logs: ['waiting'] });
+      expect(await store.commit(id, lease, last)).toEqual({ kind: 'ok', released: true });
+      expect(await store.commit(id, lease, last)).toEqual({ kind: 'ok', released: true });
+      expect(await store.getLogs(id)).toEqual(['once', 'waiting']);
+      // The same seq under a later lease is a new commit.
+      await store.appendEvent(id, { type: 'input', payload: { message: 'again' } });
+      await store.takeReady(10, TTL);
+      const next = await store.claim(id, 'n2', TTL);
+      if (next.kind !== 'claimed') throw new Error(next.kind);
+      expect(await store.commit(id, next.lease, commitOf({ seq: 8, logs: ['new lease'] }))).toEqual({ kind: 'ok', released: false });
+      expect(await store.getLogs(id)).toEqual(['once', 'waiting', 'new lease']);
+      // The old lease's repeat is now fenced.
+      expect(await store.commit(id, lease, last)).toEqual({ kind: 'fenced' });
     });
 
     it('history keeps the newest HISTORY_CAP entries', async () => {

@@ -26,8 +26,11 @@ function session(id = `S${Date.now()}${n++}`): NewSession {
   return { id, goal: 'fix the bug', repo_url: 'https://example.com/r.git', mode: 'auto' };
 }
 
+/** Each call is a new commit (its own seq) unless `seq` is given. */
+let seqs = 0;
 function commit(over: Partial<Commit> = {}): Commit {
   return {
+    seq: ++seqs,
     snapshot: { v: 1, state: { value: 'coding' } },
     status: 'RUNNING',
     phase: 'coding',

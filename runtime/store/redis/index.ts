@@ -43,6 +43,8 @@ export class RedisStore implements Store {
   #g: GlobalKeys;
   #ch: ReturnType<typeof channels>;
   #sub: Subscriber;
+  /** Sessions whose status index write failed after their commit: the next commit writes it again. */
+  #unindexed = new Set<string>();
 
   private constructor(redis: Redis, url: string, prefix: string) {
     this.#redis = redis;
@@ -211,7 +213,7 @@ export class RedisStore implements Store {
   async commit(id: string, lease: Lease, c: Commit): Promise<CommitResult> {
     const k = this.#keys(id);
     const fields = commitFields(c);
-    const args: (string | number)[] = [lease.nodeId, lease.epoch, c.release ? '1' : '0', HISTORY_CAP, fields.length / 2, ...fields];
+    const args: (string | number)[] = [lease.nodeId, lease.epoch, c.release ? '1' : '0', HISTORY_CAP, c.seq, fields.length / 2, ...fields];
     args.push(c.history.length);
     for (const h of c.history) args.push(h.event, h.from, h.to);
     args.push(...c.logs);
@@ -221,15 +223,19 @@ export class RedisStore implements Store {
     // Most commits keep the status (a transition inside RUNNING): no index
     // write then. Should we die between the script and this pipeline, the
     // session's lease entry is still there, and the claim that follows
-    // (`claimed` or `idle`) adds the status entry back.
+    // (`claimed` or `idle`) adds the status entry back. A repeat ('' old
+    // status) or an earlier failed index write: write the entry again.
+    const repair = oldStatus === '' || this.#unindexed.delete(id);
     const changed = oldStatus !== newStatus;
     // A session released while still active keeps its deadline entry, so some node picks it up.
     const unlease = released === 1 && isPassive(newStatus);
-    if (changed || unlease) {
+    if (changed || unlease || repair) {
       const p = this.#redis.pipeline();
-      if (changed) p.zrem(this.#g.status(oldStatus as SessionStatus), id).zadd(this.#g.status(newStatus as SessionStatus), Number(createdAt), id);
+      if (changed && oldStatus !== '') p.zrem(this.#g.status(oldStatus as SessionStatus), id);
+      if (changed || repair) p.zadd(this.#g.status(newStatus as SessionStatus), Number(createdAt), id);
       if (unlease) p.zrem(this.#g.leases, id);
-      await exec(p);
+      // The commit is written: an index failure must not make the host retry it.
+      await exec(p).catch(() => this.#unindexed.add(id));
     }
     return { kind: 'ok', released: released === 1 };
   }

@@ -3,19 +3,26 @@ import { LUA_LIB } from './lib.ts';
 /**
  * Fenced snapshot write with its history and logs, and optional release.
  * KEYS: record, inbox, log, history.
- * ARGV: node, epoch, release '1'|'0', history cap, n field pairs, the pairs,
- * n history entries, (event, from, to) per entry, then the log lines.
+ * ARGV: node, epoch, release '1'|'0', history cap, seq, n field pairs, the
+ * pairs, n history entries, (event, from, to) per entry, then the log lines.
  * Returns `{'not_found'}`, `{'fenced'}` or
- * `{'ok', released 0|1, old status, new status, created_at}`.
+ * `{'ok', released 0|1, old status ('' when a repeat), new status, created_at}`.
+ * A repeat (same epoch and seq as the last commit written: a retry after a
+ * lost reply) writes nothing and reports the current state.
  */
 export const COMMIT_4 = `${LUA_LIB}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
+local tag = ARGV[2] .. ':' .. ARGV[5]
+local c = redis.call('HMGET', KEYS[1], 'epoch', 'commit_tag', 'lease_node', 'status', 'created_at')
+if c[1] == ARGV[2] and c[2] == tag then
+  return {'ok', c[3] == '' and 1 or 0, '', c[4], c[5]}
+end
 if not holds(KEYS[1], ARGV[1], ARGV[2]) then return fence(KEYS[1]) end
 local now = now_ms()
-local old = redis.call('HGET', KEYS[1], 'status')
-local i = 6
-local fields = {'updated_at', now}
-for _ = 1, tonumber(ARGV[5]) * 2 do
+local old = c[4]
+local i = 7
+local fields = {'updated_at', now, 'commit_tag', tag}
+for _ = 1, tonumber(ARGV[6]) * 2 do
   fields[#fields + 1] = ARGV[i]
   i = i + 1
 end
