@@ -17,7 +17,8 @@ local c = redis.call('HMGET', KEYS[1], 'epoch', 'commit_tag', 'lease_node', 'sta
 if c[1] == ARGV[2] and c[2] == tag then
   return {'ok', c[3] == '' and 1 or 0, '', c[4], c[5]}
 end
-if not holds(KEYS[1], ARGV[1], ARGV[2]) then return fence(KEYS[1]) end
+-- holds(), from the fields read above
+if not (c[1] == ARGV[2] and c[3] == ARGV[1]) then return fence(KEYS[1]) end
 local now = now_ms()
 local old = c[4]
 local i = 7
