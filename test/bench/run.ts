@@ -74,7 +74,9 @@ async function owners(prefix: string, ids: string[]): Promise<{ node: string; ep
  */
 async function commitWatcher(prefix: string) {
   const sub = new Redis(url);
-  const notify = await raw.config('SET', 'notify-keyspace-events', 'Kh').then(() => true, () => false);
+  // Restored on close: REDIS_URL may point at a Redis that others use.
+  const before = await raw.config('GET', 'notify-keyspace-events').then((r) => String((r as string[])[1] ?? ''), () => null);
+  const notify = before !== null && (await raw.config('SET', 'notify-keyspace-events', `${before}Kh`).then(() => true, () => false));
   let waiter: { key: string; eventId: string; resolve: (t: number) => void } | null = null;
   const check = async (key: string, eventId: string) => {
     const last = await raw.hget(key, 'last_event_id');
@@ -105,7 +107,11 @@ async function commitWatcher(prefix: string) {
     }
     return p;
   };
-  return Object.assign(wait, { close: () => sub.disconnect() });
+  const close = async () => {
+    sub.disconnect();
+    if (notify) await raw.config('SET', 'notify-keyspace-events', before);
+  };
+  return Object.assign(wait, { close });
 }
 
 async function latency(): Promise<void> {
@@ -133,7 +139,7 @@ async function latency(): Promise<void> {
     post.push(performance.now() - t0);
     commit.push((await committedAt(id, r.body.event_id)) - t0);
   }
-  committedAt.close();
+  await committedAt.close();
   // Floors measured side by side: a bare Redis round trip, and a POST that
   // costs one script call (an unknown session: 404).
   const ping: number[] = [];
