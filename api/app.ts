@@ -1,12 +1,15 @@
 import { Hono } from 'hono';
 import type { Store } from '../runtime/store/port.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { BodyReader } from './body.ts';
 import { errorResponder } from './errors.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 
 export interface AppDeps {
   store: Store;
   logger: Logger;
+  /** How request bodies are read; the web-standard reader unless the server adapter brings a faster one. */
+  readBody?: BodyReader;
 }
 
 /**
@@ -23,7 +26,7 @@ export function createApp(deps: AppDeps): Hono {
     await deps.store.now();
     return c.json({ ok: true, store: deps.store.kind });
   });
-  app.route('/agent/sessions', sessionRoutes(deps.store));
+  app.route('/agent/sessions', sessionRoutes(deps.store, deps.readBody));
   // The cluster view: nodes with a recent heartbeat, what each runs now.
   app.get('/agent/nodes', async (c) => {
     const nodes = await deps.store.listNodes();

@@ -7,13 +7,22 @@ const TOO_LARGE = `request body is larger than ${MAX_BODY_BYTES} bytes`;
 const NOT_OBJECT = 'request body must be a JSON object';
 
 /**
+ * Reads a request's raw body; at most `limit` + 1 bytes need to be read (more
+ * means too large). A server adapter may bring a faster one (`body-node.ts`).
+ */
+export type BodyReader = (c: Context, limit: number) => Promise<Uint8Array>;
+
+/** The web-standard reader: works on every runtime. */
+export const webBodyReader: BodyReader = async (c) => new Uint8Array(await c.req.arrayBuffer());
+
+/**
  * Reads a JSON object body, with a size limit and a content-type check.
  * An empty body is `{}` when `optional` (the guide's approve has no body).
  */
-export async function readJsonObject(c: Context, opts: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
+export async function readJsonObject(c: Context, opts: { optional?: boolean; read?: BodyReader } = {}): Promise<Record<string, unknown>> {
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw new AppError('payload_too_large', 413, TOO_LARGE);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const bytes = await (opts.read ?? webBodyReader)(c, MAX_BODY_BYTES);
   if (bytes.byteLength > MAX_BODY_BYTES) throw new AppError('payload_too_large', 413, TOO_LARGE);
   if (bytes.byteLength === 0) {
     if (opts.optional) return {};

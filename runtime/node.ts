@@ -85,7 +85,7 @@ export class RuntimeNode {
 
   async #begin(): Promise<void> {
     const { store } = this.#opts;
-    this.#unsubscribe.push(await store.onWake(this.id, (sessionId) => this.#hosts.get(sessionId)?.wake()));
+    this.#unsubscribe.push(await store.onWake(this.id, (sessionId, hint) => this.#hosts.get(sessionId)?.wake(hint)));
     this.#unsubscribe.push(await store.onReady(() => this.claimNow()));
     this.#renewer.start();
     this.#timers.push(setInterval(() => this.claimNow(), this.#opts.claimIntervalMs ?? 100));

@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { nodeBodyReader } from '../api/body-node.ts';
 import { loadConfig } from './config.ts';
 import { readEnv } from './env.ts';
 import { startService } from './service.ts';
@@ -16,7 +17,7 @@ export async function serveOnNode(work: WorkImplementations, describeWork: strin
     console.error(`swe-agent: configuration error: ${(err as Error).message}`);
     process.exit(2);
   }
-  const service = await startService(config, work);
+  const service = await startService(config, work, { readBody: nodeBodyReader });
   const server = serve({ fetch: service.app.fetch, port: config.port, hostname: config.host }, (info) => {
     service.logger.info('listening', { url: `http://${config.host}:${info.port}`, work: describeWork });
   });

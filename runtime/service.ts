@@ -1,6 +1,7 @@
 import { ulid } from 'ulid';
 import type { Hono } from 'hono';
 import { createApp } from '../api/app.ts';
+import type { BodyReader } from '../api/body.ts';
 import type { Config } from './config.ts';
 import { redactUrl } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -24,7 +25,11 @@ export interface Service {
  * Wires one node: store (Redis or embedded), runtime and HTTP app. Runtime
  * specific serving (Node, Deno) stays in the entry points.
  */
-export async function startService(config: Config, work: WorkImplementations, opts: { address?: string; logger?: Logger } = {}): Promise<Service> {
+export async function startService(
+  config: Config,
+  work: WorkImplementations,
+  opts: { address?: string; logger?: Logger; readBody?: BodyReader } = {},
+): Promise<Service> {
   const nodeId = config.nodeId ?? `node-${ulid().slice(-10).toLowerCase()}`;
   const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId } });
   let store: Store;
@@ -47,7 +52,7 @@ export async function startService(config: Config, work: WorkImplementations, op
     address: opts.address ?? `${config.host}:${config.port}`,
     version: VERSION,
   });
-  const app = createApp({ store, logger });
+  const app = createApp({ store, logger, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
   return {
     app,
     node,

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { monotonicFactory } from 'ulid';
 import { SESSION_STATUSES, type AppendResult, type InboxEventType, type SessionStatus, type SessionSummary, type Store } from '../../runtime/store/port.ts';
 import { badRequest, conflict, notFound } from '../../runtime/errors.ts';
-import { readJsonObject } from '../body.ts';
+import { readJsonObject, type BodyReader } from '../body.ts';
 import { oneOf, optionalString, rejectUnknown, repoUrl, requiredString } from '../validate.ts';
 
 // Monotonic: sessions created in the same millisecond on this node still list in creation order.
@@ -19,11 +19,11 @@ const ACCEPTS: Record<InboxEventType, readonly SessionStatus[]> = {
 };
 
 /** The guide's session routes, plus listing and cancel. */
-export function sessionRoutes(store: Store): Hono {
+export function sessionRoutes(store: Store, read?: BodyReader): Hono {
   const app = new Hono();
 
   app.post('/', async (c) => {
-    const body = await readJsonObject(c);
+    const body = await readJsonObject(c, { ...(read ? { read } : {}) });
     rejectUnknown(body, ['goal', 'repo_url', 'mode']);
     const goal = requiredString(body, 'goal', MAX_GOAL);
     const repo_url = repoUrl(body);
@@ -66,7 +66,7 @@ export function sessionRoutes(store: Store): Hono {
   const event = (type: InboxEventType, payloadOf: (body: Record<string, unknown>) => Record<string, unknown>, optionalBody: boolean) =>
     async (c: Context) => {
       const id = c.req.param('id') ?? '';
-      const body = await readJsonObject(c, { optional: optionalBody });
+      const body = await readJsonObject(c, { optional: optionalBody, ...(read ? { read } : {}) });
       const payload = payloadOf(body);
       const key = idempotencyKey(c);
       const res = await store.appendEvent(id, { type, payload }, { allowedStatuses: ACCEPTS[type], ...(key ? { idempotencyKey: key } : {}) });

@@ -2,7 +2,7 @@ import {
   HISTORY_CAP, PASSIVE_STATUSES, compareEventIds,
   type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
   type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
-  type SessionRecord, type SessionSummary, type Store, type StoreStats, type TimerSpec, type WakeHandler,
+  type SessionRecord, type SessionSummary, type Store, type StoreStats, type TimerSpec, type WakeHandler, type WakeHint,
 } from './port.ts';
 
 interface Session {
@@ -64,10 +64,10 @@ export class MemoryStore implements Store {
     for (const h of this.#readyHandlers) setTimeout(h, 0);
   }
 
-  /** After an append: wake the valid owner, else queue for any node. */
-  #notify(id: string, s: Session): void {
+  /** After an append: wake the valid owner (with the new event, if any), else queue for any node. */
+  #notify(id: string, s: Session, hint?: WakeHint): void {
     if (s.leaseNode && s.leaseUntil > this.#clock()) {
-      for (const h of this.#wake.get(s.leaseNode) ?? []) setTimeout(() => h(id), 0);
+      for (const h of this.#wake.get(s.leaseNode) ?? []) setTimeout(() => h(id, hint && copy(hint)), 0);
     } else {
       this.#enqueue(id);
     }
@@ -151,9 +151,10 @@ export class MemoryStore implements Store {
     }
     if (options.allowedStatuses && !options.allowedStatuses.includes(s.record.status)) return { kind: 'conflict', status: s.record.status };
     const ev: InboxEvent = { id: this.#nextEventId(), type: event.type, payload: copy(event.payload), at: this.#clock() };
+    const prevId = s.inbox[s.inbox.length - 1]?.id ?? '0-0';
     s.inbox.push(ev);
     if (key !== undefined) s.idem.set(key, ev.id);
-    this.#notify(id, s);
+    this.#notify(id, s, { event: ev, prevId });
     return { kind: 'appended', eventId: ev.id, duplicate: false };
   }
 

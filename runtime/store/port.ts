@@ -195,8 +195,19 @@ export interface StoreStats {
   fenced_writes: number;
 }
 
-/** Called with a session id when an event for a session this node owns arrives. */
-export type WakeHandler = (sessionId: string) => void;
+/**
+ * A copy of the event that caused a wake-up, with the id of the inbox entry
+ * before it. An owner whose last applied id is `prevId` may apply the event
+ * without reading the inbox (no gap is possible); any other owner reads. The
+ * inbox stays the record: a lost or skipped hint costs a read, never an event.
+ */
+export interface WakeHint {
+  event: InboxEvent;
+  prevId: string;
+}
+
+/** Called with a session id when an event for a session this node owns arrives; new events come with their hint. */
+export type WakeHandler = (sessionId: string, hint?: WakeHint) => void;
 
 export interface Store {
   readonly kind: 'redis' | 'memory';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../runtime/store/memory.ts';
-import type { Commit, CommitResult, Lease } from '../../runtime/store/port.ts';
+import type { Commit, CommitResult, Lease, WakeHandler } from '../../runtime/store/port.ts';
 import { inProcessService } from '../support/in-process.ts';
 import { scriptedWork } from '../support/scripted-work.ts';
 import { waitFor } from '../support/wait.ts';
@@ -98,6 +98,47 @@ describe('session host', () => {
     const logs = await store.getLogs(body.session_id);
     expect(logs.filter((l) => l === 'Cloning repo...')).toHaveLength(1);
     expect(new Set(logs).size).toBe(logs.length);
+  });
+
+  it('applies an event that follows the last applied one from its wake hint; after a gap it reads the inbox', async () => {
+    let reads = 0;
+    let dropWakes = 0;
+    class HintStore extends MemoryStore {
+      override async readEvents(id: string, afterId: string, count: number) {
+        reads++;
+        return super.readEvents(id, afterId, count);
+      }
+      override onWake(nodeId: string, handler: WakeHandler) {
+        return super.onWake(nodeId, (id, hint) => (dropWakes > 0 ? void dropWakes-- : handler(id, hint)));
+      }
+    }
+    const store = new HintStore();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const base = scriptedWork();
+    const work: WorkImplementations = { ...base, plan: async (i, ctx) => (await gate, base.plan(i, ctx)) };
+    const svc = await inProcessService({ store, work, leaseTtlMs: 60_000 });
+    stop = svc.stop;
+    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
+    const id = body.session_id;
+    await waitFor('planning', async () => (await store.getSession(id))?.phase === 'planning.running', 5000, 5);
+    const applied = (eventId: string) => waitFor(`${eventId} applied`, async () => (await store.getSession(id))?.last_event_id === eventId, 5000, 5);
+    const input = async (message: string) => (await svc.call('POST', `/agent/sessions/${id}/input`, { message })).body.event_id as string;
+    const before = reads;
+    await applied(await input('one'));
+    expect(reads).toBe(before); // straight from the hint
+    dropWakes = 1;
+    await input('two'); // its wake-up is lost
+    await applied(await input('three')); // its hint follows 'two', not 'one': read the inbox
+    expect(reads).toBeGreaterThan(before);
+    const logs = await store.getLogs(id);
+    expect(logs.filter((l) => l.startsWith('User input received'))).toEqual([
+      'User input received: one',
+      'User input received: two',
+      'User input received: three',
+    ]);
+    release();
+    await waitFor('completion', async () => (await store.getSession(id))?.status === 'COMPLETED', 5000, 10);
   });
 
   it('a fenced commit makes the node drop the actor and write nothing more', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import { HISTORY_CAP, type Commit, type Lease, type Store } from '../../runtime/store/port.ts';
+import { HISTORY_CAP, type Commit, type Lease, type Store, type WakeHint } from '../../runtime/store/port.ts';
 
 export interface StoreHarness {
   store: Store;
@@ -252,12 +252,22 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
     it('wakes the owner on an event, and signals ready for a passive session', async () => {
       const { id, lease } = await claimed('n1');
       const woken: string[] = [];
+      const hints: (WakeHint | undefined)[] = [];
       let readies = 0;
-      const offWake = await store.onWake('n1', (s) => woken.push(s));
+      const offWake = await store.onWake('n1', (s, hint) => (woken.push(s), hints.push(hint)));
       const offReady = await store.onReady(() => readies++);
-      await store.appendEvent(id, { type: 'input', payload: { message: 'm' } });
-      await waitUntil(() => woken.includes(id));
-      await store.commit(id, lease, commitOf({ status: 'WAITING_FOR_USER', lastEventId: (await store.readEvents(id, '0-0', 10))[0]!.id, release: true }));
+      const a = await store.appendEvent(id, { type: 'input', payload: { message: 'm\nwith a newline' } }, { idempotencyKey: 'k' });
+      const b = await store.appendEvent(id, { type: 'cancel', payload: {} });
+      await store.appendEvent(id, { type: 'input', payload: { message: 'm' } }, { idempotencyKey: 'k' }); // a repeat
+      await waitUntil(() => woken.length === 3);
+      if (a.kind !== 'appended' || b.kind !== 'appended') throw new Error('not appended');
+      expect(woken).toEqual([id, id, id]);
+      // New events carry themselves and the id before them; a repeat carries nothing.
+      expect(hints[0]).toMatchObject({ prevId: '0-0', event: { id: a.eventId, type: 'input', payload: { message: 'm\nwith a newline' } } });
+      expect(hints[1]).toMatchObject({ prevId: a.eventId, event: { id: b.eventId, type: 'cancel', payload: {} } });
+      expect(hints[0]!.event).toEqual((await store.readEvents(id, '0-0', 1))[0]);
+      expect(hints[2]).toBeUndefined();
+      await store.commit(id, lease, commitOf({ status: 'WAITING_FOR_USER', lastEventId: b.eventId, release: true }));
       const before = readies;
       await store.appendEvent(id, { type: 'approve', payload: {} });
       await waitUntil(() => readies > before);

@@ -3,7 +3,7 @@
  * structured (`reason`, `result`, `snapshot`) are stored as JSON; numbers as
  * decimal strings, as Lua's HINCRBY and TIME arithmetic expect.
  */
-import type { Commit, HistoryEntry, InboxEvent, InboxEventType, NewSession, SessionMode, SessionRecord, SessionStatus } from '../port.ts';
+import type { Commit, HistoryEntry, InboxEvent, InboxEventType, NewSession, SessionMode, SessionRecord, SessionStatus, WakeHint } from '../port.ts';
 
 /** Phase of a session that no machine has run yet. */
 export const INITIAL_PHASE = 'queued';
@@ -92,4 +92,19 @@ export function decodeEvent(entry: [string, string[]]): InboxEvent {
 export function decodeHistory(raw: string): HistoryEntry {
   const e = JSON.parse(raw) as HistoryEntry;
   return { at: Number(e.at), event: e.event, from: e.from, to: e.to, node: e.node, epoch: Number(e.epoch) };
+}
+
+/**
+ * A wake message: the session id alone, or `id\neventId\nprevId\ntype\nat\npayload`
+ * for a new event (built by the append script; JSON payloads hold no raw newline).
+ */
+export function decodeWake(message: string): { sessionId: string; hint?: WakeHint } {
+  const parts = message.split('\n', 6);
+  if (parts.length < 6) return { sessionId: message };
+  const [sessionId, id, prevId, type, at] = parts as [string, string, string, string, string];
+  const payload = message.slice(sessionId.length + id.length + prevId.length + type.length + at.length + 5);
+  return {
+    sessionId,
+    hint: { event: { id, type: type as InboxEventType, payload: (json(payload) ?? {}) as Record<string, unknown>, at: Number(at) }, prevId },
+  };
 }

@@ -15,7 +15,7 @@ import {
   type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type TimerSpec,
   type WakeHandler, HISTORY_CAP, PASSIVE_STATUSES,
 } from '../port.ts';
-import { commitFields, decodeEvent, decodeHistory, decodeRecord, newRecordFields, pairsToObject } from './codec.ts';
+import { commitFields, decodeEvent, decodeHistory, decodeRecord, decodeWake, newRecordFields, pairsToObject } from './codec.ts';
 import { channels, dueMember, globalKeys, sessionKeys, type GlobalKeys } from './keys.ts';
 import { listNodes, listSessions } from './listing.ts';
 import { exec, timeMs } from './pipeline.ts';
@@ -291,7 +291,10 @@ export class RedisStore implements Store {
   // Wake-ups ------------------------------------------------------------
 
   onWake(nodeId: string, handler: WakeHandler): Promise<() => Promise<void>> {
-    return this.#sub.listen(this.#ch.wake(nodeId), handler);
+    return this.#sub.listen(this.#ch.wake(nodeId), (message) => {
+      const { sessionId, hint } = decodeWake(message);
+      handler(sessionId, hint);
+    });
   }
 
   onReady(handler: () => void): Promise<() => Promise<void>> {

@@ -1,0 +1,71 @@
+/**
+ * Request bodies over real HTTP through @hono/node-server with the Node body
+ * reader (`api/body-node.ts`), which the node entry point uses instead of the
+ * web-standard one the app.request() tests exercise.
+ */
+import { request } from 'node:http';
+import { serve, type ServerType } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app.ts';
+import { nodeBodyReader } from '../../api/body-node.ts';
+import { MAX_BODY_BYTES } from '../../api/body.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { MemoryStore } from '../../runtime/store/memory.ts';
+
+let server: ServerType;
+let port: number;
+const store = new MemoryStore();
+
+beforeAll(async () => {
+  const app = createApp({ store, logger: createLogger({ level: 'error', write: () => undefined }), readBody: nodeBodyReader });
+  server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((r) => server.once('listening', r));
+  port = (server.address() as { port: number }).port;
+});
+afterAll(() => void server.close());
+
+/** One request on its own connection; `chunks` are sent chunked (no Content-Length) when given. */
+function send(path: string, opts: { body?: string; chunks?: string[]; type?: string } = {}): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { 'content-type': opts.type ?? 'application/json' };
+    if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString() || 'null') }));
+    });
+    req.on('error', reject);
+    if (opts.chunks) for (const c of opts.chunks) req.write(c);
+    req.end(opts.body);
+  });
+}
+
+describe('request bodies through the Node reader', () => {
+  it('reads a JSON body, sent whole or in chunks', async () => {
+    const whole = await send('/agent/sessions', { body: JSON.stringify({ goal: 'g', repo_url: 'https://example.com/r.git' }) });
+    expect(whole.status).toBe(201);
+    const parts = JSON.stringify({ goal: 'ünïcode goal', repo_url: 'https://example.com/r.git' });
+    const chunked = await send('/agent/sessions', { chunks: [parts.slice(0, 7), parts.slice(7, 9), parts.slice(9)] });
+    expect(chunked.status).toBe(201);
+    expect((await store.getSession(chunked.body.session_id))?.goal).toBe('ünïcode goal');
+  });
+
+  it('answers 413 for a chunked body over the limit, 400 naming the body for bad JSON, 415 for another type', async () => {
+    const big = 'x'.repeat(16 * 1024);
+    const over = await send('/agent/sessions', { chunks: Array.from({ length: MAX_BODY_BYTES / big.length + 2 }, () => big) });
+    expect(over.status).toBe(413);
+    expect(over.body.error.code).toBe('payload_too_large');
+    const bad = await send('/agent/sessions', { body: '{"goal": ' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('body');
+    const text = await send('/agent/sessions', { body: 'goal=g', type: 'text/plain' });
+    expect(text.status).toBe(415);
+  });
+
+  it('takes an empty body where the guide sends none (approve)', async () => {
+    const { record } = await store.createSession({ id: '01JZZZZZZZZZZZZZZZZZZZZZZZ', goal: 'g', repo_url: 'https://example.com/r.git', mode: 'review' });
+    const res = await send(`/agent/sessions/${record.id}/approve`, { body: '' });
+    expect(res.status).toBe(409); // QUEUED, not WAITING_FOR_USER: the body was fine, the state was not
+    expect(res.body.error.code).toBe('conflict');
+  });
+});
