@@ -23,10 +23,12 @@ export const nodeBodyReader: BodyReader = (c: Context, limit: number) => {
     const onData = (chunk: Buffer) => {
       size += chunk.byteLength;
       chunks.push(chunk);
-      // Enough to know it is too large: stop buffering, let the caller answer 413.
+      // Enough to know it is too large: stop buffering, let the caller answer
+      // 413. The rest is read and dropped, as Node does with an unread body,
+      // so a kept-alive connection stays usable.
       if (size > limit) {
-        incoming.pause();
         done();
+        incoming.resume();
       }
     };
     const onEnd = () => done();

@@ -3,7 +3,7 @@
  * reader (`api/body-node.ts`), which the node entry point uses instead of the
  * web-standard one the app.request() tests exercise.
  */
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
@@ -25,14 +25,14 @@ beforeAll(async () => {
 afterAll(() => void server.close());
 
 /** One request on its own connection; `chunks` are sent chunked (no Content-Length) when given. */
-function send(path: string, opts: { body?: string; chunks?: string[]; type?: string } = {}): Promise<{ status: number; body: any }> {
+function send(path: string, opts: { body?: string; chunks?: string[]; type?: string; agent?: Agent } = {}): Promise<{ status: number; body: any; socket: unknown }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'content-type': opts.type ?? 'application/json' };
     if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers, agent: opts.agent ?? false }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString() || 'null') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString() || 'null'), socket: res.socket }));
     });
     req.on('error', reject);
     if (opts.chunks) for (const c of opts.chunks) req.write(c);
@@ -55,6 +55,13 @@ describe('request bodies through the Node reader', () => {
     const over = await send('/agent/sessions', { chunks: Array.from({ length: MAX_BODY_BYTES / big.length + 2 }, () => big) });
     expect(over.status).toBe(413);
     expect(over.body.error.code).toBe('payload_too_large');
+    // The same kept-alive connection still serves the next request.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await send('/agent/sessions', { chunks: Array.from({ length: 128 }, () => big), agent }); // 2 MiB
+    const next = await send('/agent/sessions', { body: JSON.stringify({ goal: 'g', repo_url: 'https://example.com/r.git' }), agent });
+    expect([first.status, next.status]).toEqual([413, 201]);
+    expect(first.socket).toBe(next.socket);
+    agent.destroy();
     const bad = await send('/agent/sessions', { body: '{"goal": ' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('body');
