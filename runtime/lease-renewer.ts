@@ -1,4 +1,4 @@
-import type { Store } from './store/port.ts';
+import type { RenewResult, Store } from './store/port.ts';
 import type { SessionHost } from './session-host.ts';
 import type { Logger } from './logger.ts';
 
@@ -14,66 +14,88 @@ export interface RenewerContext {
 /**
  * Renews every lease of a node with one store call per interval (one timer
  * for all leases, like BullMQ's lock manager). A lease the store no longer
- * confirms stops its actor at once; when the store cannot be reached, each
- * actor is stopped before its TTL runs out, so a node cut off from Redis never
- * keeps working on a session another node may already own.
+ * confirms stops its actor at once. A watchdog on its own timer stops each
+ * actor whose lease was last confirmed too long ago, a safety margin before
+ * its TTL runs out, whether renewals fail or simply never answer: a node cut
+ * off from Redis never keeps working on a session another node may own.
  */
 export class LeaseRenewer {
   #ctx: RenewerContext;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timers: ReturnType<typeof setInterval>[] = [];
   #busy = false;
 
   constructor(ctx: RenewerContext) {
     this.#ctx = ctx;
   }
 
+  /** How long before the TTL runs out an unconfirmed actor is stopped. */
+  get marginMs(): number {
+    return Math.min(500, this.#ctx.ttlMs / 5);
+  }
+
   start(): void {
-    this.#timer ??= setInterval(() => void this.tick(), Math.max(50, Math.floor(this.#ctx.ttlMs / 3)));
+    if (this.#timers.length > 0) return;
+    this.#timers.push(setInterval(() => void this.tick(), this.#intervalMs));
+    this.#timers.push(setInterval(() => this.#stopExpiring(performance.now()), Math.max(10, Math.floor(this.marginMs / 2))));
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    for (const t of this.#timers.splice(0)) clearInterval(t);
+  }
+
+  get #intervalMs(): number {
+    return Math.max(50, Math.floor(this.#ctx.ttlMs / 3));
   }
 
   async tick(): Promise<void> {
     if (this.#busy) return;
+    const hosts = [...this.#ctx.hosts()].filter((h) => h.running);
+    if (hosts.length === 0) return;
     this.#busy = true;
     const sentAt = performance.now();
-    const hosts = [...this.#ctx.hosts()].filter((h) => h.running);
-    try {
-      if (hosts.length === 0) return;
-      const results = await this.#ctx.store.renew(
-        this.#ctx.nodeId,
-        hosts.map((h) => ({ id: h.id, epoch: h.lease.epoch })),
-        this.#ctx.ttlMs,
+    const call = this.#ctx.store
+      .renew(this.#ctx.nodeId, hosts.map((h) => ({ id: h.id, epoch: h.lease.epoch })), this.#ctx.ttlMs)
+      .then(
+        (results) => this.#apply(hosts, results, sentAt),
+        // The watchdog stops what cannot wait for the next attempt.
+        (err: unknown) => this.#ctx.logger.warn('lease renewal failed', { err: String(err) }),
       );
-      const byId = new Map(hosts.map((h) => [h.id, h]));
-      for (const r of results) {
-        const host = byId.get(r.id);
-        if (!host) continue;
-        if (!r.ok) {
-          this.#ctx.logger.warn('lease lost', { session: r.id });
-          host.stop('lease-lost');
-          continue;
-        }
-        host.confirmLease(sentAt);
-        if (r.pending) host.wake();
-      }
-      this.#ctx.onRenewed?.(results.length);
-    } catch (err) {
-      this.#ctx.logger.warn('lease renewal failed', { err: String(err) });
-      this.#stopExpiring(performance.now());
+    // A call that does not answer must not hold back the next attempt. Its
+    // answer, should it come, is still true as of `sentAt` and is applied then.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const slow = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.floor(this.#intervalMs * 0.8))));
+    try {
+      await Promise.race([call, slow]);
     } finally {
+      clearTimeout(timer);
       this.#busy = false;
     }
   }
 
+  #apply(hosts: SessionHost[], results: RenewResult[], sentAt: number): void {
+    const byId = new Map(hosts.map((h) => [h.id, h]));
+    for (const r of results) {
+      const host = byId.get(r.id);
+      if (!host?.running) continue;
+      if (!r.ok) {
+        this.#ctx.logger.warn('lease lost', { session: r.id });
+        host.stop('lease-lost');
+        continue;
+      }
+      if (sentAt > host.lastConfirmed) host.confirmLease(sentAt);
+      if (r.pending) host.wake();
+    }
+    this.#ctx.onRenewed?.(results.length);
+  }
+
   /** Stops actors whose last confirmed lease is about to run out. */
   #stopExpiring(now: number): void {
-    const margin = Math.min(500, this.#ctx.ttlMs / 5);
+    const limit = this.#ctx.ttlMs - this.marginMs;
     for (const host of this.#ctx.hosts()) {
-      if (host.running && now - host.lastConfirmed > this.#ctx.ttlMs - margin) host.stop('lease-lost');
+      if (host.running && now - host.lastConfirmed > limit) {
+        this.#ctx.logger.warn('lease not confirmed in time; stopping the actor', { session: host.id, since_ms: Math.round(now - host.lastConfirmed) });
+        host.stop('lease-lost');
+      }
     }
   }
 }

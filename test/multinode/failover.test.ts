@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../runtime/store/redis/index.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
@@ -43,7 +44,7 @@ describe('multi-node', () => {
     }
   });
 
-  it('SIGSTOP past the TTL: another node takes over, the zombie is fenced and drops its actors', async () => {
+  it('SIGSTOP past the TTL: another node takes over, the zombie drops its actors and nothing it does lands', async () => {
     cluster = new Cluster(redisUrl(), uniquePrefix(), { leaseTtlMs: 800, delayMs: 600 });
     await cluster.add(3);
     const goals = Array.from({ length: 9 }, (_, i) => `pause test goal ${i}`);
@@ -61,13 +62,21 @@ describe('multi-node', () => {
     }, 30_000);
     await sleep(1500); // the zombie's in-flight work finishes while it is paused
     zombie.signal('SIGCONT');
+    // Its watchdog sees leases unconfirmed for too long and stops the actors;
+    // a write that got out first is fenced by the store. Either way they go.
     await waitFor('the zombie to drop its stale actors', () =>
       zombie.output.some((l) => l.includes('session actor dropped')) ? true : undefined, 20_000);
     const store = await RedisStore.create({ url: redisUrl(), prefix: cluster.prefix });
     try {
-      const stats = await store.stats();
-      expect(stats.fenced_writes).toBeGreaterThanOrEqual(1);
       const done = await cluster.waitStatus(ids, ['COMPLETED', 'FAILED'], 60_000);
+      // Nothing the zombie wrote landed after the takeover: its entries all
+      // precede the first entry of a newer epoch.
+      for (const id of zombieSessions) {
+        const history = await store.getHistory(id);
+        const firstNewer = history.findIndex((h) => h.node !== zombieId);
+        expect(firstNewer, `${id} was taken over`).toBeGreaterThan(-1);
+        expect(history.slice(firstNewer).filter((h) => h.node === zombieId), `${id}: zombie entries after the takeover`).toEqual([]);
+      }
       for (const [i, s] of done.entries()) {
         expect(s.status, `${s.id}: ${s.reason}`).toBe('COMPLETED');
         expect(s.result.diff).toBe(expectedDiff(goals[i]!));
@@ -77,6 +86,38 @@ describe('multi-node', () => {
         return n && n.active_sessions === 0 ? n : undefined;
       }, 10_000);
       expect(node.active_sessions).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a lease lost in the store (a Redis failover dropping renewals): the old owner\'s next write is fenced, counted, and it drops the actor', async () => {
+    // Long TTLs: neither the watchdog nor a renewal interferes; the commit after the work is the first thing the old owner does.
+    cluster = new Cluster(redisUrl(), uniquePrefix(), { leaseTtlMs: 60_000, delayMs: 1500 });
+    const [old] = await cluster.add(1);
+    const goals = Array.from({ length: 3 }, (_, i) => `lost lease goal ${i}`);
+    const ids = await Promise.all(goals.map((g) => cluster!.create(g)));
+    await waitFor('the first owner to run them', async () => (await ownerCounts(cluster!, ids)).get(old!.id)?.length === ids.length || undefined);
+    const raw = new Redis(redisUrl());
+    try {
+      for (const id of ids) await raw.hset(`${cluster.prefix}:{${id}}:s`, 'lease_until', '0');
+      await raw.zadd(`${cluster.prefix}:{g}:leases`, ...ids.flatMap((id) => [0, id]));
+    } finally {
+      raw.disconnect();
+    }
+    const [fresh] = await cluster.add(1);
+    await waitFor('the new node to claim them', async () => (await ownerCounts(cluster!, ids)).get(fresh!.id)?.length === ids.length || undefined, 20_000);
+    await waitFor('the old owner to be fenced and drop its actors', () =>
+      old!.output.filter((l) => l.includes('session actor dropped') && l.includes('fenced')).length === ids.length || undefined, 20_000);
+    const store = await RedisStore.create({ url: redisUrl(), prefix: cluster.prefix });
+    try {
+      expect((await store.stats()).fenced_writes).toBeGreaterThanOrEqual(ids.length);
+      const done = await cluster.waitStatus(ids, ['COMPLETED', 'FAILED'], 60_000);
+      for (const [i, s] of done.entries()) {
+        expect(s.status, `${s.id}: ${s.reason}`).toBe('COMPLETED');
+        expect(s.result.diff).toBe(expectedDiff(goals[i]!));
+        expect(s.owner).toBeNull();
+      }
     } finally {
       await store.close();
     }
