@@ -32,5 +32,5 @@ export function errorResponder(logger: Logger) {
 /** ioredis connection failures: the store is down, not the request wrong. */
 function looksLikeStoreOutage(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|Stream isn't writeable/i.test(err.message);
+  return /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(err.message);
 }

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HISTORY_CAP, type Commit, type Lease, type NewSession } from '../../runtime/store/port.ts';
 import { RedisStore } from '../../runtime/store/redis/index.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -319,6 +320,28 @@ describe('RedisStore (Redis specifics)', () => {
     expect((await store.claim(b.id, 'n2', 5000)).kind).toBe('idle');
     expect(await raw.zscore(waitingKey, b.id)).not.toBeNull();
     expect((await store.listSessions({ status: 'WAITING_FOR_USER', limit: 10 })).map((s) => s.id)).toEqual([b.id]);
+  });
+
+  it('a Redis that stops answering fails calls after the command timeout instead of hanging them, and recovers', async () => {
+    const target = new URL(redisUrl());
+    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379));
+    const store = await RedisStore.create({ url: `redis://127.0.0.1:${proxy.port}`, prefix, commandTimeoutMs: 300 });
+    stores.push(store);
+    try {
+      const { id } = session();
+      await store.createSession(session(id));
+      proxy.pause();
+      const t0 = performance.now();
+      await expect(store.getSession(id)).rejects.toThrow(/timed out/i);
+      await expect(store.appendEvent(id, { type: 'input', payload: {} })).rejects.toThrow(/timed out/i);
+      expect(performance.now() - t0).toBeLessThan(3000);
+      proxy.resume(); // late answers arrive and are matched to the timed-out calls, not to new ones
+      const rec = await store.getSession(id);
+      expect(rec?.id).toBe(id);
+      expect(await store.readEvents(id, '0-0', 10)).toHaveLength(1); // the timed-out append was written after all
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('keeps working after the script cache is flushed', async () => {

@@ -27,6 +27,13 @@ export interface RedisStoreOptions {
   url: string;
   /** Prefix of every key and channel; several deployments can share one Redis. Default `swe`. */
   prefix?: string;
+  /**
+   * A command with no answer after this long fails (default 5000 ms). Without
+   * it, a Redis that stops answering (paused, partitioned) hangs every caller:
+   * API requests, the claim loop, commits. A commit that timed out but was
+   * written is retried as the same commit and acknowledged (`Commit.seq`).
+   */
+  commandTimeoutMs?: number;
 }
 
 /** How long idempotency keys (appends and creates) are remembered. */
@@ -56,7 +63,7 @@ export class RedisStore implements Store {
 
   /** Connects, registers the scripts, and fails fast (`store_unavailable`) when Redis does not answer. */
   static async create(opts: RedisStoreOptions): Promise<RedisStore> {
-    const redis = new Redis(opts.url, { lazyConnect: true, enableAutoPipelining: true });
+    const redis = new Redis(opts.url, { lazyConnect: true, enableAutoPipelining: true, commandTimeout: opts.commandTimeoutMs ?? 5000 });
     redis.on('error', () => undefined); // reported through the failing commands instead
     defineScripts(redis);
     try {
