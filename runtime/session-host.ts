@@ -112,9 +112,15 @@ export class SessionHost {
   #markDirty(): void {
     this.#seq++;
     if (this.#status === 'stopped') return;
-    this.#commitLoop ??= this.#runCommits().finally(() => {
-      this.#commitLoop = null;
-    });
+    this.#commitLoop ??= this.#runCommits()
+      .catch((err: unknown) => {
+        // A bug, not an outage (those are retried): drop the actor, another claim restores it.
+        this.#ctx.logger.error('commit loop failed', { session: this.id, err: String(err) });
+        this.stop('failed');
+      })
+      .finally(() => {
+        this.#commitLoop = null;
+      });
   }
 
   /** Resolves once every change seen so far is committed; rejects if the host stops first. */
@@ -192,7 +198,7 @@ export class SessionHost {
         seq,
       };
       const timers = this.#timers.splice(0);
-      const res = await this.#commitRetrying(commit);
+      const res = await this.#retrying('commit', () => this.#ctx.store.commit(this.id, this.lease, commit));
       if (!res) return;
       if (res.kind !== 'ok') {
         this.stop(res.kind === 'fenced' ? 'fenced' : 'failed');
@@ -201,8 +207,11 @@ export class SessionHost {
       this.#committedSeq = seq;
       this.#committedStatus = commit.status;
       this.#releaseWaiters();
+      // Scheduling is idempotent by key: retried like the commit, or the
+      // session would wait for a timer that never fires.
       for (const timer of timers) {
-        const r = await this.#ctx.store.scheduleTimer(this.id, this.lease, timer);
+        const r = await this.#retrying('scheduling a timer', () => this.#ctx.store.scheduleTimer(this.id, this.lease, timer));
+        if (!r) return;
         if (r.kind !== 'ok') return this.stop('fenced');
       }
       if (commit.release) {
@@ -214,17 +223,18 @@ export class SessionHost {
   }
 
   /**
-   * Writes one commit, retrying the very same one while the store cannot be
-   * reached (it may have been written and only the reply lost: the store
-   * acknowledges a repeated seq without writing twice). The lease watchdog
-   * stops this host if the outage outlasts the lease; then this gives up.
+   * Runs an idempotent store write until it answers, while the store cannot
+   * be reached. A commit is retried as the very same commit (it may have been
+   * written and only the reply lost: the store acknowledges a repeated seq
+   * without writing twice). The lease watchdog stops this host if the outage
+   * outlasts the lease; then this gives up with null.
    */
-  async #commitRetrying(commit: Commit): Promise<CommitResult | null> {
+  async #retrying(what: string, write: () => Promise<CommitResult>): Promise<CommitResult | null> {
     for (;;) {
       try {
-        return await this.#ctx.store.commit(this.id, this.lease, commit);
+        return await write();
       } catch (err) {
-        this.#ctx.logger.warn('commit failed, retrying', { session: this.id, err: String(err) });
+        this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, err: String(err) });
         await new Promise((r) => setTimeout(r, 200));
         if (this.#status === 'stopped') return null;
       }
@@ -237,11 +247,20 @@ export class SessionHost {
     for (const w of ready) w.resolve();
   }
 
-  /** Appends progress lines of running work, fenced like every write. */
+  /**
+   * Appends a progress line of running work, fenced like every write. When the
+   * store cannot be reached the line goes with the next commit instead (at
+   * least once: a write that timed out may have landed too). Never rejects.
+   */
   async workLog(line: string): Promise<void> {
     if (this.#status === 'stopped') return;
-    const res = await this.#ctx.store.appendLogs(this.id, this.lease, [line]);
-    if (res.kind === 'fenced') this.stop('fenced');
+    try {
+      const res = await this.#ctx.store.appendLogs(this.id, this.lease, [line]);
+      if (res.kind === 'fenced') this.stop('fenced');
+    } catch (err) {
+      this.#logs.push(line);
+      this.#ctx.logger.warn('work log write failed; the line goes with the next commit', { session: this.id, err: String(err) });
+    }
   }
 
   /**

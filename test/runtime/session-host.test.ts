@@ -141,6 +141,33 @@ describe('session host', () => {
     await waitFor('completion', async () => (await store.getSession(id))?.status === 'COMPLETED', 5000, 10);
   });
 
+  it('rides out store errors on work logs and timers: the line goes with the next commit, the timer is retried', async () => {
+    class FlakyStore extends MemoryStore {
+      logFailures = 1;
+      timerFailures = 2;
+      override async appendLogs(id: string, lease: Lease, lines: string[]): Promise<CommitResult> {
+        if (this.logFailures-- > 0) throw new Error('Command timed out');
+        return super.appendLogs(id, lease, lines);
+      }
+      override async scheduleTimer(id: string, lease: Lease, timer: Parameters<MemoryStore['scheduleTimer']>[2]): Promise<CommitResult> {
+        if (this.timerFailures-- > 0) throw new Error('Command timed out');
+        return super.scheduleTimer(id, lease, timer);
+      }
+    }
+    const store = new FlakyStore();
+    const lines: string[] = [];
+    const svc = await inProcessService({ store, lines });
+    stop = svc.stop;
+    // `flaky`: the first clone fails with a transient error, so a retry timer is armed.
+    const repo = 'https://example.com/o/flaky.git';
+    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: repo });
+    await waitFor('completion', async () => (await store.getSession(body.session_id))?.status === 'COMPLETED', 15_000, 20);
+    expect(store.timerFailures).toBeLessThan(0);
+    expect(store.logFailures).toBe(0); // its one work log line failed
+    expect((await store.getLogs(body.session_id)).filter((l) => l === `cloned ${repo}`)).toHaveLength(1);
+    expect(lines.some((l) => l.includes('scheduling a timer failed, retrying'))).toBe(true);
+  });
+
   it('a fenced commit makes the node drop the actor and write nothing more', async () => {
     const store = new MemoryStore();
     let release!: () => void;
