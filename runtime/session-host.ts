@@ -208,8 +208,10 @@ export class SessionHost {
       this.#committedStatus = commit.status;
       this.#releaseWaiters();
       // Scheduling is idempotent by key: retried like the commit, or the
-      // session would wait for a timer that never fires.
+      // session would wait for a timer that never fires. A host stopped
+      // meanwhile leaves them to the next owner, which re-arms them on restore.
       for (const timer of timers) {
+        if (this.#stopped()) return;
         const r = await this.#retrying('scheduling a timer', () => this.#ctx.store.scheduleTimer(this.id, this.lease, timer));
         if (!r) return;
         if (r.kind !== 'ok') return this.stop('fenced');
@@ -239,6 +241,11 @@ export class SessionHost {
         if (this.#status === 'stopped') return null;
       }
     }
+  }
+
+  /** A method, not a field read: the status changes across awaits, which TypeScript's narrowing does not see. */
+  #stopped(): boolean {
+    return this.#status === 'stopped';
   }
 
   #releaseWaiters(): void {
