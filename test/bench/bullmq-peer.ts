@@ -3,9 +3,10 @@ import { Queue, Worker } from 'bullmq';
 /**
  * The peer we measure throughput against: BullMQ processing `jobs` no-op jobs
  * at `concurrency`, on the same Redis, in this process. Returns jobs per second,
- * timed from the worker's start to the last completion.
+ * timed from the first job's start to the last job's completion, and the CPU
+ * time this process spent per job (µs) over the same span.
  */
-export async function benchBullmq(url: string, jobs: number, concurrency: number): Promise<number> {
+export async function benchBullmq(url: string, jobs: number, concurrency: number): Promise<{ perSecond: number; cpuUs: number }> {
   const { hostname, port } = new URL(url);
   const connection = { host: hostname, port: Number(port || 6379), maxRetriesPerRequest: null };
   const name = `bench-${Date.now().toString(36)}`;
@@ -17,14 +18,22 @@ export async function benchBullmq(url: string, jobs: number, concurrency: number
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
   let t0 = 0;
-  const worker = new Worker(name, async () => void (t0 ||= performance.now()), { connection, concurrency, autorun: true });
+  let c0 = 0;
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const worker = new Worker(name, async () => {
+    if (t0 === 0) (t0 = performance.now()), (c0 = cpu());
+  }, { connection, concurrency, autorun: true });
   worker.on('completed', () => {
     if (++done === jobs) finish();
   });
   await finished;
   const seconds = (performance.now() - t0) / 1000;
+  const cpuUs = (cpu() - c0) / jobs;
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  return jobs / seconds;
+  return { perSecond: jobs / seconds, cpuUs };
 }

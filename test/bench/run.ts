@@ -221,22 +221,30 @@ async function throughput(): Promise<void> {
   console.log(`\nThroughput: ${sessions} sessions active at once on one node vs BullMQ no-op jobs, same Redis (median of ${rounds} alternating rounds)`);
   const ours: number[] = [];
   const bull: number[] = [];
+  const bullCpu: number[] = [];
   let last: Awaited<ReturnType<typeof oursOnce>> | undefined;
   for (let r = 0; r < rounds; r++) {
     last = await oursOnce(sessions);
     ours.push(last.transitions / last.seconds);
-    bull.push(await benchBullmq(url, last.transitions, sessions));
+    const b = await benchBullmq(url, last.transitions, sessions);
+    bull.push(b.perSecond);
+    bullCpu.push(b.cpuUs);
   }
   const median = (xs: number[]) => pct(xs, 50);
   const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
+  const us = (x: number) => `${x.toFixed(0)} µs`;
   line('committed transitions per round', `${last!.transitions} (5 per session)`);
   line('transitions / s (one node)', `${median(ours).toFixed(0)} (rounds: ${range(ours)})`);
   line('BullMQ no-op jobs / s', `${median(bull).toFixed(0)} (rounds: ${range(bull)}; concurrency ${sessions})`);
   line('ratio ours / BullMQ', (median(ours) / median(bull)).toFixed(2), 'goal: ≥ 1');
-  // The parts of a transition, alone (best of 3, in this process).
+  line('CPU per BullMQ job', `${us(median(bullCpu))} (its worker's process)`);
+  // The parts of a transition, alone (best of 3, in this process, warm): what
+  // one transition costs at least, against what a whole BullMQ job costs.
   const avgSnapshot = 1000;
-  line('part: session machine, no store', `${(await machineAlone(sessions)).toFixed(0)} transitions / s`);
-  line('part: fenced commits, no machine', `${(await commitsAlone(url, newPrefix(), sessions, 5, avgSnapshot)).toFixed(0)} commits / s (~${avgSnapshot} B snapshot)`);
+  const machine = await machineAlone(sessions);
+  const commits = await commitsAlone(url, newPrefix(), sessions, 5, avgSnapshot);
+  line('part: session machine, no store', `${machine.perSecond.toFixed(0)} transitions / s, ${us(machine.cpuUs)} CPU each`);
+  line('part: fenced commits, no machine', `${commits.perSecond.toFixed(0)} commits / s, ${us(commits.cpuUs)} client CPU each (~${avgSnapshot} B snapshot)`);
   const bytes = last!.snapshotBytes;
   line('persisted snapshot size (completed)', `avg ${Math.round(bytes.reduce((s, x) => s + x, 0) / bytes.length)} B, max ${Math.max(...bytes)} B`);
 }
