@@ -11,7 +11,20 @@ export type ErrorCode =
   | 'conflict'
   | 'store_unavailable'
   | 'config_invalid'
-  | 'internal';
+  | 'internal'
+  // LLM providers (actors/llm): shown on the session as its reason.
+  | 'llm_auth'
+  | 'llm_model_not_found'
+  | 'llm_refused'
+  | 'llm_rate_limited'
+  | 'llm_timeout'
+  | 'llm_bad_request'
+  | 'llm_unavailable'
+  | 'llm_invalid_response'
+  // Sandboxes (sandbox/).
+  | 'sandbox_path'
+  | 'sandbox_repo_url'
+  | 'sandbox_failed';
 
 export class AppError extends Error {
   readonly code: ErrorCode;
