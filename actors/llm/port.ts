@@ -111,12 +111,15 @@ export class LlmError extends AppError {
   readonly kind: LlmErrorKind;
   readonly retryable: boolean;
   readonly provider: ProviderKind;
+  /** The provider's Retry-After, when it sent one. */
+  readonly retryAfterMs: number | null;
 
-  constructor(kind: LlmErrorKind, provider: ProviderKind, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(kind: LlmErrorKind, provider: ProviderKind, message: string, opts: { retryable?: boolean; retryAfterMs?: number | null; cause?: unknown } = {}) {
     super(`llm_${kind}` as ErrorCode, STATUS[kind], message, { expose: true, cause: opts.cause });
     this.name = 'AppError';
     this.kind = kind;
     this.provider = provider;
     this.retryable = opts.retryable ?? (kind === 'rate_limited' || kind === 'unavailable' || kind === 'timeout');
+    this.retryAfterMs = opts.retryAfterMs ?? null;
   }
 }
