@@ -1,0 +1,239 @@
+/**
+ * Process running for the local sandbox: agent commands through `/bin/sh`
+ * in their own process group (so a timeout kills every descendant), and the
+ * service's own git calls without a shell. Both get an environment built from
+ * an allow-list: the service's secrets (REDIS_URL, SECRET_KEY, *_API_KEY,
+ * DAYTONA_*) never reach a child process.
+ */
+import { spawn } from 'node:child_process';
+import { AppError } from '../runtime/errors.ts';
+import type { CommandResult } from './port.ts';
+
+export const DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
+
+/** Variables copied from the service's environment when set; nothing else is. */
+const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'TERM', 'TZ'] as const;
+
+/** The whole environment of a sandbox child: the allow-list, HOME, and non-interactive git/CI flags. */
+export function sandboxEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of PASSED_THROUGH) {
+    const v = process.env[name];
+    if (v !== undefined) env[name] = v;
+  }
+  env['PATH'] ??= '/usr/local/bin:/usr/bin:/bin';
+  env['HOME'] = home;
+  env['GIT_TERMINAL_PROMPT'] = '0';
+  env['CI'] = 'true';
+  return { ...env, ...extra };
+}
+
+/** Keeps the first and last `cap / 2` bytes of a stream and counts what falls between. */
+export class OutputCollector {
+  readonly #headCap: number;
+  readonly #tailCap: number;
+  #head: Buffer[] = [];
+  #headLen = 0;
+  #tail: Buffer[] = [];
+  #tailLen = 0;
+  #total = 0;
+
+  constructor(cap: number) {
+    this.#headCap = Math.ceil(cap / 2);
+    this.#tailCap = Math.floor(cap / 2);
+  }
+
+  push(chunk: Buffer): void {
+    this.#total += chunk.length;
+    const room = this.#headCap - this.#headLen;
+    if (room > 0) {
+      const part = chunk.subarray(0, room);
+      this.#head.push(part);
+      this.#headLen += part.length;
+      chunk = chunk.subarray(part.length);
+    }
+    if (chunk.length === 0 || this.#tailCap === 0) return;
+    this.#tail.push(chunk);
+    this.#tailLen += chunk.length;
+    // Drop whole chunks that are no longer needed to hold the last #tailCap bytes.
+    while (this.#tail.length > 1 && this.#tailLen - (this.#tail[0] as Buffer).length >= this.#tailCap) {
+      this.#tailLen -= (this.#tail.shift() as Buffer).length;
+    }
+  }
+
+  /** The kept text, with a marker line where bytes were cut, and how many were. */
+  result(): { output: string; truncatedBytes: number } {
+    const head = Buffer.concat(this.#head);
+    let tail = Buffer.concat(this.#tail);
+    if (tail.length > this.#tailCap) tail = tail.subarray(tail.length - this.#tailCap);
+    const cut = this.#total - head.length - tail.length;
+    if (cut === 0) return { output: Buffer.concat([head, tail]).toString('utf8'), truncatedBytes: 0 };
+    const marker = `${head.length > 0 && head[head.length - 1] !== 0x0a ? '\n' : ''}[... ${cut} bytes cut ...]\n`;
+    return { output: head.toString('utf8') + marker + tail.toString('utf8'), truncatedBytes: cut };
+  }
+}
+
+export interface RunCommandOptions {
+  cwd: string;
+  /** HOME for the command: a per-sandbox directory, never the service's. */
+  home: string;
+  timeoutMs?: number;
+  outputCapBytes?: number;
+}
+
+/**
+ * Runs `command` with `/bin/sh -c` in a new process group. On timeout the
+ * whole group is SIGKILLed. When the shell exits, whatever it left running in
+ * its group is killed too: a command's background processes do not outlive it
+ * (they would hold the output pipe open and escape every timeout).
+ */
+export function runCommand(command: string, opts: RunCommandOptions): Promise<CommandResult> {
+  const cap = opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], {
+      cwd: opts.cwd,
+      env: sandboxEnv(opts.home),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = new OutputCollector(cap);
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => out.push(c));
+    let timedOut = false;
+    let exitCode: number | null = null;
+    let settled = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, timeoutMs);
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      const { output, truncatedBytes } = out.result();
+      resolve({ exitCode: timedOut ? null : exitCode, output, timedOut, truncatedBytes });
+    };
+    child.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new AppError('sandbox_failed', 500, `cannot start /bin/sh: ${err.message}`, { cause: err }));
+    });
+    child.on('exit', (code) => {
+      exitCode = code;
+      killGroup(child.pid);
+      // A grandchild that left the group (setsid) may still hold the pipes: stop waiting for it.
+      graceTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish();
+      }, 1000);
+    });
+    child.on('close', finish);
+  });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+export interface GitOptions {
+  /** Written to git's stdin. */
+  input?: string;
+  /** Added to the allow-listed environment (e.g. GIT_INDEX_FILE). */
+  env?: Record<string, string>;
+  /** HOME for git; the default is the service's HOME only for clones, see local.ts. */
+  home: string;
+  timeoutMs?: number;
+  /** Exit codes that are not failures (`git grep` exits 1 on no match). */
+  okExitCodes?: number[];
+  /** Fail when stdout grows beyond this many bytes (kills git). */
+  maxStdoutBytes?: number;
+  /** Instead: stop reading at this many bytes, kill git and succeed with what was read (`cut: true`). */
+  cutStdoutAt?: number;
+}
+
+export interface GitResult {
+  /** null when git was killed because its output reached `cutStdoutAt`. */
+  exitCode: number | null;
+  cut: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `git` without a shell. Hooks and fsmonitor are switched off: the agent
+ * can write `.git/config` from its commands, and these calls must not run
+ * what it put there. Fails with `sandbox_failed` on an exit code not in
+ * `okExitCodes`, naming the git subcommand and quoting its stderr.
+ */
+export function runGit(args: string[], cwd: string, opts: GitOptions): Promise<GitResult> {
+  const full = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args];
+  const okCodes = opts.okExitCodes ?? [0];
+  const maxOut = opts.maxStdoutBytes ?? 256 * 1024 * 1024;
+  const timeoutMs = opts.timeoutMs ?? 300_000;
+  const what = `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''}`.trim();
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', full, {
+      cwd,
+      env: sandboxEnv(opts.home, opts.env),
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let outLen = 0;
+    const err = new OutputCollector(16 * 1024);
+    let problem: string | undefined;
+    let cut = false;
+    child.stdout.on('data', (c: Buffer) => {
+      if (cut) return;
+      if (opts.cutStdoutAt !== undefined && outLen + c.length >= opts.cutStdoutAt) {
+        out.push(c.subarray(0, opts.cutStdoutAt - outLen));
+        outLen = opts.cutStdoutAt;
+        cut = true;
+        killGroup(child.pid);
+        return;
+      }
+      outLen += c.length;
+      if (outLen > maxOut) {
+        problem ??= `output exceeded ${maxOut} bytes`;
+        killGroup(child.pid);
+        return;
+      }
+      out.push(c);
+    });
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const timer = setTimeout(() => {
+      problem ??= `timed out after ${timeoutMs} ms`;
+      killGroup(child.pid);
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new AppError('sandbox_failed', 500, `cannot start git: ${e.message}`, { cause: e }));
+    });
+    // git may leave helpers (ssh, remote-https) behind in its group; `close` waits for the pipes.
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const stderr = err.result().output.trim();
+      if (problem !== undefined) return reject(new AppError('sandbox_failed', 500, `${what} ${problem}`));
+      if (cut) return resolve({ exitCode: null, cut, stdout: Buffer.concat(out).toString('utf8'), stderr });
+      if (code === null || !okCodes.includes(code)) {
+        return reject(new AppError('sandbox_failed', 500, `${what} failed (exit ${code ?? 'signal'}): ${stderr || 'no message'}`));
+      }
+      resolve({ exitCode: code, cut, stdout: Buffer.concat(out).toString('utf8'), stderr });
+    });
+    child.stdin.on('error', () => {
+      // EPIPE when git exits before reading all input; its exit code tells the story.
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}

@@ -1,0 +1,288 @@
+/**
+ * The local sandbox adapter: one directory per session on this machine,
+ * `${root}/${sessionId}`, holding a clone of the session's repository.
+ *
+ * `create` is idempotent by starting over: an existing workspace for the
+ * session is deleted and the repository cloned again (into
+ * `${sessionId}.cloning`, renamed into place once complete, so `attach` never
+ * sees half a clone). Work kept across a takeover goes through `attach`, or
+ * through a checkpoint (`diff()` → `applyDiff()`).
+ *
+ * The base commit is stored in `.git/swe-base`, which the file tools cannot
+ * reach. Each sandbox has its own HOME, `${root}/${sessionId}.home`, so tools
+ * that write dotfiles do not write into the repository or the service's home.
+ *
+ * Not an isolation boundary for commands: `runCommand` runs as the service's
+ * user and can read anything it can. What it guarantees is a scrubbed
+ * environment (no service secrets), a timeout that kills the whole process
+ * group, and capped output. Use the daytona adapter for untrusted code.
+ */
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { AppError, badRequest } from '../runtime/errors.ts';
+import { redactUrl } from '../runtime/config.ts';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, runCommand, runGit, type GitOptions } from './exec.ts';
+import { confine } from './paths.ts';
+import type { FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
+import { checkRepoUrl } from './repo-url.ts';
+
+export interface LocalSandboxOptions {
+  /** Directory holding the workspaces (WORKSPACE_DIR, default `./workspace`). */
+  root: string;
+  /** Allow `file://` and absolute-path repository URLs (ALLOW_LOCAL_REPOS). */
+  allowLocalRepos: boolean;
+  /** Cap on a command's combined output; head and tail are kept. Default 64 KiB. */
+  outputCapBytes?: number;
+  /** Command timeout when the caller gives none. Default 120 s. */
+  defaultTimeoutMs?: number;
+}
+
+/** listFiles lists one directory level, at most this many entries (sorted by name). */
+export const LIST_FILES_CAP = 1000;
+/** searchCode returns at most this many hits. */
+export const SEARCH_HIT_CAP = 200;
+/** readFile refuses larger files: the agent should search or run `head`/`sed` instead. */
+export const READ_FILE_MAX_BYTES = 1024 * 1024;
+const SEARCH_LINE_MAX = 500;
+const CLONE_TIMEOUT_MS = 10 * 60_000;
+const BASE_FILE = 'swe-base';
+// Session ids are ULIDs in practice; no dots, so `${id}.home`/`${id}.cloning` can never be another session.
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const GIT_IDENTITY = [['user.name', 'swe-agent'], ['user.email', 'swe-agent@localhost'], ['commit.gpgsign', 'false']] as const;
+
+export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxProvider {
+  const root = resolve(opts.root);
+  const realRoot = async () => {
+    await mkdir(root, { recursive: true });
+    return realpath(root);
+  };
+
+  return {
+    kind: 'local',
+
+    async create(spec: SandboxSpec): Promise<Sandbox> {
+      checkSessionId(spec.sessionId);
+      const url = checkRepoUrl(spec.repoUrl, { allowLocalRepos: opts.allowLocalRepos });
+      if (spec.ref !== undefined) checkRef(spec.ref);
+      const base = await realRoot();
+      const dir = join(base, spec.sessionId);
+      const tmp = join(base, `${spec.sessionId}.cloning`);
+      const home = join(base, `${spec.sessionId}.home`);
+      await Promise.all([rm(dir, { recursive: true, force: true }), rm(tmp, { recursive: true, force: true }), rm(home, { recursive: true, force: true })]);
+      await mkdir(home, { recursive: true });
+      try {
+        await clone(url, tmp, base, opts.allowLocalRepos);
+        const git = (args: string[]) => runGit(args, tmp, { home });
+        if (spec.ref !== undefined) await checkoutRef(tmp, home, spec.ref);
+        const head = (await git(['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
+        for (const [key, value] of GIT_IDENTITY) await git(['config', key, value]);
+        await writeFile(join(tmp, '.git', BASE_FILE), `${head}\n`);
+        await rename(tmp, dir);
+        return openSandbox(spec.sessionId, dir, home, head, opts);
+      } catch (err) {
+        await rm(tmp, { recursive: true, force: true });
+        throw err;
+      }
+    },
+
+    async attach(sessionId: string, id: string): Promise<Sandbox | null> {
+      if (!SESSION_ID.test(sessionId) || id !== sessionId) return null;
+      const base = await realRoot();
+      const dir = join(base, sessionId);
+      const home = join(base, `${sessionId}.home`);
+      let head: string;
+      try {
+        head = (await readFile(join(dir, '.git', BASE_FILE), 'utf8')).trim();
+      } catch {
+        return null;
+      }
+      if (!/^[0-9a-f]{40,64}$/.test(head)) return null;
+      await mkdir(home, { recursive: true });
+      const known = await runGit(['cat-file', '-e', `${head}^{commit}`], dir, { home, okExitCodes: [0, 1, 128] }).catch(() => null);
+      if (known === null || known.exitCode !== 0) return null;
+      return openSandbox(sessionId, dir, home, head, opts);
+    },
+
+    async destroy(sessionId: string): Promise<void> {
+      checkSessionId(sessionId);
+      const base = await realRoot();
+      await Promise.all(['', '.cloning', '.home'].map((suffix) => rm(join(base, sessionId + suffix), { recursive: true, force: true })));
+    },
+  };
+}
+
+function checkSessionId(sessionId: string): void {
+  if (!SESSION_ID.test(sessionId)) throw badRequest(`session id ${JSON.stringify(sessionId)} is not usable as a workspace name (letters, digits, "_", "-")`);
+}
+
+function checkRef(ref: string): void {
+  // A ref that looks like an option, or holds bytes git's ref syntax forbids, never reaches git.
+  if (ref === '' || ref.startsWith('-') || ref.length > 256 || /[\s\x00-\x1f\x7f~^:?*[\\]|\.\.|@\{/.test(ref)) {
+    throw badRequest(`ref ${JSON.stringify(ref)} is not a branch, tag or commit name`, 'ref');
+  }
+}
+
+/**
+ * Clones with the service's HOME (and ssh agent) so its ssh keys and credential
+ * helpers work; remote helpers (`ext::`) are off, and `file://` only when allowed.
+ */
+async function clone(url: string, into: string, cwd: string, allowLocal: boolean): Promise<void> {
+  const serviceHome = process.env['HOME'] ?? cwd;
+  const env: Record<string, string> = {};
+  if (process.env['SSH_AUTH_SOCK'] !== undefined) env['SSH_AUTH_SOCK'] = process.env['SSH_AUTH_SOCK'];
+  const args = ['-c', 'protocol.ext.allow=never', '-c', `protocol.file.allow=${allowLocal ? 'always' : 'never'}`, 'clone', '--quiet', '--no-hardlinks', '--', url, into];
+  try {
+    await runGit(args, cwd, { home: serviceHome, env, timeoutMs: CLONE_TIMEOUT_MS });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new AppError('sandbox_failed', 502, `cannot clone ${redactUrl(url)}: ${why}`, { cause: err });
+  }
+}
+
+/** A remote branch becomes a local branch of the same name; a tag or commit is checked out detached. */
+async function checkoutRef(dir: string, home: string, ref: string): Promise<void> {
+  const resolves = async (rev: string) =>
+    (await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], dir, { home, okExitCodes: [0, 1, 128] })).exitCode === 0;
+  if (await resolves(`refs/remotes/origin/${ref}`)) {
+    await runGit(['checkout', '--quiet', '-B', ref, `refs/remotes/origin/${ref}`, '--'], dir, { home });
+  } else if (await resolves(ref)) {
+    await runGit(['checkout', '--quiet', '--detach', ref, '--'], dir, { home });
+  } else {
+    throw badRequest(`ref ${JSON.stringify(ref)} is not a branch, tag or commit of the repository`, 'ref');
+  }
+}
+
+function openSandbox(sessionId: string, dir: string, home: string, baseCommit: string, opts: LocalSandboxOptions): Sandbox {
+  const git = (args: string[], extra: Omit<GitOptions, 'home'> = {}) => runGit(args, dir, { home, ...extra });
+
+  const sandbox: Sandbox = {
+    id: sessionId,
+    baseCommit,
+
+    async listFiles(path = ''): Promise<FileEntry[]> {
+      const p = await confine(dir, path);
+      const entries = await readdir(p.abs, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+        throw fsError(err, path);
+      });
+      const names = entries.map((e) => e.name).filter((n) => n !== '.git').sort().slice(0, LIST_FILES_CAP);
+      // lstat: a symlink is listed as a file and never followed here.
+      return Promise.all(
+        names.map(async (name) => {
+          const st = await lstat(join(p.abs, name));
+          return { path: p.rel === '' ? name : `${p.rel}/${name}`, type: st.isDirectory() ? 'dir' : 'file', size: st.isDirectory() ? 0 : st.size } as const;
+        }),
+      );
+    },
+
+    async readFile(path: string): Promise<string> {
+      const p = await confine(dir, path);
+      const st = await stat(p.abs).catch((err: NodeJS.ErrnoException) => {
+        throw fsError(err, path);
+      });
+      if (st.isDirectory()) throw badRequest(`${path} is a directory; use listFiles`, 'path');
+      if (st.size > READ_FILE_MAX_BYTES) throw badRequest(`${path} has ${st.size} bytes, more than readFile returns (${READ_FILE_MAX_BYTES}); search it or read parts with a command`, 'path');
+      return readFile(p.abs, 'utf8');
+    },
+
+    async writeFile(path: string, content: string): Promise<void> {
+      const p = await confine(dir, path);
+      if (p.rel === '') throw badRequest('cannot write the repository root', 'path');
+      await mkdir(dirname(p.abs), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        throw fsError(err, path);
+      });
+      // O_NOFOLLOW: a symlink swapped in after the check is refused, not written through.
+      const fh = await open(p.abs, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644).catch((err: NodeJS.ErrnoException) => {
+        throw fsError(err, path);
+      });
+      try {
+        await fh.writeFile(content, 'utf8');
+      } finally {
+        await fh.close();
+      }
+    },
+
+    async editFile(path: string, oldText: string, newText: string): Promise<void> {
+      if (oldText === '') throw badRequest(`editFile ${path}: the text to replace is empty`, 'oldText');
+      const text = await sandbox.readFile(path);
+      const count = text.split(oldText).length - 1;
+      if (count !== 1) {
+        throw badRequest(`editFile ${path}: the text to replace was found ${count} times; it must occur exactly once (add surrounding lines to make it unique)`, 'oldText');
+      }
+      const at = text.indexOf(oldText);
+      await sandbox.writeFile(path, text.slice(0, at) + newText + text.slice(at + oldText.length));
+    },
+
+    async searchCode(pattern: string, path = ''): Promise<SearchHit[]> {
+      if (pattern === '') throw badRequest('searchCode: the pattern is empty', 'pattern');
+      const p = await confine(dir, path);
+      // Tracked and untracked (not ignored) files; -I skips binaries; -z keeps odd file names intact.
+      const res = await git(['--literal-pathspecs', 'grep', '-n', '-I', '-E', '-z', '--untracked', '--no-color', '-e', pattern, '--', p.rel === '' ? '.' : p.rel], {
+        okExitCodes: [0, 1, 128],
+        cutStdoutAt: SEARCH_HIT_CAP * (SEARCH_LINE_MAX + 300),
+      });
+      if (res.exitCode === 128) throw badRequest(`searchCode: ${res.stderr.replace(/^fatal: /, '') || 'invalid pattern'}`, 'pattern');
+      const hits: SearchHit[] = [];
+      for (const line of res.stdout.split('\n')) {
+        const [file, num, ...rest] = line.split('\0');
+        if (file === undefined || num === undefined || rest.length === 0 || !/^\d+$/.test(num)) continue;
+        hits.push({ path: file, line: Number(num), text: rest.join('\0').slice(0, SEARCH_LINE_MAX) });
+        if (hits.length === SEARCH_HIT_CAP) break;
+      }
+      return hits;
+    },
+
+    runCommand(command: string, o: { timeoutMs?: number } = {}) {
+      return runCommand(command, {
+        cwd: dir,
+        home,
+        timeoutMs: o.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+        outputCapBytes: opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
+      });
+    },
+
+    /**
+     * Stages everything into a throwaway index (a copy of the real one, for its
+     * stat cache) and diffs it against the base: new files and deletions are
+     * included, ignored files are not, and the repository's own index is untouched.
+     */
+    async diff(): Promise<string> {
+      const index = join(dir, '.git', `swe-diff-index-${randomUUID()}`);
+      try {
+        await copyFile(join(dir, '.git', 'index'), index).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+        const env = { GIT_INDEX_FILE: index };
+        await git(['add', '--all', '--', '.'], { env });
+        const res = await git(
+          ['diff', '--cached', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--no-relative', '--src-prefix=a/', '--dst-prefix=b/', baseCommit, '--'],
+          { env },
+        );
+        return res.stdout;
+      } finally {
+        await rm(index, { force: true });
+        await rm(`${index}.lock`, { force: true });
+      }
+    },
+
+    async applyDiff(diff: string): Promise<void> {
+      if (diff.trim() === '') return;
+      try {
+        await git(['apply', '--whitespace=nowarn', '-'], { input: diff });
+      } catch (err) {
+        const why = err instanceof Error ? err.message.replace(/^git apply failed \(exit \d+\): /, '') : String(err);
+        throw new AppError('sandbox_failed', 500, `applyDiff: the diff does not apply to session ${sessionId}'s work tree: ${why}`, { cause: err });
+      }
+    },
+  };
+  return sandbox;
+}
+
+function fsError(err: NodeJS.ErrnoException, path: string): AppError {
+  if (err.code === 'ENOENT') return new AppError('not_found', 404, `no such file or directory: ${path}`);
+  if (err.code === 'ENOTDIR') return badRequest(`${path}: a component of the path is not a directory`, 'path');
+  if (err.code === 'EISDIR') return badRequest(`${path} is a directory`, 'path');
+  if (err.code === 'ELOOP') return new AppError('sandbox_path', 400, `path ${JSON.stringify(path)} is a symlink`);
+  return new AppError('sandbox_failed', 500, `${path}: ${err.message}`, { cause: err });
+}
