@@ -24,7 +24,10 @@ export type ErrorCode =
   // Sandboxes (sandbox/).
   | 'sandbox_path'
   | 'sandbox_repo_url'
-  | 'sandbox_failed';
+  | 'sandbox_failed'
+  // The agent (actors/agent).
+  | 'budget_exhausted'
+  | 'agent_stuck';
 
 export class AppError extends Error {
   readonly code: ErrorCode;

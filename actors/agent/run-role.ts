@@ -1,0 +1,109 @@
+/**
+ * One role's run: the model and the sandbox talk through the role's tools
+ * until the model calls the role's terminal tool (submit_plan, finish,
+ * submit_review). Every call is checked against the budget first and charged
+ * after; the transcript is handed out as it grows so it can be stored outside
+ * the snapshot.
+ */
+import { AppError } from '../../runtime/errors.ts';
+import type { Sandbox } from '../../sandbox/port.ts';
+import type { ChatMessage, ChatModel, ChatResponse } from '../llm/port.ts';
+import type { Budget } from './budget.ts';
+import { runTool, TERMINAL_TOOL, toolSpecs, type RoleName, type Terminal } from './tools.ts';
+
+export interface RoleLimits {
+  /** Most model turns in one run of the role. */
+  maxTurns: number;
+  /** The same failing call (same tool, same arguments) this many times stops the run. */
+  repeatedFailures: number;
+  /** Characters of tool output the model gets back per call. */
+  outputCap: number;
+  maxCommandSeconds: number;
+}
+
+export const DEFAULT_ROLE_LIMITS: RoleLimits = { maxTurns: 40, repeatedFailures: 3, outputCap: 12_000, maxCommandSeconds: 600 };
+
+export interface RoleRunOptions {
+  role: RoleName;
+  model: ChatModel;
+  sandbox: Sandbox;
+  system: string;
+  task: string;
+  budget: Budget;
+  signal: AbortSignal;
+  limits?: Partial<RoleLimits>;
+  /** Cost of one response (null when the price is unknown). */
+  costOf(res: ChatResponse): number | null;
+  /** Progress lines for the session log, already prefixed with the role. */
+  log(line: string): void;
+  /** New transcript messages, as they happen. */
+  record?(messages: ChatMessage[]): void;
+}
+
+const PREFIX: Record<RoleName, string> = { planner: 'PLANNER', programmer: 'PROGRAMMER', reviewer: 'REVIEWER' };
+
+/** A one-line view of a tool call for the log. */
+function describeCall(name: string, rawArgs: string): string {
+  let args: Record<string, unknown> = {};
+  try {
+    args = JSON.parse(rawArgs) as Record<string, unknown>;
+  } catch {
+    return `${name} (unreadable arguments)`;
+  }
+  const main = args['command'] ?? args['path'] ?? args['pattern'] ?? args['summary'] ?? '';
+  const text = typeof main === 'string' ? main : JSON.stringify(main);
+  return `${name}${text ? ` ${text.length > 120 ? `${text.slice(0, 117)}...` : text}` : ''}`;
+}
+
+export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Terminal; turns: number }> {
+  const limits = { ...DEFAULT_ROLE_LIMITS, ...opts.limits };
+  const prefix = PREFIX[opts.role];
+  const terminalName = TERMINAL_TOOL[opts.role];
+  const tools = toolSpecs(opts.role);
+  const messages: ChatMessage[] = [
+    { role: 'system', content: opts.system },
+    { role: 'user', content: opts.task },
+  ];
+  opts.record?.(messages.slice());
+  const failures = new Map<string, number>();
+  for (let turn = 1; turn <= limits.maxTurns; turn++) {
+    opts.signal.throwIfAborted();
+    opts.budget.check();
+    const res = await opts.model.chat({ messages, tools, signal: opts.signal });
+    opts.budget.charge(res.usage, opts.costOf(res));
+    const added: ChatMessage[] = [res.message];
+    messages.push(res.message);
+    if (res.message.content?.trim()) opts.log(`${prefix}: ${res.message.content.trim().split('\n')[0]!.slice(0, 300)}`);
+    const calls = res.message.toolCalls ?? [];
+    if (calls.length === 0) {
+      const nudge: ChatMessage = { role: 'user', content: `Use the tools to work, and call ${terminalName} when you are done.` };
+      messages.push(nudge);
+      added.push(nudge);
+      opts.record?.(added);
+      continue;
+    }
+    let terminal: Terminal | undefined;
+    for (const call of calls) {
+      opts.log(`${prefix}: ${describeCall(call.name, call.arguments)}`);
+      const outcome = terminal
+        ? { output: `ignored: ${terminal.name} already ended this run`, failed: false }
+        : await runTool(opts.role, call, opts.sandbox, limits);
+      const reply: ChatMessage = { role: 'tool', toolCallId: call.id, name: call.name, content: outcome.output };
+      messages.push(reply);
+      added.push(reply);
+      if ('terminal' in outcome && outcome.terminal) terminal = outcome.terminal;
+      if (outcome.failed) {
+        const key = `${call.name} ${call.arguments}`;
+        const n = (failures.get(key) ?? 0) + 1;
+        failures.set(key, n);
+        if (n >= limits.repeatedFailures) {
+          opts.record?.(added);
+          throw new AppError('agent_stuck', 422, `the ${opts.role} repeated the same failing call ${n} times: ${describeCall(call.name, call.arguments)} → ${outcome.output.slice(0, 300)}`);
+        }
+      }
+    }
+    opts.record?.(added);
+    if (terminal) return { terminal, turns: turn };
+  }
+  throw new AppError('agent_stuck', 422, `the ${opts.role} did not call ${terminalName} within ${limits.maxTurns} turns`);
+}
