@@ -10,6 +10,8 @@ export interface AppDeps {
   logger: Logger;
   /** How request bodies are read; the web-standard reader unless the server adapter brings a faster one. */
   readBody?: BodyReader;
+  /** Local repositories as `repo_url` (ALLOW_LOCAL_REPOS). */
+  allowLocalRepos?: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export function createApp(deps: AppDeps): Hono {
     await deps.store.now();
     return c.json({ ok: true, store: deps.store.kind });
   });
-  app.route('/agent/sessions', sessionRoutes(deps.store, deps.readBody));
+  app.route('/agent/sessions', sessionRoutes(deps.store, { ...(deps.readBody ? { read: deps.readBody } : {}), allowLocalRepos: deps.allowLocalRepos ?? false }));
   // The cluster view: nodes with a recent heartbeat, what each runs now.
   app.get('/agent/nodes', async (c) => {
     const nodes = await deps.store.listNodes();

@@ -1,3 +1,4 @@
+import { checkRepoUrl, type RepoUrlPolicy } from '../sandbox/repo-url.ts';
 import { badRequest } from '../runtime/errors.ts';
 
 /** Small field validators: each error names the field and the problem. */
@@ -35,10 +36,13 @@ function checkString(v: unknown, field: string, max: number): string {
 }
 
 /** Accepts https/http, ssh and scp-style git URLs; the agent checks reachability when it clones. */
-export function repoUrl(body: Record<string, unknown>): string {
+/** The sandbox's own rules, so a URL accepted here is one a sandbox will clone. */
+export function repoUrl(body: Record<string, unknown>, policy: RepoUrlPolicy = { allowLocalRepos: false }): string {
   const url = requiredString(body, 'repo_url', 2048);
-  if (url.startsWith('-')) throw badRequest('repo_url must not start with "-"', 'repo_url');
-  if (/^(https?|ssh|git):\/\/[^\s/]+\/\S+$/i.test(url)) return url;
-  if (/^[\w.-]+@[\w.-]+:[\w./~-]+$/.test(url)) return url;
-  throw badRequest('repo_url must be an https or ssh git URL (e.g. https://github.com/org/repo.git)', 'repo_url');
+  try {
+    return checkRepoUrl(url, policy);
+  } catch (err) {
+    // One code for every invalid field at the API, whoever checked it.
+    throw badRequest((err as Error).message, 'repo_url');
+  }
 }

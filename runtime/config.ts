@@ -12,6 +12,18 @@ export interface Config {
   concurrency: number;
   leaseTtlMs: number;
   logLevel: LogLevel;
+  agent: AgentConfig;
+}
+
+export interface AgentConfig {
+  sandboxType: 'local' | 'daytona';
+  /** Root of the local sandboxes' workspaces (absolute). */
+  workspaceDir: string;
+  /** `file://` URLs and local paths as repositories (tests, local use). */
+  allowLocalRepos: boolean;
+  daytona: { apiKey: string; serverUrl: string; image: string | undefined } | undefined;
+  maxCalls: number;
+  maxTokens: number;
 }
 
 /** Every variable the node reads, with its default, for the README table and errors. */
@@ -24,6 +36,14 @@ export const CONFIG_VARIABLES = {
   NODE_CONCURRENCY: '100',
   LEASE_TTL_MS: '3000',
   LOG_LEVEL: 'info',
+  SANDBOX_TYPE: 'local',
+  WORKSPACE_DIR: './workspace',
+  ALLOW_LOCAL_REPOS: 'false',
+  DAYTONA_API_KEY: '(required with SANDBOX_TYPE=daytona)',
+  DAYTONA_SERVER_URL: '(required with SANDBOX_TYPE=daytona)',
+  DAYTONA_TARGET_IMAGE: "(Daytona's default)",
+  AGENT_MAX_CALLS: '200',
+  AGENT_MAX_TOKENS: '2000000',
 } as const;
 
 /** Parses and checks the environment; throws a ConfigError naming the variable and the fix. */
@@ -53,6 +73,37 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     concurrency: int(env, 'NODE_CONCURRENCY', 100, 1, 100_000),
     leaseTtlMs: int(env, 'LEASE_TTL_MS', 3000, 300, 600_000),
     logLevel: logLevel as LogLevel,
+    agent: loadAgentConfig(env),
+  };
+}
+
+function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
+  const sandboxType = nonEmpty(env['SANDBOX_TYPE']) ?? 'local';
+  if (sandboxType !== 'local' && sandboxType !== 'daytona') {
+    throw new ConfigError('SANDBOX_TYPE', `"${sandboxType}" is not a sandbox type`, 'Use local or daytona.');
+  }
+  const allow = (nonEmpty(env['ALLOW_LOCAL_REPOS']) ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(allow)) {
+    throw new ConfigError('ALLOW_LOCAL_REPOS', `"${allow}" is not true or false`, 'Use true or false.');
+  }
+  let daytona: AgentConfig['daytona'];
+  if (sandboxType === 'daytona') {
+    const apiKey = nonEmpty(env['DAYTONA_API_KEY']);
+    if (!apiKey) throw new ConfigError('DAYTONA_API_KEY', 'is not set, and SANDBOX_TYPE=daytona needs it', 'Set it to your Daytona API key, or use SANDBOX_TYPE=local.');
+    const serverUrl = nonEmpty(env['DAYTONA_SERVER_URL']);
+    if (!serverUrl || !/^https?:\/\/\S+$/.test(serverUrl)) {
+      throw new ConfigError('DAYTONA_SERVER_URL', serverUrl ? `"${serverUrl}" is not an http(s) URL` : 'is not set, and SANDBOX_TYPE=daytona needs it', 'Set it to the Daytona API URL, e.g. https://app.daytona.io/api.');
+    }
+    daytona = { apiKey, serverUrl, image: nonEmpty(env['DAYTONA_TARGET_IMAGE']) };
+  }
+  const workspace = nonEmpty(env['WORKSPACE_DIR']) ?? './workspace';
+  return {
+    sandboxType,
+    workspaceDir: workspace.startsWith('/') ? workspace : `${(globalThis as { process?: { cwd(): string } }).process?.cwd() ?? '.'}/${workspace.replace(/^\.\//, '')}`,
+    allowLocalRepos: allow === 'true' || allow === '1',
+    daytona,
+    maxCalls: int(env, 'AGENT_MAX_CALLS', 200, 1, 1_000_000),
+    maxTokens: int(env, 'AGENT_MAX_TOKENS', 2_000_000, 1000, 1_000_000_000),
   };
 }
 

@@ -2,14 +2,13 @@ import { serve } from '@hono/node-server';
 import { nodeBodyReader } from '../api/body-node.ts';
 import { loadConfig } from './config.ts';
 import { readEnv } from './env.ts';
-import { startService } from './service.ts';
-import type { WorkImplementations } from './work.ts';
+import { startService, type WorkSource } from './service.ts';
 
 /**
  * Runs one node under Node.js: validates the configuration, starts the
  * service, serves HTTP, and stops gracefully on SIGTERM/SIGINT.
  */
-export async function serveOnNode(work: WorkImplementations, describeWork: string): Promise<void> {
+export async function serveOnNode(work: WorkSource, describeWork: string): Promise<void> {
   let config;
   try {
     config = loadConfig(readEnv());

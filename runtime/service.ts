@@ -25,9 +25,12 @@ export interface Service {
  * Wires one node: store (Redis or embedded), runtime and HTTP app. Runtime
  * specific serving (Node, Deno) stays in the entry points.
  */
+/** The work a node runs: fixed, or made once the store is open (the agent reads profiles from it). */
+export type WorkSource = WorkImplementations | ((store: Store, config: Config) => WorkImplementations);
+
 export async function startService(
   config: Config,
-  work: WorkImplementations,
+  workSource: WorkSource,
   opts: { address?: string; logger?: Logger; readBody?: BodyReader } = {},
 ): Promise<Service> {
   const nodeId = config.nodeId ?? `node-${ulid().slice(-10).toLowerCase()}`;
@@ -42,6 +45,7 @@ export async function startService(
     store = new MemoryStore();
     logger.warn('store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes');
   }
+  const work = typeof workSource === 'function' ? workSource(store, config) : workSource;
   const node = await RuntimeNode.start({
     store,
     nodeId,
@@ -52,7 +56,7 @@ export async function startService(
     address: opts.address ?? `${config.host}:${config.port}`,
     version: VERSION,
   });
-  const app = createApp({ store, logger, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
+  const app = createApp({ store, logger, allowLocalRepos: config.agent.allowLocalRepos, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
   return {
     app,
     node,

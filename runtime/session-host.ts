@@ -4,6 +4,7 @@ import { deriveStatus, derivePhase } from '../actors/index.ts';
 import { toMachineEvent } from './inbox-events.ts';
 import { SNAPSHOT_VERSION, readStoredSnapshot } from './snapshot.ts';
 import type { Logger } from './logger.ts';
+import type { SessionStoreView } from './work.ts';
 
 /** Why a host stopped; `passivated` and `shutdown` leave a committed state behind. */
 export type StopReason = 'passivated' | 'shutdown' | 'fenced' | 'lease-lost' | 'failed';
@@ -268,6 +269,24 @@ export class SessionHost {
       this.#logs.push(line);
       this.#ctx.logger.warn('work log write failed; the line goes with the next commit', { session: this.id, err: String(err) });
     }
+  }
+
+  /** The store as this host's work sees it: reads of the session, writes fenced by this host's lease. */
+  storeView(): SessionStoreView {
+    const { store } = this.#ctx;
+    const fenced = async (write: Promise<CommitResult>, what: string) => {
+      const res = await write;
+      if (res.kind === 'ok') return;
+      if (res.kind === 'fenced') this.stop('fenced');
+      throw new Error(`${what} refused (${res.kind}): session ${this.id} is no longer hosted here`);
+    };
+    return {
+      getUsage: () => store.getUsage(this.id),
+      addUsage: (delta) => fenced(store.addUsage(this.id, this.lease, delta), 'recording usage'),
+      appendTranscript: (role, messages) => fenced(store.appendTranscript(this.id, this.lease, role, messages), 'storing the transcript'),
+      getArtifacts: () => store.getArtifacts(this.id),
+      putArtifacts: (values) => fenced(store.putArtifacts(this.id, this.lease, values), 'storing work state'),
+    };
   }
 
   /**

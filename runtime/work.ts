@@ -1,6 +1,20 @@
 import { fromPromise } from 'xstate';
 import type { CloneInput, CloneOutput, CodeInput, CodeOutput, PlanInput, PlanOutput, ReviewInput, ReviewOutput, SessionActors } from '../actors/index.ts';
 import type { SessionHost } from './session-host.ts';
+import type { AgentUsage } from './store/port.ts';
+
+/**
+ * The session's bookkeeping outside its snapshot, as a work step sees it:
+ * writes are fenced by the host's lease (a stale host's write is refused and
+ * the host dropped; the step then fails with an error saying so).
+ */
+export interface SessionStoreView {
+  getUsage(): Promise<AgentUsage>;
+  addUsage(delta: AgentUsage): Promise<void>;
+  appendTranscript(role: string, messages: unknown[]): Promise<void>;
+  getArtifacts(): Promise<Record<string, string>>;
+  putArtifacts(values: Record<string, string>): Promise<void>;
+}
 
 /** What a work step gets besides its input. */
 export interface WorkContext {
@@ -8,6 +22,7 @@ export interface WorkContext {
   signal: AbortSignal;
   /** Appends a progress line to the session's log as it happens. */
   log(line: string): void;
+  session: SessionStoreView;
 }
 
 export type WorkFn<I, O> = (input: I, ctx: WorkContext) => Promise<O>;
@@ -34,7 +49,7 @@ export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string
       const host = hostOf(input.sessionId);
       if (!host) throw new Error(`session ${input.sessionId} is not hosted on this node`);
       await host.committed();
-      return fn(input, { signal, log: (line) => void host.workLog(line) });
+      return fn(input, { signal, log: (line) => void host.workLog(line), session: host.storeView() });
     });
   return { clone: wrap(impl.clone), plan: wrap(impl.plan), code: wrap(impl.code), review: wrap(impl.review) };
 }

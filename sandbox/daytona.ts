@@ -5,9 +5,14 @@
  * node that takes a session over recovers it from the sandbox itself (and the
  * ref keeps the base reachable whatever the agent does to its branches).
  *
- * Path checks are textual and client-side (`normalizeToolPath`): the files
- * live on another machine, so symlinks inside the sandbox cannot be resolved
- * here; a symlink out of the repository only reaches the sandbox's own disk.
+ * Paths are confined as in the local adapter (`sandbox/paths.ts`): first
+ * textually here (`normalizeToolPath`), then inside the sandbox, where the
+ * files live: one script per file operation walks the path component by
+ * component, follows every existing symlink and answers the resolved path, or
+ * refuses one that leaves the repository, reaches into `.git` or dangles. The
+ * operation then uses the resolved path. (The check and the operation are two
+ * calls, so a command running concurrently in the sandbox could swap a
+ * component in between; the agent's tools run one at a time.)
  */
 import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import { AppError, badRequest, isAppError } from '../runtime/errors.ts';
@@ -35,6 +40,15 @@ const SEARCH_MAX_HITS = 2000;
 // Seconds of grace the daemon's own timeout gives the in-sandbox `timeout` before it kills the shell.
 const DAEMON_TIMEOUT_GRACE_S = 5;
 const SERVICE_CALL_TIMEOUT_S = 300;
+// Exit code of the in-sandbox path check when it refuses a path; its output is then one of REFUSALS' keys.
+const PATH_REFUSED = 86;
+// Worded as `sandbox/paths.ts` words them.
+const REFUSALS: Record<string, string> = {
+  dangling: 'goes through a dangling symlink',
+  outside: 'goes through a symlink that points outside the workspace',
+  git: 'resolves into .git, which the sandbox tools do not touch',
+  leaves: 'leaves the workspace',
+};
 
 export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): SandboxProvider {
   const redact = (s: string) => (opts.apiKey ? s.split(opts.apiKey).join('[redacted]') : s);
@@ -212,14 +226,34 @@ class DaytonaRepo implements Sandbox {
     return rel === '' ? this.#dir : `${this.#dir}/${rel}`;
   }
 
+  /**
+   * Confines a tool path: the textual checks here, then (unless it is the root)
+   * one round trip resolving its symlinks inside the sandbox. Answers the
+   * resolved path relative to the repository root ('' for the root itself).
+   */
+  async #confine(path: string): Promise<string> {
+    const rel = normalizeToolPath(path);
+    if (rel === '') return '';
+    // base64: the resolved name travels byte for byte, trailing spaces and newlines included.
+    const script = `${confineScript(this.#dir, rel)}\nprintf 'ok:'\nprintf '%s' "$r" | base64 | tr -d '\\n'`;
+    const r = await this.exec(script, SERVICE_CALL_TIMEOUT_S, `checking ${rel}`);
+    if (r.exitCode === PATH_REFUSED) throw refusal(path, r.output);
+    const out = r.output.trim();
+    if (r.exitCode !== 0 || !out.startsWith('ok:')) {
+      throw new AppError('sandbox_failed', 502, `Daytona: checking ${rel} failed (exit ${r.exitCode ?? 'timeout'}): ${out.slice(-2000)}`);
+    }
+    return Buffer.from(out.slice(3), 'base64').toString('utf8');
+  }
+
   async listFiles(path?: string): Promise<FileEntry[]> {
-    const rel = normalizeToolPath(path ?? '');
+    const shown = path ?? '';
+    const rel = await this.#confine(shown);
     let infos;
     try {
       infos = await this.#sb.fs.listFiles(this.#abs(rel));
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('sandbox_path', 404, `no such directory: ${rel || '.'}`);
-      throw this.#deps.fail(`listing ${rel || '.'}`, err);
+      if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('sandbox_path', 404, `no such directory: ${shown || '.'}`);
+      throw this.#deps.fail(`listing ${shown || '.'}`, err);
     }
     return infos
       .filter((f) => f.name.toLowerCase() !== '.git')
@@ -227,31 +261,46 @@ class DaytonaRepo implements Sandbox {
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
-  async readFile(path: string): Promise<string> {
-    const rel = normalizeToolPath(path);
-    if (rel === '') throw new AppError('sandbox_path', 400, 'the repository root is a directory, not a file');
+  /** Confines a path that must name a file (not the root). */
+  async #confineFile(path: string): Promise<string> {
+    const notRoot = () => new AppError('sandbox_path', 400, 'the repository root is a directory, not a file');
+    if (normalizeToolPath(path) === '') throw notRoot();
+    const rel = await this.#confine(path);
+    if (rel === '') throw notRoot();
+    return rel;
+  }
+
+  async #download(path: string, rel: string): Promise<string> {
     try {
       const buf = await this.#sb.fs.downloadFile(this.#abs(rel));
       return buf.toString('utf8');
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('sandbox_path', 404, `no such file: ${rel}`);
-      throw this.#deps.fail(`reading ${rel}`, err);
+      if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('sandbox_path', 404, `no such file: ${path}`);
+      throw this.#deps.fail(`reading ${path}`, err);
     }
   }
 
-  async writeFile(path: string, content: string): Promise<void> {
-    const rel = normalizeToolPath(path);
-    if (rel === '') throw new AppError('sandbox_path', 400, 'the repository root is a directory, not a file');
+  async #upload(path: string, rel: string, content: string): Promise<void> {
     try {
       await this.#sb.fs.uploadFile(Buffer.from(content, 'utf8'), this.#abs(rel));
     } catch (err) {
-      throw this.#deps.fail(`writing ${rel}`, err);
+      throw this.#deps.fail(`writing ${path}`, err);
     }
+  }
+
+  async readFile(path: string): Promise<string> {
+    return this.#download(path, await this.#confineFile(path));
+  }
+
+  async writeFile(path: string, content: string): Promise<void> {
+    await this.#upload(path, await this.#confineFile(path), content);
   }
 
   async editFile(path: string, oldText: string, newText: string): Promise<void> {
     if (oldText === '') throw badRequest('old_text must not be empty');
-    const text = await this.readFile(path);
+    // One check for the read and the write: both use the same resolved path.
+    const rel = await this.#confineFile(path);
+    const text = await this.#download(path, rel);
     const first = text.indexOf(oldText);
     let count = 0;
     for (let at = first; at !== -1; at = text.indexOf(oldText, at + oldText.length)) count++;
@@ -259,22 +308,26 @@ class DaytonaRepo implements Sandbox {
       const hint = count === 0 ? 'nothing was changed' : 'include more context to make it unique';
       throw badRequest(`old_text occurs ${count} times in ${path}, not once; ${hint}`);
     }
-    await this.writeFile(path, text.slice(0, first) + newText + text.slice(first + oldText.length));
+    await this.#upload(path, rel, text.slice(0, first) + newText + text.slice(first + oldText.length));
   }
 
   async searchCode(pattern: string, path?: string): Promise<SearchHit[]> {
     const rel = normalizeToolPath(path ?? '');
     const script = [
+      // The path check runs in the same script as the search: no extra round trip.
+      rel === '' ? 'r=' : confineScript(this.#dir, rel),
       `cd ${q(this.#dir)} || exit 125`,
       'out=$(mktemp) && err=$(mktemp) || exit 125',
       // -z: NUL after path and line number, so paths with ':' parse; tracked and untracked, not ignored.
-      `${GIT} grep -n -z -I -E --untracked --no-color -e ${q(pattern)} -- ${q(rel === '' ? '.' : rel)} >"$out" 2>"$err"`,
+      // --literal-pathspecs: the resolved path is a path, not a glob.
+      `${GIT} --literal-pathspecs grep -n -z -I -E --untracked --no-color -e ${q(pattern)} -- "\${r:-.}" >"$out" 2>"$err"`,
       'rc=$?',
       `if [ $rc -le 1 ]; then head -n ${SEARCH_MAX_HITS} "$out"; else cat "$err"; fi`,
       'rm -f "$out" "$err"',
       'exit $rc',
     ].join('\n');
     const r = await this.exec(script, SERVICE_CALL_TIMEOUT_S, 'searching the code');
+    if (r.exitCode === PATH_REFUSED) throw refusal(path ?? '', r.output);
     if (r.exitCode === 1) return [];
     if (r.exitCode !== 0) throw badRequest(`search failed: ${r.output.trim().slice(0, 500)}`);
     const hits: SearchHit[] = [];
@@ -337,6 +390,55 @@ class DaytonaRepo implements Sandbox {
     }
     await this.script(`cd ${q(this.#dir)} && ${GIT} apply --binary --whitespace=nowarn ${q(patch)} && rm -f ${q(patch)}`, 'applying the checkpoint');
   }
+}
+
+function refusal(path: string, output: string): AppError {
+  const why = REFUSALS[output.trim()] ?? 'cannot be checked';
+  return new AppError('sandbox_path', 400, `path ${JSON.stringify(path)} ${why}`);
+}
+
+/**
+ * A POSIX sh fragment doing in the sandbox what `confine` in `sandbox/paths.ts`
+ * does locally, for the normalized, non-empty path `rel`: the repository root is
+ * resolved, then each component in turn. An existing symlink is followed to its
+ * real path, which must stay inside the root; a dangling one (or a loop) is
+ * refused, wherever it is along the path; the first component that does not
+ * exist ends the walk, the rest is appended as it is. No resolved prefix may
+ * touch `.git` (any case). On success `$r` holds the resolved path relative to
+ * the root ('' for the root); on refusal it prints a key of REFUSALS and exits
+ * PATH_REFUSED.
+ */
+function confineScript(dir: string, rel: string): string {
+  return [
+    `root=$(cd -P ${q(dir)} 2>/dev/null && pwd -P) || { echo 'no repository'; exit 125; }`,
+    `refuse() { printf '%s' "$1"; exit ${PATH_REFUSED}; }`,
+    'inside() { [ "$1" = "$root" ] && return 0; case "$1" in "$root"/*) return 0;; esac; return 1; }',
+    'relof() { if [ "$1" = "$root" ]; then r=; else r=${1#"$root"/}; fi; }',
+    'isgit() { case "/$1/" in */.[Gg][Ii][Tt]/*) return 0;; esac; return 1; }',
+    'cur=$root',
+    `set -- ${rel.split('/').map(q).join(' ')}`,
+    'while [ $# -gt 0 ]; do',
+    '  n=$cur/$1; shift',
+    '  if [ -L "$n" ]; then',
+    // -e follows the whole chain: false for a dangling symlink or a loop.
+    '    [ -e "$n" ] || refuse dangling',
+    // The trailing '.' keeps a target's own trailing newlines from being eaten by $(...).
+    '    t=$(readlink -f "$n" 2>/dev/null && echo .) || refuse dangling',
+    '    t=${t%??}',
+    '    inside "$t" || refuse outside',
+    '    cur=$t',
+    '  elif [ -e "$n" ]; then',
+    '    cur=$n',
+    '  else',
+    '    cur=$n',
+    '    for p in "$@"; do cur=$cur/$p; done',
+    '    break',
+    '  fi',
+    '  relof "$cur"; if isgit "$r"; then refuse git; fi',
+    'done',
+    'inside "$cur" || refuse leaves',
+    'relof "$cur"; if isgit "$r"; then refuse git; fi',
+  ].join('\n');
 }
 
 /** Single-quotes for the sandbox's POSIX shell. */

@@ -34,6 +34,8 @@ export interface RoleRunOptions {
   limits?: Partial<RoleLimits>;
   /** Cost of one response (null when the price is unknown). */
   costOf(res: ChatResponse): number | null;
+  /** After each call is charged: persist the usage (every call counts, even in a run that fails later). */
+  onCharge?(res: ChatResponse, cost: number | null): Promise<void>;
   /** Progress lines for the session log, already prefixed with the role. */
   log(line: string): void;
   /** New transcript messages, as they happen. */
@@ -70,7 +72,9 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
     opts.signal.throwIfAborted();
     opts.budget.check();
     const res = await opts.model.chat({ messages, tools, signal: opts.signal });
-    opts.budget.charge(res.usage, opts.costOf(res));
+    const cost = opts.costOf(res);
+    opts.budget.charge(res.usage, cost);
+    await opts.onCharge?.(res, cost);
     const added: ChatMessage[] = [res.message];
     messages.push(res.message);
     if (res.message.content?.trim()) opts.log(`${prefix}: ${res.message.content.trim().split('\n')[0]!.slice(0, 300)}`);

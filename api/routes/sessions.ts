@@ -19,14 +19,15 @@ const ACCEPTS: Record<InboxEventType, readonly SessionStatus[]> = {
 };
 
 /** The guide's session routes, plus listing and cancel. */
-export function sessionRoutes(store: Store, read?: BodyReader): Hono {
+export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLocalRepos: boolean }): Hono {
   const app = new Hono();
+  const { read } = opts;
 
   app.post('/', async (c) => {
     const body = await readJsonObject(c, { ...(read ? { read } : {}) });
     rejectUnknown(body, ['goal', 'repo_url', 'mode']);
     const goal = requiredString(body, 'goal', MAX_GOAL);
-    const repo_url = repoUrl(body);
+    const repo_url = repoUrl(body, { allowLocalRepos: opts.allowLocalRepos });
     const mode = oneOf(body, 'mode', ['auto', 'review'] as const, 'auto');
     const { record, created } = await store.createSession({ id: ulid(), goal, repo_url, mode }, idempotencyKey(c));
     c.header('Location', `/agent/sessions/${record.id}`);

@@ -1,8 +1,9 @@
+import { checkArtifacts, checkRole, encodeMessage, usageIncrement } from './bookkeeping.ts';
 import {
-  HISTORY_CAP, PASSIVE_STATUSES, compareEventIds,
-  type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
+  HISTORY_CAP, TRANSCRIPT_CAP, PASSIVE_STATUSES, compareEventIds,
+  type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
   type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
-  type SessionRecord, type SessionSummary, type Store, type StoreStats, type TimerSpec, type WakeHandler, type WakeHint,
+  type SessionRecord, type SessionSummary, type Store, type StoreStats, type StoredProfile, type TimerSpec, type WakeHandler, type WakeHint,
 } from './port.ts';
 
 interface Session {
@@ -16,6 +17,10 @@ interface Session {
   history: HistoryEntry[];
   idem: Map<string, string>;
   timers: Map<string, { payload: Record<string, unknown>; due: number; state: 'armed' | 'fired' }>;
+  usage: { calls: number; inputTokens: number; outputTokens: number; costMicros: number; costUnknown: boolean };
+  /** Role → messages as JSON text, as the Redis adapter keeps them. */
+  transcripts: Map<string, string[]>;
+  artifacts: Map<string, string>;
 }
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -34,6 +39,7 @@ export class MemoryStore implements Store {
   #ready = new Map<string, number>();
   #deadlines = new Map<string, number>();
   #nodes = new Map<string, { info: NodeInfo; ttlMs: number }>();
+  #profiles = new Map<string, StoredProfile>();
   #wake = new Map<string, Set<WakeHandler>>();
   #readyHandlers = new Set<() => void>();
   #fenced = 0;
@@ -106,6 +112,7 @@ export class MemoryStore implements Store {
         snapshot: null, last_event_id: '0-0', epoch: 0, fenced_writes: 0,
       },
       leaseNode: '', leaseUntil: 0, commitTag: '', inbox: [], logs: [], history: [], idem: new Map(), timers: new Map(),
+      usage: { calls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0, costUnknown: false }, transcripts: new Map(), artifacts: new Map(),
     };
     this.#sessions.set(id, s);
     this.#enqueue(id);
@@ -297,6 +304,73 @@ export class MemoryStore implements Store {
   async onReady(handler: () => void): Promise<() => Promise<void>> {
     this.#readyHandlers.add(handler);
     return async () => void this.#readyHandlers.delete(handler);
+  }
+
+  async putProfile(profile: StoredProfile): Promise<void> {
+    const p = copy(profile);
+    p.isDefault = p.isDefault === true;
+    if (p.isDefault) for (const other of this.#profiles.values()) if (other.id !== p.id) other.isDefault = false;
+    this.#profiles.set(p.id, p);
+  }
+
+  async getProfile(id: string): Promise<StoredProfile | null> {
+    const p = this.#profiles.get(id);
+    return p ? copy(p) : null;
+  }
+
+  async defaultProfile(): Promise<StoredProfile | null> {
+    for (const p of this.#profiles.values()) if (p.isDefault) return copy(p);
+    return null;
+  }
+
+  async addUsage(id: string, lease: Lease, delta: AgentUsage): Promise<CommitResult> {
+    const d = usageIncrement(delta);
+    const s = this.#sessions.get(id);
+    const refused = this.#fence(s, lease);
+    if (refused || !s) return refused ?? { kind: 'not_found' };
+    s.usage.calls += d.calls;
+    s.usage.inputTokens += d.inputTokens;
+    s.usage.outputTokens += d.outputTokens;
+    if (d.cost === null) s.usage.costUnknown = true;
+    else s.usage.costMicros += d.cost;
+    return { kind: 'ok', released: false };
+  }
+
+  async getUsage(id: string): Promise<AgentUsage> {
+    const u = this.#sessions.get(id)?.usage;
+    if (!u) return { calls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
+    return { calls: u.calls, inputTokens: u.inputTokens, outputTokens: u.outputTokens, costMicros: u.costUnknown ? null : u.costMicros };
+  }
+
+  async appendTranscript(id: string, lease: Lease, role: string, messages: unknown[]): Promise<CommitResult> {
+    checkRole(role);
+    const encoded = messages.map(encodeMessage);
+    const s = this.#sessions.get(id);
+    const refused = this.#fence(s, lease);
+    if (refused || !s) return refused ?? { kind: 'not_found' };
+    const list = s.transcripts.get(role) ?? [];
+    list.push(...encoded.slice(-TRANSCRIPT_CAP));
+    if (list.length > TRANSCRIPT_CAP) list.splice(0, list.length - TRANSCRIPT_CAP);
+    s.transcripts.set(role, list);
+    return { kind: 'ok', released: false };
+  }
+
+  async getTranscript(id: string, role: string): Promise<unknown[]> {
+    checkRole(role);
+    return (this.#sessions.get(id)?.transcripts.get(role) ?? []).map((m) => JSON.parse(m) as unknown);
+  }
+
+  async putArtifacts(id: string, lease: Lease, values: Record<string, string>): Promise<CommitResult> {
+    const entries = checkArtifacts(values);
+    const s = this.#sessions.get(id);
+    const refused = this.#fence(s, lease);
+    if (refused || !s) return refused ?? { kind: 'not_found' };
+    for (const [k, v] of entries) s.artifacts.set(k, v);
+    return { kind: 'ok', released: false };
+  }
+
+  async getArtifacts(id: string): Promise<Record<string, string>> {
+    return Object.fromEntries(this.#sessions.get(id)?.artifacts ?? []);
   }
 
   async heartbeat(node: NodeInfo, ttlMs: number): Promise<void> {

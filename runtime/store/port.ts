@@ -206,6 +206,36 @@ export interface WakeHint {
   prevId: string;
 }
 
+/**
+ * A model provider profile as stored. Until the AI-profiles API lands (issue
+ * 4) tests and operators create them directly. `apiKey` is a secret: never
+ * logged, never in a snapshot or an API answer.
+ */
+export interface StoredProfile {
+  id: string;
+  name: string;
+  isDefault: boolean;
+  provider: 'openai' | 'azure' | 'ollama' | 'openai-compatible' | 'gemini';
+  model: string;
+  apiKey?: string;
+  baseUrl?: string;
+  apiVersion?: string;
+  deployment?: string;
+  prices?: { inputPerMTok: number; outputPerMTok: number };
+}
+
+/** What a session's LLM calls have used, all roles together. */
+export interface AgentUsage {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Micro-USD; null once any call had no known price. */
+  costMicros: number | null;
+}
+
+/** Newest transcript messages kept per session and role. */
+export const TRANSCRIPT_CAP = 2000;
+
 /** Called with a session id when an event for a session this node owns arrives; new events come with their hint. */
 export type WakeHandler = (sessionId: string, hint?: WakeHint) => void;
 
@@ -272,6 +302,23 @@ export interface Store {
   onWake(nodeId: string, handler: WakeHandler): Promise<() => Promise<void>>;
   /** Hint that the ready queue has work. */
   onReady(handler: () => void): Promise<() => Promise<void>>;
+
+  // Agent bookkeeping, outside the snapshot -------------------------------
+  /** Stores a profile; one stored with `isDefault` clears the flag on the others. */
+  putProfile(profile: StoredProfile): Promise<void>;
+  getProfile(id: string): Promise<StoredProfile | null>;
+  /** The profile marked default, or null. */
+  defaultProfile(): Promise<StoredProfile | null>;
+  /** Fenced: adds one or more calls' usage (every call of every role is counted). */
+  addUsage(id: string, lease: Lease, delta: AgentUsage): Promise<CommitResult>;
+  /** All zeros for a session without calls. */
+  getUsage(id: string): Promise<AgentUsage>;
+  /** Fenced: appends JSON-safe transcript messages of a role; keeps the newest `TRANSCRIPT_CAP`. */
+  appendTranscript(id: string, lease: Lease, role: string, messages: unknown[]): Promise<CommitResult>;
+  getTranscript(id: string, role: string): Promise<unknown[]>;
+  /** Fenced: sets named values of the session's work (sandbox id, checkpoint diff, base commit). */
+  putArtifacts(id: string, lease: Lease, values: Record<string, string>): Promise<CommitResult>;
+  getArtifacts(id: string): Promise<Record<string, string>>;
 
   // Nodes ---------------------------------------------------------------
   heartbeat(node: NodeInfo, ttlMs: number): Promise<void>;

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../runtime/errors.ts';
 import { createDaytonaSandboxProvider, SESSION_LABEL } from '../../sandbox/daytona.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
+import { makeTestRepo } from '../support/git-repo.ts';
+import { CONTRACT_REPO_FILES, sandboxContract } from './contract.ts';
 import { startFakeDaytona, type FakeDaytona } from './daytona-server.ts';
 
 const API_KEY = 'dtn_test_key_4f9a2c7e1b';
@@ -196,7 +198,83 @@ describe('daytona sandbox adapter (real SDK, fake server)', () => {
   });
 });
 
-// The shared contract (`sandboxContract` from ./contract.ts) is NOT run here yet: against this adapter
-// 37 of its 38 cases pass, but "refuses symlinks that lead out of the workspace or into .git" fails,
-// because path checks are textual and client-side (see sandbox/daytona.ts). Wire it in once the adapter
-// resolves symlinks inside the sandbox.
+describe('daytona path confinement inside the sandbox', () => {
+  let sb: Sandbox;
+  const execCount = () => fake.requests.filter((r) => r.path === `/toolbox/${sb.id}/process/execute`).length;
+  const refused = async (p: Promise<unknown>, path: string, why: RegExp) => {
+    const err = await rejection(p);
+    expect(isAppError(err) && err.code === 'sandbox_path' && err.status === 400, String(err)).toBe(true);
+    expect((err as Error).message).toContain(JSON.stringify(path));
+    expect((err as Error).message).toMatch(why);
+  };
+
+  beforeAll(async () => {
+    sb = await provider().create({ sessionId: 'sess-links', repoUrl: originDir });
+    const r = await sb.runCommand(
+      'ln -s /etc etc-link && ln -s src src-link && ln -s src/util.ts util-link && ln -s src/../.git git-via && ln -s loop-b loop-a && ln -s loop-a loop-b ' +
+        `&& mkdir -p "odd dir" && printf x > "odd dir/it's q .txt" && ln -s "odd dir" odd-link && ln -s missing-in-repo dangling`,
+    );
+    expect(r.exitCode, r.output).toBe(0);
+  });
+  afterAll(async () => {
+    await provider().destroy('sess-links', sb?.id);
+  });
+
+  it('refuses escapes with the same messages as the local adapter, naming the path', async () => {
+    await refused(sb.readFile('etc-link/passwd'), 'etc-link/passwd', /points outside the workspace/);
+    await refused(sb.writeFile('git-via/config', 'x'), 'git-via/config', /resolves into \.git/);
+    await refused(sb.listFiles('git-via'), 'git-via', /resolves into \.git/);
+    await refused(sb.readFile('git-via'), 'git-via', /resolves into \.git/);
+    await refused(sb.readFile('loop-a'), 'loop-a', /dangling symlink/);
+    await refused(sb.writeFile('dangling', 'x'), 'dangling', /dangling symlink/);
+    await refused(sb.writeFile('dangling/below.txt', 'x'), 'dangling/below.txt', /dangling symlink/);
+    await refused(sb.searchCode('root', 'etc-link/'), 'etc-link/', /points outside the workspace/);
+    expect((await sb.runCommand('test -e missing-in-repo')).exitCode).not.toBe(0);
+  });
+
+  it('works through symlinks that stay inside, on the resolved path', async () => {
+    expect(await sb.readFile('src-link/util.ts')).toContain('answer = 42');
+    expect((await sb.listFiles('src-link')).map((e) => e.path)).toEqual(['src/util.ts']);
+    expect(await sb.searchCode('answer', 'src-link')).toEqual([{ path: 'src/util.ts', line: 1, text: 'export const answer = 42;' }]);
+    await sb.editFile('util-link', 'answer = 42', 'answer = 44');
+    expect(await sb.readFile('src/util.ts')).toContain('answer = 44');
+    expect((await sb.runCommand('test -L util-link')).exitCode).toBe(0);
+    expect(await sb.readFile(`odd-link/it's q .txt`)).toBe('x');
+    await sb.writeFile('odd-link/new name .txt', 'y');
+    expect((await sb.runCommand('cat "odd dir/new name .txt"')).output).toBe('y');
+  });
+
+  it('costs one round trip per file operation, none for the root or for a search', async () => {
+    let before = execCount();
+    await sb.readFile('README.md');
+    expect(execCount() - before).toBe(1);
+    before = execCount();
+    await sb.editFile('README.md', 'hello world', 'hello there');
+    expect(execCount() - before).toBe(1);
+    before = execCount();
+    await sb.listFiles();
+    expect(execCount() - before).toBe(0);
+    before = execCount();
+    await sb.searchCode('hello', 'src-link');
+    expect(execCount() - before).toBe(1);
+    before = execCount();
+    await rejection(sb.readFile('../x'));
+    expect(execCount() - before).toBe(0);
+  });
+});
+
+// The shared contract, against its own fake server and a repository of CONTRACT_REPO_FILES.
+sandboxContract('daytona', async () => {
+  const server = await startFakeDaytona({ apiKey: API_KEY });
+  const dir = await mkdtemp(join(tmpdir(), 'daytona-contract-'));
+  const repoUrl = await makeTestRepo(join(dir, 'origin'), CONTRACT_REPO_FILES);
+  const provider = createDaytonaSandboxProvider({ apiKey: API_KEY, serverUrl: server.url, allowLocalRepos: true });
+  return {
+    provider,
+    repoUrl,
+    async cleanup() {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});

@@ -81,13 +81,33 @@ describe('RedisStore (Redis specifics)', () => {
     await store.commit(id, lease, commit({ history: [{ event: 'go', from: 'a', to: 'b' }], logs: ['x'] }));
     await store.scheduleTimer(id, lease, { key: 't', delayMs: 60_000, payload: {} });
     await store.heartbeat({ id: 'n1', address: '', started_at: 1, version: 'v', active_sessions: 1, heartbeat_at: 0 }, 1000);
+    await store.addUsage(id, lease, { calls: 1, inputTokens: 1, outputTokens: 1, costMicros: 1 });
+    await store.appendTranscript(id, lease, 'coder', [{ m: 1 }]);
+    await store.putArtifacts(id, lease, { sandbox: 'sb' });
+    await store.putProfile({ id: 'p1', name: 'P', isDefault: true, provider: 'ollama', model: 'm' });
 
     const keys = (await raw.keys(`${prefix}:*`)).sort();
-    expect(keys.length).toBeGreaterThanOrEqual(12);
+    expect(keys.length).toBeGreaterThanOrEqual(16);
     for (const key of keys) expect([id, 'g']).toContain(hashTag(key));
     const own = keys.filter((k) => hashTag(k) === id).map((k) => k.slice(`${prefix}:{${id}}:`.length));
-    expect(own.sort()).toEqual(['hist', 'idem', 'in', 'log', 's', 'timers']);
+    expect(own.sort()).toEqual(['art', 'hist', 'idem', 'in', 'log', 's', 'timers', 'tx:coder', 'usage']);
+    expect(keys).toContain(`${prefix}:{g}:profiles`);
+    expect(await raw.hgetall(`${prefix}:{${id}}:usage`)).toEqual({ calls: '1', input_tokens: '1', output_tokens: '1', cost_micros: '1' });
     expect(await raw.pttl(`${prefix}:{${id}}:idem`)).toBeGreaterThan(23 * 3600 * 1000);
+  });
+
+  it('keeps exactly one default profile under concurrent default writes', async () => {
+    const nodes = await Promise.all(Array.from({ length: 4 }, () => open()));
+    await nodes[0]!.putProfile({ id: 'p-old', name: 'old', isDefault: true, provider: 'openai', model: 'm', prices: { inputPerMTok: 0.1234567890123456, outputPerMTok: 1 } });
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => nodes[i % 4]!.putProfile({ id: `p${i}`, name: `P${i}`, isDefault: true, provider: 'openai', model: 'm' })),
+    );
+    const all = Object.values(await raw.hgetall(`${prefix}:{g}:profiles`)).map((j) => JSON.parse(j) as { isDefault: boolean });
+    expect(all).toHaveLength(13);
+    expect(all.filter((p) => p.isDefault)).toHaveLength(1);
+    expect((await nodes[0]!.defaultProfile())?.id).toMatch(/^p\d+$/);
+    // Clearing the flag rewrites nothing else.
+    expect(await nodes[0]!.getProfile('p-old')).toEqual({ id: 'p-old', name: 'old', isDefault: false, provider: 'openai', model: 'm', prices: { inputPerMTok: 0.1234567890123456, outputPerMTok: 1 } });
   });
 
   it('takes its clock from Redis TIME', async () => {

@@ -9,11 +9,12 @@
  */
 import { Redis } from 'ioredis';
 import { AppError } from '../../errors.ts';
+import { checkArtifacts, checkRole, encodeMessage, encodeProfile, usageIncrement } from '../bookkeeping.ts';
 import {
-  type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
+  type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
   type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
-  type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type TimerSpec,
-  type WakeHandler, HISTORY_CAP, PASSIVE_STATUSES,
+  type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type StoredProfile,
+  type TimerSpec, type WakeHandler, HISTORY_CAP, PASSIVE_STATUSES, TRANSCRIPT_CAP,
 } from '../port.ts';
 import { commitFields, decodeEvent, decodeHistory, decodeRecord, decodeWake, newRecordFields, pairsToObject } from './codec.ts';
 import { channels, dueMember, globalKeys, sessionKeys, type GlobalKeys } from './keys.ts';
@@ -306,6 +307,69 @@ export class RedisStore implements Store {
 
   onReady(handler: () => void): Promise<() => Promise<void>> {
     return this.#sub.listen(this.#ch.ready, () => handler());
+  }
+
+  // Agent bookkeeping ------------------------------------------------------
+
+  async putProfile(profile: StoredProfile): Promise<void> {
+    await runScript(this.#redis, 'swPutProfile', [this.#g.profiles], [profile.id, encodeProfile(profile), profile.isDefault ? '1' : '0']);
+  }
+
+  async getProfile(id: string): Promise<StoredProfile | null> {
+    const json = await this.#redis.hget(this.#g.profiles, id);
+    return json === null ? null : (JSON.parse(json) as StoredProfile);
+  }
+
+  async defaultProfile(): Promise<StoredProfile | null> {
+    const all = await this.#redis.hvals(this.#g.profiles);
+    for (const json of all) {
+      const p = JSON.parse(json) as StoredProfile;
+      if (p.isDefault === true) return p;
+    }
+    return null;
+  }
+
+  /** One fenced write (`scripts/fenced-write-2.ts`). */
+  async #fencedWrite(id: string, lease: Lease, key: string, op: string, args: (string | number)[]): Promise<CommitResult> {
+    const reply = (await runScript(this.#redis, 'swFencedWrite', [this.#keys(id).record, key], [lease.nodeId, lease.epoch, op, ...args])) as Reply[];
+    return reply[0] === 'ok' ? { kind: 'ok', released: false } : this.#refused(reply);
+  }
+
+  addUsage(id: string, lease: Lease, delta: AgentUsage): Promise<CommitResult> {
+    const d = usageIncrement(delta);
+    const args: (string | number)[] = ['calls', d.calls, 'input_tokens', d.inputTokens, 'output_tokens', d.outputTokens];
+    args.push(...(d.cost === null ? ['cost_unknown', 1] : ['cost_micros', d.cost]));
+    return this.#fencedWrite(id, lease, this.#keys(id).usage, 'hincrby', args);
+  }
+
+  async getUsage(id: string): Promise<AgentUsage> {
+    const h = await this.#redis.hgetall(this.#keys(id).usage);
+    const n = (f: string) => Number(h[f] ?? 0);
+    return {
+      calls: n('calls'),
+      inputTokens: n('input_tokens'),
+      outputTokens: n('output_tokens'),
+      costMicros: n('cost_unknown') > 0 ? null : n('cost_micros'),
+    };
+  }
+
+  async appendTranscript(id: string, lease: Lease, role: string, messages: unknown[]): Promise<CommitResult> {
+    checkRole(role);
+    return this.#fencedWrite(id, lease, this.#keys(id).transcript(role), 'rpush_capped', [TRANSCRIPT_CAP, ...messages.map(encodeMessage)]);
+  }
+
+  async getTranscript(id: string, role: string): Promise<unknown[]> {
+    checkRole(role);
+    return (await this.#redis.lrange(this.#keys(id).transcript(role), 0, -1)).map((m) => JSON.parse(m) as unknown);
+  }
+
+  putArtifacts(id: string, lease: Lease, values: Record<string, string>): Promise<CommitResult> {
+    const entries = checkArtifacts(values);
+    return this.#fencedWrite(id, lease, this.#keys(id).artifacts, 'hset', entries.flat());
+  }
+
+  async getArtifacts(id: string): Promise<Record<string, string>> {
+    return { ...(await this.#redis.hgetall(this.#keys(id).artifacts)) };
   }
 
   // Nodes ---------------------------------------------------------------

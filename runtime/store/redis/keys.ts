@@ -4,9 +4,12 @@
  *
  * - per session, hash tag `{id}`: `s` (record hash), `in` (inbox stream),
  *   `log` (list), `hist` (capped list), `idem` (idempotency key → event id),
- *   `timers` (timer key → JSON `{payload, due, state}`);
+ *   `timers` (timer key → JSON `{payload, due, state}`), `usage` (hash of
+ *   counters), `art` (artifact name → value), `tx:<role>` (capped list of
+ *   JSON transcript messages);
  * - global, hash tag `{g}`: `ready`, `leases`, `due`, `created`,
- *   `status:<S>`, `nodes`, `node:<id>`, `fenced`, `idem:create:<key>`.
+ *   `status:<S>`, `nodes`, `node:<id>`, `fenced`, `idem:create:<key>`,
+ *   `profiles` (profile id → JSON).
  *
  * The global timer index is `due`, not `timers`, so that no session id
  * (not even `g`) can produce a key that collides with a global one.
@@ -20,6 +23,12 @@ export interface SessionKeys {
   history: string;
   idem: string;
   timers: string;
+  /** Usage counters: calls, input_tokens, output_tokens, cost_micros, cost_unknown. */
+  usage: string;
+  /** Artifacts: name → value. */
+  artifacts: string;
+  /** Transcript of one role (validated by the caller). */
+  transcript(role: string): string;
 }
 
 export interface GlobalKeys {
@@ -29,6 +38,7 @@ export interface GlobalKeys {
   created: string;
   nodes: string;
   fenced: string;
+  profiles: string;
   status(status: SessionStatus): string;
   node(nodeId: string): string;
   createIdem(key: string): string;
@@ -44,6 +54,9 @@ export function sessionKeys(prefix: string, id: string): SessionKeys {
     history: `${base}:hist`,
     idem: `${base}:idem`,
     timers: `${base}:timers`,
+    usage: `${base}:usage`,
+    artifacts: `${base}:art`,
+    transcript: (role) => `${base}:tx:${role}`,
   };
 }
 
@@ -57,6 +70,7 @@ export function globalKeys(prefix: string): GlobalKeys {
     created: `${base}:created`,
     nodes: `${base}:nodes`,
     fenced: `${base}:fenced`,
+    profiles: `${base}:profiles`,
     status: (status) => `${base}:status:${status}`,
     node: (nodeId) => `${base}:node:${nodeId}`,
     createIdem: (key) => `${base}:idem:create:${key}`,

@@ -10,7 +10,9 @@ import { CLAIM_2 } from './claim-2.ts';
 import { COMMIT_4 } from './commit-4.ts';
 import { CREATE_SESSION_1 } from './create-session-1.ts';
 import { DELIVER_TIMER_3 } from './deliver-timer-3.ts';
+import { FENCED_WRITE_2 } from './fenced-write-2.ts';
 import { HEARTBEAT_2 } from './heartbeat-2.ts';
+import { PUT_PROFILE_1 } from './put-profile-1.ts';
 import { RELEASE_1 } from './release-1.ts';
 import { RENEW_2 } from './renew-2.ts';
 import { RESERVE_DUE_1 } from './reserve-due-1.ts';
@@ -33,6 +35,8 @@ export const SCRIPTS = {
   swTouchLeases: { lua: TOUCH_LEASES_1, numberOfKeys: 1 },
   swReserveDue: { lua: RESERVE_DUE_1, numberOfKeys: 1 },
   swHeartbeat: { lua: HEARTBEAT_2, numberOfKeys: 2 },
+  swFencedWrite: { lua: FENCED_WRITE_2, numberOfKeys: 2 },
+  swPutProfile: { lua: PUT_PROFILE_1, numberOfKeys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

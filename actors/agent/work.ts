@@ -1,0 +1,109 @@
+/**
+ * The agent as the runtime's work: clone, plan, code and review, each a role
+ * run on the session's sandbox. Everything the work keeps between steps lives
+ * in the store, not in the process: the sandbox id and base commit, a
+ * checkpoint of the change after every coding step, the usage of every call,
+ * the transcripts. So a node that takes a session over re-attaches to its
+ * sandbox (or re-clones and re-applies the checkpoint) and goes on.
+ */
+import type { StoredProfile } from '../../runtime/store/port.ts';
+import type { WorkContext, WorkImplementations } from '../../runtime/work.ts';
+import type { Sandbox, SandboxProvider } from '../../sandbox/port.ts';
+import type { ChatModel } from '../llm/port.ts';
+import { costOf, pricesFor } from '../llm/prices.ts';
+import { AppError } from '../../runtime/errors.ts';
+import { Budget, type BudgetLimits } from './budget.ts';
+import { codeTask, planTask, reviewTask, SYSTEM } from './prompts.ts';
+import { runRole, type RoleLimits } from './run-role.ts';
+import type { RoleName, Terminal } from './tools.ts';
+
+export interface AgentDeps {
+  sandboxes: SandboxProvider;
+  /** The profile a session's calls use (the default profile until sessions can name one). */
+  profile(sessionId: string): Promise<StoredProfile | null>;
+  makeModel(profile: StoredProfile): ChatModel;
+  budget: BudgetLimits;
+  roleLimits?: Partial<RoleLimits>;
+}
+
+/** Attaches to the session's sandbox, or rebuilds it from the repository and the last checkpoint. */
+async function sandboxFor(deps: AgentDeps, sessionId: string, repoUrl: string, ctx: WorkContext): Promise<Sandbox> {
+  const art = await ctx.session.getArtifacts();
+  if (art['sandbox_id']) {
+    const attached = await deps.sandboxes.attach(sessionId, art['sandbox_id']);
+    if (attached) return attached;
+  }
+  ctx.log('Re-creating the workspace from the repository and the last checkpoint...');
+  const sandbox = await deps.sandboxes.create({ sessionId, repoUrl, ...(art['base_commit'] ? { ref: art['base_commit'] } : {}) });
+  if (art['checkpoint']) await sandbox.applyDiff(art['checkpoint']);
+  await ctx.session.putArtifacts({ sandbox_id: sandbox.id, base_commit: sandbox.baseCommit });
+  return sandbox;
+}
+
+async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: Sandbox, task: string, ctx: WorkContext): Promise<Terminal> {
+  const profile = await deps.profile(sessionId);
+  if (!profile) {
+    throw new AppError('bad_request', 400, 'no AI profile is configured: store a default profile (provider, model, key) before starting sessions');
+  }
+  const model = deps.makeModel(profile);
+  const prices = pricesFor(profile);
+  const usage = await ctx.session.getUsage();
+  const budget = new Budget(deps.budget, {
+    calls: usage.calls,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cost: usage.costMicros === null ? null : usage.costMicros / 1e6,
+  });
+  const { terminal } = await runRole({
+    role,
+    model,
+    sandbox,
+    system: SYSTEM[role],
+    task,
+    budget,
+    signal: ctx.signal,
+    ...(deps.roleLimits ? { limits: deps.roleLimits } : {}),
+    costOf: (res) => costOf(res.usage, prices),
+    onCharge: (res, cost) =>
+      ctx.session.addUsage({ calls: 1, inputTokens: res.usage.inputTokens, outputTokens: res.usage.outputTokens, costMicros: cost === null ? null : Math.round(cost * 1e6) }),
+    log: ctx.log,
+    // The transcript is for reading later; a failed write must not fail the step (a fenced one stops the host anyway).
+    record: (messages) => void ctx.session.appendTranscript(role, messages).catch(() => undefined),
+  });
+  return terminal;
+}
+
+export function agentWork(deps: AgentDeps): WorkImplementations {
+  return {
+    async clone(input, ctx) {
+      const sandbox = await deps.sandboxes.create({ sessionId: input.sessionId, repoUrl: input.repoUrl });
+      // Later steps get no repository URL in their input: they find it here.
+      await ctx.session.putArtifacts({ sandbox_id: sandbox.id, base_commit: sandbox.baseCommit, checkpoint: '', repo_url: input.repoUrl });
+      ctx.log(`Cloned ${input.repoUrl} at ${sandbox.baseCommit.slice(0, 12)}`);
+      return {};
+    },
+    async plan(input, ctx) {
+      const sandbox = await sandboxFor(deps, input.sessionId, input.repoUrl, ctx);
+      const t = await run(deps, 'planner', input.sessionId, sandbox, planTask(input), ctx);
+      if (t.name !== 'submit_plan') throw new Error(`planner ended with ${t.name}`);
+      return { summary: t.args.summary, steps: t.args.steps };
+    },
+    async code(input, ctx) {
+      const repoUrl = (await ctx.session.getArtifacts())['repo_url'] ?? '';
+      const sandbox = await sandboxFor(deps, input.sessionId, repoUrl, ctx);
+      const t = await run(deps, 'programmer', input.sessionId, sandbox, codeTask(input), ctx);
+      if (t.name !== 'finish') throw new Error(`programmer ended with ${t.name}`);
+      const diff = await sandbox.diff();
+      // The checkpoint a node that takes over re-applies to a fresh clone.
+      await ctx.session.putArtifacts({ checkpoint: diff });
+      return { summary: t.args.summary, diff };
+    },
+    async review(input, ctx) {
+      const repoUrl = (await ctx.session.getArtifacts())['repo_url'] ?? '';
+      const sandbox = await sandboxFor(deps, input.sessionId, repoUrl, ctx);
+      const t = await run(deps, 'reviewer', input.sessionId, sandbox, reviewTask(input), ctx);
+      if (t.name !== 'submit_review') throw new Error(`reviewer ended with ${t.name}`);
+      return { approved: t.args.approved, feedback: t.args.feedback };
+    },
+  };
+}
