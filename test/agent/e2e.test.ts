@@ -1,0 +1,140 @@
+/**
+ * End to end on real git: a repository with a bug and a failing test, the
+ * real agent (planner, programmer, reviewer) through the real `openai` SDK
+ * against the scripted wire-protocol server, a real local sandbox, the
+ * runtime and its HTTP routes. The returned diff must fix a fresh clone.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { agentWork } from '../../actors/agent/work.ts';
+import { chatModelFor } from '../../runtime/agent.ts';
+import { MemoryStore } from '../../runtime/store/memory.ts';
+import { createLocalSandboxProvider } from '../../sandbox/local.ts';
+import { makeTestRepo } from '../support/git-repo.ts';
+import { inProcessService } from '../support/in-process.ts';
+import { waitFor } from '../support/wait.ts';
+import { startOpenAIServer, type OpenAIServer, type ScriptedReply } from '../llm/openai-server.ts';
+
+const exec = promisify(execFile);
+const KEY = 'sk-test-e2e-SECRET';
+let server: OpenAIServer;
+let dir: string;
+let origin: string;
+let stop: (() => Promise<void>) | undefined;
+let n = 0;
+
+const call = (name: string, args: unknown): ScriptedReply => ({
+  kind: 'completion',
+  toolCalls: [{ id: `call_${++n}`, name, arguments: JSON.stringify(args) }],
+  usage: { prompt_tokens: 200, completion_tokens: 20 },
+});
+
+beforeAll(async () => {
+  server = await startOpenAIServer({ apiKey: KEY });
+  dir = await mkdtemp(join(tmpdir(), 'swe-e2e-'));
+  origin = await makeTestRepo(join(dir, 'origin'), {
+    'package.json': '{ "type": "module" }\n',
+    'src/add.js': 'export const add = (a, b) => a - b;\n',
+    'test.js': "import { add } from './src/add.js';\nif (add(2, 3) !== 5) { console.error('FAIL: add(2, 3) = ' + add(2, 3)); process.exit(1); }\nconsole.log('ok');\n",
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+async function service(budget = { maxCalls: 50, maxTokens: 1_000_000 }) {
+  const store = new MemoryStore();
+  await store.putProfile({ id: 'p1', name: 'scripted', isDefault: true, provider: 'openai-compatible', model: 'scripted', apiKey: KEY, baseUrl: `${server.url}/v1` });
+  const work = agentWork({
+    sandboxes: createLocalSandboxProvider({ root: join(dir, `ws${++n}`), allowLocalRepos: true }),
+    profile: () => store.defaultProfile(),
+    makeModel: chatModelFor,
+    budget,
+  });
+  const lines: string[] = [];
+  const svc = await inProcessService({ store, work, lines, allowLocalRepos: true });
+  stop = svc.stop;
+  return { ...svc, lines };
+}
+
+const fix = [
+  call('edit_file', { path: 'src/add.js', old_text: 'a - b', new_text: 'a + b' }),
+  call('run_command', { command: 'node test.js' }),
+  call('finish', { summary: 'add() now adds' }),
+];
+const plan = [call('read_file', { path: 'src/add.js' }), call('submit_plan', { summary: 'Fix add()', steps: ['Make add() add', 'Run node test.js'] })];
+const review = [call('run_command', { command: 'node test.js' }), call('submit_review', { approved: true, feedback: 'Tests pass.' })];
+
+async function appliesToFreshClone(diff: string): Promise<string> {
+  const clone = join(dir, `check${++n}`);
+  await exec('git', ['clone', '--quiet', origin, clone]);
+  await writeFile(join(clone, 'change.diff'), diff);
+  await exec('git', ['apply', 'change.diff'], { cwd: clone });
+  const { stdout } = await exec('node', ['test.js'], { cwd: clone });
+  return stdout.trim();
+}
+
+describe('the agent end to end', () => {
+  it('auto mode: plans, fixes the bug, runs the test, is approved; the diff fixes a fresh clone', async () => {
+    const svc = await service();
+    server.script(...plan, ...fix, ...review);
+    const created = await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin });
+    expect(created.status).toBe(201);
+    const id = created.body.session_id as string;
+    const done = await waitFor('completion', async () => {
+      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+      return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
+    }, 30_000, 50);
+    expect(done.status, done.reason).toBe('COMPLETED');
+    expect(done.result.diff).toContain('+export const add = (a, b) => a + b;');
+    expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
+    expect(done.logs).toEqual(expect.arrayContaining(['Cloning repo...', 'PLANNER: submit_plan Fix add()', 'PROGRAMMER: edit_file src/add.js', 'PROGRAMMER: run_command node test.js', 'REVIEWER: run_command node test.js']));
+    expect(await svc.store.getUsage(id)).toMatchObject({ calls: 7, inputTokens: 1400, outputTokens: 140 });
+    const transcript = (await svc.store.getTranscript(id, 'programmer')) as { role: string; content?: string }[];
+    expect(transcript.find((m) => m.role === 'tool' && m.content?.startsWith('exit code 0'))).toBeDefined();
+    // The key reached the provider and nothing else.
+    expect(JSON.stringify(done)).not.toContain(KEY);
+    expect(svc.lines.join('\n')).not.toContain(KEY);
+  });
+
+  it('review mode: the plan waits for approval, then the work completes', async () => {
+    const svc = await service();
+    server.script(...plan);
+    const created = await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin, mode: 'review' });
+    const id = created.body.session_id as string;
+    await waitFor('waiting for approval', async () => (await svc.call('GET', `/agent/sessions/${id}`)).body.status === 'WAITING_FOR_USER' || undefined, 30_000, 50);
+    server.script(...fix, ...review);
+    expect((await svc.call('POST', `/agent/sessions/${id}/approve`)).status).toBe(202);
+    const done = await waitFor('completion', async () => {
+      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+      return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
+    }, 30_000, 50);
+    expect(done.status, done.reason).toBe('COMPLETED');
+    expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
+  });
+
+  it('a budget that runs out stops the session with a reason naming it; the call over it is never made', async () => {
+    const svc = await service({ maxCalls: 2, maxTokens: 1_000_000 });
+    server.script(call('list_files', {}), call('list_files', { path: 'src' }));
+    const before = server.requests.length;
+    const created = await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin });
+    const id = created.body.session_id as string;
+    const failed = await waitFor('failure', async () => {
+      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+      return s.status === 'FAILED' ? s : undefined;
+    }, 30_000, 50);
+    expect(failed.reason).toMatch(/budget exhausted: 2 of 2 LLM calls/);
+    expect((await svc.store.getUsage(id)).calls).toBe(2);
+    expect(server.requests.length - before).toBe(2);
+    expect(server.pending()).toBe(0);
+  });
+});
