@@ -15,7 +15,17 @@ export interface SessionInput {
 export interface SessionResult {
   summary: string;
   diff: string;
+  /** Paths the diff touches (new paths for renames), in diff order. */
+  files_changed: string[];
   plan: PlanOutput;
+  review: ReviewOutput;
+}
+
+/** Paths named by a unified git diff's `diff --git a/… b/…` headers. */
+export function filesChanged(diff: string): string[] {
+  const out: string[] = [];
+  for (const m of diff.matchAll(/^diff --git a\/(?:.+?) b\/(.+)$/gm)) if (m[1] && !out.includes(m[1])) out.push(m[1]);
+  return out;
 }
 
 /** Persisted on every transition: keep it small (no transcripts, no file contents). */
@@ -106,10 +116,20 @@ export function createSessionMachine(actors: SessionActors) {
         const r = output<ReviewOutput>(event);
         return { type: 'log' as const, line: r.approved ? 'REVIEWER: Approved' : `REVIEWER: Changes requested: ${r.feedback}` };
       }),
-      setResult: assign(({ context }) => ({
-        result: { summary: context.code?.summary ?? '', diff: context.code?.diff ?? '', plan: context.plan ?? { summary: '', steps: [] } },
-        reason: null,
-      })),
+      setResult: assign(({ context, event }) => {
+        const diff = context.code?.diff ?? '';
+        const review = output<ReviewOutput>(event);
+        return {
+          result: {
+            summary: context.code?.summary ?? '',
+            diff,
+            files_changed: filesChanged(diff),
+            plan: context.plan ?? { summary: '', steps: [] },
+            review: { approved: review.approved, feedback: review.feedback },
+          },
+          reason: null,
+        };
+      }),
       rejectedTooOften: assign(({ context, event }) => ({
         reason: `the reviewer rejected the change ${context.reviewRound + 1} times; last feedback: ${output<ReviewOutput>(event).feedback}`,
       })),

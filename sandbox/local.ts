@@ -250,10 +250,13 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
     async diff(): Promise<string> {
       const index = join(dir, '.git', `swe-diff-index-${randomUUID()}`);
       try {
-        await copyFile(join(dir, '.git', 'index'), index).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw err;
-        });
+        // A fresh index holding the base tree, not a copy of the repo's index:
+        // a copy is newer than the files, so git trusts its stat data and an
+        // edit of the same size in the same second as the checkout goes unseen
+        // ("racy git"). Entries read from a tree carry no stat data, so every
+        // file's content is compared; tracked files that .gitignore matches stay tracked.
         const env = { GIT_INDEX_FILE: index };
+        await git(['read-tree', baseCommit], { env });
         await git(['add', '--all', '--', '.'], { env });
         const res = await git(
           ['diff', '--cached', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--no-relative', '--src-prefix=a/', '--dst-prefix=b/', baseCommit, '--'],

@@ -53,9 +53,19 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
     const id = c.req.param('id');
     const record = await store.getSession(id);
     if (!record) throw notFound('session', id);
-    const logs = await store.getLogs(id);
+    const [logs, spent] = await Promise.all([store.getLogs(id), store.getUsage(id)]);
     const { snapshot: _snapshot, ...summary } = record;
-    return c.json({ ...summaryView(summary), logs });
+    const view = summaryView(summary);
+    // Every LLM call of every role, counted in the store as it happens (not in the snapshot).
+    const usage = {
+      calls: spent.calls,
+      tokens: spent.inputTokens + spent.outputTokens,
+      input_tokens: spent.inputTokens,
+      output_tokens: spent.outputTokens,
+      cost: spent.costMicros === null ? null : spent.costMicros / 1e6,
+    };
+    const result = view.result && typeof view.result === 'object' ? { ...(view.result as Record<string, unknown>), usage } : view.result;
+    return c.json({ ...view, result, usage, logs });
   });
 
   app.get('/:id/history', async (c) => {

@@ -40,7 +40,7 @@ describe('session machine', () => {
     t.last('review').resolve({ approved: true, feedback: 'ok' });
     await flush();
     expect(t.status()).toBe('COMPLETED');
-    expect(t.actor.getSnapshot().context.result).toEqual({ summary: 'done', diff: '+x\n', plan: PLAN });
+    expect(t.actor.getSnapshot().context.result).toEqual({ summary: 'done', diff: '+x\n', files_changed: [], plan: PLAN, review: { approved: true, feedback: 'ok' } });
     expect(t.logs.slice(0, 4)).toEqual(['Starting session...', 'Cloning repo...', 'PLANNER: Generating plan...', expect.stringContaining('PLANNER: Plan ready: do it')]);
     expect(t.logs).toContain('PROGRAMMER: Executing plan...');
     expect(t.logs.at(-1)).toBe('Session completed');

@@ -95,10 +95,16 @@ describe('the agent end to end', () => {
       return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
     }, 30_000, 50);
     expect(done.status, done.reason).toBe('COMPLETED');
-    expect(done.result.diff).toContain('+export const add = (a, b) => a + b;');
+    expect(done.result.diff, done.logs.join('\n')).toContain('+export const add = (a, b) => a + b;');
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
     expect(done.logs).toEqual(expect.arrayContaining(['Cloning repo...', 'PLANNER: submit_plan Fix add()', 'PROGRAMMER: edit_file src/add.js', 'PROGRAMMER: run_command node test.js', 'REVIEWER: run_command node test.js']));
     expect(await svc.store.getUsage(id)).toMatchObject({ calls: 7, inputTokens: 1400, outputTokens: 140 });
+    expect(done.result).toMatchObject({
+      summary: 'add() now adds',
+      files_changed: ['src/add.js'],
+      review: { approved: true, feedback: 'Tests pass.' },
+      usage: { calls: 7, tokens: 1540, cost: null }, // a scripted model has no price
+    });
     const transcript = (await svc.store.getTranscript(id, 'programmer')) as { role: string; content?: string }[];
     expect(transcript.find((m) => m.role === 'tool' && m.content?.startsWith('exit code 0'))).toBeDefined();
     // The key reached the provider and nothing else.

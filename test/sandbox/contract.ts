@@ -242,6 +242,18 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
         expect(await sh(sb, 'git status --porcelain')).toContain('?? new/');
       });
 
+      it('sees an edit of the same size made right after the clone (no stale stat data: "racy git")', async () => {
+        // Same length, same second as the checkout: git must compare contents, not trust size and mtime.
+        for (let i = 0; i < 3; i++) {
+          const sb = await fresh();
+          const text = await sb.readFile('README.md');
+          const flipped = text.replace(/[a-z]/, (ch) => (ch === 'z' ? 'y' : String.fromCharCode(ch.charCodeAt(0) + 1)));
+          expect(flipped.length).toBe(text.length);
+          await sb.writeFile('README.md', flipped);
+          expect(await sb.diff()).toContain('README.md');
+        }
+      });
+
       it('round-trips a checkpoint: diff, apply to a fresh sandbox of the base, same diff', async () => {
         const sb = await fresh();
         await sb.editFile('src/a.ts', "'hello'", "'hi'");
