@@ -95,6 +95,7 @@ describe('the agent end to end', () => {
       return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
     }, 30_000, 50);
     expect(done.status, done.reason).toBe('COMPLETED');
+    expect(server.pending(), 'every scripted reply was asked for').toBe(0);
     expect(done.result.diff, done.logs.join('\n')).toContain('+export const add = (a, b) => a + b;');
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
     expect(done.logs).toEqual(expect.arrayContaining(['Cloning repo...', 'PLANNER: submit_plan Fix add()', 'PROGRAMMER: edit_file src/add.js', 'PROGRAMMER: run_command node test.js', 'REVIEWER: run_command node test.js']));
@@ -125,6 +126,7 @@ describe('the agent end to end', () => {
       return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
     }, 30_000, 50);
     expect(done.status, done.reason).toBe('COMPLETED');
+    expect(server.pending(), 'every scripted reply was asked for').toBe(0);
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
   });
 

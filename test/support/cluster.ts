@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
 
 const ENTRY = fileURLToPath(new URL('./scripted-node.ts', import.meta.url));
+const AGENT_ENTRY = fileURLToPath(new URL('../../runtime/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A free TCP port on 127.0.0.1. */
@@ -28,6 +29,8 @@ export interface NodeProcOptions {
   env?: Record<string, string>;
   /** Extra node flags (e.g. `--cpu-prof` when profiling a benchmark). */
   nodeArgs?: string[];
+  /** `agent`: the real entry point (`runtime/main.ts`, the LLM agent) instead of the scripted one. */
+  entry?: 'scripted' | 'agent';
 }
 
 /** One real node process (scripted agent) on a loopback port. */
@@ -55,7 +58,7 @@ export class NodeProc {
 
   static async start(opts: NodeProcOptions): Promise<NodeProc> {
     const port = await freePort();
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ENTRY], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry === 'agent' ? AGENT_ENTRY : ENTRY], {
       cwd: ROOT,
       env: {
         PATH: process.env['PATH'] ?? '',
