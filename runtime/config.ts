@@ -24,6 +24,11 @@ export interface AgentConfig {
   daytona: { apiKey: string; serverUrl: string; image: string | undefined } | undefined;
   maxCalls: number;
   maxTokens: number;
+  /**
+   * A default profile from AI_PROVIDER, AI_MODEL, AI_API_KEY, AI_BASE_URL,
+   * AI_API_VERSION, AI_DEPLOYMENT, stored at startup (until profiles have an API).
+   */
+  profile: { provider: 'openai' | 'azure' | 'ollama' | 'openai-compatible' | 'gemini'; model: string; apiKey?: string; baseUrl?: string; apiVersion?: string; deployment?: string } | undefined;
 }
 
 /** Every variable the node reads, with its default, for the README table and errors. */
@@ -44,6 +49,12 @@ export const CONFIG_VARIABLES = {
   DAYTONA_TARGET_IMAGE: "(Daytona's default)",
   AGENT_MAX_CALLS: '200',
   AGENT_MAX_TOKENS: '2000000',
+  AI_PROVIDER: '(unset: no default profile from the environment)',
+  AI_MODEL: '(required with AI_PROVIDER)',
+  AI_API_KEY: '(unset)',
+  AI_BASE_URL: '(the provider default)',
+  AI_API_VERSION: '(Azure only)',
+  AI_DEPLOYMENT: '(Azure only)',
 } as const;
 
 /** Parses and checks the environment; throws a ConfigError naming the variable and the fix. */
@@ -104,7 +115,32 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
     daytona,
     maxCalls: int(env, 'AGENT_MAX_CALLS', 200, 1, 1_000_000),
     maxTokens: int(env, 'AGENT_MAX_TOKENS', 2_000_000, 1000, 1_000_000_000),
+    profile: loadProfile(env),
   };
+}
+
+const PROVIDERS = ['openai', 'azure', 'ollama', 'openai-compatible', 'gemini'] as const;
+
+function loadProfile(env: Record<string, string | undefined>): AgentConfig['profile'] {
+  const provider = nonEmpty(env['AI_PROVIDER']);
+  if (provider === undefined) return undefined;
+  if (!(PROVIDERS as readonly string[]).includes(provider)) {
+    throw new ConfigError('AI_PROVIDER', `"${provider}" is not a provider`, `Use one of ${PROVIDERS.join(', ')}.`);
+  }
+  const model = nonEmpty(env['AI_MODEL']);
+  if (!model) throw new ConfigError('AI_MODEL', 'is not set, and AI_PROVIDER needs it', 'Set it to the model name, e.g. gpt-4o-mini.');
+  const p = provider as (typeof PROVIDERS)[number];
+  const apiKey = nonEmpty(env['AI_API_KEY']);
+  const baseUrl = nonEmpty(env['AI_BASE_URL']);
+  const apiVersion = nonEmpty(env['AI_API_VERSION']);
+  const deployment = nonEmpty(env['AI_DEPLOYMENT']);
+  if (p !== 'ollama' && !apiKey) throw new ConfigError('AI_API_KEY', `is not set, and AI_PROVIDER=${p} needs it`, 'Set it to the provider API key.');
+  if (p === 'azure' && (!baseUrl || !apiVersion || !deployment)) {
+    const missing = !baseUrl ? 'AI_BASE_URL' : !apiVersion ? 'AI_API_VERSION' : 'AI_DEPLOYMENT';
+    throw new ConfigError(missing, 'is not set, and AI_PROVIDER=azure needs it', 'Azure needs the endpoint (AI_BASE_URL), AI_API_VERSION and AI_DEPLOYMENT.');
+  }
+  if (p === 'openai-compatible' && !baseUrl) throw new ConfigError('AI_BASE_URL', 'is not set, and AI_PROVIDER=openai-compatible needs it', 'Set it to the server\'s base URL, e.g. http://host:port/v1.');
+  return { provider: p, model, ...(apiKey ? { apiKey } : {}), ...(baseUrl ? { baseUrl } : {}), ...(apiVersion ? { apiVersion } : {}), ...(deployment ? { deployment } : {}) };
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -45,6 +45,11 @@ export async function startService(
     store = new MemoryStore();
     logger.warn('store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes');
   }
+  if (config.agent.profile) {
+    // The environment's profile becomes the default; the key is stored, never logged.
+    await store.putProfile({ id: 'env', name: 'from the environment (AI_*)', isDefault: true, ...config.agent.profile });
+    logger.info('default AI profile from the environment', { provider: config.agent.profile.provider, model: config.agent.profile.model });
+  }
   const work = typeof workSource === 'function' ? workSource(store, config) : workSource;
   const node = await RuntimeNode.start({
     store,

@@ -53,7 +53,7 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
     const id = c.req.param('id');
     const record = await store.getSession(id);
     if (!record) throw notFound('session', id);
-    const [logs, spent] = await Promise.all([store.getLogs(id), store.getUsage(id)]);
+    const [logs, spent, artifacts] = await Promise.all([store.getLogs(id), store.getUsage(id), store.getArtifacts(id)]);
     const { snapshot: _snapshot, ...summary } = record;
     const view = summaryView(summary);
     // Every LLM call of every role, counted in the store as it happens (not in the snapshot).
@@ -65,7 +65,9 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
       cost: spent.costMicros === null ? null : spent.costMicros / 1e6,
     };
     const result = view.result && typeof view.result === 'object' ? { ...(view.result as Record<string, unknown>), usage } : view.result;
-    return c.json({ ...view, result, usage, logs });
+    // Without a result (failed, cancelled, still running) the last checkpointed change is still the user's.
+    const partial = !view.result && artifacts['checkpoint'] ? { partial_diff: artifacts['checkpoint'] } : {};
+    return c.json({ ...view, result, usage, ...partial, logs });
   });
 
   app.get('/:id/history', async (c) => {

@@ -130,9 +130,10 @@ describe('the agent end to end', () => {
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
   });
 
-  it('a budget that runs out stops the session with a reason naming it; the call over it is never made', async () => {
-    const svc = await service({ maxCalls: 2, maxTokens: 1_000_000 });
-    server.script(call('list_files', {}), call('list_files', { path: 'src' }));
+  it('a budget that runs out stops the session with a reason naming it, keeps the partial diff; the call over it is never made', async () => {
+    // Enough for planning and coding, not for the review.
+    const svc = await service({ maxCalls: 5, maxTokens: 1_000_000 });
+    server.script(...plan, ...fix);
     const before = server.requests.length;
     const created = await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin });
     const id = created.body.session_id as string;
@@ -140,9 +141,10 @@ describe('the agent end to end', () => {
       const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
       return s.status === 'FAILED' ? s : undefined;
     }, 30_000, 50);
-    expect(failed.reason).toMatch(/budget exhausted: 2 of 2 LLM calls/);
-    expect((await svc.store.getUsage(id)).calls).toBe(2);
-    expect(server.requests.length - before).toBe(2);
+    expect(failed.reason).toMatch(/^reviewing failed: budget exhausted: 5 of 5 LLM calls/);
+    expect(failed.usage).toMatchObject({ calls: 5 });
+    expect(server.requests.length - before).toBe(5);
     expect(server.pending()).toBe(0);
+    expect(await appliesToFreshClone(failed.partial_diff)).toBe('ok');
   });
 });
