@@ -130,6 +130,37 @@ describe('the agent end to end', () => {
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
   });
 
+  it('input while coding is folded into the goal after the coding step, and the planner replans with it', async () => {
+    const svc = await service();
+    const before = server.requests.length;
+    server.script(
+      ...plan,
+      call('edit_file', { path: 'src/add.js', old_text: 'a - b', new_text: 'a + b' }),
+      call('run_command', { command: 'sleep 2 && node test.js' }),
+      call('finish', { summary: 'add() now adds' }),
+      call('read_file', { path: 'src/add.js' }),
+      call('submit_plan', { summary: 'Keep the fix; nothing else needed', steps: ['Check the tests'] }),
+      call('run_command', { command: 'node test.js' }),
+      call('finish', { summary: 'checked' }),
+      ...review,
+    );
+    const id = (await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin })).body.session_id as string;
+    await waitFor('the programmer to run its command', () => server.requests.length - before >= 4 || undefined, 30_000, 20);
+    expect((await svc.call('POST', `/agent/sessions/${id}/input`, { message: 'Also keep the code style' })).status).toBe(202);
+    const done = await waitFor('completion', async () => {
+      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+      return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
+    }, 30_000, 50);
+    expect(done.status, done.reason).toBe('COMPLETED');
+    expect(server.pending()).toBe(0);
+    expect(done.goal).toBe('Make the test pass\n\nUser input: Also keep the code style');
+    const planners = server.requests.slice(before).filter((r) => r.body.tools.some((t: any) => t.function.name === 'submit_plan'));
+    const tasks = planners.map((r) => r.body.messages.find((m: any) => m.role === 'user').content as string);
+    expect(tasks.at(0)).not.toContain('User input');
+    expect(tasks.at(-1)).toContain('User input: Also keep the code style');
+    expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
+  });
+
   it('a budget that runs out stops the session with a reason naming it, keeps the partial diff; the call over it is never made', async () => {
     // Enough for planning and coding, not for the review.
     const svc = await service({ maxCalls: 5, maxTokens: 1_000_000 });
