@@ -1,7 +1,9 @@
+import type { BudgetOverride } from './work.ts';
+
 /** Events the session machine takes from its inbox; `eventId` is the inbox entry applied. */
 export type SessionEvent =
   | { type: 'approve'; eventId: string }
-  | { type: 'input'; eventId: string; message: string }
+  | { type: 'input'; eventId: string; message: string; budget?: BudgetOverride }
   | { type: 'cancel'; eventId: string; reason?: string }
   | { type: 'timer'; eventId: string; key: string };
 

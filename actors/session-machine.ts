@@ -1,12 +1,13 @@
 import { assign, emit, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import type { ArmedTimer, SessionEmitted, SessionEvent } from './events.ts';
-import { errorMessage, isRetryable, type PlanOutput, type ReviewOutput, type CodeOutput, type SessionActors, type WorkName } from './work.ts';
+import { errorMessage, isRetryable, type BudgetOverride, type PlanOutput, type ReviewOutput, type CodeOutput, type SessionActors, type WorkName } from './work.ts';
 
 export interface SessionInput {
   sessionId: string;
   goal: string;
   repoUrl: string;
   mode: 'auto' | 'review';
+  budget?: BudgetOverride;
   maxReviewRounds?: number;
   maxRetries?: number;
   retryDelayMs?: number;
@@ -49,6 +50,8 @@ export interface SessionContext {
   result: SessionResult | null;
   /** Durable timers armed now; the host keeps them in the store and re-arms them after a restore. */
   timers: ArmedTimer[];
+  /** Limits over the node's defaults; input may raise them. */
+  budget: BudgetOverride;
   limits: { maxReviewRounds: number; maxRetries: number; retryDelayMs: number };
 }
 
@@ -89,6 +92,13 @@ export function createSessionMachine(actors: SessionActors) {
       foldInput: assign(({ context, event }) => {
         const message = event.type === 'input' ? event.message : '';
         return { goal: fold(context.goal, [message]), inputsApplied: context.inputsApplied + 1, reason: null, retries: 0 };
+      }),
+      raiseBudget: assign(({ context, event }) => {
+        if (event.type !== 'input' || !event.budget) return {};
+        const max = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+        const calls = max(context.budget.maxCalls, event.budget.maxCalls);
+        const tokens = max(context.budget.maxTokens, event.budget.maxTokens);
+        return { budget: { ...(calls !== undefined ? { maxCalls: calls } : {}), ...(tokens !== undefined ? { maxTokens: tokens } : {}) } };
       }),
       queueInput: assign({
         pendingInputs: ({ context, event }) => [...context.pendingInputs, event.type === 'input' ? event.message : ''],
@@ -205,6 +215,7 @@ export function createSessionMachine(actors: SessionActors) {
       reason: null,
       result: null,
       timers: [],
+      budget: input.budget ?? {},
       limits: {
         maxReviewRounds: input.maxReviewRounds ?? 3,
         maxRetries: input.maxRetries ?? 3,
@@ -221,7 +232,7 @@ export function createSessionMachine(actors: SessionActors) {
       preparing: {
         tags: ['running'],
         entry: { type: 'log', params: { line: 'Cloning repo...' } },
-        on: { input: { actions: ['foldInput', 'logInput'] } },
+        on: { input: { actions: ['raiseBudget', 'foldInput', 'logInput'] } },
         ...work('clone', 'cloning the repository', (c) => ({ sessionId: c.sessionId, repoUrl: c.repoUrl, key: key(c, 'clone') }), {
           target: '#session.planning',
           actions: 'markCloned',
@@ -230,8 +241,8 @@ export function createSessionMachine(actors: SessionActors) {
       planning: {
         tags: ['running'],
         entry: { type: 'log', params: { line: 'PLANNER: Generating plan...' } },
-        on: { input: { actions: ['queueInput', 'logInput'] } },
-        ...work('plan', 'planning', (c) => ({ sessionId: c.sessionId, goal: c.goal, repoUrl: c.repoUrl, key: key(c, 'plan') }), [
+        on: { input: { actions: ['raiseBudget', 'queueInput', 'logInput'] } },
+        ...work('plan', 'planning', (c) => ({ sessionId: c.sessionId, goal: c.goal, repoUrl: c.repoUrl, key: key(c, 'plan'), budget: c.budget }), [
           { guard: 'hasPendingInputs', target: '#session.planning', reenter: true, actions: ['foldPending'] },
           { guard: 'isReviewMode', target: '#session.awaitingApproval', actions: ['setPlan', 'logPlan'] },
           { target: '#session.coding', actions: ['setPlan', 'logPlan'] },
@@ -242,17 +253,17 @@ export function createSessionMachine(actors: SessionActors) {
         entry: { type: 'log', params: { line: 'Waiting for approval of the plan (POST /agent/sessions/{id}/approve)' } },
         on: {
           approve: { target: 'coding' },
-          input: { target: 'planning', actions: ['foldInput', 'logInput'] },
+          input: { target: 'planning', actions: ['raiseBudget', 'foldInput', 'logInput'] },
         },
       },
       coding: {
         tags: ['running'],
         entry: { type: 'log', params: { line: 'PROGRAMMER: Executing plan...' } },
-        on: { input: { actions: ['queueInput', 'logInput'] } },
+        on: { input: { actions: ['raiseBudget', 'queueInput', 'logInput'] } },
         ...work(
           'code',
           'coding',
-          (c) => ({ sessionId: c.sessionId, goal: c.goal, plan: c.plan, iteration: c.iteration, feedback: c.feedback, key: key(c, 'code') }),
+          (c) => ({ sessionId: c.sessionId, goal: c.goal, plan: c.plan, iteration: c.iteration, feedback: c.feedback, key: key(c, 'code'), budget: c.budget }),
           [
             // Input that arrived during this iteration: fold it in and replan before reviewing.
             { guard: 'hasPendingInputs', target: '#session.planning', actions: ['setCode', 'foldPending'] },
@@ -263,11 +274,11 @@ export function createSessionMachine(actors: SessionActors) {
       reviewing: {
         tags: ['running'],
         entry: { type: 'log', params: { line: 'REVIEWER: Reviewing changes...' } },
-        on: { input: { actions: ['queueInput', 'logInput'] } },
+        on: { input: { actions: ['raiseBudget', 'queueInput', 'logInput'] } },
         ...work(
           'review',
           'reviewing',
-          (c) => ({ sessionId: c.sessionId, goal: c.goal, plan: c.plan, diff: c.code?.diff ?? '', round: c.reviewRound, key: key(c, 'review') }),
+          (c) => ({ sessionId: c.sessionId, goal: c.goal, plan: c.plan, diff: c.code?.diff ?? '', round: c.reviewRound, key: key(c, 'review'), budget: c.budget }),
           [
             { guard: 'hasPendingInputs', target: '#session.planning', actions: ['logReview', 'foldPending'] },
             { guard: 'reviewApproved', target: '#session.completed', actions: ['logReview', 'setResult'] },
@@ -279,15 +290,15 @@ export function createSessionMachine(actors: SessionActors) {
       completed: {
         tags: ['completed'],
         entry: { type: 'log', params: { line: 'Session completed' } },
-        on: { input: { target: 'planning', actions: ['foldInput', 'logInput'] } },
+        on: { input: { target: 'planning', actions: ['raiseBudget', 'foldInput', 'logInput'] } },
       },
       failed: {
         tags: ['failed'],
         entry: 'logFailed',
         on: {
           input: [
-            { guard: 'isCloned', target: 'planning', actions: ['foldInput', 'logInput'] },
-            { target: 'preparing', actions: ['foldInput', 'logInput'] },
+            { guard: 'isCloned', target: 'planning', actions: ['raiseBudget', 'foldInput', 'logInput'] },
+            { target: 'preparing', actions: ['raiseBudget', 'foldInput', 'logInput'] },
           ],
         },
       },

@@ -14,11 +14,18 @@ export interface CloneInput {
 }
 export type CloneOutput = Record<string, never>;
 
+/** Per-session limits over the node's defaults (AGENT_MAX_CALLS, AGENT_MAX_TOKENS); input may raise them. */
+export interface BudgetOverride {
+  maxCalls?: number;
+  maxTokens?: number;
+}
+
 export interface PlanInput {
   sessionId: string;
   goal: string;
   repoUrl: string;
   key: string;
+  budget?: BudgetOverride;
 }
 export interface PlanOutput {
   summary: string;
@@ -33,6 +40,7 @@ export interface CodeInput {
   /** The reviewer's feedback from the last rejected round, if any. */
   feedback: string | null;
   key: string;
+  budget?: BudgetOverride;
 }
 export interface CodeOutput {
   summary: string;
@@ -47,6 +55,7 @@ export interface ReviewInput {
   /** 0 for the first review of a plan, +1 after each rejection. */
   round: number;
   key: string;
+  budget?: BudgetOverride;
 }
 export interface ReviewOutput {
   approved: boolean;

@@ -46,3 +46,23 @@ export function repoUrl(body: Record<string, unknown>, policy: RepoUrlPolicy = {
     throw badRequest((err as Error).message, 'repo_url');
   }
 }
+
+/** `budget: {max_calls?, max_tokens?}` (positive integers), as the agent's limits; undefined when absent. */
+export function budget(body: Record<string, unknown>): { maxCalls?: number; maxTokens?: number } | undefined {
+  const v = body['budget'];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw badRequest('budget must be an object like {"max_calls": 100, "max_tokens": 500000}', 'budget');
+  const b = v as Record<string, unknown>;
+  for (const k of Object.keys(b)) {
+    if (k !== 'max_calls' && k !== 'max_tokens') throw badRequest(`budget.${k} is not a known field (known: max_calls, max_tokens)`, `budget.${k}`);
+  }
+  const int = (k: 'max_calls' | 'max_tokens', max: number) => {
+    const x = b[k];
+    if (x === undefined) return undefined;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > max) throw badRequest(`budget.${k} must be an integer from 1 to ${max}`, `budget.${k}`);
+    return x;
+  };
+  const maxCalls = int('max_calls', 1_000_000);
+  const maxTokens = int('max_tokens', 1_000_000_000);
+  return { ...(maxCalls !== undefined ? { maxCalls } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) };
+}

@@ -7,8 +7,10 @@ export function toMachineEvent(ev: InboxEvent): SessionEvent {
   switch (ev.type) {
     case 'approve':
       return { type: 'approve', eventId: ev.id };
-    case 'input':
-      return { type: 'input', eventId: ev.id, message: String(p['message'] ?? '') };
+    case 'input': {
+      const b = p['budget'] as { maxCalls?: number; maxTokens?: number } | undefined;
+      return { type: 'input', eventId: ev.id, message: String(p['message'] ?? ''), ...(b && typeof b === 'object' ? { budget: b } : {}) };
+    }
     case 'cancel':
       return typeof p['reason'] === 'string'
         ? { type: 'cancel', eventId: ev.id, reason: p['reason'] }

@@ -84,7 +84,7 @@ export class SessionHost {
     this.#actor = stored
       ? createActor(this.#ctx.machine, { snapshot: stored as never, inspect })
       : createActor(this.#ctx.machine, {
-          input: { sessionId: record.id, goal: record.goal, repoUrl: record.repo_url, mode: record.mode },
+          input: { sessionId: record.id, goal: record.goal, repoUrl: record.repo_url, mode: record.mode, ...(record.budget ? { budget: record.budget } : {}) },
           inspect,
         });
     this.#actor.on('log', (e: { line: string }) => this.#logs.push(e.line));

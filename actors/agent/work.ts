@@ -8,6 +8,7 @@
  */
 import type { StoredProfile } from '../../runtime/store/port.ts';
 import type { WorkContext, WorkImplementations } from '../../runtime/work.ts';
+import type { BudgetOverride } from '../work.ts';
 import type { Sandbox, SandboxProvider } from '../../sandbox/port.ts';
 import type { ChatModel } from '../llm/port.ts';
 import { costOf, pricesFor } from '../llm/prices.ts';
@@ -40,7 +41,7 @@ async function sandboxFor(deps: AgentDeps, sessionId: string, repoUrl: string, c
   return sandbox;
 }
 
-async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: Sandbox, task: string, ctx: WorkContext): Promise<Terminal> {
+async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: Sandbox, task: string, ctx: WorkContext, over: BudgetOverride = {}): Promise<Terminal> {
   const profile = await deps.profile(sessionId);
   if (!profile) {
     throw new AppError('bad_request', 400, 'no AI profile is configured: store a default profile (provider, model, key) before starting sessions');
@@ -48,7 +49,8 @@ async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: 
   const model = deps.makeModel(profile);
   const prices = pricesFor(profile);
   const usage = await ctx.session.getUsage();
-  const budget = new Budget(deps.budget, {
+  const limits = { maxCalls: over.maxCalls ?? deps.budget.maxCalls, maxTokens: over.maxTokens ?? deps.budget.maxTokens };
+  const budget = new Budget(limits, {
     calls: usage.calls,
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
@@ -84,14 +86,14 @@ export function agentWork(deps: AgentDeps): WorkImplementations {
     },
     async plan(input, ctx) {
       const sandbox = await sandboxFor(deps, input.sessionId, input.repoUrl, ctx);
-      const t = await run(deps, 'planner', input.sessionId, sandbox, planTask(input), ctx);
+      const t = await run(deps, 'planner', input.sessionId, sandbox, planTask(input), ctx, input.budget);
       if (t.name !== 'submit_plan') throw new Error(`planner ended with ${t.name}`);
       return { summary: t.args.summary, steps: t.args.steps };
     },
     async code(input, ctx) {
       const repoUrl = (await ctx.session.getArtifacts())['repo_url'] ?? '';
       const sandbox = await sandboxFor(deps, input.sessionId, repoUrl, ctx);
-      const t = await run(deps, 'programmer', input.sessionId, sandbox, codeTask(input), ctx);
+      const t = await run(deps, 'programmer', input.sessionId, sandbox, codeTask(input), ctx, input.budget);
       if (t.name !== 'finish') throw new Error(`programmer ended with ${t.name}`);
       const diff = await sandbox.diff();
       // The checkpoint a node that takes over re-applies to a fresh clone.
@@ -101,7 +103,7 @@ export function agentWork(deps: AgentDeps): WorkImplementations {
     async review(input, ctx) {
       const repoUrl = (await ctx.session.getArtifacts())['repo_url'] ?? '';
       const sandbox = await sandboxFor(deps, input.sessionId, repoUrl, ctx);
-      const t = await run(deps, 'reviewer', input.sessionId, sandbox, reviewTask(input), ctx);
+      const t = await run(deps, 'reviewer', input.sessionId, sandbox, reviewTask(input), ctx, input.budget);
       if (t.name !== 'submit_review') throw new Error(`reviewer ended with ${t.name}`);
       return { approved: t.args.approved, feedback: t.args.feedback };
     },

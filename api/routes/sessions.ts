@@ -3,7 +3,7 @@ import { monotonicFactory } from 'ulid';
 import { SESSION_STATUSES, type AppendResult, type InboxEventType, type SessionStatus, type SessionSummary, type Store } from '../../runtime/store/port.ts';
 import { badRequest, conflict, notFound } from '../../runtime/errors.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
-import { oneOf, optionalString, rejectUnknown, repoUrl, requiredString } from '../validate.ts';
+import { budget, oneOf, optionalString, rejectUnknown, repoUrl, requiredString } from '../validate.ts';
 
 // Monotonic: sessions created in the same millisecond on this node still list in creation order.
 const ulid = monotonicFactory();
@@ -25,11 +25,12 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
 
   app.post('/', async (c) => {
     const body = await readJsonObject(c, { ...(read ? { read } : {}) });
-    rejectUnknown(body, ['goal', 'repo_url', 'mode']);
+    rejectUnknown(body, ['goal', 'repo_url', 'mode', 'budget']);
     const goal = requiredString(body, 'goal', MAX_GOAL);
     const repo_url = repoUrl(body, { allowLocalRepos: opts.allowLocalRepos });
     const mode = oneOf(body, 'mode', ['auto', 'review'] as const, 'auto');
-    const { record, created } = await store.createSession({ id: ulid(), goal, repo_url, mode }, idempotencyKey(c));
+    const limits = budget(body);
+    const { record, created } = await store.createSession({ id: ulid(), goal, repo_url, mode, ...(limits ? { budget: limits } : {}) }, idempotencyKey(c));
     c.header('Location', `/agent/sessions/${record.id}`);
     return c.json({ session_id: record.id, status: record.status }, created ? 201 : 200);
   });
@@ -88,8 +89,10 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
 
   app.post('/:id/approve', event('approve', (b) => (rejectUnknown(b, []), {}), true));
   app.post('/:id/input', event('input', (b) => {
-    rejectUnknown(b, ['message']);
-    return { message: requiredString(b, 'message', MAX_MESSAGE) };
+    rejectUnknown(b, ['message', 'budget']);
+    // A budget here raises the session's limits (a session stopped by its budget goes on).
+    const limits = budget(b);
+    return { message: requiredString(b, 'message', MAX_MESSAGE), ...(limits ? { budget: limits } : {}) };
   }, false));
   app.post('/:id/cancel', event('cancel', (b) => {
     rejectUnknown(b, ['reason']);

@@ -108,7 +108,7 @@ export class MemoryStore implements Store {
     const now = this.#clock();
     const s: Session = {
       record: {
-        ...init, id, status: 'QUEUED', phase: 'queued', reason: null, result: null, created_at: now, updated_at: now,
+        ...copy(init), id, status: 'QUEUED', phase: 'queued', reason: null, result: null, created_at: now, updated_at: now,
         snapshot: null, last_event_id: '0-0', epoch: 0, fenced_writes: 0,
       },
       leaseNode: '', leaseUntil: 0, commitTag: '', inbox: [], logs: [], history: [], idem: new Map(), timers: new Map(),

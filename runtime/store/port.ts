@@ -55,6 +55,8 @@ export interface SessionRecord {
   goal: string;
   repo_url: string;
   mode: SessionMode;
+  /** Limits given at creation (input may raise them later, in the machine's context). */
+  budget?: { maxCalls?: number; maxTokens?: number };
   status: SessionStatus;
   /** The machine's state, e.g. `coding` or `preparing.waitingRetry`. */
   phase: string;
@@ -83,6 +85,8 @@ export interface NewSession {
   goal: string;
   repo_url: string;
   mode: SessionMode;
+  /** Per-session agent limits over the node's defaults. */
+  budget?: { maxCalls?: number; maxTokens?: number };
 }
 
 export type InboxEventType = 'approve' | 'input' | 'cancel' | 'timer';

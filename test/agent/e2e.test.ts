@@ -161,12 +161,11 @@ describe('the agent end to end', () => {
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
   });
 
-  it('a budget that runs out stops the session with a reason naming it, keeps the partial diff; the call over it is never made', async () => {
-    // Enough for planning and coding, not for the review.
-    const svc = await service({ maxCalls: 5, maxTokens: 1_000_000 });
-    server.script(...plan, ...fix);
+  it('a session budget that runs out stops it with a reason and keeps the partial diff; input with a higher budget goes on', async () => {
+    const svc = await service(); // node default: 50 calls
+    server.script(...plan, ...fix); // enough for planning and coding, not for the review
     const before = server.requests.length;
-    const created = await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin });
+    const created = await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin, budget: { max_calls: 5 } });
     const id = created.body.session_id as string;
     const failed = await waitFor('failure', async () => {
       const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
@@ -174,8 +173,24 @@ describe('the agent end to end', () => {
     }, 30_000, 50);
     expect(failed.reason).toMatch(/^reviewing failed: budget exhausted: 5 of 5 LLM calls/);
     expect(failed.usage).toMatchObject({ calls: 5 });
-    expect(server.requests.length - before).toBe(5);
+    expect(server.requests.length - before).toBe(5); // the call over the budget was never made
     expect(server.pending()).toBe(0);
     expect(await appliesToFreshClone(failed.partial_diff)).toBe('ok');
+    // More budget, and the session goes on: it replans on its workspace, checks, and is reviewed.
+    server.script(
+      call('read_file', { path: 'src/add.js' }),
+      call('submit_plan', { summary: 'The fix is in; check it', steps: ['Run the test'] }),
+      call('run_command', { command: 'node test.js' }),
+      call('finish', { summary: 'add() now adds' }),
+      ...review,
+    );
+    const more = await svc.call('POST', `/agent/sessions/${id}/input`, { message: 'go on', budget: { max_calls: 20 } });
+    expect(more.status).toBe(202);
+    const done = await waitFor('completion', async () => {
+      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+      return s.status === 'COMPLETED' ? s : undefined;
+    }, 30_000, 50);
+    expect(done.usage.calls).toBe(11);
+    expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
   });
 });

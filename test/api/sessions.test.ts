@@ -129,6 +129,10 @@ describe('session routes: bad input', () => {
     ['bad mode', { goal: 'g', repo_url: REPO, mode: 'turbo' }, 'mode'],
     ['unknown field', { goal: 'g', repo_url: REPO, extra: 1 }, 'extra'],
     ['control characters', { goal: 'a\u0000b', repo_url: REPO }, 'goal'],
+    ['budget not an object', { goal: 'g', repo_url: REPO, budget: 5 }, 'budget'],
+    ['budget.max_calls not a positive integer', { goal: 'g', repo_url: REPO, budget: { max_calls: 0 } }, 'budget.max_calls'],
+    ['budget.max_tokens a string', { goal: 'g', repo_url: REPO, budget: { max_tokens: '1e6' } }, 'budget.max_tokens'],
+    ['budget unknown field', { goal: 'g', repo_url: REPO, budget: { max_dollars: 5 } }, 'budget.max_dollars'],
   ])('%s → 400 naming the field', async (_name, body, field) => {
     svc = await inProcessService();
     const r = await svc.call('POST', '/agent/sessions', body);

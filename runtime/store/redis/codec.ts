@@ -25,6 +25,7 @@ export function newRecordFields(init: NewSession): string[] {
     'lease_node', '',
     'lease_until', '0',
     'fenced', '0',
+    ...(init.budget ? ['budget', JSON.stringify(init.budget)] : []),
   ];
 }
 
@@ -75,6 +76,7 @@ export function decodeRecord(h: Record<string, string>, now: number): SessionRec
     epoch,
     owner: leaseNode !== '' && leaseUntil > now ? { nodeId: leaseNode, epoch, until: leaseUntil } : null,
     fenced_writes: Number(h['fenced'] ?? 0),
+    ...(h['budget'] ? { budget: JSON.parse(h['budget']) as NonNullable<SessionRecord['budget']> } : {}),
   };
 }
 
