@@ -140,7 +140,14 @@ export class RuntimeNode {
       logger.debug('claimed', { session: id, epoch: res.lease.epoch });
       try {
         const host = SessionHost.start(
-          { store, nodeId: this.id, machine: this.#machine, logger, onStopped: (h, r) => this.#onStopped(h, r) },
+          {
+            store,
+            nodeId: this.id,
+            machine: this.#machine,
+            logger,
+            onStopped: (h, r) => this.#onStopped(h, r),
+            ...(this.#opts.work.ended ? { onEnded: (h: SessionHost) => this.#opts.work.ended!(h.id, h.storeView()) } : {}),
+          },
           res.record,
           res.lease,
           sentAt,

@@ -1,5 +1,5 @@
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
-import { PASSIVE_STATUSES, type Commit, type CommitResult, type InboxEvent, type Lease, type SessionRecord, type SessionStatus, type Store, type TimerSpec, type WakeHint } from './store/port.ts';
+import { ENDED_STATUSES, PASSIVE_STATUSES, type Commit, type CommitResult, type InboxEvent, type Lease, type SessionRecord, type SessionStatus, type Store, type TimerSpec, type WakeHint } from './store/port.ts';
 import { deriveStatus, derivePhase } from '../actors/index.ts';
 import { toMachineEvent } from './inbox-events.ts';
 import { SNAPSHOT_VERSION, readStoredSnapshot } from './snapshot.ts';
@@ -16,7 +16,16 @@ export interface HostContext {
   logger: Logger;
   /** Called once when the host has stopped, whatever the reason. */
   onStopped(host: SessionHost, reason: StopReason): void;
+  /**
+   * Cleanup when the session's work has ended (its sandbox, say): run after
+   * the commit that ended it and before the lease is given up, so no other
+   * node can start the session again while it runs.
+   */
+  onEnded?(host: SessionHost): Promise<void>;
 }
+
+/** Longest a cleanup may hold the lease before the session is released anyway. */
+const CLEANUP_TIMEOUT_MS = 60_000;
 
 /**
  * Hosts one session's XState actor on the node that holds its lease.
@@ -48,6 +57,8 @@ export class SessionHost {
   #status: 'running' | 'draining' | 'stopped' = 'running';
   #lastConfirmed: number;
   #committedStatus: SessionStatus;
+  /** The ended state of the last commit has had its cleanup. */
+  #cleaned = false;
 
   private constructor(ctx: HostContext, record: SessionRecord, lease: Lease, confirmedAt: number) {
     this.id = record.id;
@@ -195,9 +206,11 @@ export class SessionHost {
         lastEventId: this.#appliedEventId,
         history: this.#history.splice(0),
         logs: this.#logs.splice(0),
-        release: PASSIVE_STATUSES.includes(status) && this.#status === 'running',
+        // An ended session keeps its lease until its cleanup has run (see onEnded).
+        release: PASSIVE_STATUSES.includes(status) && this.#status === 'running' && (!ENDED_STATUSES.includes(status) || this.#cleaned || !this.#ctx.onEnded),
         seq,
       };
+      if (!ENDED_STATUSES.includes(status)) this.#cleaned = false;
       const timers = this.#timers.splice(0);
       const res = await this.#retrying('commit', () => this.#ctx.store.commit(this.id, this.lease, commit));
       if (!res) return;
@@ -216,6 +229,12 @@ export class SessionHost {
         const r = await this.#retrying('scheduling a timer', () => this.#ctx.store.scheduleTimer(this.id, this.lease, timer));
         if (!r) return;
         if (r.kind !== 'ok') return this.stop('fenced');
+      }
+      if (ENDED_STATUSES.includes(commit.status) && !this.#cleaned && this.#ctx.onEnded && this.#status === 'running') {
+        this.#cleaned = true;
+        await this.#cleanup(this.#ctx.onEnded);
+        this.#markDirty(); // commit again, now releasing
+        continue;
       }
       if (commit.release) {
         if (res.released) return this.stop('passivated');
@@ -241,6 +260,18 @@ export class SessionHost {
         await new Promise((r) => setTimeout(r, 200));
         if (this.#status === 'stopped') return null;
       }
+    }
+  }
+
+  async #cleanup(onEnded: (host: SessionHost) => Promise<void>): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS)));
+    try {
+      await Promise.race([onEnded(this), late]);
+    } catch (err) {
+      this.#ctx.logger.warn('cleanup after the session ended failed', { session: this.id, err: String(err) });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -33,6 +33,8 @@ export interface WorkImplementations {
   plan: WorkFn<PlanInput, PlanOutput>;
   code: WorkFn<CodeInput, CodeOutput>;
   review: WorkFn<ReviewInput, ReviewOutput>;
+  /** Cleanup once the session's work has ended (completed, failed, cancelled), with the lease held. */
+  ended?(sessionId: string, session: SessionStoreView): Promise<void>;
 }
 
 /**

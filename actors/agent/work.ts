@@ -100,6 +100,11 @@ export function agentWork(deps: AgentDeps): WorkImplementations {
       await ctx.session.putArtifacts({ checkpoint: diff });
       return { summary: t.args.summary, diff };
     },
+    async ended(sessionId, session) {
+      // The result and the checkpoint are in the store: input later re-creates the workspace from them.
+      const art = await session.getArtifacts();
+      if (art['sandbox_id']) await deps.sandboxes.destroy(sessionId, art['sandbox_id']);
+    },
     async review(input, ctx) {
       const repoUrl = (await ctx.session.getArtifacts())['repo_url'] ?? '';
       const sandbox = await sandboxFor(deps, input.sessionId, repoUrl, ctx);

@@ -37,6 +37,9 @@ export const PASSIVE_STATUSES: readonly SessionStatus[] = [
   'CANCELLED',
 ];
 
+/** Statuses in which a session's work has ended (input may still start it again). */
+export const ENDED_STATUSES: readonly SessionStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
 /** A persisted XState snapshot, tagged with the schema it was written under. */
 export interface StoredSnapshot {
   /** Schema version of `state`; see `actors/snapshot-schema.ts`. */

@@ -5,6 +5,7 @@
  * runtime and its HTTP routes. The returned diff must fix a fresh clone.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,8 +55,9 @@ afterEach(async () => {
 async function service(budget = { maxCalls: 50, maxTokens: 1_000_000 }) {
   const store = new MemoryStore();
   await store.putProfile({ id: 'p1', name: 'scripted', isDefault: true, provider: 'openai-compatible', model: 'scripted', apiKey: KEY, baseUrl: `${server.url}/v1` });
+  const root = join(dir, `ws${++n}`);
   const work = agentWork({
-    sandboxes: createLocalSandboxProvider({ root: join(dir, `ws${++n}`), allowLocalRepos: true }),
+    sandboxes: createLocalSandboxProvider({ root, allowLocalRepos: true }),
     profile: () => store.defaultProfile(),
     makeModel: chatModelFor,
     budget,
@@ -63,7 +65,7 @@ async function service(budget = { maxCalls: 50, maxTokens: 1_000_000 }) {
   const lines: string[] = [];
   const svc = await inProcessService({ store, work, lines, allowLocalRepos: true });
   stop = svc.stop;
-  return { ...svc, lines };
+  return { ...svc, lines, root };
 }
 
 const fix = [
@@ -108,6 +110,8 @@ describe('the agent end to end', () => {
     });
     const transcript = (await svc.store.getTranscript(id, 'programmer')) as { role: string; content?: string }[];
     expect(transcript.find((m) => m.role === 'tool' && m.content?.startsWith('exit code 0'))).toBeDefined();
+    // The session's work ended: its sandbox is gone (the result and checkpoint are in the store).
+    await waitFor('the workspace to be removed', () => !existsSync(join(svc.root, id)) || undefined, 10_000, 20);
     // The key reached the provider and nothing else.
     expect(JSON.stringify(done)).not.toContain(KEY);
     expect(svc.lines.join('\n')).not.toContain(KEY);
@@ -191,6 +195,8 @@ describe('the agent end to end', () => {
       return s.status === 'COMPLETED' ? s : undefined;
     }, 30_000, 50);
     expect(done.usage.calls).toBe(11);
+    // The failed session's workspace was removed; going on re-created it from the checkpoint.
+    expect(done.logs).toContain('Re-creating the workspace from the repository and the last checkpoint...');
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
   });
 });

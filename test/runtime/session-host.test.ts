@@ -168,6 +168,36 @@ describe('session host', () => {
     expect(lines.some((l) => l.includes('scheduling a timer failed, retrying'))).toBe(true);
   });
 
+  it('cleans up an ended session with its lease held, after the commit that ended it, then gives the lease up; a failing cleanup still releases', async () => {
+    const store = new MemoryStore();
+    const seen: { status: string | undefined; owner: string | undefined }[] = [];
+    let fail = false;
+    const work: WorkImplementations = {
+      ...scriptedWork(),
+      async ended(id) {
+        const rec = await store.getSession(id);
+        seen.push({ status: rec?.status, owner: rec?.owner?.nodeId });
+        if (fail) throw new Error('sandbox service unreachable');
+      },
+    };
+    const lines: string[] = [];
+    const svc = await inProcessService({ store, work, lines });
+    stop = svc.stop;
+    for (const f of [false, true]) {
+      fail = f;
+      const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
+      await waitFor('passivation', async () => {
+        const r = await store.getSession(body.session_id);
+        return (r?.status === 'COMPLETED' && r.owner === null) || undefined;
+      }, 5000, 5);
+    }
+    expect(seen).toEqual([
+      { status: 'COMPLETED', owner: 'test-node' },
+      { status: 'COMPLETED', owner: 'test-node' },
+    ]);
+    expect(lines.some((l) => l.includes('cleanup after the session ended failed') && l.includes('sandbox service unreachable'))).toBe(true);
+  });
+
   it('a fenced commit makes the node drop the actor and write nothing more', async () => {
     const store = new MemoryStore();
     let release!: () => void;
