@@ -165,6 +165,20 @@ describe('the agent end to end', () => {
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
   });
 
+  it('a rejected key fails the session with a reason that names the problem and not the key', async () => {
+    const svc = await service();
+    const wrong = 'sk-wrong-SECRET-999';
+    await svc.store.putProfile({ id: 'p1', name: 'scripted', isDefault: true, provider: 'openai-compatible', model: 'scripted', apiKey: wrong, baseUrl: `${server.url}/v1` });
+    const id = (await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin })).body.session_id as string;
+    const failed = await waitFor('failure', async () => {
+      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+      return s.status === 'FAILED' ? s : undefined;
+    }, 30_000, 50);
+    expect(failed.reason).toBe('planning failed: openai-compatible: the API key was rejected (401)');
+    expect(JSON.stringify(failed)).not.toContain(wrong);
+    expect(svc.lines.join('\n')).not.toContain(wrong);
+  });
+
   it('a session budget that runs out stops it with a reason and keeps the partial diff; input with a higher budget goes on', async () => {
     const svc = await service(); // node default: 50 calls
     server.script(...plan, ...fix); // enough for planning and coding, not for the review
