@@ -19,6 +19,7 @@ import { makeTestRepo } from '../support/git-repo.ts';
 import { inProcessService } from '../support/in-process.ts';
 import { waitFor } from '../support/wait.ts';
 import { startOpenAIServer, type OpenAIServer, type ScriptedReply } from '../llm/openai-server.ts';
+import { GeminiServer } from '../llm/gemini-server.ts';
 
 const exec = promisify(execFile);
 const KEY = 'sk-test-e2e-SECRET';
@@ -163,6 +164,38 @@ describe('the agent end to end', () => {
     expect(tasks.at(0)).not.toContain('User input');
     expect(tasks.at(-1)).toContain('User input: Also keep the code style');
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
+  });
+
+  it('with Gemini: the same work, and each model turn (thoughtSignature included) goes back verbatim', async () => {
+    const gemini = new GeminiServer({ apiKey: 'AIza-e2e-SECRET', models: ['gemini-2.0-flash'] });
+    await gemini.start();
+    try {
+      const svc = await service();
+      await svc.store.putProfile({ id: 'p1', name: 'gemini', isDefault: true, provider: 'gemini', model: 'gemini-2.0-flash', apiKey: 'AIza-e2e-SECRET', baseUrl: gemini.baseUrl });
+      let sig = 0;
+      const g = (name: string, args: Record<string, unknown>) => ({
+        parts: [{ functionCall: { name, args }, thoughtSignature: `sig-${++sig}` }],
+        usage: { promptTokenCount: 100, candidatesTokenCount: 10, totalTokenCount: 110 },
+      });
+      gemini.script(
+        g('read_file', { path: 'src/add.js' }), g('submit_plan', { summary: 'Fix add()', steps: ['Make add() add'] }),
+        g('edit_file', { path: 'src/add.js', old_text: 'a - b', new_text: 'a + b' }), g('run_command', { command: 'node test.js' }), g('finish', { summary: 'add() now adds' }),
+        g('run_command', { command: 'node test.js' }), g('submit_review', { approved: true, feedback: 'ok' }),
+      );
+      const id = (await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin })).body.session_id as string;
+      const done = await waitFor('completion', async () => {
+        const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+        return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
+      }, 30_000, 50);
+      expect(done.status, done.reason).toBe('COMPLETED');
+      expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
+      expect(done.usage).toMatchObject({ calls: 7, tokens: 770 });
+      // The programmer's second request carries its first turn exactly as Gemini sent it.
+      const second = gemini.requests[3]!.body;
+      expect(second.contents).toContainEqual({ role: 'model', parts: [{ functionCall: { name: 'edit_file', args: { path: 'src/add.js', old_text: 'a - b', new_text: 'a + b' } }, thoughtSignature: 'sig-3' }] });
+    } finally {
+      await gemini.stop();
+    }
   });
 
   it('a rejected key fails the session with a reason that names the problem and not the key', async () => {
