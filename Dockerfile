@@ -9,7 +9,9 @@ COPY runtime ./runtime
 COPY actors ./actors
 COPY api ./api
 COPY sandbox ./sandbox
-ENV HOST=0.0.0.0 PORT=8000 NODE_ENV=production
+# Local sandboxes live here; the service runs as `node`, which must own it.
+RUN mkdir -p /app/workspace && chown node:node /app/workspace
+ENV HOST=0.0.0.0 PORT=8000 NODE_ENV=production WORKSPACE_DIR=/app/workspace
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
