@@ -3,12 +3,18 @@ import { monotonicFactory } from 'ulid';
 import { SESSION_STATUSES, type AppendResult, type InboxEventType, type SessionStatus, type SessionSummary, type Store } from '../../runtime/store/port.ts';
 import { badRequest, conflict, notFound } from '../../runtime/errors.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
+import { activeIds, chartOf } from '../../actors/chart.ts';
+import { createSessionMachine } from '../../actors/index.ts';
+import { hostedWork, unconfiguredWork } from '../../runtime/work.ts';
 import { budget, oneOf, optionalString, rejectUnknown, repoUrl, requiredString } from '../validate.ts';
 
 // Monotonic: sessions created in the same millisecond on this node still list in creation order.
 const ulid = monotonicFactory();
 const MAX_GOAL = 20_000;
 const MAX_MESSAGE = 20_000;
+
+/** The session machine's chart: the same for every session, so computed once (its work is never run here). */
+const CHART = chartOf(createSessionMachine(hostedWork(unconfiguredWork, () => undefined)));
 
 /** Statuses in which each event is accepted; anything else is a 409. */
 const ACCEPTS: Record<InboxEventType, readonly SessionStatus[]> = {
@@ -69,6 +75,15 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
     // Without a result (failed, cancelled, still running) the last checkpointed change is still the user's.
     const partial = !view.result && artifacts['checkpoint'] ? { partial_diff: artifacts['checkpoint'] } : {};
     return c.json({ ...view, result, usage, ...partial, logs });
+  });
+
+  // The machine as data and where this session is in it, for the state-chart visualizer.
+  app.get('/:id/chart', async (c) => {
+    const id = c.req.param('id');
+    const record = await store.getSession(id);
+    if (!record) throw notFound('session', id);
+    const value = (record.snapshot?.state as { value?: unknown } | undefined)?.value ?? 'queued';
+    return c.json({ machine: CHART, active: activeIds(CHART.id, value), status: record.status, phase: record.phase });
   });
 
   app.get('/:id/history', async (c) => {

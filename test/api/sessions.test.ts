@@ -191,3 +191,30 @@ describe('cluster view', () => {
     expect(r.body.nodes).toEqual([expect.objectContaining({ id: 'node-x', active_sessions: 0, version: '0.1.0' })]);
   });
 });
+
+describe('the state chart of a session', () => {
+  it('gives the machine with its eventless transitions, and the active states as the session moves', async () => {
+    svc = await inProcessService();
+    const created = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO, mode: 'review' });
+    const id = created.body.session_id as string;
+    const waiting = await waitFor('waiting', async () => {
+      const r = await svc.call('GET', `/agent/sessions/${id}/chart`);
+      return r.body.status === 'WAITING_FOR_USER' ? r : undefined;
+    }, 10_000, 10);
+    expect(waiting.status).toBe(200);
+    const machine = waiting.body.machine;
+    expect(machine).toMatchObject({ id: 'session', type: 'compound', initial: 'session.queued' });
+    const byId = new Map<string, any>();
+    const walk = (n: any) => (byId.set(n.id, n), n.states.forEach(walk));
+    walk(machine);
+    expect(byId.get('session.queued').transitions).toEqual([{ event: '', kind: 'eventless', targets: ['session.preparing'], guard: null, actions: ['log'] }]);
+    expect(byId.get('session.coding.running').invoke).toEqual(['code']);
+    expect(byId.get('session.awaitingApproval').transitions).toContainEqual({ event: 'approve', kind: 'event', targets: ['session.coding'], guard: null, actions: [] });
+    expect(byId.get('session.reviewing.running').transitions).toContainEqual(expect.objectContaining({ kind: 'done', guard: 'reviewApproved', targets: ['session.completed'] }));
+    expect(waiting.body.active).toEqual(['session', 'session.awaitingApproval']);
+    await svc.call('POST', `/agent/sessions/${id}/approve`);
+    await statusOf(id, 'COMPLETED');
+    expect((await svc.call('GET', `/agent/sessions/${id}/chart`)).body.active).toEqual(['session', 'session.completed']);
+    expect((await svc.call('GET', '/agent/sessions/01JZZZZZZZZZZZZZZZZZZZZZZZ/chart')).status).toBe(404);
+  });
+});
