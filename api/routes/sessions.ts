@@ -51,7 +51,15 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badRequest('limit must be an integer from 1 to 500', 'limit');
     const before = c.req.query('cursor') ?? c.req.query('before');
     if (before !== undefined && !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(before)) throw badRequest('cursor must be a session id', 'cursor');
-    const rows = await store.listSessions({ limit, ...(status ? { status: status as SessionStatus } : {}), ...(before ? { before } : {}) });
+    const createdAfter = timeParam(c.req.query('created_after'), 'created_after');
+    const createdBefore = timeParam(c.req.query('created_before'), 'created_before');
+    const rows = await store.listSessions({
+      limit,
+      ...(status ? { status: status as SessionStatus } : {}),
+      ...(before ? { before } : {}),
+      ...(createdAfter !== undefined ? { createdAfter } : {}),
+      ...(createdBefore !== undefined ? { createdBefore } : {}),
+    });
     const next = rows.length === limit ? rows[rows.length - 1]?.id ?? null : null;
     return c.json({ sessions: rows.map(summaryView), next_cursor: next });
   });
@@ -150,4 +158,12 @@ function summaryView(s: SessionSummary) {
     owner: s.owner ? { node_id: s.owner.nodeId, epoch: s.owner.epoch } : null,
     epoch: s.epoch,
   };
+}
+
+/** A time as ISO 8601 or epoch milliseconds, for filters. */
+function timeParam(raw: string | undefined, field: string): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(ms)) throw badRequest(`${field} must be an ISO 8601 time (e.g. 2026-11-25T12:00:00Z) or epoch milliseconds`, field);
+  return ms;
 }

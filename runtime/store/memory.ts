@@ -130,6 +130,7 @@ export class MemoryStore implements Store {
     const cursor = q.before === undefined ? undefined : this.#sessions.get(q.before)?.record;
     return [...this.#sessions.values()]
       .filter((s) => (!q.status || s.record.status === q.status) && (!cursor || newer(s.record, cursor) > 0))
+      .filter((s) => (q.createdAfter === undefined || s.record.created_at > q.createdAfter) && (q.createdBefore === undefined || s.record.created_at < q.createdBefore))
       .sort((a, b) => newer(a.record, b.record))
       .slice(0, q.limit)
       .map((s) => {

@@ -196,6 +196,10 @@ export interface ListQuery {
   limit: number;
   /** Return sessions created strictly before this id (ULIDs sort by time). */
   before?: string;
+  /** Only sessions created strictly after this time (ms). */
+  createdAfter?: number;
+  /** Only sessions created strictly before this time (ms). */
+  createdBefore?: number;
 }
 
 export interface StoreStats {

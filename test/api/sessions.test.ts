@@ -218,3 +218,20 @@ describe('the state chart of a session', () => {
     expect((await svc.call('GET', '/agent/sessions/01JZZZZZZZZZZZZZZZZZZZZZZZ/chart')).status).toBe(404);
   });
 });
+
+describe('listing by creation time', () => {
+  it('filters with created_after and created_before (ISO or ms), and names a bad one', async () => {
+    svc = await inProcessService();
+    const first = (await svc.call('POST', '/agent/sessions', { goal: 'one', repo_url: REPO })).body.session_id;
+    const created = (await svc.call('GET', `/agent/sessions/${first}`)).body.created_at as string;
+    await new Promise((r) => setTimeout(r, 15));
+    const second = (await svc.call('POST', '/agent/sessions', { goal: 'two', repo_url: REPO })).body.session_id;
+    const after = await svc.call('GET', `/agent/sessions?created_after=${encodeURIComponent(created)}`);
+    expect(after.body.sessions.map((s: any) => s.id)).toEqual([second]);
+    const before = await svc.call('GET', `/agent/sessions?created_before=${Date.parse(created) + 1}`);
+    expect(before.body.sessions.map((s: any) => s.id)).toEqual([first]);
+    const bad = await svc.call('GET', '/agent/sessions?created_after=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'bad_request', field: 'created_after' });
+  });
+});

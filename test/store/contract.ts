@@ -73,6 +73,19 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect((await store.getSession(id))?.budget).toBeUndefined();
     });
 
+    it('lists within a creation-time window, alone or with a status and a cursor', async () => {
+      const a = await create();
+      await h.advance(20);
+      const b = await create();
+      await h.advance(20);
+      const c = await create();
+      const ids = (rows: { id: string }[]) => rows.map((r) => r.id).filter((id) => [a.id, b.id, c.id].includes(id));
+      expect(ids(await store.listSessions({ limit: 50, createdAfter: a.created_at }))).toEqual([c.id, b.id]);
+      expect(ids(await store.listSessions({ limit: 50, createdBefore: c.created_at }))).toEqual([b.id, a.id]);
+      expect(ids(await store.listSessions({ limit: 50, createdAfter: a.created_at, createdBefore: c.created_at, status: 'QUEUED' }))).toEqual([b.id]);
+      expect(ids(await store.listSessions({ limit: 50, createdAfter: a.created_at, before: c.id }))).toEqual([b.id]);
+    });
+
     it('lists newest first, by status, with a cursor', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 4; i++) {

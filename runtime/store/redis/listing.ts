@@ -36,11 +36,21 @@ export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, 
       max = `(${t}`;
     }
   }
+  // A creation-time window narrows the score range; the cursor's bound stays when it is tighter.
+  if (query.createdBefore !== undefined) {
+    const m = /^\(?(.+)$/.exec(max)![1]!;
+    const current = m === '+inf' ? Infinity : Number(m);
+    if (query.createdBefore <= current) {
+      max = `(${query.createdBefore}`;
+      tie = null;
+    }
+  }
+  const min = query.createdAfter === undefined ? '-inf' : `(${query.createdAfter}`;
   const out: SessionSummary[] = [];
   const seen = new Set<string>();
   const batch = Math.min(Math.max(query.limit * 2, 20), 500);
   for (let offset = 0; out.length < query.limit; offset += batch) {
-    const flat = await redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
+    const flat = await redis.zrevrangebyscore(index, max, min, 'WITHSCORES', 'LIMIT', offset, batch);
     const ids: string[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const id = flat[i]!;
