@@ -10,7 +10,8 @@ import { createDaytonaSandboxProvider } from '../sandbox/daytona.ts';
 import { createLocalSandboxProvider } from '../sandbox/local.ts';
 import type { SandboxProvider } from '../sandbox/port.ts';
 import type { AgentConfig } from './config.ts';
-import type { Store, StoredProfile } from './store/port.ts';
+import type { Profiles } from './profiles.ts';
+import type { StoredProfile } from './store/port.ts';
 import type { WorkImplementations } from './work.ts';
 
 export function sandboxProvider(config: AgentConfig): SandboxProvider {
@@ -29,11 +30,11 @@ export function chatModelFor(profile: StoredProfile): ChatModel {
   return profile.provider === 'gemini' ? createGeminiChatModel(profile) : createOpenAIChatModel(profile);
 }
 
-export function agentDeps(config: AgentConfig, store: Store, over: Partial<AgentDeps> = {}): AgentDeps {
+export function agentDeps(config: AgentConfig, profiles: Profiles, over: Partial<AgentDeps> = {}): AgentDeps {
   return {
     sandboxes: sandboxProvider(config),
     // Until sessions can name a profile (the AI-profiles API), every session uses the default one.
-    profile: () => store.defaultProfile(),
+    profile: () => profiles.defaultProfile(),
     makeModel: chatModelFor,
     budget: { maxCalls: config.maxCalls, maxTokens: config.maxTokens },
     ...over,
@@ -41,6 +42,6 @@ export function agentDeps(config: AgentConfig, store: Store, over: Partial<Agent
 }
 
 /** The agent as a node's work. */
-export function agentWorkFor(config: AgentConfig, store: Store): WorkImplementations {
-  return agentWork(agentDeps(config, store));
+export function agentWorkFor(config: AgentConfig, profiles: Profiles): WorkImplementations {
+  return agentWork(agentDeps(config, profiles));
 }

@@ -12,6 +12,8 @@ export interface Config {
   concurrency: number;
   leaseTtlMs: number;
   logLevel: LogLevel;
+  /** Seals provider keys at rest; required with Redis (unset: one is made per process for the embedded store). */
+  secretKey: string | undefined;
   agent: AgentConfig;
 }
 
@@ -41,6 +43,7 @@ export const CONFIG_VARIABLES = {
   NODE_CONCURRENCY: '100',
   LEASE_TTL_MS: '3000',
   LOG_LEVEL: 'info',
+  SECRET_KEY: '(required with REDIS_URL; generated per process otherwise)',
   SANDBOX_TYPE: 'local',
   WORKSPACE_DIR: './workspace',
   ALLOW_LOCAL_REPOS: 'false',
@@ -75,6 +78,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (nodeId !== undefined && !/^[\w.-]{1,64}$/.test(nodeId)) {
     throw new ConfigError('NODE_ID', `"${nodeId}" is not a valid node id`, 'Use 1-64 letters, digits, "_", "-" or ".".');
   }
+  const secretKey = nonEmpty(env['SECRET_KEY']);
+  if (redisUrl !== undefined && secretKey === undefined) {
+    throw new ConfigError('SECRET_KEY', 'is not set, and REDIS_URL needs it (provider keys are stored encrypted with it, and every node must use the same one)', 'Set SECRET_KEY to a long random string, e.g. `openssl rand -base64 32`, the same on every node.');
+  }
+  if (secretKey !== undefined && secretKey.length < 16) {
+    throw new ConfigError('SECRET_KEY', 'is shorter than 16 characters', 'Use a long random string, e.g. `openssl rand -base64 32`.');
+  }
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
     host: nonEmpty(env['HOST']) ?? '127.0.0.1',
@@ -84,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     concurrency: int(env, 'NODE_CONCURRENCY', 100, 1, 100_000),
     leaseTtlMs: int(env, 'LEASE_TTL_MS', 3000, 300, 600_000),
     logLevel: logLevel as LogLevel,
+    secretKey,
     agent: loadAgentConfig(env),
   };
 }

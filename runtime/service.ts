@@ -7,6 +7,8 @@ import { redactUrl } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RuntimeNode } from './node.ts';
 import type { Store } from './store/port.ts';
+import { sealedProfiles, type Profiles } from './profiles.ts';
+import { createSecretBox, randomSecretKey } from './secrets.ts';
 import type { WorkImplementations } from './work.ts';
 import { VERSION } from './version.ts';
 
@@ -26,7 +28,7 @@ export interface Service {
  * specific serving (Node, Deno) stays in the entry points.
  */
 /** The work a node runs: fixed, or made once the store is open (the agent reads profiles from it). */
-export type WorkSource = WorkImplementations | ((store: Store, config: Config) => WorkImplementations);
+export type WorkSource = WorkImplementations | ((ctx: { store: Store; config: Config; profiles: Profiles }) => WorkImplementations);
 
 export async function startService(
   config: Config,
@@ -45,12 +47,14 @@ export async function startService(
     store = new MemoryStore();
     logger.warn('store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes');
   }
+  if (!config.secretKey) logger.info('SECRET_KEY not set: provider keys are sealed with a key made for this process (embedded store only)');
+  const profiles = sealedProfiles(store, await createSecretBox(config.secretKey ?? randomSecretKey()));
   if (config.agent.profile) {
-    // The environment's profile becomes the default; the key is stored, never logged.
-    await store.putProfile({ id: 'env', name: 'from the environment (AI_*)', isDefault: true, ...config.agent.profile });
+    // The environment's profile becomes the default; the key is stored sealed, never logged.
+    await profiles.put({ id: 'env', name: 'from the environment (AI_*)', isDefault: true, ...config.agent.profile });
     logger.info('default AI profile from the environment', { provider: config.agent.profile.provider, model: config.agent.profile.model });
   }
-  const work = typeof workSource === 'function' ? workSource(store, config) : workSource;
+  const work = typeof workSource === 'function' ? workSource({ store, config, profiles }) : workSource;
   const node = await RuntimeNode.start({
     store,
     nodeId,

@@ -13,6 +13,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../runtime/store/redis/index.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { Cluster } from '../support/cluster-fixture.ts';
+import { TEST_SECRET_KEY } from '../support/cluster.ts';
+import { sealedProfiles } from '../../runtime/profiles.ts';
+import { createSecretBox } from '../../runtime/secrets.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { waitFor } from '../support/wait.ts';
 import { startOpenAIServer, type OpenAIServer, type ScriptedReply } from '../llm/openai-server.ts';
@@ -60,7 +63,10 @@ describe('the agent across a SIGKILL', () => {
     const prefix = uniquePrefix();
     const store = await RedisStore.create({ url: redisUrl(), prefix });
     try {
-      await store.putProfile({ id: 'p', name: 'scripted', isDefault: true, provider: 'openai-compatible', model: 'scripted', apiKey: KEY, baseUrl: `${server.url}/v1` });
+      // Stored as a node would: the key sealed with the cluster's SECRET_KEY.
+      const profiles = sealedProfiles(store, await createSecretBox(TEST_SECRET_KEY));
+      await profiles.put({ id: 'p', name: 'scripted', isDefault: true, provider: 'openai-compatible', model: 'scripted', apiKey: KEY, baseUrl: `${server.url}/v1` });
+      expect(JSON.stringify(await store.getProfile('p'))).not.toContain(KEY);
       cluster = new Cluster(redisUrl(), prefix, { leaseTtlMs: 1000, entry: 'agent' });
       const env = (node: string) => ({ env: { ALLOW_LOCAL_REPOS: 'true', SANDBOX_TYPE: 'local', WORKSPACE_DIR: join(dir, `ws-${node}`) } });
       const [a] = await cluster.add(1, env('a'));

@@ -31,6 +31,8 @@ describe('configuration', () => {
     fails({ AGENT_MAX_CALLS: '0' }, 'AGENT_MAX_CALLS');
     expect(fails({ SANDBOX_TYPE: 'daytona' }, 'DAYTONA_API_KEY')).toMatch(/SANDBOX_TYPE=daytona needs it/);
     fails({ SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k' }, 'DAYTONA_SERVER_URL');
+    expect(fails({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'SECRET_KEY')).toMatch(/REDIS_URL needs it/);
+    fails({ SECRET_KEY: 'short' }, 'SECRET_KEY');
     fails({ AI_PROVIDER: 'claude' }, 'AI_PROVIDER');
     fails({ AI_PROVIDER: 'openai' }, 'AI_MODEL');
     fails({ AI_PROVIDER: 'openai', AI_MODEL: 'gpt-4o-mini' }, 'AI_API_KEY');

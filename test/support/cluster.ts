@@ -5,6 +5,9 @@ import { waitFor } from './wait.ts';
 
 const ENTRY = fileURLToPath(new URL('./scripted-node.ts', import.meta.url));
 const AGENT_ENTRY = fileURLToPath(new URL('../../runtime/main.ts', import.meta.url));
+
+/** SECRET_KEY of the node processes tests start (to seal profiles they read). */
+export const TEST_SECRET_KEY = 'test-cluster-secret-key-0123456789';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A free TCP port on 127.0.0.1. */
@@ -66,6 +69,8 @@ export class NodeProc {
         PORT: String(port),
         HOST: '127.0.0.1',
         REDIS_URL: opts.redisUrl,
+        // Every node of a test cluster shares one key, as a deployment must.
+        SECRET_KEY: TEST_SECRET_KEY,
         REDIS_PREFIX: opts.prefix,
         NODE_ID: opts.nodeId,
         LEASE_TTL_MS: String(opts.leaseTtlMs ?? 1000),

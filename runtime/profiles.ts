@@ -1,0 +1,24 @@
+/**
+ * Profiles with their API keys sealed at rest: the store only ever sees a
+ * sealed key; callers put and get plaintext. Where the key is needed (a
+ * provider call) it is opened in memory, never logged, never in a snapshot.
+ */
+import type { SecretBox } from './secrets.ts';
+import type { Store, StoredProfile } from './store/port.ts';
+
+export interface Profiles {
+  put(profile: StoredProfile): Promise<void>;
+  get(id: string): Promise<StoredProfile | null>;
+  defaultProfile(): Promise<StoredProfile | null>;
+}
+
+export function sealedProfiles(store: Store, box: SecretBox): Profiles {
+  const open = async (p: StoredProfile | null) => (p?.apiKey ? { ...p, apiKey: await box.open(p.apiKey) } : p);
+  return {
+    async put(profile) {
+      await store.putProfile(profile.apiKey ? { ...profile, apiKey: await box.seal(profile.apiKey) } : profile);
+    },
+    get: async (id) => open(await store.getProfile(id)),
+    defaultProfile: async () => open(await store.defaultProfile()),
+  };
+}
