@@ -4,6 +4,8 @@ import type { Logger } from '../runtime/logger.ts';
 import type { BodyReader } from './body.ts';
 import { errorResponder } from './errors.ts';
 import { sessionRoutes } from './routes/sessions.ts';
+import { profileRoutes } from './routes/profiles.ts';
+import type { Profiles } from '../runtime/profiles.ts';
 
 export interface AppDeps {
   store: Store;
@@ -12,6 +14,8 @@ export interface AppDeps {
   readBody?: BodyReader;
   /** Local repositories as `repo_url` (ALLOW_LOCAL_REPOS). */
   allowLocalRepos?: boolean;
+  /** AI profiles, keys sealed; without it the profile routes are not served. */
+  profiles?: Profiles;
 }
 
 /**
@@ -28,6 +32,7 @@ export function createApp(deps: AppDeps): Hono {
     await deps.store.now();
     return c.json({ ok: true, store: deps.store.kind });
   });
+  if (deps.profiles) app.route('/agent/ai-profiles', profileRoutes(deps.profiles, deps.readBody));
   app.route('/agent/sessions', sessionRoutes(deps.store, { ...(deps.readBody ? { read: deps.readBody } : {}), allowLocalRepos: deps.allowLocalRepos ?? false }));
   // The cluster view: nodes with a recent heartbeat, what each runs now.
   app.get('/agent/nodes', async (c) => {

@@ -10,6 +10,9 @@ export interface Profiles {
   put(profile: StoredProfile): Promise<void>;
   get(id: string): Promise<StoredProfile | null>;
   defaultProfile(): Promise<StoredProfile | null>;
+  /** All profiles with their keys opened (for views that mask them). */
+  list(): Promise<StoredProfile[]>;
+  delete(id: string): Promise<boolean>;
 }
 
 export function sealedProfiles(store: Store, box: SecretBox): Profiles {
@@ -20,5 +23,7 @@ export function sealedProfiles(store: Store, box: SecretBox): Profiles {
     },
     get: async (id) => open(await store.getProfile(id)),
     defaultProfile: async () => open(await store.defaultProfile()),
+    list: async () => Promise.all((await store.listProfiles()).map(async (p) => (await open(p))!)),
+    delete: (id) => store.deleteProfile(id),
   };
 }

@@ -65,7 +65,7 @@ export async function startService(
     address: opts.address ?? `${config.host}:${config.port}`,
     version: VERSION,
   });
-  const app = createApp({ store, logger, allowLocalRepos: config.agent.allowLocalRepos, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
+  const app = createApp({ store, logger, profiles, allowLocalRepos: config.agent.allowLocalRepos, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
   return {
     app,
     node,

@@ -324,6 +324,14 @@ export class MemoryStore implements Store {
     return null;
   }
 
+  async listProfiles(): Promise<StoredProfile[]> {
+    return [...this.#profiles.values()].map(copy).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  async deleteProfile(id: string): Promise<boolean> {
+    return this.#profiles.delete(id);
+  }
+
   async addUsage(id: string, lease: Lease, delta: AgentUsage): Promise<CommitResult> {
     const d = usageIncrement(delta);
     const s = this.#sessions.get(id);

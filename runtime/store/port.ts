@@ -320,6 +320,10 @@ export interface Store {
   getProfile(id: string): Promise<StoredProfile | null>;
   /** The profile marked default, or null. */
   defaultProfile(): Promise<StoredProfile | null>;
+  /** All profiles, by name. */
+  listProfiles(): Promise<StoredProfile[]>;
+  /** Whether a profile was there to delete. */
+  deleteProfile(id: string): Promise<boolean>;
   /** Fenced: adds one or more calls' usage (every call of every role is counted). */
   addUsage(id: string, lease: Lease, delta: AgentUsage): Promise<CommitResult>;
   /** All zeros for a session without calls. */

@@ -292,6 +292,17 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await offReady();
     });
 
+    it('lists profiles by name and deletes them', async () => {
+      const base = { isDefault: false, provider: 'openai' as const, model: 'm' };
+      await store.putProfile({ ...base, id: 'z1', name: 'zeta' });
+      await store.putProfile({ ...base, id: 'a1', name: 'alpha', isDefault: true });
+      expect((await store.listProfiles()).map((p) => p.id)).toEqual(['a1', 'z1']);
+      expect(await store.deleteProfile('a1')).toBe(true);
+      expect(await store.deleteProfile('a1')).toBe(false);
+      expect((await store.listProfiles()).map((p) => p.id)).toEqual(['z1']);
+      expect(await store.defaultProfile()).toBeNull();
+    });
+
     it('stores profiles; a new default clears the flag on the others', async () => {
       const base = { provider: 'openai', model: 'gpt-x' } as const;
       const a: StoredProfile = { ...base, id: `pa-${ulid()}`, name: 'A', isDefault: true, apiKey: 'sk-a', prices: { inputPerMTok: 0.15, outputPerMTok: 0.6 } };

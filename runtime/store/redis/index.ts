@@ -329,6 +329,15 @@ export class RedisStore implements Store {
     return null;
   }
 
+  async listProfiles(): Promise<StoredProfile[]> {
+    const all = (await this.#redis.hvals(this.#g.profiles)).map((json) => JSON.parse(json) as StoredProfile);
+    return all.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  async deleteProfile(id: string): Promise<boolean> {
+    return (await this.#redis.hdel(this.#g.profiles, id)) === 1;
+  }
+
   /** One fenced write (`scripts/fenced-write-2.ts`). */
   async #fencedWrite(id: string, lease: Lease, key: string, op: string, args: (string | number)[]): Promise<CommitResult> {
     const reply = (await runScript(this.#redis, 'swFencedWrite', [this.#keys(id).record, key], [lease.nodeId, lease.epoch, op, ...args])) as Reply[];

@@ -1,0 +1,80 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { sealedProfiles } from '../../runtime/profiles.ts';
+import { createSecretBox, isSealed } from '../../runtime/secrets.ts';
+import { MemoryStore } from '../../runtime/store/memory.ts';
+
+const KEY = 'sk-live-abcdefgh1234';
+let store: MemoryStore;
+let lines: string[];
+let bodies: string[];
+let call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+
+beforeEach(async () => {
+  store = new MemoryStore();
+  lines = [];
+  bodies = [];
+  const app = createApp({ store, logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }), profiles: sealedProfiles(store, await createSecretBox('profiles-test-secret-key')) });
+  call = async (method, path, body) => {
+    const res = await app.request(path, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const text = await res.text();
+    bodies.push(text);
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+});
+
+describe('AI profiles', () => {
+  it('creates, lists, reads, updates and deletes; the key is sealed at rest and shown only as a hint', async () => {
+    const created = await call('POST', '/agent/ai-profiles', { name: 'OpenAI', provider: 'openai', model: 'gpt-4o-mini', api_key: KEY, is_default: true });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'OpenAI', provider: 'openai', model: 'gpt-4o-mini', is_default: true, api_key_hint: '…1234', base_url: null });
+    const id = created.body.id as string;
+    const raw = await store.getProfile(id);
+    expect(isSealed(raw!.apiKey!)).toBe(true);
+
+    const ollama = await call('POST', '/agent/ai-profiles', { name: 'Local', provider: 'ollama', model: 'llama3.1', prices: { input_per_mtok: 0, output_per_mtok: 0 } });
+    expect(ollama.body).toMatchObject({ api_key_hint: null, prices: { input_per_mtok: 0, output_per_mtok: 0 } });
+    expect((await call('GET', '/agent/ai-profiles')).body.profiles.map((p: any) => p.name)).toEqual(['Local', 'OpenAI']);
+    expect((await call('GET', `/agent/ai-profiles/${id}`)).body.api_key_hint).toBe('…1234');
+
+    const moved = await call('PATCH', `/agent/ai-profiles/${ollama.body.id}`, { is_default: true, model: 'qwen2.5-coder' });
+    expect(moved.body).toMatchObject({ is_default: true, model: 'qwen2.5-coder' });
+    expect((await call('GET', `/agent/ai-profiles/${id}`)).body.is_default).toBe(false);
+    expect((await store.defaultProfile())?.id).toBe(ollama.body.id);
+
+    expect((await call('DELETE', `/agent/ai-profiles/${id}`)).status).toBe(204);
+    expect((await call('GET', `/agent/ai-profiles/${id}`)).status).toBe(404);
+    expect((await call('DELETE', `/agent/ai-profiles/${id}`)).status).toBe(404);
+
+    for (const b of bodies) expect(b).not.toContain(KEY);
+    for (const l of lines) expect(l).not.toContain(KEY);
+  });
+
+  it.each([
+    ['no provider', { name: 'n', model: 'm', api_key: KEY }, 'provider'],
+    ['unknown provider', { name: 'n', provider: 'claude', model: 'm' }, 'provider'],
+    ['no model', { name: 'n', provider: 'openai', api_key: KEY }, 'model'],
+    ['openai without a key', { name: 'n', provider: 'openai', model: 'm' }, 'api_key'],
+    ['azure without a deployment', { name: 'n', provider: 'azure', model: 'm', api_key: KEY, base_url: 'https://x.openai.azure.com', api_version: '2024-10-21' }, 'deployment'],
+    ['azure without an endpoint', { name: 'n', provider: 'azure', model: 'm', api_key: KEY, deployment: 'd', api_version: 'v' }, 'base_url'],
+    ['compatible without a base URL', { name: 'n', provider: 'openai-compatible', model: 'm' }, 'base_url'],
+    ['a base URL that is not http(s)', { name: 'n', provider: 'ollama', model: 'm', base_url: 'ftp://x' }, 'base_url'],
+    ['a negative price', { name: 'n', provider: 'ollama', model: 'm', prices: { input_per_mtok: -1, output_per_mtok: 0 } }, 'prices.input_per_mtok'],
+    ['an unknown field', { name: 'n', provider: 'ollama', model: 'm', temperature: 2 }, 'temperature'],
+    ['is_default not a boolean', { name: 'n', provider: 'ollama', model: 'm', is_default: 'yes' }, 'is_default'],
+  ])('%s → 400 naming the field', async (_what, body, field) => {
+    const r = await call('POST', '/agent/ai-profiles', body);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'bad_request', field });
+    expect(JSON.stringify(r.body)).not.toContain(KEY);
+  });
+
+  it('a PATCH is checked as a whole: removing a key the provider needs is refused', async () => {
+    const { body } = await call('POST', '/agent/ai-profiles', { name: 'n', provider: 'openai', model: 'm', api_key: KEY });
+    const r = await call('PATCH', `/agent/ai-profiles/${body.id}`, { api_key: null });
+    expect(r.status).toBe(400);
+    expect(r.body.error.field).toBe('api_key');
+    expect((await call('PATCH', '/agent/ai-profiles/nope', { model: 'x' })).status).toBe(404);
+  });
+});
