@@ -16,6 +16,8 @@ export interface AppDeps {
   allowLocalRepos?: boolean;
   /** AI profiles, keys sealed; without it the profile routes are not served. */
   profiles?: Profiles;
+  /** New sessions need a profile (the node runs the LLM agent): without one, 400 says how to make one. */
+  requireProfile?: boolean;
 }
 
 /**
@@ -33,7 +35,12 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ ok: true, store: deps.store.kind });
   });
   if (deps.profiles) app.route('/agent/ai-profiles', profileRoutes(deps.profiles, deps.readBody));
-  app.route('/agent/sessions', sessionRoutes(deps.store, { ...(deps.readBody ? { read: deps.readBody } : {}), allowLocalRepos: deps.allowLocalRepos ?? false }));
+  app.route('/agent/sessions', sessionRoutes(deps.store, {
+      ...(deps.readBody ? { read: deps.readBody } : {}),
+      allowLocalRepos: deps.allowLocalRepos ?? false,
+      ...(deps.profiles ? { profiles: deps.profiles } : {}),
+      requireProfile: deps.requireProfile ?? false,
+    }));
   // The cluster view: nodes with a recent heartbeat, what each runs now.
   app.get('/agent/nodes', async (c) => {
     const nodes = await deps.store.listNodes();

@@ -11,7 +11,7 @@ import { createLocalSandboxProvider } from '../sandbox/local.ts';
 import type { SandboxProvider } from '../sandbox/port.ts';
 import type { AgentConfig } from './config.ts';
 import type { Profiles } from './profiles.ts';
-import type { StoredProfile } from './store/port.ts';
+import type { Store, StoredProfile } from './store/port.ts';
 import type { WorkImplementations } from './work.ts';
 
 export function sandboxProvider(config: AgentConfig): SandboxProvider {
@@ -30,11 +30,14 @@ export function chatModelFor(profile: StoredProfile): ChatModel {
   return profile.provider === 'gemini' ? createGeminiChatModel(profile) : createOpenAIChatModel(profile);
 }
 
-export function agentDeps(config: AgentConfig, profiles: Profiles, over: Partial<AgentDeps> = {}): AgentDeps {
+export function agentDeps(config: AgentConfig, profiles: Profiles, store: Store, over: Partial<AgentDeps> = {}): AgentDeps {
   return {
     sandboxes: sandboxProvider(config),
-    // Until sessions can name a profile (the AI-profiles API), every session uses the default one.
-    profile: () => profiles.defaultProfile(),
+    // The profile named at creation, else the default one (read at every step: edits apply to running sessions).
+    profile: async (sessionId) => {
+      const named = (await store.getSession(sessionId))?.profileId;
+      return (named ? await profiles.get(named) : null) ?? profiles.defaultProfile();
+    },
     makeModel: chatModelFor,
     budget: { maxCalls: config.maxCalls, maxTokens: config.maxTokens },
     ...over,
@@ -42,6 +45,6 @@ export function agentDeps(config: AgentConfig, profiles: Profiles, over: Partial
 }
 
 /** The agent as a node's work. */
-export function agentWorkFor(config: AgentConfig, profiles: Profiles): WorkImplementations {
-  return agentWork(agentDeps(config, profiles));
+export function agentWorkFor(config: AgentConfig, profiles: Profiles, store: Store): WorkImplementations {
+  return agentWork(agentDeps(config, profiles, store));
 }

@@ -8,7 +8,7 @@ import { startService, type WorkSource } from './service.ts';
  * Runs one node under Node.js: validates the configuration, starts the
  * service, serves HTTP, and stops gracefully on SIGTERM/SIGINT.
  */
-export async function serveOnNode(work: WorkSource, describeWork: string): Promise<void> {
+export async function serveOnNode(work: WorkSource, describeWork: string, opts: { requireProfile?: boolean } = {}): Promise<void> {
   let config;
   try {
     config = loadConfig(readEnv());
@@ -16,7 +16,7 @@ export async function serveOnNode(work: WorkSource, describeWork: string): Promi
     console.error(`swe-agent: configuration error: ${(err as Error).message}`);
     process.exit(2);
   }
-  const service = await startService(config, work, { readBody: nodeBodyReader });
+  const service = await startService(config, work, { readBody: nodeBodyReader, ...opts });
   const server = serve({ fetch: service.app.fetch, port: config.port, hostname: config.host }, (info) => {
     service.logger.info('listening', { url: `http://${config.host}:${info.port}`, work: describeWork });
   });

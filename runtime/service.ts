@@ -33,7 +33,7 @@ export type WorkSource = WorkImplementations | ((ctx: { store: Store; config: Co
 export async function startService(
   config: Config,
   workSource: WorkSource,
-  opts: { address?: string; logger?: Logger; readBody?: BodyReader } = {},
+  opts: { address?: string; logger?: Logger; readBody?: BodyReader; requireProfile?: boolean } = {},
 ): Promise<Service> {
   const nodeId = config.nodeId ?? `node-${ulid().slice(-10).toLowerCase()}`;
   const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId } });
@@ -65,7 +65,7 @@ export async function startService(
     address: opts.address ?? `${config.host}:${config.port}`,
     version: VERSION,
   });
-  const app = createApp({ store, logger, profiles, allowLocalRepos: config.agent.allowLocalRepos, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
+  const app = createApp({ store, logger, profiles, requireProfile: opts.requireProfile ?? false, allowLocalRepos: config.agent.allowLocalRepos, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
   return {
     app,
     node,

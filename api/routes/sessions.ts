@@ -3,6 +3,7 @@ import { monotonicFactory } from 'ulid';
 import { SESSION_STATUSES, type AppendResult, type InboxEventType, type SessionStatus, type SessionSummary, type Store } from '../../runtime/store/port.ts';
 import { badRequest, conflict, notFound } from '../../runtime/errors.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
+import type { Profiles } from '../../runtime/profiles.ts';
 import { activeIds, chartOf } from '../../actors/chart.ts';
 import { createSessionMachine } from '../../actors/index.ts';
 import { hostedWork, unconfiguredWork } from '../../runtime/work.ts';
@@ -25,18 +26,19 @@ const ACCEPTS: Record<InboxEventType, readonly SessionStatus[]> = {
 };
 
 /** The guide's session routes, plus listing and cancel. */
-export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLocalRepos: boolean }): Hono {
+export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLocalRepos: boolean; profiles?: Profiles; requireProfile?: boolean }): Hono {
   const app = new Hono();
   const { read } = opts;
 
   app.post('/', async (c) => {
     const body = await readJsonObject(c, { ...(read ? { read } : {}) });
-    rejectUnknown(body, ['goal', 'repo_url', 'mode', 'budget']);
+    rejectUnknown(body, ['goal', 'repo_url', 'mode', 'budget', 'ai_profile_id']);
     const goal = requiredString(body, 'goal', MAX_GOAL);
     const repo_url = repoUrl(body, { allowLocalRepos: opts.allowLocalRepos });
     const mode = oneOf(body, 'mode', ['auto', 'review'] as const, 'auto');
     const limits = budget(body);
-    const { record, created } = await store.createSession({ id: ulid(), goal, repo_url, mode, ...(limits ? { budget: limits } : {}) }, idempotencyKey(c));
+    const profileId = await chooseProfile(body, opts);
+    const { record, created } = await store.createSession({ id: ulid(), goal, repo_url, mode, ...(limits ? { budget: limits } : {}), ...(profileId ? { profileId } : {}) }, idempotencyKey(c));
     c.header('Location', `/agent/sessions/${record.id}`);
     return c.json({ session_id: record.id, status: record.status }, created ? 201 : 200);
   });
@@ -166,4 +168,17 @@ function timeParam(raw: string | undefined, field: string): number | undefined {
   const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
   if (!Number.isFinite(ms)) throw badRequest(`${field} must be an ISO 8601 time (e.g. 2026-11-25T12:00:00Z) or epoch milliseconds`, field);
   return ms;
+}
+
+/** The profile a new session uses: the one named, else the default; 400 when neither exists and the work needs one. */
+async function chooseProfile(body: Record<string, unknown>, opts: { profiles?: Profiles; requireProfile?: boolean }): Promise<string | undefined> {
+  const id = optionalString(body, 'ai_profile_id', 100);
+  if (id !== undefined) {
+    if (!opts.profiles || !(await opts.profiles.get(id))) throw badRequest(`ai_profile_id ${id} is not an AI profile (GET /agent/ai-profiles lists them)`, 'ai_profile_id');
+    return id;
+  }
+  if (opts.requireProfile && opts.profiles && !(await opts.profiles.defaultProfile())) {
+    throw badRequest('no AI profile to run the session with: create one with POST /agent/ai-profiles (is_default: true), or name one in ai_profile_id', 'ai_profile_id');
+  }
+  return undefined;
 }

@@ -60,6 +60,8 @@ export interface SessionRecord {
   mode: SessionMode;
   /** Limits given at creation (input may raise them later, in the machine's context). */
   budget?: { maxCalls?: number; maxTokens?: number };
+  /** The AI profile chosen at creation, if any. */
+  profileId?: string;
   status: SessionStatus;
   /** The machine's state, e.g. `coding` or `preparing.waitingRetry`. */
   phase: string;
@@ -90,6 +92,8 @@ export interface NewSession {
   mode: SessionMode;
   /** Per-session agent limits over the node's defaults. */
   budget?: { maxCalls?: number; maxTokens?: number };
+  /** The AI profile the session's calls use; the default profile when absent. */
+  profileId?: string;
 }
 
 export type InboxEventType = 'approve' | 'input' | 'cancel' | 'timer';

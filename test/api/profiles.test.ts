@@ -78,3 +78,27 @@ describe('AI profiles', () => {
     expect((await call('PATCH', '/agent/ai-profiles/nope', { model: 'x' })).status).toBe(404);
   });
 });
+
+describe('choosing a session\'s profile', () => {
+  it('needs a profile when the node runs the agent: the named one, else the default, else 400 saying how', async () => {
+    const s2 = new MemoryStore();
+    const profiles = sealedProfiles(s2, await createSecretBox('profiles-test-secret-key'));
+    const app = createApp({ store: s2, logger: createLogger({ level: 'error', write: () => undefined }), profiles, requireProfile: true });
+    const post = async (path: string, body: unknown) => {
+      const res = await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const session = { goal: 'g', repo_url: 'https://example.com/o/r.git' };
+    const none = await post('/agent/sessions', session);
+    expect(none.status).toBe(400);
+    expect(none.body.error).toMatchObject({ field: 'ai_profile_id', message: expect.stringMatching(/POST \/agent\/ai-profiles/) });
+    const named = (await post('/agent/ai-profiles', { name: 'local', provider: 'ollama', model: 'llama3.1' })).body;
+    expect((await post('/agent/sessions', { ...session, ai_profile_id: 'nope' })).body.error.field).toBe('ai_profile_id');
+    const withNamed = await post('/agent/sessions', { ...session, ai_profile_id: named.id });
+    expect(withNamed.status).toBe(201);
+    expect((await s2.getSession(withNamed.body.session_id))?.profileId).toBe(named.id);
+    expect((await post('/agent/sessions', session)).status).toBe(400); // a profile exists, but none is the default
+    await post('/agent/ai-profiles', { name: 'default', provider: 'ollama', model: 'qwen', is_default: true });
+    expect((await post('/agent/sessions', session)).status).toBe(201);
+  });
+});

@@ -68,8 +68,9 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect(k2.created).toBe(false);
       expect(await store.getSession(ulid())).toBeNull();
       // A budget given at creation is kept with the record; none means none.
-      const b = await store.createSession({ id: ulid(), goal: 'b', repo_url: REPO, mode: 'auto', budget: { maxCalls: 7 } });
+      const b = await store.createSession({ id: ulid(), goal: 'b', repo_url: REPO, mode: 'auto', budget: { maxCalls: 7 }, profileId: 'p9' });
       expect((await store.getSession(b.record.id))?.budget).toEqual({ maxCalls: 7 });
+      expect((await store.getSession(b.record.id))?.profileId).toBe('p9');
       expect((await store.getSession(id))?.budget).toBeUndefined();
     });
 

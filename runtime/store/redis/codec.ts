@@ -26,6 +26,7 @@ export function newRecordFields(init: NewSession): string[] {
     'lease_until', '0',
     'fenced', '0',
     ...(init.budget ? ['budget', JSON.stringify(init.budget)] : []),
+    ...(init.profileId ? ['profile_id', init.profileId] : []),
   ];
 }
 
@@ -77,6 +78,7 @@ export function decodeRecord(h: Record<string, string>, now: number): SessionRec
     owner: leaseNode !== '' && leaseUntil > now ? { nodeId: leaseNode, epoch, until: leaseUntil } : null,
     fenced_writes: Number(h['fenced'] ?? 0),
     ...(h['budget'] ? { budget: JSON.parse(h['budget']) as NonNullable<SessionRecord['budget']> } : {}),
+    ...(h['profile_id'] ? { profileId: h['profile_id'] } : {}),
   };
 }
 
