@@ -6,6 +6,7 @@ import { errorResponder } from './errors.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import type { Profiles } from '../runtime/profiles.ts';
+import type { StoredProfile } from '../runtime/store/port.ts';
 
 export interface AppDeps {
   store: Store;
@@ -18,6 +19,8 @@ export interface AppDeps {
   profiles?: Profiles;
   /** New sessions need a profile (the node runs the LLM agent): without one, 400 says how to make one. */
   requireProfile?: boolean;
+  /** `POST /agent/ai-profiles/{id}/test`: a tiny real call with the profile. */
+  checkProfile?: (profile: StoredProfile) => Promise<unknown>;
 }
 
 /**
@@ -34,7 +37,7 @@ export function createApp(deps: AppDeps): Hono {
     await deps.store.now();
     return c.json({ ok: true, store: deps.store.kind });
   });
-  if (deps.profiles) app.route('/agent/ai-profiles', profileRoutes(deps.profiles, deps.readBody));
+  if (deps.profiles) app.route('/agent/ai-profiles', profileRoutes(deps.profiles, deps.readBody, deps.checkProfile));
   app.route('/agent/sessions', sessionRoutes(deps.store, {
       ...(deps.readBody ? { read: deps.readBody } : {}),
       allowLocalRepos: deps.allowLocalRepos ?? false,

@@ -6,6 +6,8 @@ import { agentWork, type AgentDeps } from '../actors/agent/work.ts';
 import { createGeminiChatModel } from '../actors/llm/gemini.ts';
 import { createOpenAIChatModel } from '../actors/llm/openai.ts';
 import type { ChatModel } from '../actors/llm/port.ts';
+import type { RetryPolicy } from '../actors/llm/retry.ts';
+import { isAppError } from './errors.ts';
 import { createDaytonaSandboxProvider } from '../sandbox/daytona.ts';
 import { createLocalSandboxProvider } from '../sandbox/local.ts';
 import type { SandboxProvider } from '../sandbox/port.ts';
@@ -26,8 +28,28 @@ export function sandboxProvider(config: AgentConfig): SandboxProvider {
   return createLocalSandboxProvider({ root: config.workspaceDir, allowLocalRepos: config.allowLocalRepos });
 }
 
-export function chatModelFor(profile: StoredProfile): ChatModel {
-  return profile.provider === 'gemini' ? createGeminiChatModel(profile) : createOpenAIChatModel(profile);
+export function chatModelFor(profile: StoredProfile, opts: { timeoutMs?: number; retry?: RetryPolicy } = {}): ChatModel {
+  return profile.provider === 'gemini' ? createGeminiChatModel(profile, opts) : createOpenAIChatModel(profile, opts);
+}
+
+export type ProfileCheck =
+  | { ok: true; model: string; latency_ms: number }
+  | { ok: false; error: { code: string; message: string } };
+
+/**
+ * A tiny real call with a profile (one attempt, 20 s): does the key work, does
+ * the model exist. The error is the provider's, as our adapters word it: no key.
+ */
+export async function checkProfile(profile: StoredProfile): Promise<ProfileCheck> {
+  const t0 = performance.now();
+  try {
+    const model = chatModelFor(profile, { timeoutMs: 20_000, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
+    const res = await model.chat({ messages: [{ role: 'user', content: 'Reply with the word ok.' }], tools: [] });
+    return { ok: true, model: res.model, latency_ms: Math.round(performance.now() - t0) };
+  } catch (err) {
+    if (isAppError(err)) return { ok: false, error: { code: err.code, message: err.message } };
+    return { ok: false, error: { code: 'llm_unavailable', message: 'the provider could not be reached' } };
+  }
 }
 
 export function agentDeps(config: AgentConfig, profiles: Profiles, store: Store, over: Partial<AgentDeps> = {}): AgentDeps {

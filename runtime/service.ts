@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import { redactUrl } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RuntimeNode } from './node.ts';
-import type { Store } from './store/port.ts';
+import type { Store, StoredProfile } from './store/port.ts';
 import { sealedProfiles, type Profiles } from './profiles.ts';
 import { createSecretBox, randomSecretKey } from './secrets.ts';
 import type { WorkImplementations } from './work.ts';
@@ -65,7 +65,9 @@ export async function startService(
     address: opts.address ?? `${config.host}:${config.port}`,
     version: VERSION,
   });
-  const app = createApp({ store, logger, profiles, requireProfile: opts.requireProfile ?? false, allowLocalRepos: config.agent.allowLocalRepos, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
+  // Loaded on first use: the provider SDKs are not needed to serve anything else.
+  const checkProfile = async (p: StoredProfile) => (await import('./agent.ts')).checkProfile(p);
+  const app = createApp({ store, logger, profiles, checkProfile, requireProfile: opts.requireProfile ?? false, allowLocalRepos: config.agent.allowLocalRepos, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
   return {
     app,
     node,

@@ -97,7 +97,7 @@ function apply(base: StoredProfile, body: Record<string, unknown>, creating: boo
   return next;
 }
 
-export function profileRoutes(profiles: Profiles, read?: BodyReader): Hono {
+export function profileRoutes(profiles: Profiles, read?: BodyReader, check?: (p: StoredProfile) => Promise<unknown>): Hono {
   const app = new Hono();
   const body = (c: Parameters<typeof readJsonObject>[0]) => readJsonObject(c, read ? { read } : {});
 
@@ -122,6 +122,14 @@ export function profileRoutes(profiles: Profiles, read?: BodyReader): Hono {
     const p = apply(current, await body(c), false);
     await profiles.put(p);
     return c.json(profileView(p));
+  });
+
+  // A tiny real call: ok, or the provider's error (worded by our adapters, without the key).
+  app.post('/:id/test', async (c) => {
+    const p = await profiles.get(c.req.param('id'));
+    if (!p) throw notFound('AI profile', c.req.param('id'));
+    if (!check) throw badRequest('this node cannot test profiles', 'id');
+    return c.json(await check(p));
   });
 
   app.delete('/:id', async (c) => {

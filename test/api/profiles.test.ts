@@ -102,3 +102,33 @@ describe('choosing a session\'s profile', () => {
     expect((await post('/agent/sessions', session)).status).toBe(201);
   });
 });
+
+describe('testing a profile', () => {
+  it('makes a tiny real call: ok with the model, or the provider error without the key', async () => {
+    const { startOpenAIServer } = await import('../llm/openai-server.ts');
+    const { checkProfile } = await import('../../runtime/agent.ts');
+    const server = await startOpenAIServer({ apiKey: KEY });
+    try {
+      const s2 = new MemoryStore();
+      const profiles = sealedProfiles(s2, await createSecretBox('profiles-test-secret-key'));
+      const app = createApp({ store: s2, logger: createLogger({ level: 'error', write: () => undefined }), profiles, checkProfile });
+      const post = async (path: string, body?: unknown) => {
+        const res = await app.request(path, { method: 'POST', ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+        return { status: res.status, text: await res.text() };
+      };
+      const good = JSON.parse((await post('/agent/ai-profiles', { name: 'ok', provider: 'openai-compatible', model: 'scripted', api_key: KEY, base_url: `${server.url}/v1` })).text);
+      const wrongKey = 'sk-wrong-key-99999999';
+      const bad = JSON.parse((await post('/agent/ai-profiles', { name: 'bad', provider: 'openai-compatible', model: 'scripted', api_key: wrongKey, base_url: `${server.url}/v1` })).text);
+      server.script({ kind: 'completion', content: 'ok', usage: { prompt_tokens: 5, completion_tokens: 1 } });
+      const ok = await post(`/agent/ai-profiles/${good.id}/test`);
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(ok.text)).toMatchObject({ ok: true, model: 'scripted' });
+      const no = await post(`/agent/ai-profiles/${bad.id}/test`);
+      expect(JSON.parse(no.text)).toEqual({ ok: false, error: { code: 'llm_auth', message: 'openai-compatible: the API key was rejected (401)' } });
+      expect(no.text).not.toContain(wrongKey);
+      expect((await post('/agent/ai-profiles/nope/test')).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
