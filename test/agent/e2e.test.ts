@@ -77,6 +77,14 @@ const fix = [
 const plan = [call('read_file', { path: 'src/add.js' }), call('submit_plan', { summary: 'Fix add()', steps: ['Make add() add', 'Run node test.js'] })];
 const review = [call('run_command', { command: 'node test.js' }), call('submit_review', { approved: true, feedback: 'Tests pass.' })];
 
+/** The session once its status is one of `statuses`. */
+async function until(svc: { call(method: string, path: string): Promise<{ body: any }> }, id: string, statuses: string[]): Promise<any> {
+  return waitFor(`session ${id} to be ${statuses.join(' or ')}`, async () => {
+    const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+    return statuses.includes(s.status) ? s : undefined;
+  }, 30_000, 50);
+}
+
 async function appliesToFreshClone(diff: string): Promise<string> {
   const clone = join(dir, `check${++n}`);
   await exec('git', ['clone', '--quiet', origin, clone]);
@@ -93,10 +101,7 @@ describe('the agent end to end', () => {
     const created = await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin });
     expect(created.status).toBe(201);
     const id = created.body.session_id as string;
-    const done = await waitFor('completion', async () => {
-      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
-      return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
-    }, 30_000, 50);
+    const done = await until(svc, id, ['COMPLETED', 'FAILED']);
     expect(done.status, done.reason).toBe('COMPLETED');
     expect(server.pending(), 'every scripted reply was asked for').toBe(0);
     expect(done.result.diff, done.logs.join('\n')).toContain('+export const add = (a, b) => a + b;');
@@ -126,10 +131,7 @@ describe('the agent end to end', () => {
     await waitFor('waiting for approval', async () => (await svc.call('GET', `/agent/sessions/${id}`)).body.status === 'WAITING_FOR_USER' || undefined, 30_000, 50);
     server.script(...fix, ...review);
     expect((await svc.call('POST', `/agent/sessions/${id}/approve`)).status).toBe(202);
-    const done = await waitFor('completion', async () => {
-      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
-      return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
-    }, 30_000, 50);
+    const done = await until(svc, id, ['COMPLETED', 'FAILED']);
     expect(done.status, done.reason).toBe('COMPLETED');
     expect(server.pending(), 'every scripted reply was asked for').toBe(0);
     expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
@@ -152,10 +154,7 @@ describe('the agent end to end', () => {
     const id = (await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin })).body.session_id as string;
     await waitFor('the programmer to run its command', () => server.requests.length - before >= 4 || undefined, 30_000, 20);
     expect((await svc.call('POST', `/agent/sessions/${id}/input`, { message: 'Also keep the code style' })).status).toBe(202);
-    const done = await waitFor('completion', async () => {
-      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
-      return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
-    }, 30_000, 50);
+    const done = await until(svc, id, ['COMPLETED', 'FAILED']);
     expect(done.status, done.reason).toBe('COMPLETED');
     expect(server.pending()).toBe(0);
     expect(done.goal).toBe('Make the test pass\n\nUser input: Also keep the code style');
@@ -203,10 +202,7 @@ describe('the agent end to end', () => {
     const wrong = 'sk-wrong-SECRET-999';
     await svc.store.putProfile({ id: 'p1', name: 'scripted', isDefault: true, provider: 'openai-compatible', model: 'scripted', apiKey: wrong, baseUrl: `${server.url}/v1` });
     const id = (await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin })).body.session_id as string;
-    const failed = await waitFor('failure', async () => {
-      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
-      return s.status === 'FAILED' ? s : undefined;
-    }, 30_000, 50);
+    const failed = await until(svc, id, ['FAILED']);
     expect(failed.reason).toBe('planning failed: openai-compatible: the API key was rejected (401)');
     expect(JSON.stringify(failed)).not.toContain(wrong);
     expect(svc.lines.join('\n')).not.toContain(wrong);
@@ -218,10 +214,7 @@ describe('the agent end to end', () => {
     const before = server.requests.length;
     const created = await svc.call('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin, budget: { max_calls: 5 } });
     const id = created.body.session_id as string;
-    const failed = await waitFor('failure', async () => {
-      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
-      return s.status === 'FAILED' ? s : undefined;
-    }, 30_000, 50);
+    const failed = await until(svc, id, ['FAILED']);
     expect(failed.reason).toMatch(/^reviewing failed: budget exhausted: 5 of 5 LLM calls/);
     expect(failed.usage).toMatchObject({ calls: 5 });
     expect(server.requests.length - before).toBe(5); // the call over the budget was never made
@@ -237,10 +230,7 @@ describe('the agent end to end', () => {
     );
     const more = await svc.call('POST', `/agent/sessions/${id}/input`, { message: 'go on', budget: { max_calls: 20 } });
     expect(more.status).toBe(202);
-    const done = await waitFor('completion', async () => {
-      const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
-      return s.status === 'COMPLETED' ? s : undefined;
-    }, 30_000, 50);
+    const done = await until(svc, id, ['COMPLETED']);
     expect(done.usage.calls).toBe(11);
     // The failed session's workspace was removed; going on re-created it from the checkpoint.
     expect(done.logs).toContain('Re-creating the workspace from the repository and the last checkpoint...');
