@@ -1,5 +1,6 @@
 import { createSessionMachine } from '../actors/index.ts';
-import type { Store } from './store/port.ts';
+import type { InboxEvent, Store } from './store/port.ts';
+import { admitOrPark, isLimited } from './admission.ts';
 import { SessionHost, type StopReason } from './session-host.ts';
 import { LeaseRenewer } from './lease-renewer.ts';
 import { hostedWork, type WorkImplementations } from './work.ts';
@@ -19,6 +20,12 @@ export interface NodeOptions {
   claimIntervalMs?: number;
   address?: string;
   version?: string;
+  /**
+   * A session waiting for admission under its user's running limit is tried
+   * again when one of the user's sessions stops running, or after this long
+   * at the latest (a safety net for a count lost in a crash). Default 10 s.
+   */
+  parkedRecheckMs?: number;
 }
 
 /** Counters a node keeps about itself (exposed on the cluster view). */
@@ -136,6 +143,13 @@ export class RuntimeNode {
         await store.release(id, res.lease, true);
         return;
       }
+      let events: InboxEvent[] = [];
+      if (isLimited(res.record)) {
+        const admission = await admitOrPark(store, res.record, res.lease, this.#opts.parkedRecheckMs ?? 10_000);
+        if (!admission.host) return void logger.debug('waiting for admission', { session: id, reason: admission.reason ?? '' });
+        events = admission.events;
+        if (this.#state !== 'RUNNING') return void (await store.release(id, res.lease, true));
+      }
       this.counters.claims++;
       logger.debug('claimed', { session: id, epoch: res.lease.epoch });
       try {
@@ -151,6 +165,7 @@ export class RuntimeNode {
           res.record,
           res.lease,
           sentAt,
+          events,
         );
         if (host.running) this.#hosts.set(id, host);
       } catch (err) {
@@ -195,6 +210,7 @@ export class RuntimeNode {
           started_at: this.startedAt,
           version: this.#opts.version ?? '0.0.0',
           active_sessions: this.#hosts.size,
+          sessions: this.sessionIds(),
           heartbeat_at: Date.now(),
         },
         1000,

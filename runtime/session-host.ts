@@ -1,5 +1,5 @@
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
-import { ENDED_STATUSES, PASSIVE_STATUSES, type Commit, type CommitResult, type InboxEvent, type Lease, type SessionRecord, type SessionStatus, type Store, type TimerSpec, type WakeHint } from './store/port.ts';
+import { ENDED_STATUSES, PASSIVE_STATUSES, compareEventIds, type Commit, type CommitResult, type InboxEvent, type Lease, type SessionRecord, type SessionStatus, type Store, type TimerSpec, type WakeHint } from './store/port.ts';
 import { deriveStatus, derivePhase } from '../actors/index.ts';
 import { toMachineEvent } from './inbox-events.ts';
 import { SNAPSHOT_VERSION, readStoredSnapshot } from './snapshot.ts';
@@ -26,6 +26,9 @@ export interface HostContext {
 
 /** Longest a cleanup may hold the lease before the session is released anyway. */
 const CLEANUP_TIMEOUT_MS = 60_000;
+
+/** Tries of `setRunning` (backing off up to 5 s, about half a minute in all) before it is left to self-repair. */
+const COUNT_ATTEMPTS = 10;
 
 /**
  * Hosts one session's XState actor on the node that holds its lease.
@@ -59,6 +62,12 @@ export class SessionHost {
   #committedStatus: SessionStatus;
   /** The ended state of the last commit has had its cleanup. */
   #cleaned = false;
+  /** The user whose running limit counts this session, if any. */
+  #userId: string | undefined;
+  /** No commit of this host has succeeded yet. */
+  #firstCommit = true;
+  /** `setRunning` calls, in commit order. */
+  #counting: Promise<void> = Promise.resolve();
 
   private constructor(ctx: HostContext, record: SessionRecord, lease: Lease, confirmedAt: number) {
     this.id = record.id;
@@ -67,12 +76,17 @@ export class SessionHost {
     this.#appliedEventId = record.last_event_id;
     this.#lastConfirmed = confirmedAt;
     this.#committedStatus = record.status;
+    this.#userId = record.userId;
   }
 
-  /** Restores (or creates) the actor from a freshly claimed record and starts applying its inbox. */
-  static start(ctx: HostContext, record: SessionRecord, lease: Lease, confirmedAt: number): SessionHost {
+  /**
+   * Restores (or creates) the actor from a freshly claimed record and starts
+   * applying its inbox. Inbox events the caller already read (after the
+   * record's last applied one, in order) are applied before the first commit.
+   */
+  static start(ctx: HostContext, record: SessionRecord, lease: Lease, confirmedAt: number, events: InboxEvent[] = []): SessionHost {
     const host = new SessionHost(ctx, record, lease, confirmedAt);
-    host.#boot(record);
+    host.#boot(record, events);
     return host;
   }
 
@@ -89,7 +103,7 @@ export class SessionHost {
     this.#lastConfirmed = at;
   }
 
-  #boot(record: SessionRecord): void {
+  #boot(record: SessionRecord, events: InboxEvent[]): void {
     const inspect = (ev: InspectionEvent) => this.#onInspect(ev);
     const stored = readStoredSnapshot(record.snapshot);
     this.#actor = stored
@@ -105,6 +119,11 @@ export class SessionHost {
     // Timers armed before a restore are re-armed: scheduling is idempotent by key.
     const armed = (this.#actor.getSnapshot().context as { timers?: TimerSpec[] } | undefined)?.timers;
     if (stored && armed) this.#timers.push(...armed);
+    for (const ev of events) {
+      if (compareEventIds(ev.id, this.#appliedEventId) <= 0) continue;
+      this.#appliedEventId = ev.id;
+      this.#actor.send(toMachineEvent(ev));
+    }
     // Always commit once after a claim: the status moves from QUEUED (or the
     // previous owner's view) to what this actor says, under our epoch.
     this.#markDirty();
@@ -219,6 +238,7 @@ export class SessionHost {
         return;
       }
       this.#committedSeq = seq;
+      this.#countRunning(this.#committedStatus, commit.status);
       this.#committedStatus = commit.status;
       this.#releaseWaiters();
       // Scheduling is idempotent by key: retried like the commit, or the
@@ -242,6 +262,37 @@ export class SessionHost {
         this.wake();
       }
     }
+  }
+
+  /**
+   * Keeps the user's count of running sessions in step with the committed
+   * status: counted on entering RUNNING (and on a host's first RUNNING commit,
+   * which repairs a count lost with a crashed node), uncounted on leaving it,
+   * which lets the user's waiting sessions try again. Only on changes: most
+   * commits stay RUNNING and cost nothing here. Never blocks the commits.
+   */
+  #countRunning(from: SessionStatus, to: SessionStatus): void {
+    const first = this.#firstCommit;
+    this.#firstCommit = false;
+    const userId = this.#userId;
+    if (userId === undefined) return;
+    const starts = to === 'RUNNING' && (from !== 'RUNNING' || first);
+    // A claimed QUEUED session that ends at once (cancelled while it waited, failed on start) may be counted or parked.
+    const ends = to !== 'RUNNING' && (from === 'RUNNING' || (first && from === 'QUEUED' && to !== 'QUEUED'));
+    if (!starts && !ends) return;
+    this.#counting = this.#counting.then(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#ctx.store.setRunning(this.id, userId, starts);
+        } catch (err) {
+          // A lost uncount is repaired at the user's next admission (stale check); a lost count at the next claim.
+          const what = `counting the session as ${starts ? '' : 'no longer '}running`;
+          if (attempt >= COUNT_ATTEMPTS) return this.#ctx.logger.error(`${what} failed`, { session: this.id, err: String(err) });
+          this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, err: String(err) });
+          await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** (attempt - 1))));
+        }
+      }
+    });
   }
 
   /**

@@ -51,6 +51,8 @@ export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string
       const host = hostOf(input.sessionId);
       if (!host) throw new Error(`session ${input.sessionId} is not hosted on this node`);
       await host.committed();
+      // Cancelled (or replaced by a replan) while its start was being committed: the step must not begin.
+      signal.throwIfAborted();
       return fn(input, { signal, log: (line) => void host.workLog(line), session: host.storeView() });
     });
   return { clone: wrap(impl.clone), plan: wrap(impl.plan), code: wrap(impl.code), review: wrap(impl.review) };

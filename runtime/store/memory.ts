@@ -4,7 +4,11 @@ import {
   type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
   type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
   type SessionRecord, type SessionSummary, type Store, type StoreStats, type StoredProfile, type TimerSpec, type WakeHandler, type WakeHint,
+  type StoredToken, type StoredUser,
 } from './port.ts';
+import { MemoryAccounts } from './memory-accounts.ts';
+import { MemoryAdmission } from './memory-admission.ts';
+import type { AdmitResult } from './port.ts';
 
 interface Session {
   record: Omit<SessionRecord, 'owner'>;
@@ -15,6 +19,8 @@ interface Session {
   inbox: InboxEvent[];
   logs: string[];
   history: HistoryEntry[];
+  /** Transitions ever committed: the next history entry's `n`. */
+  historyN: number;
   idem: Map<string, string>;
   timers: Map<string, { payload: Record<string, unknown>; due: number; state: 'armed' | 'fired' }>;
   usage: { calls: number; inputTokens: number; outputTokens: number; costMicros: number; costUnknown: boolean };
@@ -24,6 +30,8 @@ interface Session {
 }
 
 const copy = <T>(v: T): T => structuredClone(v);
+/** A copy without the keys set to undefined: absent fields stay absent, as in Redis. */
+const defined = <T extends object>(v: T): T => Object.fromEntries(Object.entries(copy(v)).filter(([, x]) => x !== undefined)) as T;
 const isPassive = (s: string) => (PASSIVE_STATUSES as readonly string[]).includes(s);
 
 /**
@@ -40,6 +48,8 @@ export class MemoryStore implements Store {
   #deadlines = new Map<string, number>();
   #nodes = new Map<string, { info: NodeInfo; ttlMs: number }>();
   #profiles = new Map<string, StoredProfile>();
+  #accounts = new MemoryAccounts();
+  #admission = new MemoryAdmission();
   #wake = new Map<string, Set<WakeHandler>>();
   #readyHandlers = new Set<() => void>();
   #fenced = 0;
@@ -108,10 +118,10 @@ export class MemoryStore implements Store {
     const now = this.#clock();
     const s: Session = {
       record: {
-        ...copy(init), id, status: 'QUEUED', phase: 'queued', reason: null, result: null, created_at: now, updated_at: now,
+        ...defined(init), id, status: 'QUEUED', phase: 'queued', reason: null, result: null, created_at: now, updated_at: now,
         snapshot: null, last_event_id: '0-0', epoch: 0, fenced_writes: 0,
       },
-      leaseNode: '', leaseUntil: 0, commitTag: '', inbox: [], logs: [], history: [], idem: new Map(), timers: new Map(),
+      leaseNode: '', leaseUntil: 0, commitTag: '', inbox: [], logs: [], history: [], historyN: 0, idem: new Map(), timers: new Map(),
       usage: { calls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0, costUnknown: false }, transcripts: new Map(), artifacts: new Map(),
     };
     this.#sessions.set(id, s);
@@ -130,6 +140,7 @@ export class MemoryStore implements Store {
     const cursor = q.before === undefined ? undefined : this.#sessions.get(q.before)?.record;
     return [...this.#sessions.values()]
       .filter((s) => (!q.status || s.record.status === q.status) && (!cursor || newer(s.record, cursor) > 0))
+      .filter((s) => q.userId === undefined || s.record.userId === q.userId)
       .filter((s) => (q.createdAfter === undefined || s.record.created_at > q.createdAfter) && (q.createdBefore === undefined || s.record.created_at < q.createdBefore))
       .sort((a, b) => newer(a.record, b.record))
       .slice(0, q.limit)
@@ -144,8 +155,9 @@ export class MemoryStore implements Store {
     return logs.slice(from, count === undefined ? undefined : from + count);
   }
 
-  async getHistory(id: string): Promise<HistoryEntry[]> {
-    return copy(this.#sessions.get(id)?.history ?? []);
+  async getHistory(id: string, from?: number): Promise<HistoryEntry[]> {
+    const all = this.#sessions.get(id)?.history ?? [];
+    return copy(from === undefined ? all : all.filter((e) => e.n >= from));
   }
 
   async appendEvent(id: string, event: { type: InboxEventType; payload: Record<string, unknown> }, options: AppendOptions = {}): Promise<AppendResult> {
@@ -238,7 +250,7 @@ export class MemoryStore implements Store {
       result: copy(c.result ?? null), last_event_id: c.lastEventId, updated_at: now,
     });
     s.logs.push(...c.logs);
-    s.history.push(...c.history.map((h) => ({ ...h, at: now, node: lease.nodeId, epoch: lease.epoch })));
+    s.history.push(...c.history.map((h) => ({ ...h, n: s.historyN++, at: now, node: lease.nodeId, epoch: lease.epoch })));
     if (s.history.length > HISTORY_CAP) s.history.splice(0, s.history.length - HISTORY_CAP);
     let released = false;
     if (c.release && !this.#pending(s)) {
@@ -383,7 +395,7 @@ export class MemoryStore implements Store {
   }
 
   async heartbeat(node: NodeInfo, ttlMs: number): Promise<void> {
-    this.#nodes.set(node.id, { info: { ...node, heartbeat_at: this.#clock() }, ttlMs });
+    this.#nodes.set(node.id, { info: { ...copy(node), heartbeat_at: this.#clock() }, ttlMs });
   }
 
   async listNodes(): Promise<NodeInfo[]> {
@@ -392,6 +404,66 @@ export class MemoryStore implements Store {
       .filter((n) => now - n.info.heartbeat_at <= n.ttlMs * 3)
       .sort((a, b) => b.info.heartbeat_at - a.info.heartbeat_at)
       .map((n) => copy(n.info));
+  }
+
+  async putUser(user: StoredUser): Promise<void> {
+    this.#accounts.putUser(user);
+  }
+
+  async getUser(id: string): Promise<StoredUser | null> {
+    return this.#accounts.getUser(id);
+  }
+
+  async listUsers(): Promise<StoredUser[]> {
+    return this.#accounts.listUsers();
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    return this.#accounts.deleteUser(id);
+  }
+
+  async putToken(token: StoredToken, opts: { onlyIfUserHasNone?: boolean } = {}): Promise<boolean> {
+    return this.#accounts.putToken(token, opts.onlyIfUserHasNone === true);
+  }
+
+  async tokenByHash(hash: string): Promise<StoredToken | null> {
+    return this.#accounts.tokenByHash(hash);
+  }
+
+  async listTokens(userId: string): Promise<StoredToken[]> {
+    return this.#accounts.listTokens(userId);
+  }
+
+  async deleteToken(userId: string, tokenId: string): Promise<boolean> {
+    return this.#accounts.deleteToken(userId, tokenId);
+  }
+
+  // Per-user running limit ----------------------------------------------
+
+  async admit(id: string, userId: string, limit: number): Promise<AdmitResult> {
+    return this.#admission.admit(id, userId, limit, this.#clock());
+  }
+
+  async setRunning(id: string, userId: string, running: boolean): Promise<void> {
+    if (running) return this.#admission.count(id, userId);
+    const promoted = this.#admission.uncount(id, userId);
+    for (const [pid, at] of promoted) if (!this.#ready.has(pid)) this.#ready.set(pid, at);
+    if (promoted.length > 0) for (const h of this.#readyHandlers) setTimeout(h, 0);
+  }
+
+  async park(id: string, lease: Lease, reason: string, recheckMs: number): Promise<CommitResult> {
+    const s = this.#sessions.get(id);
+    const refused = this.#fence(s, lease);
+    if (refused || !s) return refused ?? { kind: 'not_found' };
+    const cancel = s.inbox.some((e) => e.type === 'cancel' && compareEventIds(e.id, s.record.last_event_id) > 0);
+    if (cancel) return { kind: 'ok', released: false };
+    const now = this.#clock();
+    Object.assign(s.record, { reason, updated_at: now });
+    s.leaseNode = '';
+    s.leaseUntil = 0;
+    this.#ready.delete(id);
+    this.#deadlines.set(id, now + recheckMs);
+    return { kind: 'ok', released: true };
   }
 
   async stats(): Promise<StoreStats> {

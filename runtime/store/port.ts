@@ -62,6 +62,12 @@ export interface SessionRecord {
   budget?: { maxCalls?: number; maxTokens?: number };
   /** The AI profile chosen at creation, if any. */
   profileId?: string;
+  /** Profiles for single roles, over `profileId` (e.g. a stronger planner). */
+  roleProfiles?: RoleProfiles;
+  /** The user who created the session (absent on sessions from before users existed). */
+  userId?: string;
+  /** The user's limit on RUNNING sessions when the session was created; 0 or absent: none. */
+  maxRunning?: number;
   status: SessionStatus;
   /** The machine's state, e.g. `coding` or `preparing.waitingRetry`. */
   phase: string;
@@ -92,8 +98,19 @@ export interface NewSession {
   mode: SessionMode;
   /** Per-session agent limits over the node's defaults. */
   budget?: { maxCalls?: number; maxTokens?: number };
-  /** The AI profile the session's calls use; the default profile when absent. */
+  /** The AI profile the session's calls use; the user's, then the global default when absent. */
   profileId?: string;
+  roleProfiles?: RoleProfiles;
+  userId?: string;
+  /** Limit on the user's RUNNING sessions; 0 or absent: none. */
+  maxRunning?: number;
+}
+
+/** Per-role profile ids; a role without one uses the session's profile. */
+export interface RoleProfiles {
+  planner?: string;
+  programmer?: string;
+  reviewer?: string;
 }
 
 export type InboxEventType = 'approve' | 'input' | 'cancel' | 'timer';
@@ -128,6 +145,8 @@ export type ClaimResult =
   | { kind: 'not_found' };
 
 export interface HistoryEntry {
+  /** Position in the session's whole history (0 for its first transition), kept when old entries are trimmed. */
+  n: number;
   at: number;
   event: string;
   from: string;
@@ -147,7 +166,7 @@ export interface Commit {
   /** Id of the last inbox event this snapshot includes. */
   lastEventId: string;
   /** Transitions this commit covers, appended to the capped history. */
-  history: Omit<HistoryEntry, 'at' | 'node' | 'epoch'>[];
+  history: Omit<HistoryEntry, 'n' | 'at' | 'node' | 'epoch'>[];
   /** Log lines decided by these transitions, appended to the session log. */
   logs: string[];
   /**
@@ -192,11 +211,15 @@ export interface NodeInfo {
   started_at: number;
   version: string;
   active_sessions: number;
+  /** Ids of the sessions this node hosts, as of its heartbeat. */
+  sessions: string[];
   heartbeat_at: number;
 }
 
 export interface ListQuery {
   status?: SessionStatus;
+  /** Only this user's sessions. */
+  userId?: string;
   limit: number;
   /** Return sessions created strictly before this id (ULIDs sort by time). */
   before?: string;
@@ -237,7 +260,42 @@ export interface StoredProfile {
   apiVersion?: string;
   deployment?: string;
   prices?: { inputPerMTok: number; outputPerMTok: number };
+  /** The user who created it (absent: made by the operator, e.g. from AI_* variables). */
+  ownerId?: string;
+  /** Users it is assigned to, besides its owner: they see and use it, but cannot change it. */
+  userIds?: string[];
 }
+
+export type UserRole = 'admin' | 'user';
+
+export interface StoredUser {
+  id: string;
+  name: string;
+  role: UserRole;
+  createdAt: number;
+  /** The profile this user's sessions use when they name none. */
+  defaultProfileId?: string;
+  /** Limit on this user's RUNNING sessions; the node's default when absent; 0: none. */
+  maxRunning?: number;
+}
+
+/** An API token as stored: its SHA-256, never the token itself. */
+export interface StoredToken {
+  id: string;
+  userId: string;
+  name: string;
+  /** SHA-256 of the token, lowercase hex. */
+  hash: string;
+  /** The token's first characters (e.g. "swa_Ab12"), to recognise it in a list. */
+  prefix: string;
+  createdAt: number;
+}
+
+/** Answer of `admit`. */
+export type AdmitResult =
+  | { admitted: true }
+  /** Parked: the user's running sessions (ids) fill the limit. */
+  | { admitted: false; running: string[] };
 
 /** What a session's LLM calls have used, all roles together. */
 export interface AgentUsage {
@@ -267,8 +325,8 @@ export interface Store {
   /** Newest first. */
   listSessions(query: ListQuery): Promise<SessionSummary[]>;
   getLogs(id: string, from?: number, count?: number): Promise<string[]>;
-  /** Oldest first; capped to the newest `HISTORY_CAP` entries. */
-  getHistory(id: string): Promise<HistoryEntry[]>;
+  /** Oldest first; capped to the newest `HISTORY_CAP` entries; only entries with `n >= from` when given. */
+  getHistory(id: string, from?: number): Promise<HistoryEntry[]>;
 
   // Inbox ------------------------------------------------------------------
   /**
@@ -338,6 +396,53 @@ export interface Store {
   /** Fenced: sets named values of the session's work (sandbox id, checkpoint diff, base commit). */
   putArtifacts(id: string, lease: Lease, values: Record<string, string>): Promise<CommitResult>;
   getArtifacts(id: string): Promise<Record<string, string>>;
+
+  // Users and API tokens ------------------------------------------------
+  /** Creates or replaces a user. */
+  putUser(user: StoredUser): Promise<void>;
+  getUser(id: string): Promise<StoredUser | null>;
+  /** All users, oldest first. */
+  listUsers(): Promise<StoredUser[]>;
+  /** Deletes the user and all its tokens; whether the user was there. */
+  deleteUser(id: string): Promise<boolean>;
+  /**
+   * Stores a token (replacing one with the same id, whose old hash stops
+   * working). With `onlyIfUserHasNone`, stores nothing and answers false when
+   * the user already has a token: of several nodes starting at once, one wins.
+   */
+  putToken(token: StoredToken, opts?: { onlyIfUserHasNone?: boolean }): Promise<boolean>;
+  /** The token with this hash, or null (unknown or revoked). */
+  tokenByHash(hash: string): Promise<StoredToken | null>;
+  /** A user's tokens, oldest first. */
+  listTokens(userId: string): Promise<StoredToken[]>;
+  /** Revokes: the token stops working at once. Whether it was there (and the user's). */
+  deleteToken(userId: string, tokenId: string): Promise<boolean>;
+
+  // Per-user running limit ----------------------------------------------
+  /**
+   * Admission of a session of `userId` to run: admitted when it is already
+   * counted as running, or fewer than `limit` are; then it is counted.
+   * Otherwise it is parked (not on the ready queue) and the counted ids are
+   * returned, so the caller can drop stale ones with `setRunning(…, false)`.
+   */
+  admit(id: string, userId: string, limit: number): Promise<AdmitResult>;
+  /**
+   * Counts the session as running or not. Not running also moves every parked
+   * session of the user back to the ready queue, to try admission again.
+   */
+  setRunning(id: string, userId: string, running: boolean): Promise<void>;
+
+  // Waiting for admission -----------------------------------------------
+  /**
+   * Fenced: a claimed session that was not admitted waits. Sets its `reason`
+   * (the status stays QUEUED), gives the lease up, takes it off the ready
+   * queue and hands it out again only after `recheckMs` (a safety net: a
+   * `setRunning(…, false)` lost in a crash would otherwise strand it) or
+   * when `setRunning` promotes it. Refused (`released: false`, lease and
+   * reason kept) while an unapplied `cancel` waits in its inbox: the owner
+   * must host the session so the cancel is applied.
+   */
+  park(id: string, lease: Lease, reason: string, recheckMs: number): Promise<CommitResult>;
 
   // Nodes ---------------------------------------------------------------
   heartbeat(node: NodeInfo, ttlMs: number): Promise<void>;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import { HISTORY_CAP, TRANSCRIPT_CAP, type Commit, type Lease, type StoredProfile, type Store, type WakeHint } from '../../runtime/store/port.ts';
+import { usersContract } from './contract-users.ts';
 
 export interface StoreHarness {
   store: Store;
@@ -208,6 +209,36 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect(got.at(-1)!.event).toBe(`e${HISTORY_CAP + 4}`);
     });
 
+    it('numbers history entries by position in the whole history, kept across trimming, leases and repeats; `from` filters', async () => {
+      const { id, lease } = await claimed('n1');
+      const entries = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ event: `e${from + i}`, from: 'a', to: 'b' }));
+      await store.commit(id, lease, commitOf({ history: entries(0, 3) }));
+      expect((await store.getHistory(id)).map((e) => [e.n, e.event])).toEqual([[0, 'e0'], [1, 'e1'], [2, 'e2']]);
+      expect((await store.getHistory(id, 1)).map((e) => e.n)).toEqual([1, 2]);
+      expect(await store.getHistory(id, 3)).toEqual([]);
+      // Past the cap: the oldest entries go, the others keep their numbers.
+      await store.commit(id, lease, commitOf({ history: entries(3, HISTORY_CAP) }));
+      const all = await store.getHistory(id);
+      expect(all).toHaveLength(HISTORY_CAP);
+      expect(all.every((e, i) => e.n === i + 3 && e.event === `e${i + 3}`)).toBe(true);
+      expect(await store.getHistory(id, 0)).toEqual(all);
+      expect((await store.getHistory(id, HISTORY_CAP + 1)).map((e) => e.n)).toEqual([HISTORY_CAP + 1, HISTORY_CAP + 2]);
+      // A repeated commit numbers nothing twice; the next lease continues the count.
+      const once = commitOf({ history: entries(HISTORY_CAP + 3, 1) });
+      await store.commit(id, lease, once);
+      await store.commit(id, lease, once);
+      expect(await store.release(id, lease, true)).toEqual({ kind: 'ok', released: true });
+      await store.takeReady(10, TTL);
+      const next = await store.claim(id, 'n2', TTL);
+      if (next.kind !== 'claimed') throw new Error(next.kind);
+      await store.commit(id, next.lease, commitOf({ history: entries(HISTORY_CAP + 4, 1) }));
+      expect((await store.getHistory(id, HISTORY_CAP + 3)).map((e) => [e.n, e.event, e.node])).toEqual([
+        [HISTORY_CAP + 3, `e${HISTORY_CAP + 3}`, 'n1'],
+        [HISTORY_CAP + 4, `e${HISTORY_CAP + 4}`, 'n2'],
+      ]);
+      expect(await store.getHistory(ulid(), 0)).toEqual([]);
+    });
+
     it('passivation: release in commit, refused while events are pending; passive sessions are idle until an event', async () => {
       const { id, lease } = await claimed();
       const ev = await store.appendEvent(id, { type: 'input', payload: { message: 'late' } });
@@ -402,11 +433,17 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect(await store.getArtifacts(ghost)).toEqual({});
     });
 
-    it('heartbeats list the nodes', async () => {
-      await store.heartbeat({ id: 'na', address: '127.0.0.1:1', started_at: 1, version: 'v', active_sessions: 3, heartbeat_at: 0 }, 1000);
+    it('heartbeats list the nodes with the sessions they host', async () => {
+      const sessions = ['s1', 's2', 's3'];
+      await store.heartbeat({ id: 'na', address: '127.0.0.1:1', started_at: 1, version: 'v', active_sessions: 3, sessions, heartbeat_at: 0 }, 1000);
+      sessions.push('s4'); // the caller's array is not kept
       const nodes = await store.listNodes();
-      expect(nodes.find((n) => n.id === 'na')).toMatchObject({ address: '127.0.0.1:1', active_sessions: 3, version: 'v' });
+      expect(nodes.find((n) => n.id === 'na')).toMatchObject({ address: '127.0.0.1:1', active_sessions: 3, version: 'v', sessions: ['s1', 's2', 's3'] });
+      await store.heartbeat({ id: 'na', address: '127.0.0.1:1', started_at: 1, version: 'v', active_sessions: 0, sessions: [], heartbeat_at: 0 }, 1000);
+      expect((await store.listNodes()).find((n) => n.id === 'na')?.sessions).toEqual([]);
     });
+
+    usersContract(() => h);
   });
 }
 

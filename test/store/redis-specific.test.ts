@@ -75,16 +75,18 @@ describe('RedisStore (Redis specifics)', () => {
   it('keeps every key under the prefix, per-session keys on the {id} slot, global ones on {g}', async () => {
     const store = await open();
     const { id } = session();
-    await store.createSession(session(id), 'create-1');
+    await store.createSession({ ...session(id), userId: 'u1' }, 'create-1');
     await store.appendEvent(id, { type: 'input', payload: { message: 'hi' } }, { idempotencyKey: 'k1' });
     const lease = await claimed(store, id, 'n1');
     await store.commit(id, lease, commit({ history: [{ event: 'go', from: 'a', to: 'b' }], logs: ['x'] }));
     await store.scheduleTimer(id, lease, { key: 't', delayMs: 60_000, payload: {} });
-    await store.heartbeat({ id: 'n1', address: '', started_at: 1, version: 'v', active_sessions: 1, heartbeat_at: 0 }, 1000);
+    await store.heartbeat({ id: 'n1', address: '', started_at: 1, version: 'v', active_sessions: 1, sessions: [id], heartbeat_at: 0 }, 1000);
     await store.addUsage(id, lease, { calls: 1, inputTokens: 1, outputTokens: 1, costMicros: 1 });
     await store.appendTranscript(id, lease, 'coder', [{ m: 1 }]);
     await store.putArtifacts(id, lease, { sandbox: 'sb' });
     await store.putProfile({ id: 'p1', name: 'P', isDefault: true, provider: 'ollama', model: 'm' });
+    await store.putUser({ id: 'u1', name: 'U', role: 'user', createdAt: 1 });
+    await store.putToken({ id: 't1', userId: 'u1', name: 'T', hash: 'h1', prefix: 'swa_', createdAt: 1 });
 
     const keys = (await raw.keys(`${prefix}:*`)).sort();
     expect(keys.length).toBeGreaterThanOrEqual(16);
@@ -92,6 +94,8 @@ describe('RedisStore (Redis specifics)', () => {
     const own = keys.filter((k) => hashTag(k) === id).map((k) => k.slice(`${prefix}:{${id}}:`.length));
     expect(own.sort()).toEqual(['art', 'hist', 'idem', 'in', 'log', 's', 'timers', 'tx:coder', 'usage']);
     expect(keys).toContain(`${prefix}:{g}:profiles`);
+    for (const k of ['users', 'tokens', 'tokens:hash', 'tokens:user:u1']) expect(keys).toContain(`${prefix}:{g}:${k}`);
+    expect(await raw.zrangebyscore(`${prefix}:{g}:created:user:u1`, '-inf', '+inf')).toEqual([id]);
     expect(await raw.hgetall(`${prefix}:{${id}}:usage`)).toEqual({ calls: '1', input_tokens: '1', output_tokens: '1', cost_micros: '1' });
     expect(await raw.pttl(`${prefix}:{${id}}:idem`)).toBeGreaterThan(23 * 3600 * 1000);
   });
@@ -202,6 +206,76 @@ describe('RedisStore (Redis specifics)', () => {
     expect(got[0]!.at).toBeGreaterThanOrEqual(before);
     expect(await store.getLogs(id, 2498)).toEqual(['l2498', 'l2499']);
     expect(await store.getLogs(id, 1, 2)).toEqual(['l1', 'l2']);
+  });
+
+  it('numbers history written before `n` existed by position, and continues after it', async () => {
+    const store = await open();
+    const old = (event: string) => JSON.stringify({ at: 1, event, from: 'a', to: 'b', node: 'n0', epoch: 1 });
+    // Untrimmed: positions are the numbers; the counter starts at the list's length.
+    const { id } = session();
+    await store.createSession(session(id));
+    await raw.rpush(`${prefix}:{${id}}:hist`, old('o0'), old('o1'));
+    expect((await store.getHistory(id)).map((e) => [e.n, e.event, e.node])).toEqual([[0, 'o0', 'n0'], [1, 'o1', 'n0']]);
+    const lease = await claimed(store, id, 'n1');
+    await store.commit(id, lease, commit({ history: [{ event: 'new', from: 'b', to: 'c' }] }));
+    expect((await store.getHistory(id)).map((e) => [e.n, e.event])).toEqual([[0, 'o0'], [1, 'o1'], [2, 'new']]);
+    expect((await store.getHistory(id, 1)).map((e) => e.event)).toEqual(['o1', 'new']);
+    // Full: after the next commit trims the oldest, the old entries count back from the first new one.
+    const { id: full } = session();
+    await store.createSession(session(full));
+    await raw.rpush(`${prefix}:{${full}}:hist`, ...Array.from({ length: HISTORY_CAP }, (_, i) => old(`o${i}`)));
+    const fl = await claimed(store, full, 'n1');
+    await store.commit(full, fl, commit({ history: [{ event: 'new', from: 'b', to: 'c' }] }));
+    const got = await store.getHistory(full);
+    expect(got).toHaveLength(HISTORY_CAP);
+    expect(got.every((e, i) => e.n === i + 1)).toBe(true);
+    expect(got[0]!.event).toBe('o1');
+    expect(got.at(-1)).toMatchObject({ n: HISTORY_CAP, event: 'new' });
+  });
+
+  it('of many concurrent first-token writes for one user, exactly one is stored', async () => {
+    const nodes = await Promise.all(Array.from({ length: 4 }, () => open()));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => nodes[i % nodes.length]!.putToken(
+      { id: `t${i}`, userId: 'admin', name: 'bootstrap', hash: `h${i}`, prefix: 'swa_', createdAt: i },
+      { onlyIfUserHasNone: true },
+    )));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results.indexOf(true);
+    expect((await nodes[0]!.listTokens('admin')).map((t) => t.id)).toEqual([`t${winner}`]);
+    expect(await nodes[1]!.tokenByHash(`h${winner}`)).toMatchObject({ id: `t${winner}` });
+    expect(await raw.hlen(`${prefix}:{g}:tokens:hash`)).toBe(1);
+  });
+
+  it("lists a user's sessions from the user's own index, not by walking every session", async () => {
+    const store = await open();
+    const mine = session();
+    await store.createSession({ ...mine, userId: 'u1' });
+    for (let i = 0; i < 3; i++) await store.createSession({ ...session(), userId: 'u2' });
+    // Without the global indexes, only the user's index can still find the session.
+    await raw.del(`${prefix}:{g}:created`);
+    expect((await store.listSessions({ limit: 10, userId: 'u1' })).map((s) => s.id)).toEqual([mine.id]);
+    expect(await store.listSessions({ limit: 10 })).toEqual([]);
+    // With a status too, the smaller index is walked: here the user's (1 entry) over QUEUED (4).
+    await raw.zadd(`${prefix}:{g}:status:QUEUED`, 0, 'x1', 0, 'x2');
+    await raw.zrem(`${prefix}:{g}:status:QUEUED`, mine.id);
+    expect((await store.listSessions({ limit: 10, userId: 'u1', status: 'QUEUED' })).map((s) => s.id)).toEqual([mine.id]);
+  });
+
+  it('leaves no hash entry behind for a replaced, revoked or deleted token', async () => {
+    const store = await open();
+    const hashes = () => raw.hgetall(`${prefix}:{g}:tokens:hash`);
+    const t = { id: 't1', userId: 'u1', name: 'T', hash: 'h1', prefix: 'swa_', createdAt: 1 };
+    await store.putToken(t);
+    await store.putToken({ ...t, hash: 'h2' });
+    await store.putToken({ ...t, id: 't2', hash: 'h3' });
+    await store.putToken({ ...t, id: 't3', userId: 'u2', hash: 'h4' });
+    expect(await hashes()).toEqual({ h2: 't1', h3: 't2', h4: 't3' });
+    await store.deleteToken('u1', 't1');
+    expect(await hashes()).toEqual({ h3: 't2', h4: 't3' });
+    await store.deleteUser('u1');
+    expect(await hashes()).toEqual({ h4: 't3' });
+    expect(await raw.hkeys(`${prefix}:{g}:tokens`)).toEqual(['t3']);
+    expect(await raw.exists(`${prefix}:{g}:tokens:user:u1`)).toBe(0);
   });
 
   it('reserves taken ids until the reservation runs out, then offers them again', async () => {
@@ -386,13 +460,13 @@ describe('RedisStore (Redis specifics)', () => {
 
   it('lists live nodes with store-time heartbeats, dropping expired ones', async () => {
     const store = await open();
-    const info = { address: 'http://x', started_at: 5, version: '1.0', active_sessions: 2, heartbeat_at: 0 };
+    const info = { address: 'http://x', started_at: 5, version: '1.0', active_sessions: 2, sessions: ['a', 'b'], heartbeat_at: 0 };
     await store.heartbeat({ id: 'old', ...info }, 20);
     await sleep(100);
     await store.heartbeat({ id: 'live', ...info }, 1000);
     const nodes = await store.listNodes();
     expect(nodes.map((x) => x.id)).toEqual(['live']);
-    expect(nodes[0]).toMatchObject({ address: 'http://x', started_at: 5, version: '1.0', active_sessions: 2 });
+    expect(nodes[0]).toMatchObject({ address: 'http://x', started_at: 5, version: '1.0', active_sessions: 2, sessions: ['a', 'b'] });
     expect(Math.abs(nodes[0]!.heartbeat_at - (await store.now()))).toBeLessThan(1000);
   });
 });

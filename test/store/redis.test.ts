@@ -1,10 +1,11 @@
 import { Redis } from 'ioredis';
 import { RedisStore } from '../../runtime/store/redis/index.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
-import { storeContract } from './contract.ts';
+import { storeContract, type StoreHarness } from './contract.ts';
+import { admissionContract } from './admission-contract.ts';
 
 // Each test gets its own key prefix on the shared server; time is real, so `advance` sleeps.
-storeContract('redis', async () => {
+const harness = async (): Promise<StoreHarness> => {
   const prefix = uniquePrefix();
   const store = await RedisStore.create({ url: redisUrl(), prefix });
   return {
@@ -18,4 +19,6 @@ storeContract('redis', async () => {
       await raw.quit();
     },
   };
-});
+};
+storeContract('redis', harness);
+admissionContract('redis', harness);

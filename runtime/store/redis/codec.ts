@@ -27,6 +27,9 @@ export function newRecordFields(init: NewSession): string[] {
     'fenced', '0',
     ...(init.budget ? ['budget', JSON.stringify(init.budget)] : []),
     ...(init.profileId ? ['profile_id', init.profileId] : []),
+    ...(init.roleProfiles ? ['role_profiles', JSON.stringify(init.roleProfiles)] : []),
+    ...(init.userId ? ['user_id', init.userId] : []),
+    ...(init.maxRunning !== undefined ? ['max_running', String(init.maxRunning)] : []),
   ];
 }
 
@@ -79,6 +82,9 @@ export function decodeRecord(h: Record<string, string>, now: number): SessionRec
     fenced_writes: Number(h['fenced'] ?? 0),
     ...(h['budget'] ? { budget: JSON.parse(h['budget']) as NonNullable<SessionRecord['budget']> } : {}),
     ...(h['profile_id'] ? { profileId: h['profile_id'] } : {}),
+    ...(h['role_profiles'] ? { roleProfiles: JSON.parse(h['role_profiles']) as NonNullable<SessionRecord['roleProfiles']> } : {}),
+    ...(h['user_id'] ? { userId: h['user_id'] } : {}),
+    ...(h['max_running'] !== undefined ? { maxRunning: Number(h['max_running']) } : {}),
   };
 }
 
@@ -93,9 +99,23 @@ export function decodeEvent(entry: [string, string[]]): InboxEvent {
   };
 }
 
-export function decodeHistory(raw: string): HistoryEntry {
-  const e = JSON.parse(raw) as HistoryEntry;
-  return { at: Number(e.at), event: e.event, from: e.from, to: e.to, node: e.node, epoch: Number(e.epoch) };
+/**
+ * The history list (oldest first) to entries. Entries written before `n`
+ * existed lack it: they take it from their position, counted back from the
+ * first entry after them that has one (the commit script starts numbering at
+ * the list's length then), or from the list start when none has.
+ */
+export function decodeHistory(raws: readonly string[]): HistoryEntry[] {
+  const parsed = raws.map((raw) => JSON.parse(raw) as Partial<HistoryEntry>);
+  const out: HistoryEntry[] = new Array(parsed.length);
+  let next: { index: number; n: number } | null = null;
+  for (let i = parsed.length - 1; i >= 0; i--) {
+    const e = parsed[i]!;
+    const n: number = typeof e.n === 'number' ? e.n : next ? next.n - (next.index - i) : i;
+    if (typeof e.n === 'number') next = { index: i, n };
+    out[i] = { n, at: Number(e.at), event: e.event ?? '', from: e.from ?? '', to: e.to ?? '', node: e.node ?? '', epoch: Number(e.epoch) };
+  }
+  return out;
 }
 
 /**

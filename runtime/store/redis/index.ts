@@ -14,8 +14,11 @@ import {
   type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
   type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
   type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type StoredProfile,
-  type TimerSpec, type WakeHandler, HISTORY_CAP, PASSIVE_STATUSES, TRANSCRIPT_CAP,
+  type StoredToken, type StoredUser, type TimerSpec, type WakeHandler, HISTORY_CAP, PASSIVE_STATUSES, TRANSCRIPT_CAP,
 } from '../port.ts';
+import * as accounts from './accounts.ts';
+import * as admission from './admission.ts';
+import type { AdmitResult } from '../port.ts';
 import { commitFields, decodeEvent, decodeHistory, decodeRecord, decodeWake, newRecordFields, pairsToObject } from './codec.ts';
 import { channels, dueMember, globalKeys, sessionKeys, type GlobalKeys } from './keys.ts';
 import { listNodes, listSessions } from './listing.ts';
@@ -101,6 +104,7 @@ export class RedisStore implements Store {
       .pipeline()
       .zadd(this.#g.created, 'NX', record.created_at, id)
       .zadd(this.#g.status(record.status), 'NX', record.created_at, id);
+    if (record.userId) p.zadd(this.#g.userCreated(record.userId), 'NX', record.created_at, id);
     if (record.status === 'QUEUED' && record.epoch === 0) p.zadd(this.#g.ready, 'NX', now, id).publish(this.#ch.ready, id);
     await exec(p);
     return { record, created: created === 1 };
@@ -120,8 +124,10 @@ export class RedisStore implements Store {
     return this.#redis.lrange(this.#keys(id).log, from, count === undefined ? -1 : from + count - 1);
   }
 
-  async getHistory(id: string): Promise<HistoryEntry[]> {
-    return (await this.#redis.lrange(this.#keys(id).history, 0, -1)).map(decodeHistory);
+  async getHistory(id: string, from?: number): Promise<HistoryEntry[]> {
+    // The list is capped (HISTORY_CAP), so reading it whole to filter is cheap.
+    const all = decodeHistory(await this.#redis.lrange(this.#keys(id).history, 0, -1));
+    return from === undefined ? all : all.filter((e) => e.n >= from);
   }
 
   // Inbox ------------------------------------------------------------------
@@ -391,11 +397,64 @@ export class RedisStore implements Store {
       'started_at', node.started_at,
       'version', node.version,
       'active_sessions', node.active_sessions,
+      'sessions', JSON.stringify(node.sessions ?? []),
     ]);
   }
 
   listNodes(): Promise<NodeInfo[]> {
     return listNodes(this.#redis, this.#g);
+  }
+
+  // Users and API tokens ------------------------------------------------
+
+  putUser(user: StoredUser): Promise<void> {
+    return accounts.putUser(this.#redis, this.#g, user);
+  }
+
+  getUser(id: string): Promise<StoredUser | null> {
+    return accounts.getUser(this.#redis, this.#g, id);
+  }
+
+  listUsers(): Promise<StoredUser[]> {
+    return accounts.listUsers(this.#redis, this.#g);
+  }
+
+  deleteUser(id: string): Promise<boolean> {
+    return accounts.deleteUser(this.#redis, this.#g, id);
+  }
+
+  putToken(token: StoredToken, opts: { onlyIfUserHasNone?: boolean } = {}): Promise<boolean> {
+    return accounts.putToken(this.#redis, this.#g, token, opts.onlyIfUserHasNone === true);
+  }
+
+  tokenByHash(hash: string): Promise<StoredToken | null> {
+    return accounts.tokenByHash(this.#redis, this.#g, hash);
+  }
+
+  listTokens(userId: string): Promise<StoredToken[]> {
+    return accounts.listTokens(this.#redis, this.#g, userId);
+  }
+
+  deleteToken(userId: string, tokenId: string): Promise<boolean> {
+    return accounts.deleteToken(this.#redis, this.#g, userId, tokenId);
+  }
+
+  // Per-user running limit (`admission.ts`) -------------------------------
+
+  #admission(): admission.AdmissionContext {
+    return { redis: this.#redis, prefix: this.#prefix, g: this.#g, ch: this.#ch, refused: (reply) => this.#refused(reply) };
+  }
+
+  admit(id: string, userId: string, limit: number): Promise<AdmitResult> {
+    return admission.admit(this.#admission(), id, userId, limit);
+  }
+
+  setRunning(id: string, userId: string, running: boolean): Promise<void> {
+    return admission.setRunning(this.#admission(), id, userId, running);
+  }
+
+  park(id: string, lease: Lease, reason: string, recheckMs: number): Promise<CommitResult> {
+    return admission.park(this.#admission(), id, lease, reason, recheckMs);
   }
 
   async stats(): Promise<StoreStats> {

@@ -8,8 +8,16 @@
  *   counters), `art` (artifact name → value), `tx:<role>` (capped list of
  *   JSON transcript messages);
  * - global, hash tag `{g}`: `ready`, `leases`, `due`, `created`,
+ *   `created:user:<userId>` (that user's sessions by creation time),
  *   `status:<S>`, `nodes`, `node:<id>`, `fenced`, `idem:create:<key>`,
- *   `profiles` (profile id → JSON).
+ *   `profiles` (profile id → JSON), `users` (user id → JSON), `tokens`
+ *   (token id → JSON), `tokens:hash` (SHA-256 → token id), and
+ *   `tokens:user:<userId>` (set of the user's token ids; may hold ids of
+ *   tokens since deleted or moved, which readers skip);
+ * - global too, for the per-user running limit: `running:<userId>` (set of
+ *   the user's session ids counted as running) and `parked:<userId>` (zset of
+ *   the user's sessions waiting for admission, scored by when they first
+ *   waited), in `{g}` with `ready` so that un-parking is one script.
  *
  * The global timer index is `due`, not `timers`, so that no session id
  * (not even `g`) can produce a key that collides with a global one.
@@ -39,9 +47,19 @@ export interface GlobalKeys {
   nodes: string;
   fenced: string;
   profiles: string;
+  users: string;
+  tokens: string;
+  tokenHashes: string;
   status(status: SessionStatus): string;
+  /** Sessions of one user, scored by creation time like `created`. */
+  userCreated(userId: string): string;
+  userTokens(userId: string): string;
   node(nodeId: string): string;
   createIdem(key: string): string;
+  /** Sessions of one user counted as running. */
+  running(userId: string): string;
+  /** Sessions of one user waiting for admission, by first waiting time. */
+  parked(userId: string): string;
 }
 
 /** Keys of one session, all in the slot of `{id}`. */
@@ -71,8 +89,15 @@ export function globalKeys(prefix: string): GlobalKeys {
     nodes: `${base}:nodes`,
     fenced: `${base}:fenced`,
     profiles: `${base}:profiles`,
+    users: `${base}:users`,
+    tokens: `${base}:tokens`,
+    tokenHashes: `${base}:tokens:hash`,
     status: (status) => `${base}:status:${status}`,
+    userCreated: (userId) => `${base}:created:user:${userId}`,
+    userTokens: (userId) => `${base}:tokens:user:${userId}`,
     node: (nodeId) => `${base}:node:${nodeId}`,
+    running: (userId) => `${base}:running:${userId}`,
+    parked: (userId) => `${base}:parked:${userId}`,
     createIdem: (key) => `${base}:idem:create:${key}`,
   };
 }

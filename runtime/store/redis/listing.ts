@@ -21,7 +21,6 @@ export function ulidTime(id: string): number | null {
 
 export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, query: ListQuery): Promise<SessionSummary[]> {
   if (query.limit <= 0) return [];
-  const index = query.status ? g.status(query.status) : g.created;
   // Scores are creation times; ids sharing one are ordered by id, as ULIDs sort.
   let max = '+inf';
   let tie: { score: number; id: string } | null = null;
@@ -46,6 +45,7 @@ export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, 
     }
   }
   const min = query.createdAfter === undefined ? '-inf' : `(${query.createdAfter}`;
+  const index = await pickIndex(redis, g, query, min, max);
   const out: SessionSummary[] = [];
   const seen = new Set<string>();
   const batch = Math.min(Math.max(query.limit * 2, 20), 500);
@@ -65,7 +65,7 @@ export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, 
       const now = timeMs(time);
       for (const h of hashes) {
         const rec = decodeRecord(h as Record<string, string>, now);
-        if (!rec || (query.status && rec.status !== query.status)) continue;
+        if (!rec || (query.status && rec.status !== query.status) || (query.userId !== undefined && rec.userId !== query.userId)) continue;
         const { snapshot: _snapshot, ...summary } = rec;
         out.push(summary);
         if (out.length === query.limit) break;
@@ -74,6 +74,20 @@ export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, 
     if (flat.length < batch * 2) break;
   }
   return out;
+}
+
+/**
+ * The index to walk: every index is scored by creation time, and the records
+ * are checked anyway, so any index holding all matches will do. With both a
+ * user and a status, the one with fewer entries in the score window is walked
+ * (a user with many sessions asking for a rare status, or the reverse).
+ */
+async function pickIndex(redis: Redis, g: GlobalKeys, query: ListQuery, min: string, max: string): Promise<string> {
+  if (query.userId === undefined) return query.status ? g.status(query.status) : g.created;
+  const user = g.userCreated(query.userId);
+  if (!query.status) return user;
+  const [inUser, inStatus] = (await exec(redis.pipeline().zcount(user, min, max).zcount(g.status(query.status), min, max))) as number[];
+  return inUser! <= inStatus! ? user : g.status(query.status);
 }
 
 /** Live nodes (heartbeat within their keep window), latest heartbeat first. */
@@ -93,6 +107,7 @@ export async function listNodes(redis: Redis, g: GlobalKeys): Promise<NodeInfo[]
       started_at: Number(h['started_at'] ?? 0),
       version: h['version'] ?? '',
       active_sessions: Number(h['active_sessions'] ?? 0),
+      sessions: h['sessions'] ? (JSON.parse(h['sessions']) as string[]) : [],
       heartbeat_at: Number(h['heartbeat_at']),
     });
   });

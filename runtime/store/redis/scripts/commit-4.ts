@@ -9,6 +9,9 @@ import { LUA_LIB } from './lib.ts';
  * `{'ok', released 0|1, old status ('' when a repeat), new status, created_at}`.
  * A repeat (same epoch and seq as the last commit written: a retry after a
  * lost reply) writes nothing and reports the current state.
+ * History entries are numbered from the record's `hist_n` counter; a record
+ * from before the counter starts it at the list's length, so the entries
+ * already there keep their positions (see `decodeHistory`).
  */
 export const COMMIT_4 = `${LUA_LIB}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
@@ -33,8 +36,12 @@ i = i + 1
 if nh > 0 then
   local entries = {}
   local epoch = tonumber(ARGV[2])
+  if redis.call('HEXISTS', KEYS[1], 'hist_n') == 0 then
+    redis.call('HSET', KEYS[1], 'hist_n', redis.call('LLEN', KEYS[4]))
+  end
+  local first = redis.call('HINCRBY', KEYS[1], 'hist_n', nh) - nh
   for j = 1, nh do
-    entries[j] = cjson.encode({at = now, event = ARGV[i], from = ARGV[i + 1], to = ARGV[i + 2], node = ARGV[1], epoch = epoch})
+    entries[j] = cjson.encode({n = first + j - 1, at = now, event = ARGV[i], from = ARGV[i + 1], to = ARGV[i + 2], node = ARGV[1], epoch = epoch})
     i = i + 3
   end
   push(KEYS[4], entries, 1)

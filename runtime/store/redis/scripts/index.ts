@@ -4,20 +4,27 @@
  * a failover; inside pipelines too).
  */
 import type { ChainableCommander, Redis } from 'ioredis';
+import { ADMIT_2 } from './admit-2.ts';
 import { APPEND_EVENT_3 } from './append-event-3.ts';
 import { APPEND_LOGS_2 } from './append-logs-2.ts';
 import { CLAIM_2 } from './claim-2.ts';
 import { COMMIT_4 } from './commit-4.ts';
 import { CREATE_SESSION_1 } from './create-session-1.ts';
+import { DELETE_TOKEN_3 } from './delete-token-3.ts';
+import { DELETE_USER_4 } from './delete-user-4.ts';
 import { DELIVER_TIMER_3 } from './deliver-timer-3.ts';
 import { FENCED_WRITE_2 } from './fenced-write-2.ts';
 import { HEARTBEAT_2 } from './heartbeat-2.ts';
+import { PARK_2 } from './park-2.ts';
 import { PUT_PROFILE_1 } from './put-profile-1.ts';
+import { PUT_TOKEN_3 } from './put-token-3.ts';
 import { RELEASE_1 } from './release-1.ts';
 import { RENEW_2 } from './renew-2.ts';
 import { RESERVE_DUE_1 } from './reserve-due-1.ts';
 import { SCHEDULE_TIMER_2 } from './schedule-timer-2.ts';
+import { SET_RUNNING_3 } from './set-running-3.ts';
 import { TAKE_READY_2 } from './take-ready-2.ts';
+import { TOKEN_BY_HASH_2 } from './token-by-hash-2.ts';
 import { TOUCH_LEASES_1 } from './touch-leases-1.ts';
 
 /** Script name → Lua and key count (the count is also in the file name). */
@@ -37,6 +44,13 @@ export const SCRIPTS = {
   swHeartbeat: { lua: HEARTBEAT_2, numberOfKeys: 2 },
   swFencedWrite: { lua: FENCED_WRITE_2, numberOfKeys: 2 },
   swPutProfile: { lua: PUT_PROFILE_1, numberOfKeys: 1 },
+  swPutToken: { lua: PUT_TOKEN_3, numberOfKeys: 3 },
+  swDeleteToken: { lua: DELETE_TOKEN_3, numberOfKeys: 3 },
+  swDeleteUser: { lua: DELETE_USER_4, numberOfKeys: 4 },
+  swTokenByHash: { lua: TOKEN_BY_HASH_2, numberOfKeys: 2 },
+  swAdmit: { lua: ADMIT_2, numberOfKeys: 2 },
+  swSetRunning: { lua: SET_RUNNING_3, numberOfKeys: 3 },
+  swPark: { lua: PARK_2, numberOfKeys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
