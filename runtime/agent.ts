@@ -7,7 +7,8 @@ import { createGeminiChatModel } from '../actors/llm/gemini.ts';
 import { createOpenAIChatModel } from '../actors/llm/openai.ts';
 import type { ChatModel } from '../actors/llm/port.ts';
 import type { RetryPolicy } from '../actors/llm/retry.ts';
-import { isAppError } from './errors.ts';
+import type { RoleName } from '../actors/agent/tools.ts';
+import { AppError, isAppError } from './errors.ts';
 import { createDaytonaSandboxProvider } from '../sandbox/daytona.ts';
 import { createLocalSandboxProvider } from '../sandbox/local.ts';
 import type { SandboxProvider } from '../sandbox/port.ts';
@@ -52,14 +53,32 @@ export async function checkProfile(profile: StoredProfile): Promise<ProfileCheck
   }
 }
 
+/**
+ * The profile a call of `role` in a session uses: the role's own profile, else
+ * the session's, else its user's default, else the global default. A profile
+ * the session names (for the role or for itself) that no longer exists fails
+ * the step: the user chose it, so no other model stands in silently. A user
+ * default that is gone falls through to the global default. Null: no profile.
+ */
+export async function profileFor(store: Store, profiles: Pick<Profiles, 'get' | 'defaultProfile'>, sessionId: string, role: RoleName): Promise<StoredProfile | null> {
+  const session = await store.getSession(sessionId);
+  const roleId = session?.roleProfiles?.[role];
+  const namedId = roleId ?? session?.profileId;
+  if (namedId) {
+    const named = await profiles.get(namedId);
+    if (named) return named;
+    const chosen = roleId ? `chosen for the ${role}` : `chosen for the session (the ${role} uses it)`;
+    throw new AppError('not_found', 404, `AI profile ${namedId}, ${chosen}, no longer exists`);
+  }
+  const userDefault = session?.userId ? (await store.getUser(session.userId))?.defaultProfileId : undefined;
+  return (userDefault ? await profiles.get(userDefault) : null) ?? profiles.defaultProfile();
+}
+
 export function agentDeps(config: AgentConfig, profiles: Profiles, store: Store, over: Partial<AgentDeps> = {}): AgentDeps {
   return {
-    sandboxes: sandboxProvider(config),
-    // The profile named at creation, else the default one (read at every step: edits apply to running sessions).
-    profile: async (sessionId) => {
-      const named = (await store.getSession(sessionId))?.profileId;
-      return (named ? await profiles.get(named) : null) ?? profiles.defaultProfile();
-    },
+    sandboxes: over.sandboxes ?? sandboxProvider(config),
+    // Read at every step: edits to profiles, and a user's default, apply to running sessions.
+    profile: (sessionId, role) => profileFor(store, profiles, sessionId, role),
     makeModel: chatModelFor,
     budget: { maxCalls: config.maxCalls, maxTokens: config.maxTokens },
     ...over,

@@ -20,8 +20,12 @@ import type { RoleName, Terminal } from './tools.ts';
 
 export interface AgentDeps {
   sandboxes: SandboxProvider;
-  /** The profile a session's calls use (the default profile until sessions can name one). */
-  profile(sessionId: string): Promise<StoredProfile | null>;
+  /**
+   * The profile a role's calls in a session use, read at every step (edits
+   * apply to running sessions). Null when there is none at all; throws when a
+   * profile the session names no longer exists.
+   */
+  profile(sessionId: string, role: RoleName): Promise<StoredProfile | null>;
   makeModel(profile: StoredProfile): ChatModel;
   budget: BudgetLimits;
   roleLimits?: Partial<RoleLimits>;
@@ -42,11 +46,12 @@ async function sandboxFor(deps: AgentDeps, sessionId: string, repoUrl: string, c
 }
 
 async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: Sandbox, task: string, ctx: WorkContext, over: BudgetOverride = {}): Promise<Terminal> {
-  const profile = await deps.profile(sessionId);
+  const profile = await deps.profile(sessionId, role);
   if (!profile) {
     throw new AppError('bad_request', 400, 'no AI profile is configured: store a default profile (provider, model, key) before starting sessions');
   }
   const model = deps.makeModel(profile);
+  // This role's profile prices its calls: a session whose roles use different models is charged per model.
   const prices = pricesFor(profile);
   const usage = await ctx.session.getUsage();
   const limits = { maxCalls: over.maxCalls ?? deps.budget.maxCalls, maxTokens: over.maxTokens ?? deps.budget.maxTokens };

@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentWork } from '../../actors/agent/work.ts';
-import { chatModelFor } from '../../runtime/agent.ts';
+import { agentDeps, chatModelFor } from '../../runtime/agent.ts';
+import { loadConfig } from '../../runtime/config.ts';
+import { sealedProfiles } from '../../runtime/profiles.ts';
+import { createSecretBox } from '../../runtime/secrets.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 import { createLocalSandboxProvider } from '../../sandbox/local.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
@@ -63,6 +66,19 @@ async function service(budget = { maxCalls: 50, maxTokens: 1_000_000 }) {
     makeModel: chatModelFor,
     budget,
   });
+  return started(store, work, root);
+}
+
+/** The node's own wiring: sealed profiles, each call's profile resolved per role (the caller stores the profiles). */
+async function wiredService(budget = { maxCalls: 50, maxTokens: 1_000_000 }) {
+  const store = new MemoryStore();
+  const profiles = sealedProfiles(store, await createSecretBox('e2e-profiles-secret'));
+  const root = join(dir, `ws${++n}`);
+  const work = agentWork(agentDeps(loadConfig({}).agent, profiles, store, { sandboxes: createLocalSandboxProvider({ root, allowLocalRepos: true }), budget }));
+  return { ...(await started(store, work, root)), profiles };
+}
+
+async function started(store: MemoryStore, work: ReturnType<typeof agentWork>, root: string) {
   const lines: string[] = [];
   const svc = await inProcessService({ store, work, lines, allowLocalRepos: true });
   stop = svc.stop;
@@ -195,6 +211,54 @@ describe('the agent end to end', () => {
     } finally {
       await gemini.stop();
     }
+  });
+
+  it("a role's own profile: the planner's calls go to its model and server, the other roles' to the session's, each priced by its profile", async () => {
+    const gemini = new GeminiServer({ apiKey: 'AIza-planner-SECRET', models: ['gemini-2.0-flash'] });
+    await gemini.start();
+    try {
+      const svc = await wiredService();
+      await svc.profiles.put({ id: 'global', name: 'global', isDefault: true, provider: 'openai-compatible', model: 'not-this-one', apiKey: KEY, baseUrl: `${server.url}/v1` });
+      await svc.profiles.put({ id: 'sess', name: 'session', isDefault: false, provider: 'openai-compatible', model: 'session-model', apiKey: KEY, baseUrl: `${server.url}/v1`, prices: { inputPerMTok: 1, outputPerMTok: 2 } });
+      await svc.profiles.put({ id: 'plan', name: 'planner', isDefault: false, provider: 'gemini', model: 'gemini-2.0-flash', apiKey: 'AIza-planner-SECRET', baseUrl: gemini.baseUrl, prices: { inputPerMTok: 10, outputPerMTok: 100 } });
+      const g = (name: string, args: Record<string, unknown>) => ({ parts: [{ functionCall: { name, args } }], usage: { promptTokenCount: 100, candidatesTokenCount: 10, totalTokenCount: 110 } });
+      gemini.script(g('read_file', { path: 'src/add.js' }), g('submit_plan', { summary: 'Fix add()', steps: ['Make add() add', 'Run node test.js'] }));
+      server.script(...fix, ...review);
+      const before = server.requests.length;
+      // The API does not take per-role profiles yet: the session is created in the store, as the API would.
+      const id = `roles${++n}`;
+      await svc.store.createSession({ id, goal: 'Make the test pass', repo_url: origin, mode: 'auto', profileId: 'sess', roleProfiles: { planner: 'plan' } });
+      const done = await until(svc, id, ['COMPLETED', 'FAILED']);
+      expect(done.status, done.reason).toBe('COMPLETED');
+      expect(gemini.pending).toBe(0);
+      expect(server.pending()).toBe(0);
+      // The planner's two calls went to Gemini, with its model and key, and offered the planner's tools only.
+      expect(gemini.requests.map((r) => r.path)).toEqual(Array(2).fill('/v1beta/models/gemini-2.0-flash:generateContent'));
+      expect(gemini.requests.every((r) => r.headers['x-goog-api-key'] === 'AIza-planner-SECRET')).toBe(true);
+      const plannerTools = gemini.requests[0]!.body.tools.flatMap((t: any) => t.functionDeclarations.map((f: any) => f.name));
+      expect(plannerTools).toContain('submit_plan');
+      // The programmer's and the reviewer's five calls went to the session's profile.
+      const others = server.requests.slice(before);
+      expect(others.map((r) => r.body.model)).toEqual(Array(5).fill('session-model'));
+      const ends = others.map((r) => r.body.tools.map((t: any) => t.function.name)).map((names: string[]) => names.find((x) => x === 'finish' || x === 'submit_review' || x === 'submit_plan'));
+      expect(ends).toEqual(['finish', 'finish', 'finish', 'submit_review', 'submit_review']);
+      // Each call priced by its own profile: 2 × (100 × 10 + 10 × 100) + 5 × (200 × 1 + 20 × 2) micro-USD.
+      expect(await svc.store.getUsage(id)).toEqual({ calls: 7, inputTokens: 1200, outputTokens: 120, costMicros: 4000 + 1200 });
+      expect(await appliesToFreshClone(done.result.diff)).toBe('ok');
+    } finally {
+      await gemini.stop();
+    }
+  });
+
+  it('a profile the session named and that was deleted fails the step with a reason naming it and the role', async () => {
+    const svc = await wiredService();
+    await svc.profiles.put({ id: 'global', name: 'global', isDefault: true, provider: 'openai-compatible', model: 'scripted', apiKey: KEY, baseUrl: `${server.url}/v1` });
+    const before = server.requests.length;
+    const id = `gone${++n}`;
+    await svc.store.createSession({ id, goal: 'Make the test pass', repo_url: origin, mode: 'auto', roleProfiles: { planner: 'deleted-profile' } });
+    const failed = await until(svc, id, ['FAILED']);
+    expect(failed.reason).toBe('planning failed: AI profile deleted-profile, chosen for the planner, no longer exists');
+    expect(server.requests.length - before).toBe(0); // no other model stood in
   });
 
   it('a rejected key fails the session with a reason that names the problem and not the key', async () => {
