@@ -1,10 +1,17 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Store } from '../runtime/store/port.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { BodyReader } from './body.ts';
 import { errorResponder } from './errors.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { profileRoutes } from './routes/profiles.ts';
+import { meRoutes, userRoutes } from './routes/users.ts';
+import { nodeRoutes } from './routes/nodes.ts';
+import { eventRoutes } from './routes/events.ts';
+import { openApiRoutes } from './openapi.ts';
+import { authenticate } from './auth.ts';
+import { rateLimit } from './rate-limit.ts';
+import { owns, type AppEnv } from './principal.ts';
 import type { Profiles } from '../runtime/profiles.ts';
 import type { StoredProfile } from '../runtime/store/port.ts';
 
@@ -21,42 +28,61 @@ export interface AppDeps {
   requireProfile?: boolean;
   /** `POST /agent/ai-profiles/{id}/test`: a tiny real call with the profile. */
   checkProfile?: (profile: StoredProfile) => Promise<unknown>;
+  /**
+   * Unauthenticated requests act as the built-in admin: true only when the
+   * server listens on loopback alone. Defaults to true for apps built in
+   * process (tests); the service sets it from HOST.
+   */
+  localAdmin?: boolean;
+  /** Requests per minute per user (0 or absent: no limit). */
+  rateLimitPerMinute?: number;
+  /** USER_MAX_RUNNING_SESSIONS: a user's running-session limit unless the user has its own. */
+  userMaxRunning?: number;
+  /** How often the event stream looks for news, ms. */
+  eventsPollMs?: number;
 }
 
 /**
  * The HTTP API as a web-standard app: the Node and Deno entry points only
  * adapt it to their servers, and tests call `app.request()` directly.
  */
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const read = deps.readBody ? { read: deps.readBody } : {};
   app.onError(errorResponder(deps.logger));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
+  // Open to all: liveness and readiness for load balancers, and the API's description.
   app.get('/health', (c) => c.json({ ok: true }));
   app.get('/ready', async (c) => {
     await deps.store.now();
     return c.json({ ok: true, store: deps.store.kind });
   });
-  if (deps.profiles) app.route('/agent/ai-profiles', profileRoutes(deps.profiles, deps.readBody, deps.checkProfile));
+  app.route('/', openApiRoutes());
+
+  // Everything under /agent needs a principal; see api/auth.ts for who gets one without a token.
+  app.use('/agent/*', authenticate({ store: deps.store, localAdmin: deps.localAdmin ?? true }));
+  app.use('/agent/*', rateLimit(deps.rateLimitPerMinute ?? 0));
+
+  const userDeps = { store: deps.store, defaultMaxRunning: deps.userMaxRunning ?? 0, ...read, ...(deps.profiles ? { profiles: deps.profiles } : {}) };
+  app.route('/agent/users', userRoutes(userDeps));
+  app.route('/agent/me', meRoutes(userDeps));
+  if (deps.profiles) {
+    app.route('/agent/ai-profiles', profileRoutes({ profiles: deps.profiles, store: deps.store, ...read, ...(deps.checkProfile ? { check: deps.checkProfile } : {}) }));
+  }
   app.route('/agent/sessions', sessionRoutes(deps.store, {
-      ...(deps.readBody ? { read: deps.readBody } : {}),
+      ...read,
       allowLocalRepos: deps.allowLocalRepos ?? false,
       ...(deps.profiles ? { profiles: deps.profiles } : {}),
       requireProfile: deps.requireProfile ?? false,
+      defaultMaxRunning: deps.userMaxRunning ?? 0,
     }));
-  // The cluster view: nodes with a recent heartbeat, what each runs now.
-  app.get('/agent/nodes', async (c) => {
-    const nodes = await deps.store.listNodes();
-    return c.json({
-      nodes: nodes.map((n) => ({
-        id: n.id,
-        address: n.address,
-        version: n.version,
-        started_at: new Date(n.started_at).toISOString(),
-        heartbeat_at: new Date(n.heartbeat_at).toISOString(),
-        active_sessions: n.active_sessions,
-      })),
-    });
-  });
+  // Live events: the same ownership rule as the other session routes (another user's session is a 404).
+  app.route('/agent/sessions', eventRoutes(deps.store, {
+    ...(deps.eventsPollMs !== undefined ? { pollMs: deps.eventsPollMs } : {}),
+    canSee: (c, record) => owns((c as unknown as Context<AppEnv>).get('principal'), record.userId),
+    logger: deps.logger,
+  }));
+  app.route('/agent/nodes', nodeRoutes(deps.store));
   return app;
 }

@@ -14,6 +14,12 @@ export interface Config {
   logLevel: LogLevel;
   /** Seals provider keys at rest; required with Redis (unset: one is made per process for the embedded store). */
   secretKey: string | undefined;
+  /** The built-in admin's token (stored hashed); unset: one is generated at first start beyond loopback. */
+  adminToken: string | undefined;
+  /** Default limit on a user's RUNNING sessions (0: none); a user's own setting wins. */
+  userMaxRunning: number;
+  /** Requests per minute per user and node (0: no limit). */
+  rateLimitPerMinute: number;
   agent: AgentConfig;
 }
 
@@ -44,6 +50,9 @@ export const CONFIG_VARIABLES = {
   LEASE_TTL_MS: '3000',
   LOG_LEVEL: 'info',
   SECRET_KEY: '(required with REDIS_URL; generated per process otherwise)',
+  ADMIN_TOKEN: '(unset: generated at first start when HOST is not loopback, printed once)',
+  USER_MAX_RUNNING_SESSIONS: '10',
+  RATE_LIMIT_PER_MINUTE: '600',
   SANDBOX_TYPE: 'local',
   WORKSPACE_DIR: './workspace',
   ALLOW_LOCAL_REPOS: 'false',
@@ -85,6 +94,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (secretKey !== undefined && secretKey.length < 16) {
     throw new ConfigError('SECRET_KEY', 'is shorter than 16 characters', 'Use a long random string, e.g. `openssl rand -base64 32`.');
   }
+  const adminToken = nonEmpty(env['ADMIN_TOKEN']);
+  if (adminToken !== undefined && (adminToken.length < 16 || !/^[\x21-\x7e]+$/.test(adminToken))) {
+    throw new ConfigError('ADMIN_TOKEN', 'is shorter than 16 characters or has spaces or non-ASCII characters', 'Use a long random string, e.g. `openssl rand -hex 32`, or unset it to have one generated at first start.');
+  }
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
     host: nonEmpty(env['HOST']) ?? '127.0.0.1',
@@ -95,6 +108,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     leaseTtlMs: int(env, 'LEASE_TTL_MS', 3000, 300, 600_000),
     logLevel: logLevel as LogLevel,
     secretKey,
+    adminToken,
+    userMaxRunning: int(env, 'USER_MAX_RUNNING_SESSIONS', 10, 0, 100_000),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
     agent: loadAgentConfig(env),
   };
 }

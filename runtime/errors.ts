@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'not_found'
   | 'conflict'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'rate_limited'
   | 'store_unavailable'
   | 'config_invalid'
   | 'internal'
@@ -50,6 +53,11 @@ export const badRequest = (message: string, field?: string) =>
   new AppError('bad_request', 400, message, field === undefined ? {} : { field });
 export const notFound = (what: string, id: string) => new AppError('not_found', 404, `${what} ${id} not found`);
 export const conflict = (message: string) => new AppError('conflict', 409, message);
+export const unauthorized = (message: string) => new AppError('unauthorized', 401, message);
+/** The caller can see the thing but may not do this to it (a thing it cannot see is a 404). */
+export const forbidden = (message: string, field?: string) =>
+  new AppError('forbidden', 403, message, field === undefined ? {} : { field });
+export const rateLimited = (message: string) => new AppError('rate_limited', 429, message);
 
 /** Matches by brand, not `instanceof`, so errors crossing module copies still match. */
 export function isAppError(e: unknown): e is AppError {

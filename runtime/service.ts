@@ -1,6 +1,7 @@
 import { ulid } from 'ulid';
 import type { Hono } from 'hono';
 import { createApp } from '../api/app.ts';
+import type { AppEnv } from '../api/principal.ts';
 import type { BodyReader } from '../api/body.ts';
 import type { Config } from './config.ts';
 import { redactUrl } from './config.ts';
@@ -11,11 +12,13 @@ import { sealedProfiles, type Profiles } from './profiles.ts';
 import { createSecretBox, randomSecretKey } from './secrets.ts';
 import type { WorkImplementations } from './work.ts';
 import { VERSION } from './version.ts';
+import { bootstrapAdmin } from './bootstrap.ts';
+import { isLoopbackHost } from '../api/auth.ts';
 
 export { VERSION };
 
 export interface Service {
-  app: Hono;
+  app: Hono<AppEnv>;
   node: RuntimeNode;
   store: Store;
   logger: Logger;
@@ -33,7 +36,7 @@ export type WorkSource = WorkImplementations | ((ctx: { store: Store; config: Co
 export async function startService(
   config: Config,
   workSource: WorkSource,
-  opts: { address?: string; logger?: Logger; readBody?: BodyReader; requireProfile?: boolean } = {},
+  opts: { address?: string; logger?: Logger; readBody?: BodyReader; requireProfile?: boolean; announce?: (line: string) => void } = {},
 ): Promise<Service> {
   const nodeId = config.nodeId ?? `node-${ulid().slice(-10).toLowerCase()}`;
   const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId } });
@@ -54,6 +57,10 @@ export async function startService(
     await profiles.put({ id: 'env', name: 'from the environment (AI_*)', isDefault: true, ...config.agent.profile });
     logger.info('default AI profile from the environment', { provider: config.agent.profile.provider, model: config.agent.profile.model });
   }
+  // Loopback only: unauthenticated local requests are the admin. Beyond it: every request needs a token.
+  const localAdmin = isLoopbackHost(config.host);
+  await bootstrapAdmin(store, { adminToken: config.adminToken, needsToken: !localAdmin, logger, ...(opts.announce ? { announce: opts.announce } : {}) });
+  if (!localAdmin) logger.info('listening beyond loopback: every /agent request needs Authorization: Bearer <token>', { host: config.host });
   const work = typeof workSource === 'function' ? workSource({ store, config, profiles }) : workSource;
   const node = await RuntimeNode.start({
     store,
@@ -67,7 +74,18 @@ export async function startService(
   });
   // Loaded on first use: the provider SDKs are not needed to serve anything else.
   const checkProfile = async (p: StoredProfile) => (await import('./agent.ts')).checkProfile(p);
-  const app = createApp({ store, logger, profiles, checkProfile, requireProfile: opts.requireProfile ?? false, allowLocalRepos: config.agent.allowLocalRepos, ...(opts.readBody ? { readBody: opts.readBody } : {}) });
+  const app = createApp({
+    store,
+    logger,
+    profiles,
+    checkProfile,
+    requireProfile: opts.requireProfile ?? false,
+    allowLocalRepos: config.agent.allowLocalRepos,
+    localAdmin,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    userMaxRunning: config.userMaxRunning,
+    ...(opts.readBody ? { readBody: opts.readBody } : {}),
+  });
   return {
     app,
     node,

@@ -1,17 +1,21 @@
 /**
  * AI profiles (the guide's "Settings > AI Profiles"): which provider and model
  * sessions use, with the API key sealed at rest and shown only as a hint.
+ *
+ * Who reaches what: a profile belongs to the user who created it. A user sees
+ * and uses its own, those an admin assigned to it (`user_ids`), and the global
+ * default; it changes only its own. Admins reach all, and alone set the global
+ * default and assignments. A profile a user cannot see is a 404.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { ulid } from 'ulid';
 import type { Profiles } from '../../runtime/profiles.ts';
-import { badRequest, notFound } from '../../runtime/errors.ts';
-import type { StoredProfile } from '../../runtime/store/port.ts';
+import { badRequest, forbidden, notFound } from '../../runtime/errors.ts';
+import type { Store, StoredProfile } from '../../runtime/store/port.ts';
+import { canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
-import { oneOf, optionalString, rejectUnknown, requiredString } from '../validate.ts';
-
-const PROVIDERS = ['openai', 'azure', 'ollama', 'openai-compatible', 'gemini'] as const;
-const FIELDS = ['name', 'provider', 'model', 'api_key', 'base_url', 'api_version', 'deployment', 'is_default', 'prices'];
+import { ProfileCreate, ProfilePatch, parse } from '../schemas.ts';
+import type { z } from 'zod';
 
 /** The last four characters of a key, never more, and nothing for a short one. */
 export function keyHint(key: string | undefined): string | null {
@@ -31,26 +35,9 @@ export function profileView(p: StoredProfile) {
     is_default: p.isDefault,
     prices: p.prices ? { input_per_mtok: p.prices.inputPerMTok, output_per_mtok: p.prices.outputPerMTok } : null,
     api_key_hint: keyHint(p.apiKey),
+    owner_id: p.ownerId ?? null,
+    user_ids: p.userIds ?? [],
   };
-}
-
-function nullableString(body: Record<string, unknown>, field: string, max: number): string | null | undefined {
-  if (body[field] === null) return null;
-  return optionalString(body, field, max);
-}
-
-function prices(body: Record<string, unknown>): StoredProfile['prices'] | null | undefined {
-  const v = body['prices'];
-  if (v === undefined || v === null) return v as null | undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw badRequest('prices must be {"input_per_mtok": number, "output_per_mtok": number} (USD per million tokens)', 'prices');
-  const p = v as Record<string, unknown>;
-  rejectUnknown(p, ['input_per_mtok', 'output_per_mtok']);
-  const num = (k: string) => {
-    const x = p[k];
-    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) throw badRequest(`prices.${k} must be a number ≥ 0`, `prices.${k}`);
-    return x;
-  };
-  return { inputPerMTok: num('input_per_mtok'), outputPerMTok: num('output_per_mtok') };
 }
 
 /** Checks a whole profile as each provider needs it; names the missing field. */
@@ -69,71 +56,107 @@ function checkProvider(p: StoredProfile): void {
   if (p.baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(p.baseUrl)) throw badRequest('base_url must be an http(s) URL', 'base_url');
 }
 
-/** Applies a body to a profile (all fields for POST, the given ones for PATCH). */
-function apply(base: StoredProfile, body: Record<string, unknown>, creating: boolean): StoredProfile {
-  rejectUnknown(body, FIELDS);
+type ProfileFields = z.infer<typeof ProfilePatch>;
+
+/** Applies a parsed body to a profile (every field for POST, the given ones for PATCH; null clears). */
+function apply(base: StoredProfile, body: ProfileFields): StoredProfile {
   const next: StoredProfile = { ...base };
-  if (creating || body['name'] !== undefined) next.name = requiredString(body, 'name', 100);
-  if (creating || body['provider'] !== undefined) next.provider = oneOf(body, 'provider', PROVIDERS, 'openai');
-  if (creating && body['provider'] === undefined) throw badRequest(`provider is required: one of ${PROVIDERS.join(', ')}`, 'provider');
-  if (creating || body['model'] !== undefined) next.model = requiredString(body, 'model', 200);
-  const set = <K extends 'apiKey' | 'baseUrl' | 'apiVersion' | 'deployment'>(key: K, field: string, max: number) => {
-    const v = nullableString(body, field, max);
+  if (body.name !== undefined) next.name = body.name;
+  if (body.provider !== undefined) next.provider = body.provider;
+  if (body.model !== undefined) next.model = body.model;
+  const set = <K extends 'apiKey' | 'baseUrl' | 'apiVersion' | 'deployment'>(key: K, v: string | null | undefined) => {
     if (v === null) delete next[key];
     else if (v !== undefined) next[key] = v;
   };
-  set('apiKey', 'api_key', 1000);
-  set('baseUrl', 'base_url', 2048);
-  set('apiVersion', 'api_version', 100);
-  set('deployment', 'deployment', 200);
-  if (body['is_default'] !== undefined) {
-    if (typeof body['is_default'] !== 'boolean') throw badRequest('is_default must be true or false', 'is_default');
-    next.isDefault = body['is_default'];
-  }
-  const pr = prices(body);
-  if (pr === null) delete next.prices;
-  else if (pr !== undefined) next.prices = pr;
+  set('apiKey', body.api_key);
+  set('baseUrl', body.base_url);
+  set('apiVersion', body.api_version);
+  set('deployment', body.deployment);
+  if (body.is_default !== undefined) next.isDefault = body.is_default;
+  if (body.prices === null) delete next.prices;
+  else if (body.prices !== undefined) next.prices = { inputPerMTok: body.prices.input_per_mtok, outputPerMTok: body.prices.output_per_mtok };
+  // Assigning users is for admins: the route checks the caller before applying.
+  if (body.user_ids !== undefined) next.userIds = [...new Set(body.user_ids)];
+  // Cross-field rules need the merged profile (a PATCH may change the provider alone).
   checkProvider(next);
   return next;
 }
 
-export function profileRoutes(profiles: Profiles, read?: BodyReader, check?: (p: StoredProfile) => Promise<unknown>): Hono {
-  const app = new Hono();
+export interface ProfileRouteDeps {
+  profiles: Profiles;
+  /** Users named in `user_ids` must exist. */
+  store: Store;
+  read?: BodyReader;
+  /** The tiny real call of `POST /{id}/test`. */
+  check?: (p: StoredProfile) => Promise<unknown>;
+}
+
+/** Admin-only fields, refused (403, naming the field) when a user sends them. */
+async function checkPrivileged(b: ProfileFields, p: Principal, store: Store): Promise<void> {
+  if (!isAdmin(p)) {
+    if (b.is_default !== undefined) throw forbidden('only admins set the global default profile; set your own with PATCH /agent/me {"default_profile_id": …}', 'is_default');
+    if (b.user_ids !== undefined) throw forbidden('only admins assign profiles to users', 'user_ids');
+    return;
+  }
+  for (const [i, id] of (b.user_ids ?? []).entries()) {
+    if (!(await store.getUser(id))) throw badRequest(`user_ids[${i}]: user ${id} does not exist`, 'user_ids');
+  }
+}
+
+export function profileRoutes(deps: ProfileRouteDeps): Hono<AppEnv> {
+  const { profiles, store, read, check } = deps;
+  const app = new Hono<AppEnv>();
   const body = (c: Parameters<typeof readJsonObject>[0]) => readJsonObject(c, read ? { read } : {});
+  /** The profile if the caller may see it, else 404 (the same answer as for an unknown id). */
+  const visible = async (c: Context<AppEnv>): Promise<StoredProfile> => {
+    const id = c.req.param('id') ?? '';
+    const profile = await profiles.get(id);
+    if (!profile || !canUseProfile(c.get('principal'), profile)) throw notFound('AI profile', id);
+    return profile;
+  };
+  /** Seen, and also the caller's to change. */
+  const mine = async (c: Context<AppEnv>): Promise<StoredProfile> => {
+    const profile = await visible(c);
+    if (!owns(c.get('principal'), profile.ownerId)) throw forbidden(`AI profile ${profile.id} is shared with you, not yours: only its owner or an admin changes it`);
+    return profile;
+  };
 
   app.post('/', async (c) => {
-    const p = apply({ id: ulid(), name: '', provider: 'openai', model: '', isDefault: false }, await body(c), true);
+    const principal = c.get('principal');
+    const b = parse(ProfileCreate, await body(c));
+    await checkPrivileged(b, principal, store);
+    const p = apply({ id: ulid(), name: b.name, provider: b.provider, model: b.model, isDefault: false, ownerId: principal.userId }, b);
     await profiles.put(p);
     c.header('Location', `/agent/ai-profiles/${p.id}`);
     return c.json(profileView(p), 201);
   });
 
-  app.get('/', async (c) => c.json({ profiles: (await profiles.list()).map(profileView) }));
-
-  app.get('/:id', async (c) => {
-    const p = await profiles.get(c.req.param('id'));
-    if (!p) throw notFound('AI profile', c.req.param('id'));
-    return c.json(profileView(p));
+  app.get('/', async (c) => {
+    const principal = c.get('principal');
+    return c.json({ profiles: (await profiles.list()).filter((p) => canUseProfile(principal, p)).map(profileView) });
   });
 
+  app.get('/:id', async (c) => c.json(profileView(await visible(c))));
+
   app.patch('/:id', async (c) => {
-    const current = await profiles.get(c.req.param('id'));
-    if (!current) throw notFound('AI profile', c.req.param('id'));
-    const p = apply(current, await body(c), false);
+    const current = await mine(c);
+    const b = parse(ProfilePatch, await body(c));
+    await checkPrivileged(b, c.get('principal'), store);
+    const p = apply(current, b);
     await profiles.put(p);
     return c.json(profileView(p));
   });
 
   // A tiny real call: ok, or the provider's error (worded by our adapters, without the key).
   app.post('/:id/test', async (c) => {
-    const p = await profiles.get(c.req.param('id'));
-    if (!p) throw notFound('AI profile', c.req.param('id'));
+    const p = await visible(c);
     if (!check) throw badRequest('this node cannot test profiles', 'id');
     return c.json(await check(p));
   });
 
   app.delete('/:id', async (c) => {
-    if (!(await profiles.delete(c.req.param('id')))) throw notFound('AI profile', c.req.param('id'));
+    const p = await mine(c);
+    if (!(await profiles.delete(p.id))) throw notFound('AI profile', p.id);
     return c.body(null, 204);
   });
 

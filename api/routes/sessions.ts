@@ -1,18 +1,19 @@
 import { Hono, type Context } from 'hono';
 import { monotonicFactory } from 'ulid';
-import { SESSION_STATUSES, type AppendResult, type InboxEventType, type SessionStatus, type SessionSummary, type Store } from '../../runtime/store/port.ts';
-import { badRequest, conflict, notFound } from '../../runtime/errors.ts';
+import type { AppendResult, InboxEventType, RoleProfiles, SessionRecord, SessionStatus, SessionSummary, Store } from '../../runtime/store/port.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../runtime/errors.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
 import type { Profiles } from '../../runtime/profiles.ts';
 import { activeIds, chartOf } from '../../actors/chart.ts';
 import { createSessionMachine } from '../../actors/index.ts';
 import { hostedWork, unconfiguredWork } from '../../runtime/work.ts';
-import { budget, oneOf, optionalString, rejectUnknown, repoUrl, requiredString } from '../validate.ts';
+import { repoUrl } from '../validate.ts';
+import { ApproveBody, CancelBody, IdempotencyKey, InputBody, SessionCreate, SessionListQuery, parse, type Budget } from '../schemas.ts';
+import type { z } from 'zod';
+import { canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
 
 // Monotonic: sessions created in the same millisecond on this node still list in creation order.
 const ulid = monotonicFactory();
-const MAX_GOAL = 20_000;
-const MAX_MESSAGE = 20_000;
 
 /** The session machine's chart: the same for every session, so computed once (its work is never run here). */
 const CHART = chartOf(createSessionMachine(hostedWork(unconfiguredWork, () => undefined)));
@@ -25,39 +26,69 @@ const ACCEPTS: Record<InboxEventType, readonly SessionStatus[]> = {
   timer: [],
 };
 
-/** The guide's session routes, plus listing and cancel. */
-export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLocalRepos: boolean; profiles?: Profiles; requireProfile?: boolean }): Hono {
-  const app = new Hono();
+export interface SessionRouteOptions {
+  read?: BodyReader;
+  allowLocalRepos: boolean;
+  profiles?: Profiles;
+  requireProfile?: boolean;
+  /** USER_MAX_RUNNING_SESSIONS, for users without a limit of their own (0: none). */
+  defaultMaxRunning?: number;
+}
+
+/**
+ * The guide's session routes, plus listing and cancel. A user reaches only
+ * its own sessions (another's id is a 404, as if it did not exist); admins
+ * reach all.
+ */
+export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const { read } = opts;
 
+  /** The session if the caller may see it; 404 otherwise, the same answer as for an unknown id. */
+  const visible = async (c: Context<AppEnv>): Promise<SessionRecord> => {
+    const id = c.req.param('id') ?? '';
+    const record = await store.getSession(id);
+    if (!record || !owns(c.get('principal'), record.userId)) throw notFound('session', id);
+    return record;
+  };
+
   app.post('/', async (c) => {
-    const body = await readJsonObject(c, { ...(read ? { read } : {}) });
-    rejectUnknown(body, ['goal', 'repo_url', 'mode', 'budget', 'ai_profile_id']);
-    const goal = requiredString(body, 'goal', MAX_GOAL);
-    const repo_url = repoUrl(body, { allowLocalRepos: opts.allowLocalRepos });
-    const mode = oneOf(body, 'mode', ['auto', 'review'] as const, 'auto');
-    const limits = budget(body);
-    const profileId = await chooseProfile(body, opts);
-    const { record, created } = await store.createSession({ id: ulid(), goal, repo_url, mode, ...(limits ? { budget: limits } : {}), ...(profileId ? { profileId } : {}) }, idempotencyKey(c));
+    const p = c.get('principal');
+    const body = parse(SessionCreate, await readJsonObject(c, { ...(read ? { read } : {}) }));
+    const { goal, mode } = body;
+    // The URL policy depends on the server's configuration, so it is checked here, after the schema.
+    const repo_url = repoUrl(body.repo_url, { allowLocalRepos: opts.allowLocalRepos });
+    const limits = limitsOf(body.budget);
+    const user = await store.getUser(p.userId);
+    const profileId = await chooseProfile(body, p, user?.defaultProfileId, opts);
+    const roleProfiles = await chooseRoleProfiles(body, p, opts);
+    // The limit as it stands now travels with the session: nodes need no user lookup to enforce it.
+    const maxRunning = user?.maxRunning ?? opts.defaultMaxRunning ?? 0;
+    const { record, created } = await store.createSession({
+      id: ulid(),
+      goal,
+      repo_url,
+      mode,
+      userId: p.userId,
+      ...(maxRunning > 0 ? { maxRunning } : {}),
+      ...(limits ? { budget: limits } : {}),
+      ...(profileId ? { profileId } : {}),
+      ...(roleProfiles ? { roleProfiles } : {}),
+    }, idempotencyKey(c));
     c.header('Location', `/agent/sessions/${record.id}`);
     return c.json({ session_id: record.id, status: record.status }, created ? 201 : 200);
   });
 
   app.get('/', async (c) => {
-    const status = c.req.query('status');
-    if (status !== undefined && !SESSION_STATUSES.includes(status as SessionStatus)) {
-      throw badRequest(`status must be one of: ${SESSION_STATUSES.join(', ')}`, 'status');
-    }
-    const limitRaw = c.req.query('limit') ?? '50';
-    const limit = Number(limitRaw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badRequest('limit must be an integer from 1 to 500', 'limit');
-    const before = c.req.query('cursor') ?? c.req.query('before');
-    if (before !== undefined && !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(before)) throw badRequest('cursor must be a session id', 'cursor');
-    const createdAfter = timeParam(c.req.query('created_after'), 'created_after');
-    const createdBefore = timeParam(c.req.query('created_before'), 'created_before');
+    const { status, limit, cursor, before: oldCursor, created_after: createdAfter, created_before: createdBefore, user_id: userFilter } = parse(SessionListQuery, c.req.query());
+    const before = cursor ?? oldCursor;
+    const p = c.get('principal');
+    if (!isAdmin(p) && userFilter !== undefined && userFilter !== p.userId) throw forbidden("only admins list other users' sessions", 'user_id');
+    const userId = isAdmin(p) ? userFilter : p.userId;
     const rows = await store.listSessions({
       limit,
-      ...(status ? { status: status as SessionStatus } : {}),
+      ...(userId !== undefined ? { userId } : {}),
+      ...(status ? { status } : {}),
       ...(before ? { before } : {}),
       ...(createdAfter !== undefined ? { createdAfter } : {}),
       ...(createdBefore !== undefined ? { createdBefore } : {}),
@@ -67,9 +98,8 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
   });
 
   app.get('/:id', async (c) => {
-    const id = c.req.param('id');
-    const record = await store.getSession(id);
-    if (!record) throw notFound('session', id);
+    const record = await visible(c);
+    const id = record.id;
     const [logs, spent, artifacts] = await Promise.all([store.getLogs(id), store.getUsage(id), store.getArtifacts(id)]);
     const { snapshot: _snapshot, ...summary } = record;
     const view = summaryView(summary);
@@ -89,22 +119,21 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
 
   // The machine as data and where this session is in it, for the state-chart visualizer.
   app.get('/:id/chart', async (c) => {
-    const id = c.req.param('id');
-    const record = await store.getSession(id);
-    if (!record) throw notFound('session', id);
+    const record = await visible(c);
     const value = (record.snapshot?.state as { value?: unknown } | undefined)?.value ?? 'queued';
     return c.json({ machine: CHART, active: activeIds(CHART.id, value), status: record.status, phase: record.phase });
   });
 
   app.get('/:id/history', async (c) => {
-    const id = c.req.param('id');
-    if (!(await store.getSession(id))) throw notFound('session', id);
-    return c.json({ history: await store.getHistory(id) });
+    const record = await visible(c);
+    return c.json({ history: await store.getHistory(record.id) });
   });
 
   const event = (type: InboxEventType, payloadOf: (body: Record<string, unknown>) => Record<string, unknown>, optionalBody: boolean) =>
-    async (c: Context) => {
+    async (c: Context<AppEnv>) => {
       const id = c.req.param('id') ?? '';
+      // Admins reach every session, so only users pay for the ownership read.
+      if (!isAdmin(c.get('principal'))) await visible(c);
       const body = await readJsonObject(c, { optional: optionalBody, ...(read ? { read } : {}) });
       const payload = payloadOf(body);
       const key = idempotencyKey(c);
@@ -112,16 +141,15 @@ export function sessionRoutes(store: Store, opts: { read?: BodyReader; allowLoca
       return c.json(accepted(id, type, res), 202);
     };
 
-  app.post('/:id/approve', event('approve', (b) => (rejectUnknown(b, []), {}), true));
+  app.post('/:id/approve', event('approve', (b) => parse(ApproveBody, b), true));
   app.post('/:id/input', event('input', (b) => {
-    rejectUnknown(b, ['message', 'budget']);
+    const { message, budget } = parse(InputBody, b);
     // A budget here raises the session's limits (a session stopped by its budget goes on).
-    const limits = budget(b);
-    return { message: requiredString(b, 'message', MAX_MESSAGE), ...(limits ? { budget: limits } : {}) };
+    const limits = limitsOf(budget);
+    return { message, ...(limits ? { budget: limits } : {}) };
   }, false));
   app.post('/:id/cancel', event('cancel', (b) => {
-    rejectUnknown(b, ['reason']);
-    const reason = optionalString(b, 'reason', 1000);
+    const { reason } = parse(CancelBody, b);
     return reason ? { reason } : {};
   }, true));
 
@@ -139,7 +167,7 @@ function accepted(id: string, type: InboxEventType, res: AppendResult) {
 function idempotencyKey(c: Context): string | undefined {
   const key = c.req.header('idempotency-key');
   if (key === undefined) return undefined;
-  if (key.length < 1 || key.length > 200 || !/^[\x21-\x7e]+$/.test(key)) {
+  if (!IdempotencyKey.safeParse(key).success) {
     throw badRequest('Idempotency-Key must be 1-200 printable ASCII characters', 'Idempotency-Key');
   }
   return key;
@@ -154,6 +182,7 @@ function summaryView(s: SessionSummary) {
     goal: s.goal,
     repo_url: s.repo_url,
     mode: s.mode,
+    user_id: s.userId ?? null,
     result: s.result ?? null,
     created_at: new Date(s.created_at).toISOString(),
     updated_at: new Date(s.updated_at).toISOString(),
@@ -162,23 +191,45 @@ function summaryView(s: SessionSummary) {
   };
 }
 
-/** A time as ISO 8601 or epoch milliseconds, for filters. */
-function timeParam(raw: string | undefined, field: string): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(ms)) throw badRequest(`${field} must be an ISO 8601 time (e.g. 2026-11-25T12:00:00Z) or epoch milliseconds`, field);
-  return ms;
+/** The API's `budget` as the agent's limits; undefined when absent or empty. */
+function limitsOf(b: z.infer<typeof Budget> | undefined): { maxCalls?: number; maxTokens?: number } | undefined {
+  if (!b) return undefined;
+  return { ...(b.max_calls !== undefined ? { maxCalls: b.max_calls } : {}), ...(b.max_tokens !== undefined ? { maxTokens: b.max_tokens } : {}) };
 }
 
-/** The profile a new session uses: the one named, else the default; 400 when neither exists and the work needs one. */
-async function chooseProfile(body: Record<string, unknown>, opts: { profiles?: Profiles; requireProfile?: boolean }): Promise<string | undefined> {
-  const id = optionalString(body, 'ai_profile_id', 100);
+/**
+ * The profile a new session names, checked; when it names none and the work
+ * needs one, the user's default or the global default must exist (the agent
+ * resolves them at each step, so later changes to the defaults apply).
+ */
+async function chooseProfile(body: z.infer<typeof SessionCreate>, p: Principal, userDefault: string | undefined, opts: { profiles?: Profiles; requireProfile?: boolean }): Promise<string | undefined> {
+  const id = body.ai_profile_id;
   if (id !== undefined) {
-    if (!opts.profiles || !(await opts.profiles.get(id))) throw badRequest(`ai_profile_id ${id} is not an AI profile (GET /agent/ai-profiles lists them)`, 'ai_profile_id');
+    await checkProfile(id, 'ai_profile_id', p, opts);
     return id;
   }
-  if (opts.requireProfile && opts.profiles && !(await opts.profiles.defaultProfile())) {
+  if (!opts.requireProfile || !opts.profiles) return undefined;
+  const mine = userDefault ? await opts.profiles.get(userDefault) : null;
+  if (!mine && !(await opts.profiles.defaultProfile())) {
     throw badRequest('no AI profile to run the session with: create one with POST /agent/ai-profiles (is_default: true), or name one in ai_profile_id', 'ai_profile_id');
   }
   return undefined;
+}
+
+/** Per-role profiles (`planner_profile_id`, …), each one that exists; undefined when none is named. */
+async function chooseRoleProfiles(body: z.infer<typeof SessionCreate>, p: Principal, opts: { profiles?: Profiles }): Promise<RoleProfiles | undefined> {
+  const roles: RoleProfiles = {};
+  for (const role of ['planner', 'programmer', 'reviewer'] as const) {
+    const id = body[`${role}_profile_id`];
+    if (id === undefined) continue;
+    await checkProfile(id, `${role}_profile_id`, p, opts);
+    roles[role] = id;
+  }
+  return Object.keys(roles).length ? roles : undefined;
+}
+
+/** A named profile must exist and be one the caller may use (its own, assigned to it, or the global default). */
+async function checkProfile(id: string, field: string, p: Principal, opts: { profiles?: Profiles }): Promise<void> {
+  const profile = opts.profiles ? await opts.profiles.get(id) : null;
+  if (!profile || !canUseProfile(p, profile)) throw badRequest(`${field} ${id} is not an AI profile (GET /agent/ai-profiles lists them)`, field);
 }
