@@ -105,7 +105,9 @@ function sessionFeed(store: Store, id: string, cursor: Cursor, stream: SSEStream
     if (stream.aborted) return 'idle';
     const lines = await store.getLogs(id, cursor.logs, logChunk);
     if (stream.aborted) return 'idle';
-    const history = (await store.getHistory(id, cursor.transitions)).filter((h) => h.n >= cursor.transitions);
+    // The history is the costly read (a whole capped list on Redis): skipped when the record says nothing new was committed.
+    const news = record.history_count === undefined || record.history_count > cursor.transitions;
+    const history = news ? (await store.getHistory(id, cursor.transitions)).filter((h) => h.n >= cursor.transitions) : [];
     let wrote = false;
 
     const first = history[0];

@@ -67,7 +67,8 @@ export class MemoryStore implements Store {
   #view(s: Session): SessionRecord {
     const now = this.#clock();
     const owner = s.leaseNode && s.leaseUntil > now ? { nodeId: s.leaseNode, epoch: s.record.epoch, until: s.leaseUntil } : null;
-    return copy({ ...s.record, owner });
+    // Like Redis, counted from the first commit that brings transitions.
+    return copy({ ...s.record, owner, ...(s.historyN > 0 ? { history_count: s.historyN } : {}) });
   }
 
   #pending(s: Session): boolean {

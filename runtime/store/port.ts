@@ -86,6 +86,12 @@ export interface SessionRecord {
   owner: { nodeId: string; epoch: number; until: number } | null;
   /** Writes rejected because they came from a stale epoch. */
   fenced_writes: number;
+  /**
+   * Transitions committed so far: the `n` the next history entry gets. Lets a
+   * follower skip reading the history when nothing new was committed. Absent
+   * before the first transition, and on records written before it was counted.
+   */
+  history_count?: number;
 }
 
 /** Summary used by listings: the record without the snapshot. */

@@ -408,6 +408,29 @@ describe('GET /agent/sessions/:id/events', () => {
     expect(calls()).toBe(atAbort);
   });
 
+  it('reads the history only when the record says a transition was committed since', async () => {
+    const inner = new MemoryStore();
+    let historyReads = 0;
+    const store = new Proxy(inner, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop === 'getHistory') return (...args: [string, number?]) => (historyReads++, inner.getHistory(...args));
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Store;
+    const { id, lease } = await running(store);
+    await store.commit(id, lease, commitOf({ history: [step('A', 'q', 'p')] }));
+    const r = track(await open(appFor(store), id));
+    await r.until(isStatus);
+    const settled = historyReads;
+    await sleep(10 * POLL);
+    expect(historyReads).toBe(settled); // ten idle polls, no history read
+    await store.commit(id, lease, commitOf({ history: [step('B', 'p', 'c')] }));
+    const got = await r.until((f) => f.event === 'transition');
+    expect(dataOf(got[got.length - 1]!)).toMatchObject({ n: 1, event: 'B' });
+    expect(historyReads).toBeGreaterThan(settled);
+  });
+
   it('over real HTTP: live events, disconnect, resume with Last-Event-ID, and the server stops polling', async () => {
     const { store, calls } = counted(new MemoryStore());
     const { id, lease } = await running(store);

@@ -212,7 +212,9 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
     it('numbers history entries by position in the whole history, kept across trimming, leases and repeats; `from` filters', async () => {
       const { id, lease } = await claimed('n1');
       const entries = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ event: `e${from + i}`, from: 'a', to: 'b' }));
+      expect((await store.getSession(id))?.history_count).toBeUndefined();
       await store.commit(id, lease, commitOf({ history: entries(0, 3) }));
+      expect((await store.getSession(id))?.history_count).toBe(3);
       expect((await store.getHistory(id)).map((e) => [e.n, e.event])).toEqual([[0, 'e0'], [1, 'e1'], [2, 'e2']]);
       expect((await store.getHistory(id, 1)).map((e) => e.n)).toEqual([1, 2]);
       expect(await store.getHistory(id, 3)).toEqual([]);
@@ -236,6 +238,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         [HISTORY_CAP + 3, `e${HISTORY_CAP + 3}`, 'n1'],
         [HISTORY_CAP + 4, `e${HISTORY_CAP + 4}`, 'n2'],
       ]);
+      expect((await store.getSession(id))?.history_count).toBe(HISTORY_CAP + 5);
       expect(await store.getHistory(ulid(), 0)).toEqual([]);
     });
 

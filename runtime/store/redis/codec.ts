@@ -80,6 +80,7 @@ export function decodeRecord(h: Record<string, string>, now: number): SessionRec
     epoch,
     owner: leaseNode !== '' && leaseUntil > now ? { nodeId: leaseNode, epoch, until: leaseUntil } : null,
     fenced_writes: Number(h['fenced'] ?? 0),
+    ...(h['hist_n'] !== undefined ? { history_count: Number(h['hist_n']) } : {}),
     ...(h['budget'] ? { budget: JSON.parse(h['budget']) as NonNullable<SessionRecord['budget']> } : {}),
     ...(h['profile_id'] ? { profileId: h['profile_id'] } : {}),
     ...(h['role_profiles'] ? { roleProfiles: JSON.parse(h['role_profiles']) as NonNullable<SessionRecord['roleProfiles']> } : {}),
