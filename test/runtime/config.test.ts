@@ -20,6 +20,17 @@ describe('configuration', () => {
     expect(c).toMatchObject({ port: 8000, host: '127.0.0.1', redisUrl: undefined, concurrency: 100, leaseTtlMs: 3000 });
     expect(c.agent).toMatchObject({ sandboxType: 'local', allowLocalRepos: false, daytona: undefined, maxCalls: 200, maxTokens: 2_000_000, profile: undefined });
     expect(c.agent.workspaceDir.endsWith('/workspace')).toBe(true);
+    expect(c).toMatchObject({ adminToken: undefined, userMaxRunning: 10, rateLimitPerMinute: 600 });
+  });
+
+  it('checks the access settings', () => {
+    expect(fails({ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN')).toMatch(/openssl rand/);
+    expect(fails({ ADMIN_TOKEN: 'has a space in it, sixteen+' }, 'ADMIN_TOKEN')).not.toContain('has a space in it');
+    fails({ USER_MAX_RUNNING_SESSIONS: '-1' }, 'USER_MAX_RUNNING_SESSIONS');
+    fails({ RATE_LIMIT_PER_MINUTE: 'lots' }, 'RATE_LIMIT_PER_MINUTE');
+    expect(loadConfig({ ADMIN_TOKEN: 'a-long-admin-token-0123', USER_MAX_RUNNING_SESSIONS: '0', RATE_LIMIT_PER_MINUTE: '0' })).toMatchObject({
+      adminToken: 'a-long-admin-token-0123', userMaxRunning: 0, rateLimitPerMinute: 0,
+    });
   });
 
   it('names the variable and the fix for every bad value', () => {
