@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { ulid } from 'ulid';
 import { createLogger } from '../../runtime/logger.ts';
 import { RuntimeNode } from '../../runtime/node.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
 import type { Commit, Lease, NewSession, SessionStatus, Store } from '../../runtime/store/port.ts';
-import { redisUrl, uniquePrefix } from '../setup/redis.ts';
+import { isolatedRedisStore } from '../setup/redis.ts';
 import { gatedWork } from '../support/gated-work.ts';
 import { waitFor, sleep } from '../support/wait.ts';
 
@@ -21,20 +19,7 @@ interface Backend {
 
 const backends: [string, () => Promise<Backend>][] = [
   ['memory', async () => ({ store: new MemoryStore(), cleanup: async () => {} })],
-  ['redis', async () => {
-    const prefix = uniquePrefix();
-    const store = await RedisStore.create({ url: redisUrl(), prefix });
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        const raw = new Redis(redisUrl());
-        const keys = await raw.keys(`${prefix}:*`);
-        if (keys.length > 0) await raw.del(...keys);
-        await raw.quit();
-      },
-    };
-  }],
+  ['redis', isolatedRedisStore],
 ];
 
 /**
