@@ -287,6 +287,10 @@ export const Usage = z
 
 export const SessionDetail = SessionSummary.extend({
   usage: Usage,
+  plan: z
+    .object({ summary: z.string(), steps: z.array(z.string()) })
+    .nullable()
+    .describe("The planner's current plan (what review mode waits on); null before the first plan."),
   partial_diff: z.string().optional().describe('Without a result (failed, cancelled, still running): the last checkpointed change.'),
   logs: z.array(z.string()).describe('Log lines, oldest first.').meta({ examples: [['Starting session...', 'Cloning repo...']] }),
 });
@@ -308,6 +312,10 @@ export const History = z.object({
       to: z.string(),
       node: z.string().describe('The node that made the transition.'),
       epoch: z.number().int(),
+      payload: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe('What the event carried, made safe to show: secret-looking fields dropped, long strings cut, diffs reduced to their size.'),
     }),
   ),
 });

@@ -2,6 +2,7 @@ import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } f
 import { ENDED_STATUSES, PASSIVE_STATUSES, compareEventIds, type Commit, type CommitResult, type InboxEvent, type Lease, type SessionRecord, type SessionStatus, type Store, type TimerSpec, type WakeHint } from './store/port.ts';
 import { deriveStatus, derivePhase } from '../actors/index.ts';
 import { toMachineEvent } from './inbox-events.ts';
+import { historyPayload } from '../actors/payload.ts';
 import { SNAPSHOT_VERSION, readStoredSnapshot } from './snapshot.ts';
 import type { Logger } from './logger.ts';
 import type { SessionStoreView } from './work.ts';
@@ -134,7 +135,8 @@ export class SessionHost {
     if (ev.type !== '@xstate.snapshot' || ev.actorRef.sessionId !== ev.rootId) return;
     const to = derivePhase(ev.snapshot as never);
     if (to !== this.#stateValue) {
-      this.#history.push({ event: ev.event.type, from: this.#stateValue, to });
+      const payload = historyPayload(ev.event as { type: string } & Record<string, unknown>);
+      this.#history.push({ event: ev.event.type, from: this.#stateValue, to, ...(payload ? { payload } : {}) });
       this.#stateValue = to;
     }
     this.#markDirty();

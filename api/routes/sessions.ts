@@ -114,7 +114,9 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
     const result = view.result && typeof view.result === 'object' ? { ...(view.result as Record<string, unknown>), usage } : view.result;
     // Without a result (failed, cancelled, still running) the last checkpointed change is still the user's.
     const partial = !view.result && artifacts['checkpoint'] ? { partial_diff: artifacts['checkpoint'] } : {};
-    return c.json({ ...view, result, usage, ...partial, logs });
+    // The plan under review lives in the machine's context until a result holds it.
+    const plan = (record.snapshot?.state as { context?: { plan?: unknown } } | undefined)?.context?.plan ?? null;
+    return c.json({ ...view, result, usage, plan, ...partial, logs });
   });
 
   // The machine as data and where this session is in it, for the state-chart visualizer.

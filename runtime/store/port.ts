@@ -159,6 +159,8 @@ export interface HistoryEntry {
   to: string;
   node: string;
   epoch: number;
+  /** What the event carried, made safe to show (see `actors/payload.ts`); absent when it carried nothing. */
+  payload?: Record<string, unknown>;
 }
 
 /** Everything one commit writes, atomically, after checking the lease epoch. */

@@ -46,6 +46,12 @@ describe('session routes (the guide)', () => {
     const id = body.session_id;
     const waiting = await statusOf(id, 'WAITING_FOR_USER');
     expect(waiting.owner).toBeNull();
+    // The plan under review is shown while the session waits for approval.
+    expect(waiting.plan).toMatchObject({ summary: expect.any(String), steps: expect.any(Array) });
+    expect(waiting.plan.steps.length).toBeGreaterThan(0);
+    // The timeline says what each event carried.
+    const hist = (await svc.call('GET', `/agent/sessions/${id}/history`)).body.history;
+    expect(hist.find((h: any) => h.to === 'awaitingApproval')?.payload?.output).toEqual({ summary: waiting.plan.summary, steps: waiting.plan.steps });
     const approve = await svc.call('POST', `/agent/sessions/${id}/approve`); // no body, no content-type: as the guide's curl
     expect(approve.status).toBe(202);
     expect(approve.body).toMatchObject({ session_id: id, accepted: true, duplicate: false });

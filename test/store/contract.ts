@@ -239,6 +239,11 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         [HISTORY_CAP + 4, `e${HISTORY_CAP + 4}`, 'n2'],
       ]);
       expect((await store.getSession(id))?.history_count).toBe(HISTORY_CAP + 5);
+      // A payload comes back exactly as written, empty arrays and unicode included.
+      const payload = { message: 'naïve “quotes” \n', list: [], nested: { n: 1, ok: true, none: null } };
+      await store.commit(id, next.lease, commitOf({ history: [{ event: 'input', from: 'a', to: 'b', payload }] }));
+      expect((await store.getHistory(id, HISTORY_CAP + 5))[0]).toMatchObject({ n: HISTORY_CAP + 5, event: 'input', payload });
+      expect((await store.getHistory(id, HISTORY_CAP + 4))[0]).not.toHaveProperty('payload');
       expect(await store.getHistory(ulid(), 0)).toEqual([]);
     });
 

@@ -114,7 +114,7 @@ export function decodeHistory(raws: readonly string[]): HistoryEntry[] {
     const e = parsed[i]!;
     const n: number = typeof e.n === 'number' ? e.n : next ? next.n - (next.index - i) : i;
     if (typeof e.n === 'number') next = { index: i, n };
-    out[i] = { n, at: Number(e.at), event: e.event ?? '', from: e.from ?? '', to: e.to ?? '', node: e.node ?? '', epoch: Number(e.epoch) };
+    out[i] = { n, at: Number(e.at), event: e.event ?? '', from: e.from ?? '', to: e.to ?? '', node: e.node ?? '', epoch: Number(e.epoch), ...(e.payload ? { payload: e.payload } : {}) };
   }
   return out;
 }

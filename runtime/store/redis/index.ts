@@ -229,7 +229,7 @@ export class RedisStore implements Store {
     const fields = commitFields(c);
     const args: (string | number)[] = [lease.nodeId, lease.epoch, c.release ? '1' : '0', HISTORY_CAP, c.seq, fields.length / 2, ...fields];
     args.push(c.history.length);
-    for (const h of c.history) args.push(h.event, h.from, h.to);
+    for (const h of c.history) args.push(h.event, h.from, h.to, h.payload ? JSON.stringify(h.payload) : '');
     args.push(...c.logs);
     const reply = (await runScript(this.#redis, 'swCommit', [k.record, k.inbox, k.log, k.history], args)) as Reply[];
     if (reply[0] !== 'ok') return this.#refused(reply);

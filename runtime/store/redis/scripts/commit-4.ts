@@ -4,7 +4,8 @@ import { LUA_LIB } from './lib.ts';
  * Fenced snapshot write with its history and logs, and optional release.
  * KEYS: record, inbox, log, history.
  * ARGV: node, epoch, release '1'|'0', history cap, seq, n field pairs, the
- * pairs, n history entries, (event, from, to) per entry, then the log lines.
+ * pairs, n history entries, (event, from, to, payload JSON or "") per entry,
+ * then the log lines.
  * Returns `{'not_found'}`, `{'fenced'}` or
  * `{'ok', released 0|1, old status ('' when a repeat), new status, created_at}`.
  * A repeat (same epoch and seq as the last commit written: a retry after a
@@ -41,8 +42,11 @@ if nh > 0 then
   end
   local first = redis.call('HINCRBY', KEYS[1], 'hist_n', nh) - nh
   for j = 1, nh do
-    entries[j] = cjson.encode({n = first + j - 1, at = now, event = ARGV[i], from = ARGV[i + 1], to = ARGV[i + 2], node = ARGV[1], epoch = epoch})
-    i = i + 3
+    local e = cjson.encode({n = first + j - 1, at = now, event = ARGV[i], from = ARGV[i + 1], to = ARGV[i + 2], node = ARGV[1], epoch = epoch})
+    -- The payload is spliced in as the caller wrote it: a decode/encode round trip in Lua would turn [] into {}.
+    if ARGV[i + 3] ~= '' then e = string.sub(e, 1, -2) .. ',"payload":' .. ARGV[i + 3] .. '}' end
+    entries[j] = e
+    i = i + 4
   end
   push(KEYS[4], entries, 1)
   redis.call('LTRIM', KEYS[4], -tonumber(ARGV[4]), -1)
