@@ -7,8 +7,10 @@ import { sessionRoutes } from './routes/sessions.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { meRoutes, userRoutes } from './routes/users.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { chartRoutes } from './routes/chart.ts';
 import { eventRoutes } from './routes/events.ts';
 import { openApiRoutes } from './openapi.ts';
+import { uiRoutes } from './ui/routes.ts';
 import { authenticate } from './auth.ts';
 import { rateLimit } from './rate-limit.ts';
 import { owns, type AppEnv } from './principal.ts';
@@ -59,6 +61,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ ok: true, store: deps.store.kind });
   });
   app.route('/', openApiRoutes());
+  // The web UI's page and static files: public, they hold no data (it comes from /agent with the user's token).
+  app.route('/', uiRoutes());
 
   // Everything under /agent needs a principal; see api/auth.ts for who gets one without a token.
   app.use('/agent/*', authenticate({ store: deps.store, localAdmin: deps.localAdmin ?? true }));
@@ -84,5 +88,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     logger: deps.logger,
   }));
   app.route('/agent/nodes', nodeRoutes(deps.store));
+  // The state chart and its layout, the same for every session (the visualizer adds where a session is).
+  app.route('/agent/chart', chartRoutes());
   return app;
 }

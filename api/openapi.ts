@@ -12,15 +12,15 @@ import { renderDocsPage } from './docs-page.ts';
 import { VERSION } from '../runtime/version.ts';
 
 export type Method = 'get' | 'post' | 'patch' | 'delete';
-export type Tag = 'Service' | 'Sessions' | 'AI profiles' | 'Users' | 'Cluster';
+export type Tag = 'Service' | 'Sessions' | 'AI profiles' | 'Users' | 'Cluster' | 'UI';
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
 
 /** A success answer: JSON described by `schema`, or another media type. */
 export interface Answer {
   description: string;
   schema?: z.ZodType;
-  /** Media type when not JSON. */
-  type?: string;
+  /** Media type when not JSON; several when the route serves files of several types. */
+  type?: string | readonly string[];
 }
 
 /** One operation of the API, as the docs show it. */
@@ -36,6 +36,8 @@ export interface ApiRoute {
   /** Only admins may call it (403 for others). */
   admin?: boolean;
   query?: z.ZodObject;
+  /** Descriptions of path parameters other than an `id`. */
+  params?: Record<string, string>;
   headers?: readonly ('Idempotency-Key' | 'Last-Event-ID')[];
   body?: z.ZodType;
   /** An empty body is allowed (as `{}`). */
@@ -57,6 +59,17 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'get', path: '/ready', tag: 'Service', auth: false, summary: 'Readiness', description: 'The session store answers: route traffic here.', ok: { 200: json(S.Ready, 'Ready.') }, errors: { 503: 'The store is unavailable.' } },
   { method: 'get', path: '/openapi.json', tag: 'Service', auth: false, summary: 'This document', description: 'The OpenAPI 3.1 document, built from the schemas the routes validate with.', ok: { 200: { description: 'The document.', type: 'application/json' } } },
   { method: 'get', path: '/docs', tag: 'Service', auth: false, summary: 'API reference page', description: 'This document as a page; it loads nothing from the network.', ok: { 200: { description: 'An HTML page.', type: 'text/html' } } },
+  {
+    method: 'get', path: '/', tag: 'UI', auth: false, summary: 'Web UI',
+    description: 'The web interface: one page that loads its modules and styles from `/ui/` and reads everything it shows from the `/agent` API (beyond loopback it asks for an API token). Nothing is loaded from other origins.',
+    ok: { 200: { description: 'An HTML page, with a strict Content-Security-Policy.', type: 'text/html' } },
+  },
+  {
+    method: 'get', path: '/ui/{path}', tag: 'UI', auth: false, summary: 'Web UI file', params: { path: 'The file under `/ui/`, e.g. `app.js` or `pages/sessions.js`.' },
+    description: 'A JavaScript module, the stylesheet or the icon of the web UI. Answers carry an `ETag` and `Cache-Control: no-cache`: a request with a matching `If-None-Match` is a 304.',
+    ok: { 200: { description: 'The file.', type: ['text/javascript', 'text/css', 'image/svg+xml'] } },
+    errors: { 404: 'No such file.' },
+  },
 
   {
     method: 'post', path: '/agent/sessions', tag: 'Sessions', auth: true, summary: 'Start a session', body: S.SessionCreate, headers: ['Idempotency-Key'],
@@ -80,6 +93,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
   { method: 'get', path: '/agent/sessions/{id}/history', tag: 'Sessions', auth: true, summary: 'State transitions', description: 'Every transition of the session machine, oldest first (the newest 500).', ok: { 200: json(S.History, 'The history.') } },
   { method: 'get', path: '/agent/sessions/{id}/chart', tag: 'Sessions', auth: true, summary: 'State chart', description: 'The session machine as data and the states this session is in, for a visualizer.', ok: { 200: json(S.Chart, 'The chart.') } },
+  {
+    method: 'get', path: '/agent/chart', tag: 'Sessions', auth: true, summary: 'State chart with its layout',
+    description: 'The session machine (as in a session\'s chart) laid out for drawing: every state and transition with absolute coordinates. The same for every session; it has an `ETag`, so send `If-None-Match` to get a 304 when it has not changed.',
+    ok: { 200: json(S.MachineChart, 'The machine and its layout.') },
+  },
   {
     method: 'get', path: '/agent/sessions/{id}/events', tag: 'Sessions', auth: true, summary: 'Live events (server-sent events)', headers: ['Last-Event-ID'], query: S.EventsQuery,
     description:
@@ -127,9 +145,10 @@ const TAGS: Record<Tag, string> = {
   'AI profiles': 'Which provider and model sessions use; keys are sealed and never shown.',
   Users: 'Users, their API tokens and settings.',
   Cluster: 'The nodes sharing the work.',
+  UI: 'The web interface: a page and its static files; no token needed, as they hold no data (the page reads everything from the API with your token).',
 };
 
-const PARAM_NOUN: Record<Tag, string> = { Service: 'resource', Sessions: 'session', 'AI profiles': 'AI profile', Users: 'user', Cluster: 'node' };
+const PARAM_NOUN: Record<Tag, string> = { Service: 'resource', Sessions: 'session', 'AI profiles': 'AI profile', Users: 'user', Cluster: 'node', UI: 'file' };
 
 const COMMON_ERRORS: Record<ErrorStatus, string> = {
   400: 'The request is invalid; `error.field` names the field at fault.',
@@ -202,7 +221,7 @@ function operation(r: ApiRoute, ref: Ref): Record<string, unknown> {
     name,
     in: 'path',
     required: true,
-    description: name === 'id' ? `The ${PARAM_NOUN[r.tag]} id.` : `The ${name.replace(/_id$/, '')} id.`,
+    description: r.params?.[name] ?? (name === 'id' ? `The ${PARAM_NOUN[r.tag]} id.` : `The ${name.replace(/_id$/, '')} id.`),
     schema: { type: 'string' },
   }));
   if (r.query) parameters.push(...queryParameters(r.query));
@@ -258,7 +277,7 @@ function answer(a: Answer, isCreated: boolean, ref: Ref): Record<string, unknown
   const content = a.schema
     ? { 'application/json': { schema: ref(a.schema, 'output') } }
     : a.type
-      ? { [a.type]: { schema: a.type === 'application/json' ? { type: 'object' } : { type: 'string' } } }
+      ? Object.fromEntries(([] as string[]).concat(a.type).map((t) => [t, { schema: t === 'application/json' ? { type: 'object' } : { type: 'string' } }]))
       : undefined;
   return {
     description: a.description,

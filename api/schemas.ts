@@ -342,6 +342,58 @@ export const Chart = z.object({
   phase: z.string(),
 });
 
+const point = z.object({ x: z.number(), y: z.number() });
+const box = point.extend({ width: z.number(), height: z.number() });
+
+export const ChartLayout = z
+  .object({
+    width: z.number(),
+    height: z.number(),
+    nodes: z
+      .array(
+        box.extend({
+          id: z.string().describe('The state id, e.g. `session.planning.running`.').meta({ examples: ['session.planning.running'] }),
+          label: z.string(),
+          kind: z.enum(['atomic', 'compound', 'final']),
+          parent: z.string().nullable(),
+          depth: z.number().int(),
+          initial: z.string().nullable().describe('The initial child (compound states).'),
+          invoke: z.array(z.string()),
+          tags: z.array(z.string()),
+          entry: z.array(z.string()),
+          exit: z.array(z.string()),
+        }),
+      )
+      .describe('Every state, outermost first.'),
+    edges: z
+      .array(
+        z.object({
+          id: z.string(),
+          source: z.string(),
+          target: z.string().describe('The target state; the source itself for a targetless transition.'),
+          event: z.string().describe("The event; `''` for an eventless one."),
+          kind: z.enum(['event', 'done', 'error', 'eventless']),
+          guard: z.string().nullable(),
+          actions: z.array(z.string()),
+          internal: z.boolean().describe('Targetless: runs its actions and stays.'),
+          label: z.string().describe('The event as shown, e.g. `done: planning.running` or `always`.'),
+          labelLines: z.array(z.string()),
+          points: z.array(point).describe('The route, a polyline from source to target.'),
+          labelBox: box.nullable(),
+        }),
+      )
+      .describe('One edge per transition target.'),
+    initials: z
+      .array(point.extend({ parent: z.string(), target: z.string(), r: z.number(), points: z.array(point) }))
+      .describe('The initial marker of each compound state: a dot and the route into its initial child.'),
+  })
+  .describe('The chart laid out by ELK (layered, top to bottom), in absolute coordinates.');
+
+export const MachineChart = z.object({
+  machine: Chart.shape.machine,
+  layout: ChartLayout,
+});
+
 export const ProfileView = z.object({
   id: id('The profile.'),
   name: z.string(),

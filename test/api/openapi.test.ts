@@ -69,9 +69,10 @@ describe('OpenAPI document', () => {
     expect(routes.sort()).toEqual(
       [
         'GET /health', 'GET /ready', 'GET /openapi.json', 'GET /docs',
+        'GET /', 'GET /ui/{path}',
         'POST /agent/sessions', 'GET /agent/sessions', 'GET /agent/sessions/{id}', 'POST /agent/sessions/{id}/approve',
         'POST /agent/sessions/{id}/input', 'POST /agent/sessions/{id}/cancel', 'GET /agent/sessions/{id}/history',
-        'GET /agent/sessions/{id}/chart', 'GET /agent/sessions/{id}/events',
+        'GET /agent/sessions/{id}/chart', 'GET /agent/sessions/{id}/events', 'GET /agent/chart',
         'POST /agent/ai-profiles', 'GET /agent/ai-profiles', 'GET /agent/ai-profiles/{id}', 'PATCH /agent/ai-profiles/{id}',
         'DELETE /agent/ai-profiles/{id}', 'POST /agent/ai-profiles/{id}/test',
         'POST /agent/users', 'GET /agent/users', 'GET /agent/users/{id}', 'PATCH /agent/users/{id}', 'DELETE /agent/users/{id}',

@@ -1,0 +1,298 @@
+// @ts-check
+/**
+ * `#/sessions/<id>`: one session, live. Its status, plan, logs, usage,
+ * result and diff; approve, steer and cancel it. Logs arrive from the event
+ * stream; every `status`, `transition` or `end` event refreshes the rest.
+ */
+import { api, EventStream, idempotencyKey, isApiError } from '../api.js';
+import { h, replace, setText, setStatusBadge, field, formError, clearErrors, showError, formatTime, formatInt, messageOf } from '../dom.js';
+import { renderDiff } from '../diff.js';
+
+const CANCELLABLE = ['QUEUED', 'RUNNING', 'WAITING_FOR_USER'];
+const REFRESH_DEBOUNCE_MS = 200;
+
+/**
+ * @typedef {{summary: string, steps: string[]}} Plan
+ * @typedef {{calls: number, tokens: number, input_tokens: number, output_tokens: number, cost: number | null}} Usage
+ * @typedef {{summary: string, diff: string, files_changed: string[], review?: {approved?: boolean, feedback?: string} | null}} Result
+ * @typedef {{id: string, status: string, phase: string, reason: string | null, goal: string, repo_url: string, mode: string,
+ *   owner: {node_id: string, epoch: number} | null, epoch: number, created_at: string, updated_at: string,
+ *   plan: Plan | null, usage: Usage, result: Result | null, partial_diff?: string, logs: string[]}} SessionDetail
+ */
+
+/** @type {import('../app.js').Page} */
+export function sessionPage(root, { params, setTitle }) {
+  const id = params[0] ?? '';
+  const base = `/agent/sessions/${encodeURIComponent(id)}`;
+  setTitle('Session');
+  let left = false;
+  const stream = new EventStream(`${base}/events`);
+
+  const goal = h('p', { class: 'goal' });
+  const status = h('span', { class: 'badge', 'data-testid': 'session-status' });
+  const phase = h('span', { class: 'mono', 'data-testid': 'session-phase' });
+  const reason = h('span', { 'data-testid': 'session-reason' });
+  const owner = h('span', { 'data-testid': 'session-owner' });
+  const repo = h('span', { class: 'mono break' });
+  const mode = h('span');
+  const created = h('span');
+  const live = h('span', { class: 'live muted' }, 'connecting…');
+  const notice = h('p', { class: 'form-error', 'aria-live': 'polite' });
+  const done = h('p', { class: 'ok-note', 'aria-live': 'polite' });
+
+  const approve = h('button', { type: 'button', hidden: true }, 'Approve plan');
+  const cancel = h('button', { type: 'button', class: 'danger', hidden: true }, 'Cancel session');
+
+  const plan = h('section', { class: 'card', 'data-testid': 'plan', 'aria-labelledby': 'plan-heading' }, h('h2', { id: 'plan-heading' }, 'Plan'));
+  const planBody = h('div', {}, h('p', { class: 'muted' }, 'No plan yet.'));
+  plan.append(planBody);
+
+  const message = h('textarea', { rows: 3 });
+  const messageForm = h(
+    'form',
+    { 'aria-labelledby': 'steer-heading', class: 'card', novalidate: true },
+    h('h2', { id: 'steer-heading' }, 'Steer the agent'),
+    field('Message to the agent', message, { name: 'message', hint: 'Instructions or feedback, at any time: the agent adds them to its goal and replans (while coding, after the current step).' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Send')),
+    formError(),
+  );
+
+  const logs = h('ol', { class: 'logs', 'data-testid': 'logs', tabindex: 0, 'aria-labelledby': 'logs-heading' });
+  const usage = h('p', { 'data-testid': 'usage', class: 'usage' }, '—');
+  const result = h('div', { class: 'result' });
+  const chartRoot = h('div', { id: 'chart-root', 'data-testid': 'chart-root' });
+
+  replace(
+    root,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/sessions' }, '← Sessions')),
+    h('h1', { tabindex: -1 }, 'Session'),
+    goal,
+    h(
+      'dl',
+      { class: 'facts' },
+      h('div', {}, h('dt', {}, 'Status'), h('dd', { 'aria-live': 'polite' }, status)),
+      h('div', {}, h('dt', {}, 'Phase'), h('dd', {}, phase)),
+      h('div', {}, h('dt', {}, 'Reason'), h('dd', { 'aria-live': 'polite' }, reason)),
+      h('div', {}, h('dt', {}, 'Owner'), h('dd', {}, owner)),
+      h('div', {}, h('dt', {}, 'Mode'), h('dd', {}, mode)),
+      h('div', {}, h('dt', {}, 'Created'), h('dd', {}, created)),
+      h('div', { class: 'wide' }, h('dt', {}, 'Repository'), h('dd', {}, repo)),
+    ),
+    h('div', { class: 'actions' }, approve, cancel),
+    notice,
+    done,
+    plan,
+    messageForm,
+    h('section', { 'aria-labelledby': 'logs-heading' }, h('div', { class: 'section-head' }, h('h2', { id: 'logs-heading' }, 'Logs'), live), logs),
+    h('section', { 'aria-labelledby': 'usage-heading' }, h('h2', { id: 'usage-heading' }, 'Usage'), usage),
+    result,
+    h('section', { class: 'card', 'aria-labelledby': 'chart-heading' }, h('h2', { id: 'chart-heading' }, 'State chart'), chartRoot),
+  );
+
+  // ------------------------------------------------------------------ logs
+  let shownLogs = 0;
+  /** @type {Map<number, string>} */
+  const pending = new Map();
+  let frame = 0;
+  const addLine = (/** @type {number} */ index, /** @type {string} */ line) => {
+    if (index < shownLogs || pending.has(index)) return;
+    pending.set(index, line);
+    frame ||= requestAnimationFrame(flushLines);
+  };
+  // One layout read per frame, however many lines arrive (thousands on connect).
+  function flushLines() {
+    frame = 0;
+    const atBottom = logs.scrollHeight - logs.scrollTop - logs.clientHeight < 24;
+    const batch = document.createDocumentFragment();
+    for (const index of [...pending.keys()].sort((a, b) => a - b)) {
+      if (index >= shownLogs) {
+        batch.append(h('li', {}, /** @type {string} */ (pending.get(index))));
+        shownLogs = index + 1;
+      }
+    }
+    pending.clear();
+    logs.append(batch);
+    if (atBottom) logs.scrollTop = logs.scrollHeight;
+  }
+
+  // --------------------------------------------------------------- refresh
+  let shownResult = '';
+  let gone = false;
+
+  const refresh = async () => {
+    try {
+      /** @type {SessionDetail} */
+      const s = await api.get(base);
+      if (left) return;
+      show(s);
+    } catch (err) {
+      if (left) return;
+      if (isApiError(err) && err.status === 404) {
+        gone = true;
+        stream.close();
+        replace(root, h('p', { class: 'crumbs' }, h('a', { href: '#/sessions' }, '← Sessions')), h('h1', { tabindex: -1 }, 'Session'), h('p', { class: 'form-error', 'aria-live': 'polite' }, `No session ${id}: ${messageOf(err)}`));
+        return;
+      }
+      setText(notice, `Could not load the session: ${messageOf(err)}`);
+    }
+  };
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let debounce;
+  const refreshSoon = () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => void refresh(), REFRESH_DEBOUNCE_MS);
+  };
+
+  /** @param {SessionDetail} s */
+  function show(s) {
+    setTitle(`Session: ${s.goal.slice(0, 60)}`);
+    setText(goal, s.goal);
+    setStatusBadge(status, s.status);
+    setText(phase, s.phase);
+    setText(reason, s.reason ?? '');
+    setText(owner, s.owner ? `node ${s.owner.node_id} (epoch ${s.owner.epoch})` : 'none');
+    setText(repo, s.repo_url);
+    setText(mode, s.mode);
+    setText(created, formatTime(s.created_at));
+    approve.hidden = s.status !== 'WAITING_FOR_USER';
+    cancel.hidden = !CANCELLABLE.includes(s.status);
+    showPlan(s.plan);
+    showUsage(s.usage);
+    showResult(s);
+    s.logs.forEach((line, i) => addLine(i, line));
+  }
+
+  /** @param {Plan | null} p */
+  function showPlan(p) {
+    const key = JSON.stringify(p);
+    if (planBody.dataset['key'] === key) return;
+    planBody.dataset['key'] = key;
+    if (!p) replace(planBody, h('p', { class: 'muted' }, 'No plan yet.'));
+    else replace(planBody, h('p', { class: 'plan-summary' }, p.summary), h('ol', { class: 'steps' }, ...p.steps.map((step) => h('li', {}, step))));
+  }
+
+  /** @param {Usage} u */
+  function showUsage(u) {
+    const cost = u.cost === null || u.cost === undefined ? 'cost unknown (no prices for the model)' : `cost $${u.cost.toFixed(u.cost < 1 ? 4 : 2)} USD`;
+    setText(usage, `${formatInt(u.calls)} call${u.calls === 1 ? '' : 's'} · ${formatInt(u.tokens)} tokens (${formatInt(u.input_tokens)} in, ${formatInt(u.output_tokens)} out) · ${cost}`);
+  }
+
+  /** @param {SessionDetail} s */
+  function showResult(s) {
+    const key = JSON.stringify([s.result?.summary, s.result?.diff, s.result?.files_changed, s.result?.review, s.result ? null : s.partial_diff]);
+    if (key === shownResult) return;
+    shownResult = key;
+    if (s.result) {
+      const r = s.result;
+      const review = r.review ?? null;
+      replace(
+        result,
+        h(
+          'section',
+          { 'aria-labelledby': 'result-heading', 'data-testid': 'result' },
+          h('h2', { id: 'result-heading' }, 'Result'),
+          h('p', { class: 'result-summary', 'data-testid': 'result-summary' }, r.summary),
+          h('h3', {}, 'Files changed'),
+          r.files_changed.length ? h('ul', { class: 'files', 'data-testid': 'files-changed' }, ...r.files_changed.map((f) => h('li', { class: 'mono' }, f))) : h('p', { class: 'muted' }, 'None.'),
+          h('h3', {}, 'Review'),
+          h(
+            'div',
+            { 'data-testid': 'review' },
+            review ? h('p', {}, h('span', { class: `badge ${review.approved ? 'status-completed' : 'status-waiting-for-user'}` }, review.approved ? 'approved' : 'changes requested')) : h('p', { class: 'muted' }, 'No review.'),
+            review?.feedback ? h('p', { class: 'feedback' }, review.feedback) : null,
+          ),
+          h('h3', {}, 'Diff'),
+          renderDiff(r.diff ?? ''),
+        ),
+      );
+    } else if (s.partial_diff) {
+      replace(result, h('section', { 'aria-labelledby': 'result-heading' }, h('h2', { id: 'result-heading' }, 'Partial change'), renderDiff(s.partial_diff, { partial: true })));
+    } else {
+      replace(result);
+    }
+  }
+
+  // --------------------------------------------------------------- actions
+  const act = async (/** @type {HTMLButtonElement} */ button, /** @type {string} */ path, /** @type {string} */ ok) => {
+    setText(notice, '');
+    setText(done, '');
+    button.disabled = true;
+    try {
+      await api.post(`${base}/${path}`, {}, { 'idempotency-key': idempotencyKey() });
+      setText(done, ok);
+      refreshSoon();
+    } catch (err) {
+      setText(notice, messageOf(err));
+    } finally {
+      button.disabled = false;
+    }
+  };
+  approve.addEventListener('click', () => void act(approve, 'approve', 'Plan approved: the agent goes on to code.'));
+  cancel.addEventListener('click', () => void act(cancel, 'cancel', 'Cancel requested.'));
+
+  messageForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(messageForm);
+    setText(done, '');
+    const send = /** @type {HTMLButtonElement} */ (messageForm.querySelector('button[type=submit]'));
+    send.disabled = true;
+    try {
+      await api.post(`${base}/input`, { message: message.value }, { 'idempotency-key': idempotencyKey() });
+      message.value = '';
+      setText(done, 'Message sent: the agent will take it into account.');
+      refreshSoon();
+    } catch (err) {
+      showError(messageForm, err);
+    } finally {
+      send.disabled = false;
+    }
+  });
+  message.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) messageForm.requestSubmit();
+  });
+
+  // ----------------------------------------------------------- live events
+  stream.onState((state) => {
+    setText(live, state === 'open' ? 'live' : state === 'closed' ? (gone ? '' : 'not live') : 'reconnecting…');
+  });
+  stream.subscribe((ev) => {
+    if (ev.event === 'log' && typeof ev.data?.index === 'number') addLine(ev.data.index, String(ev.data.line ?? ''));
+    else if (ev.event === 'status' || ev.event === 'transition' || ev.event === 'end') refreshSoon();
+  });
+  void refresh();
+
+  // ---------------------------------------------------------- state chart
+  /** @type {(() => void) | undefined} */
+  let unmountChart;
+  const chartModule = new URL('../chart.js', import.meta.url).href;
+  import(chartModule)
+    .then((mod) => {
+      if (left) return;
+      if (typeof mod?.mountChart !== 'function') throw new Error('chart.js does not export mountChart');
+      const cleanup = mod.mountChart(chartRoot, {
+        sessionId: id,
+        fetchJson: (/** @type {string} */ path) => api.get(path),
+        onEvent: (/** @type {(ev: import('../api.js').StreamEvent) => void} */ handler) => {
+          const off = stream.subscribe(handler);
+          return () => void off();
+        },
+      });
+      if (typeof cleanup === 'function') unmountChart = cleanup;
+    })
+    .catch((err) => {
+      console.warn('state chart unavailable:', err);
+      if (!left) replace(chartRoot, h('p', { class: 'muted' }, 'State chart unavailable'));
+    });
+
+  return () => {
+    left = true;
+    clearTimeout(debounce);
+    if (frame) cancelAnimationFrame(frame);
+    stream.close();
+    try {
+      unmountChart?.();
+    } catch (e) {
+      console.warn('state chart cleanup failed:', e);
+    }
+  };
+}

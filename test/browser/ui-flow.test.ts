@@ -1,0 +1,194 @@
+/**
+ * The web UI end to end in headless Chromium, against a real node (Redis, the
+ * real agent, a scripted model, a real git repository): create an AI profile
+ * and test it, start a review-mode session, follow it on the state chart,
+ * approve the plan, read the diff, replay the timeline, send input, cancel.
+ * Every page must load without an uncaught error, a console error or a CSP
+ * violation. Screenshots go to test-results/screenshots/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, screenshot, watchedPage, type WatchedPage } from '../support/browser.ts';
+import { waitFor } from '../support/wait.ts';
+import { MODEL_KEY, connectionOk, fix, plan, review, startBrowserServer, type BrowserServer } from './server.ts';
+import { DEADLINE, expectChartMatchesApi, highlightedStates, idsOfPath, sessionIdOf, timelineRows, untilStatus, untilStatusLeaves } from './ui.ts';
+
+const PROFILE = 'Scripted model';
+const GOAL = 'Make the test pass';
+
+let browser: Browser;
+let context: BrowserContext;
+let server: BrowserServer;
+let watched: WatchedPage;
+let page: Page;
+/** Set by the test that starts the session from the form. */
+let sessionId: string | undefined;
+
+beforeAll(async () => {
+  [browser, server] = await Promise.all([launchBrowser(), startBrowserServer()]);
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(DEADLINE);
+  watched = await watchedPage(context);
+  page = watched.page;
+  // A confirmation before cancelling is the UI's choice: say yes.
+  page.on('dialog', (d) => void d.accept());
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await server?.close();
+});
+
+/** The default profile exists even when the profile form's test failed, so later tests still test their part. */
+async function ensureProfile(): Promise<void> {
+  const { profiles } = await server.api('GET', '/agent/ai-profiles');
+  if ((profiles as { name: string }[]).some((p) => p.name === PROFILE)) return;
+  await server.api('POST', '/agent/ai-profiles', { name: PROFILE, provider: 'openai-compatible', model: 'scripted', api_key: MODEL_KEY, base_url: `${server.llm.url}/v1`, is_default: true });
+}
+
+/** The session to work on: the one started from the form, else one started through the API. */
+async function ensureSession(): Promise<string> {
+  if (!sessionId) {
+    await ensureProfile();
+    server.llm.script(...plan());
+    const { session_id } = await server.api('POST', '/agent/sessions', { goal: GOAL, repo_url: server.repo, mode: 'review' });
+    sessionId = session_id as string;
+  }
+  if (sessionIdOf(page) !== sessionId) await page.goto(`${server.url}/#/sessions/${sessionId}`);
+  return sessionId;
+}
+
+describe('the web UI, end to end', () => {
+  it('AI profiles: creates a default profile through the form; the key shows only as a hint; Test connection says ok', async () => {
+    await page.goto(`${server.url}/#/settings/profiles`);
+    await page.getByLabel('Name', { exact: true }).fill(PROFILE);
+    await page.getByLabel('Provider', { exact: true }).selectOption('openai-compatible');
+    await page.getByLabel('Model', { exact: true }).fill('scripted');
+    await page.getByLabel('API key', { exact: true }).fill(MODEL_KEY);
+    await page.getByLabel('Base URL', { exact: true }).fill(`${server.llm.url}/v1`);
+    await page.getByLabel('Default profile', { exact: true }).check();
+    await page.getByRole('button', { name: 'Save profile', exact: true }).click();
+
+    const row = page.getByTestId('profile-row').filter({ hasText: PROFILE });
+    await row.waitFor();
+    expect(await row.textContent()).toContain(MODEL_KEY.slice(-4)); // the hint: "…" and the last 4
+    expect(await page.content(), 'the key never appears in the page').not.toContain(MODEL_KEY);
+    const stored = (await server.api('GET', '/agent/ai-profiles')).profiles as { name: string; is_default: boolean }[];
+    expect(stored.find((p) => p.name === PROFILE)).toMatchObject({ is_default: true });
+
+    server.llm.script(connectionOk());
+    await row.getByRole('button', { name: 'Test connection' }).click();
+    const result = page.getByTestId('profile-test-result');
+    await expect.poll(async () => (await result.textContent()) ?? '', { timeout: DEADLINE, message: 'profile-test-result to say ok' }).toMatch(/\bok\b/i);
+    expect(await result.textContent()).not.toMatch(/fail|error|refused|not ok/i);
+    expect(server.llm.pending(), 'the check made one real call').toBe(0);
+    expect(await page.content()).not.toContain(MODEL_KEY);
+    await screenshot(page, 'ai-profiles');
+    watched.expectClean();
+  });
+
+  it('starts a review-mode session from the form; the plan waits for approval; the chart shows where the session is', async () => {
+    await ensureProfile();
+    await page.goto(`${server.url}/#/sessions`);
+    const form = page.getByRole('form', { name: 'Start a session' });
+    await form.getByLabel('Goal', { exact: true }).fill(GOAL);
+    await form.getByLabel('Repository URL', { exact: true }).fill(server.repo);
+    await form.getByLabel('Mode', { exact: true }).selectOption('review');
+    const profileSelect = form.getByLabel('AI profile', { exact: true });
+    // The profiles load after the form shows: wait a moment for ours, else take the default.
+    let options: string[] = [];
+    await waitFor('our profile among the options', async () => (options = await profileSelect.locator('option').allTextContents()).some((o) => o.includes(PROFILE)), 5_000, 100).catch(() => undefined);
+    const choice = options.find((o) => o.includes(PROFILE)) ?? options.find((o) => /default/i.test(o));
+    expect(choice, `an AI profile option for ${PROFILE} or the default, among ${JSON.stringify(options)}`).toBeDefined();
+    await profileSelect.selectOption({ label: choice! });
+
+    server.llm.script(...plan());
+    await form.getByRole('button', { name: 'Start session', exact: true }).click();
+    await expect.poll(() => sessionIdOf(page), { timeout: DEADLINE, message: 'the session page (#/sessions/{id})' }).toBeDefined();
+    sessionId = sessionIdOf(page)!;
+    const session = await server.api('GET', `/agent/sessions/${sessionId}`);
+    expect(session).toMatchObject({ goal: GOAL, mode: 'review' });
+
+    await untilStatus(page, 'WAITING_FOR_USER');
+    const planText = await page.getByTestId('plan').textContent();
+    expect(planText).toContain('Fix add()');
+    expect(planText).toContain('Make add() add');
+    await page.locator('svg[data-testid="state-chart"]').waitFor();
+    await expectChartMatchesApi(page, server, sessionId);
+    await screenshot(page, 'session-waiting');
+    watched.expectClean();
+  });
+
+  it('approving the plan runs it to COMPLETED: the diff, the chart, the timeline and its replay', async () => {
+    const id = await ensureSession();
+    await untilStatus(page, 'WAITING_FOR_USER');
+    server.llm.script(...fix(), ...review());
+    await page.getByRole('button', { name: 'Approve plan' }).click();
+    await untilStatus(page, 'COMPLETED', 'FAILED');
+    const done = await server.api('GET', `/agent/sessions/${id}`);
+    expect(done.status, done.reason).toBe('COMPLETED');
+
+    const file = page.getByTestId('diff').getByTestId('diff-file').filter({ hasText: 'src/add.js' });
+    await file.first().waitFor();
+    expect(await file.first().textContent()).toContain('a + b');
+    await expectChartMatchesApi(page, server, id);
+
+    // The timeline: one row per history entry.
+    const history = (await server.api('GET', `/agent/sessions/${id}/history`)).history as { n: number; to: string; event: string }[];
+    expect(history.length).toBeGreaterThan(1);
+    await page.getByTestId('timeline').waitFor();
+    let rows = await timelineRows(page);
+    await expect.poll(async () => (rows = await timelineRows(page)).count(), { timeout: DEADLINE, message: 'a timeline row per history entry' }).toBe(history.length);
+    await screenshot(page, 'session-completed');
+
+    // Replaying the first row highlights the state it went to.
+    const first = rows.first();
+    const firstText = (await first.textContent()) ?? '';
+    // The row's entry: its `data-n`, else (oldest or newest first) the one whose target state it names.
+    const n = await first.getAttribute('data-n');
+    const entry = n !== null ? history.find((e) => e.n === Number(n))! : firstText.includes(history[0]!.to) ? history[0]! : history.at(-1)!;
+    expect(entry, `the history entry of the first timeline row (data-n=${n})`).toBeDefined();
+    expect(firstText, 'the first timeline row names its target state').toContain(entry.to);
+    // On its first line: a row with a payload has the payload's <summary> across its middle (that opens the payload).
+    await first.click({ position: { x: 12, y: 8 } });
+    await page.locator('svg[data-replay="true"]').waitFor();
+    const root = (await server.api('GET', `/agent/sessions/${id}/chart`)).machine.id as string;
+    await expect.poll(() => highlightedStates(page, 'svg[data-replay="true"]'), { timeout: DEADLINE, message: `the replay highlights ${entry.to}` }).toEqual(idsOfPath(root, entry.to));
+    await screenshot(page, 'session-replay');
+
+    await page.getByRole('button', { name: 'Live', exact: true }).click();
+    await expect.poll(() => page.locator('svg[data-replay="true"]').count(), { timeout: DEADLINE, message: 'the chart back to live' }).toBe(0);
+    await expectChartMatchesApi(page, server, id);
+    watched.expectClean();
+  });
+
+  it('a message to the agent on a completed session replans it; Cancel session cancels it while it waits', async () => {
+    const id = await ensureSession();
+    server.llm.script(...plan('Keep the fix'));
+    await page.getByLabel('Message to the agent', { exact: true }).fill('Also keep the code style');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const left = await untilStatusLeaves(page, 'COMPLETED');
+    expect(left).not.toContain('COMPLETED');
+    await untilStatus(page, 'WAITING_FOR_USER');
+    expect((await server.api('GET', `/agent/sessions/${id}`)).goal).toContain('User input: Also keep the code style');
+    expect(await page.getByTestId('plan').textContent()).toContain('Keep the fix');
+
+    await page.getByRole('button', { name: 'Cancel session' }).click();
+    await untilStatus(page, 'CANCELLED');
+    expect((await server.api('GET', `/agent/sessions/${id}`)).status).toBe('CANCELLED');
+    watched.expectClean();
+  });
+
+  it('the sessions list shows the session', async () => {
+    await page.goto(`${server.url}/#/sessions`);
+    await page.getByRole('form', { name: 'Start a session' }).waitFor();
+    await page.getByText(GOAL).first().waitFor();
+    await screenshot(page, 'sessions-list');
+    watched.expectClean();
+  });
+
+  it('no secret reached the page or the log', async () => {
+    expect(await page.content()).not.toContain(MODEL_KEY);
+    expect(server.lines.join('\n')).not.toContain(MODEL_KEY);
+  });
+});

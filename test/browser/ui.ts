@@ -1,0 +1,83 @@
+/**
+ * What the browser tests read off the web UI, by the contract the UI is built
+ * to: test ids, labels, button names, the visualizer's `g.state` nodes.
+ */
+import type { Locator, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { sleep } from '../support/wait.ts';
+import type { BrowserServer } from './server.ts';
+
+/** Generous: the agent, Redis and the browser share two cores with the rest of the suite. */
+export const DEADLINE = 30_000;
+
+/** `WAITING_FOR_USER`, however the page words it ("Waiting for user", "waiting-for-user"). */
+export const asStatus = (text: string | null): string => (text ?? '').trim().toUpperCase().replace(/[\s-]+/g, '_');
+
+/** Waits until the page's `session-status` shows one of `statuses`; returns the one it shows. */
+export async function untilStatus(page: Page, ...statuses: string[]): Promise<string> {
+  const status = page.getByTestId('session-status');
+  let seen = '';
+  await expect
+    .poll(async () => {
+      seen = asStatus(await status.textContent());
+      return statuses.some((s) => seen.includes(s));
+    }, { timeout: DEADLINE, interval: 200, message: `session-status to show ${statuses.join(' or ')}` })
+    .toBe(true);
+  return seen;
+}
+
+/** Waits until the page's `session-status` no longer shows `status`. */
+export async function untilStatusLeaves(page: Page, status: string): Promise<string> {
+  const loc = page.getByTestId('session-status');
+  let seen = '';
+  await expect
+    .poll(async () => {
+      seen = asStatus(await loc.textContent());
+      return seen !== '' && !seen.includes(status);
+    }, { timeout: DEADLINE, interval: 100, message: `session-status to leave ${status}` })
+    .toBe(true);
+  return seen;
+}
+
+/** The session id in the page's URL (`#/sessions/{id}`). */
+export function sessionIdOf(page: Page): string | undefined {
+  return /#\/sessions\/([^/?#]+)/.exec(page.url())?.[1];
+}
+
+/** A `g.state` node's state id: `data-id`, else `data-state-id`, else its `id`. */
+function stateIds(nodes: Locator): Promise<string[]> {
+  return nodes.evaluateAll((els) => els.map((el) => el.getAttribute('data-id') ?? el.getAttribute('data-state-id') ?? el.id).sort());
+}
+
+/** Ids of the states the visualizer highlights. */
+export function highlightedStates(page: Page, svg = 'svg[data-testid="state-chart"]'): Promise<string[]> {
+  return stateIds(page.locator(`${svg} g.state[data-active="true"]`));
+}
+
+/** Waits until the visualizer highlights exactly the states the API reports active for `id`; fails showing both. */
+export async function expectChartMatchesApi(page: Page, server: BrowserServer, id: string): Promise<void> {
+  let api: string[] = [];
+  let ui: string[] = [];
+  const deadline = Date.now() + DEADLINE;
+  do {
+    api = ((await server.api('GET', `/agent/sessions/${id}/chart`)).active as string[]).slice().sort();
+    ui = await highlightedStates(page);
+    if (JSON.stringify(ui) === JSON.stringify(api)) return;
+    await sleep(250);
+  } while (Date.now() < deadline);
+  expect(ui, `svg[data-testid="state-chart"] g.state[data-active="true"] (data-state-id) vs GET /agent/sessions/${id}/chart active, for ${DEADLINE} ms`).toEqual(api);
+}
+
+/** The ids `activeIds` gives for a history entry's `to` (a dotted path below the root). */
+export function idsOfPath(rootId: string, to: string): string[] {
+  const parts = to.split('.').filter(Boolean);
+  return [rootId, ...parts.map((_, i) => `${rootId}.${parts.slice(0, i + 1).join('.')}`)].sort();
+}
+
+/** The timeline's rows: `data-testid="timeline-row"`, else its table body rows, else its list items. */
+export async function timelineRows(page: Page): Promise<Locator> {
+  const timeline = page.getByTestId('timeline');
+  const candidates = [timeline.getByTestId('timeline-row'), timeline.locator('tbody tr'), timeline.getByRole('listitem')];
+  for (const rows of candidates) if ((await rows.count()) > 0) return rows;
+  return candidates[0]!;
+}
