@@ -340,6 +340,9 @@ export const Chart = z.object({
   active: z.array(z.string()).describe('Ids of the states this session is in.'),
   status: z.enum(SESSION_STATUSES),
   phase: z.string(),
+  accepts: z
+    .array(z.enum(['approve', 'input', 'cancel']))
+    .describe("The events the API accepts for this session now (others answer 409): the machine's possible events, as the status allows them."),
 });
 
 const point = z.object({ x: z.number(), y: z.number() });

@@ -123,7 +123,8 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
   app.get('/:id/chart', async (c) => {
     const record = await visible(c);
     const value = (record.snapshot?.state as { value?: unknown } | undefined)?.value ?? 'queued';
-    return c.json({ machine: CHART, active: activeIds(CHART.id, value), status: record.status, phase: record.phase });
+    const accepts = (['approve', 'input', 'cancel'] as const).filter((t) => ACCEPTS[t].includes(record.status));
+    return c.json({ machine: CHART, active: activeIds(CHART.id, value), status: record.status, phase: record.phase, accepts });
   });
 
   app.get('/:id/history', async (c) => {

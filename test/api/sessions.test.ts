@@ -218,9 +218,13 @@ describe('the state chart of a session', () => {
     expect(byId.get('session.awaitingApproval').transitions).toContainEqual({ event: 'approve', kind: 'event', targets: ['session.coding'], guard: null, actions: [] });
     expect(byId.get('session.reviewing.running').transitions).toContainEqual(expect.objectContaining({ kind: 'done', guard: 'reviewApproved', targets: ['session.completed'] }));
     expect(waiting.body.active).toEqual(['session', 'session.awaitingApproval']);
+    expect(waiting.body.accepts).toEqual(['approve', 'input', 'cancel']);
     await svc.call('POST', `/agent/sessions/${id}/approve`);
     await statusOf(id, 'COMPLETED');
-    expect((await svc.call('GET', `/agent/sessions/${id}/chart`)).body.active).toEqual(['session', 'session.completed']);
+    const done = (await svc.call('GET', `/agent/sessions/${id}/chart`)).body;
+    expect(done.active).toEqual(['session', 'session.completed']);
+    // The machine would take a cancel here; the API would not (409), so the chart does not offer it.
+    expect(done.accepts).toEqual(['input']);
     expect((await svc.call('GET', '/agent/sessions/01JZZZZZZZZZZZZZZZZZZZZZZZ/chart')).status).toBe(404);
   });
 });
