@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, screenshot, watchedPage, type WatchedPage } from '../support/browser.ts';
 import { waitFor } from '../support/wait.ts';
 import { MODEL_KEY, connectionOk, fix, plan, review, startBrowserServer, type BrowserServer } from './server.ts';
-import { DEADLINE, expectChartMatchesApi, highlightedStates, idsOfPath, sessionIdOf, timelineRows, untilStatus, untilStatusLeaves } from './ui.ts';
+import { DEADLINE, expectChartMatchesApi, expectPossibleEventsMatchApi, highlightedStates, idsOfPath, sessionIdOf, timelineRows, untilStatus, untilStatusLeaves } from './ui.ts';
 
 const PROFILE = 'Scripted model';
 const GOAL = 'Make the test pass';
@@ -115,6 +115,7 @@ describe('the web UI, end to end', () => {
     expect(planText).toContain('Make add() add');
     await page.locator('svg[data-testid="state-chart"]').waitFor();
     await expectChartMatchesApi(page, server, sessionId);
+    await expectPossibleEventsMatchApi(page, server, sessionId);
     await screenshot(page, 'session-waiting');
     watched.expectClean();
   });
@@ -127,11 +128,16 @@ describe('the web UI, end to end', () => {
     await untilStatus(page, 'COMPLETED', 'FAILED');
     const done = await server.api('GET', `/agent/sessions/${id}`);
     expect(done.status, done.reason).toBe('COMPLETED');
+    // The approval's notice was about the way to COMPLETED: it is gone.
+    expect(await page.getByText('Plan approved').count(), 'no out-of-date notice next to COMPLETED').toBe(0);
 
     const file = page.getByTestId('diff').getByTestId('diff-file').filter({ hasText: 'src/add.js' });
     await file.first().waitFor();
     expect(await file.first().textContent()).toContain('a + b');
     await expectChartMatchesApi(page, server, id);
+    // COMPLETED: the machine would take cancel too; the API takes only input, and so does the list.
+    await expectPossibleEventsMatchApi(page, server, id);
+    expect(await page.getByTestId('possible-events').locator('li[data-event="cancel"]').count()).toBe(0);
 
     // The timeline: one row per history entry.
     const history = (await server.api('GET', `/agent/sessions/${id}/history`)).history as { n: number; to: string; event: string }[];
@@ -149,8 +155,20 @@ describe('the web UI, end to end', () => {
     const entry = n !== null ? history.find((e) => e.n === Number(n))! : firstText.includes(history[0]!.to) ? history[0]! : history.at(-1)!;
     expect(entry, `the history entry of the first timeline row (data-n=${n})`).toBeDefined();
     expect(firstText, 'the first timeline row names its target state').toContain(entry.to);
-    // On its first line: a row with a payload has the payload's <summary> across its middle (that opens the payload).
-    await first.click({ position: { x: 12, y: 8 } });
+    // A row's payload toggle opens the payload below the row, and is no replay.
+    const withPayload = rows.filter({ has: page.locator('.timeline-payload-toggle') }).first();
+    expect(await withPayload.count(), 'a row with a payload (the done events carry their output)').toBe(1);
+    const toggle = withPayload.getByRole('button', { name: /^Payload/ });
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    await withPayload.locator('.timeline-payload').waitFor();
+    expect(await page.locator('svg[data-replay="true"]').count(), 'the payload toggle replays nothing').toBe(0);
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    // Its replay control is a button named by the step.
+    expect(await first.getByRole('button', { name: `Show the state after step ${entry.n + 1}:` }).count()).toBe(1);
+    // A click in the middle of the row replays it.
+    await first.click();
     await page.locator('svg[data-replay="true"]').waitFor();
     const root = (await server.api('GET', `/agent/sessions/${id}/chart`)).machine.id as string;
     await expect.poll(() => highlightedStates(page, 'svg[data-replay="true"]'), { timeout: DEADLINE, message: `the replay highlights ${entry.to}` }).toEqual(idsOfPath(root, entry.to));

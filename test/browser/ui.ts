@@ -81,3 +81,15 @@ export async function timelineRows(page: Page): Promise<Locator> {
   for (const rows of candidates) if ((await rows.count()) > 0) return rows;
   return candidates[0]!;
 }
+
+/** Waits until the chart's "Possible events" lists exactly what `GET /agent/sessions/{id}/chart` says the API accepts now. */
+export async function expectPossibleEventsMatchApi(page: Page, server: BrowserServer, id: string): Promise<void> {
+  let accepts: string[] = [];
+  await expect
+    .poll(async () => {
+      accepts = (await server.api('GET', `/agent/sessions/${id}/chart`)).accepts as string[];
+      const shown = await page.getByTestId('possible-events').locator('li').evaluateAll((els) => els.map((el) => el.getAttribute('data-event') ?? ''));
+      return JSON.stringify(shown.slice().sort()) === JSON.stringify(accepts.slice().sort());
+    }, { timeout: DEADLINE, interval: 100, message: `possible-events to list what the API accepts (${JSON.stringify(accepts)})` })
+    .toBe(true);
+}

@@ -161,12 +161,40 @@ describe('chart model: possible events', () => {
     expect(withTimer.map((p: any) => p.event)).toEqual(['timer', 'input', 'cancel']);
     expect(withTimer[0].branches).toEqual([{ source: 'session.coding.waitingRetry', target: 'session.coding.running', guard: 'timerMatches', internal: false }]);
   });
+
+  it('keeps only the events the API accepts for the status, with their branches', () => {
+    const accepted = (phase: string, accepts: string[] | null | undefined) =>
+      model.acceptedEvents(model.possibleEvents(index, model.phaseToIds('session', phase), { hidden: ['timer'] }), accepts);
+    // COMPLETED: the machine would take cancel (the root's), the API answers it 409.
+    expect(events('completed').map((e: any) => e.event)).toEqual(['input', 'cancel']);
+    expect(accepted('completed', ['input'])).toEqual([
+      { event: 'input', branches: [{ source: 'session.completed', target: 'session.planning', guard: null, internal: false }] },
+    ]);
+    expect(accepted('awaitingApproval', ['approve', 'input', 'cancel']).map((e: any) => e.event)).toEqual(['approve', 'input', 'cancel']);
+    // CANCELLED accepts nothing; the machine's final state still lists the root's cancel.
+    expect(accepted('cancelled', [])).toEqual([]);
+    // An event the API accepts but the machine does not take here stays out.
+    expect(accepted('planning.running', ['approve', 'input', 'cancel']).map((e: any) => e.event)).toEqual(['input', 'cancel']);
+    // No `accepts` (an older server): the machine's list.
+    expect(accepted('completed', undefined).map((e: any) => e.event)).toEqual(['input', 'cancel']);
+    expect(accepted('completed', null).map((e: any) => e.event)).toEqual(['input', 'cancel']);
+  });
 });
 
 describe('chart model: timeline', () => {
   it('shows local times with milliseconds', () => {
     expect(model.clockTime(new Date(2025, 0, 2, 3, 4, 5, 6).getTime())).toBe('03:04:05.006');
     expect(model.clockTime(new Date(2025, 0, 2, 23, 59, 59, 999).getTime())).toBe('23:59:59.999');
+  });
+
+  it('names each replay control by its step, event and move', () => {
+    expect(model.replayLabel({ n: 3, event: 'approve', from: 'awaitingApproval', to: 'coding.running' }, 'session')).toBe(
+      'Show the state after step 4: approve, awaitingApproval → coding.running',
+    );
+    expect(model.replayLabel({ n: 0, event: 'xstate.init', from: '', to: 'preparing.running' }, 'session')).toBe('Show the state after step 1: xstate.init, (start) → preparing.running');
+    expect(model.replayLabel({ n: 2, event: 'xstate.done.actor.0.session.planning.running', from: 'planning.running', to: 'awaitingApproval' }, 'session')).toBe(
+      'Show the state after step 3: done: planning.running, planning.running → awaitingApproval',
+    );
   });
 
   it('merges history by position, later copies winning, oldest first', () => {

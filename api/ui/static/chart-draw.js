@@ -90,7 +90,7 @@ export function drawChart(layout, index, uid) {
     );
   }
   const s = svg('svg', {
-    class: 'chart-svg fit',
+    class: 'chart-svg',
     'data-testid': 'state-chart',
     role: 'img',
     'aria-label': 'State chart of the session',

@@ -143,6 +143,32 @@ export function possibleEvents(index, activeIds, opts = {}) {
   return [...out.values()];
 }
 
+/**
+ * The possible events the API takes now: the machine's, kept only where
+ * `accepts` (from `GET /agent/sessions/{id}/chart`, by the session's status)
+ * lists them; a COMPLETED session's machine would take `cancel`, the API
+ * answers it 409. Without `accepts` (an older server) the machine's list.
+ * @param {PossibleEvent[]} possible
+ * @param {readonly string[] | null | undefined} accepts
+ * @returns {PossibleEvent[]}
+ */
+export function acceptedEvents(possible, accepts) {
+  if (!Array.isArray(accepts)) return possible;
+  const ok = new Set(accepts);
+  return possible.filter((p) => ok.has(p.event));
+}
+
+/**
+ * The accessible name of a timeline row's replay control:
+ * `Show the state after step 4: approve, awaitingApproval → coding.running`
+ * (steps count from 1, as the replay banner does).
+ * @param {Pick<HistoryEntry, 'n' | 'event' | 'from' | 'to'>} entry
+ * @param {string} rootId
+ */
+export function replayLabel(entry, rootId) {
+  return `Show the state after step ${entry.n + 1}: ${shortEvent(entry.event, rootId)}, ${entry.from || '(start)'} → ${entry.to}`;
+}
+
 /** @param {number} n @param {number} width */
 const pad = (n, width = 2) => String(n).padStart(width, '0');
 

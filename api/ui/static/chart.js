@@ -9,7 +9,8 @@
  * `chart.css`, and SVG attributes.
  */
 import { arrowOf, drawChart, el, setAttrs } from './chart-draw.js';
-import { clockTime, idToPhase, indexMachine, matchTransition, mergeHistory, phaseToIds, possibleEvents, shortEvent, stepReplay } from './chart-model.js';
+import { acceptedEvents, idToPhase, indexMachine, matchTransition, mergeHistory, phaseToIds, possibleEvents, stepReplay } from './chart-model.js';
+import { PAYLOAD_SELECTOR, timelineRow } from './chart-timeline.js';
 
 /**
  * @typedef {import('./chart-model.js').ChartNode} ChartNode
@@ -30,6 +31,15 @@ const REFRESH_DELAY_MS = 250;
 const ZOOM_STEP = 1.25;
 const ZOOM_MIN = 0.2;
 const ZOOM_MAX = 3;
+/**
+ * The smallest text of the chart is 11 px at 1:1 (chart.css: details, edge
+ * labels); below this scale it reads under 11 px. The chart opens fitted to
+ * the width only where that keeps it readable, else at this scale, scrolled
+ * to the state it highlights.
+ */
+const READABLE_SCALE = 1;
+/** How far inside the chart's box a state must be to count as in view. */
+const REVEAL_MARGIN_PX = 16;
 
 let mounted = 0;
 
@@ -74,6 +84,10 @@ export function mountChart(root, opts) {
   let liveActive = [];
   let status = '';
   let phase = '';
+  /** @type {string[] | null} the events the API accepts (`accepts`); null: not told */
+  let accepts = null;
+  /** The status `accepts` was answered for: after a status event, until the refresh, it is not known. */
+  let acceptsFor = '';
   /** @type {HistoryEntry[]} */
   let history = [];
   /** Index into `history` being replayed; null: live. */
@@ -95,10 +109,11 @@ export function mountChart(root, opts) {
   const zoomOut = el('button', { type: 'button', class: 'chart-button', 'aria-label': 'Zoom out' }, '−');
   const zoomIn = el('button', { type: 'button', class: 'chart-button', 'aria-label': 'Zoom in' }, '+');
   const zoomFit = el('button', { type: 'button', class: 'chart-button' }, 'Fit');
-  const scroller = el('div', { class: 'chart-scroll', tabindex: 0, role: 'region', 'aria-label': 'State chart (scrollable)' });
+  const scroller = el('div', { class: 'chart-scroll', 'data-testid': 'chart-scroll', tabindex: 0, role: 'region', 'aria-label': 'State chart (scrollable)' });
   const current = el('p', { class: 'chart-current', 'data-testid': 'chart-current', 'aria-live': 'polite' });
+  const eventsHeading = el('h3', { id: `${uid}-events`, class: 'chart-heading', 'data-testid': 'possible-events-heading' }, 'Possible events');
   const events = el('ul', { class: 'chart-events', 'data-testid': 'possible-events', 'aria-labelledby': `${uid}-events` });
-  const noEvents = el('p', { class: 'chart-events-none', hidden: true }, 'None: no event moves the session from here.');
+  const noEvents = el('p', { class: 'chart-events-none', hidden: true });
   const prev = el('button', { type: 'button', class: 'chart-button' }, 'Previous step');
   const next = el('button', { type: 'button', class: 'chart-button' }, 'Next step');
   const live = el('button', { type: 'button', class: 'chart-button' }, 'Live');
@@ -119,7 +134,7 @@ export function mountChart(root, opts) {
       'aside',
       { class: 'chart-side', 'aria-label': 'Where the session is' },
       current,
-      el('h3', { id: `${uid}-events`, class: 'chart-heading' }, 'Possible events'),
+      eventsHeading,
       events,
       noEvents,
     ),
@@ -187,12 +202,18 @@ export function mountChart(root, opts) {
       ...(replaying || !status ? [] : [` (${status})`]),
     );
 
-    const possible = possibleEvents(index, active, { hidden: HIDDEN_EVENTS });
+    // Live: what the API takes now. Replaying: what the machine takes in that state (not the present), the one it took marked.
+    const machineEvents = possibleEvents(index, active, { hidden: HIDDEN_EVENTS });
+    const checking = !replaying && accepts !== null && acceptsFor !== status;
+    const possible = replaying ? machineEvents : checking ? [] : acceptedEvents(machineEvents, accepts);
+    const takenNext = replaying && replayAt !== null ? history[replayAt + 1]?.event : undefined;
+    eventsHeading.textContent = replaying ? 'Events the machine takes from the replayed state' : 'Possible events';
+    events.classList.toggle('replayed', replaying);
     events.replaceChildren(
       ...possible.map((p) =>
         el(
           'li',
-          { 'data-event': p.event },
+          { 'data-event': p.event, 'data-taken-next': p.event === takenNext ? 'true' : undefined },
           el('code', { class: 'event-name' }, p.event),
           ' ',
           el(
@@ -200,14 +221,21 @@ export function mountChart(root, opts) {
             { class: 'event-branches' },
             p.branches.map((b) => `${b.guard ? `[${b.guard}] ` : ''}${b.internal ? '(stays)' : `→ ${idToPhase(index.rootId, b.target)}`}`).join('; '),
           ),
+          ...(p.event === takenNext ? [' ', el('span', { class: 'event-taken' }, '(taken next)')] : []),
         ),
       ),
     );
+    noEvents.textContent = replaying
+      ? 'None: the machine takes no event from this state.'
+      : checking
+        ? `Checking what the session accepts now that it is ${status}…`
+        : 'None: the session accepts no event now.';
     noEvents.hidden = possible.length > 0;
 
     for (const [n, row] of rowEls) {
       const on = replaying && entry?.n === n;
-      setAttrs(row, { 'aria-current': on ? 'step' : undefined });
+      const button = row.querySelector('.timeline-replay');
+      if (button) setAttrs(button, { 'aria-current': on ? 'step' : undefined });
       row.classList.toggle('replaying', on);
     }
     setAttrs(prev, { 'aria-disabled': history.length === 0 || replayAt === 0 ? 'true' : undefined });
@@ -217,56 +245,43 @@ export function mountChart(root, opts) {
 
   /** @type {string | undefined} */
   let shownInnermost;
+  /** Resolves once the chart is styled and at its opening zoom: scrolling waits for it. */
+  let laidOut = styled;
 
   /** Scrolls the chart (not the page) so that a state is in view, centred where it fits: once styled and laid out. */
   function reveal(/** @type {string} */ id) {
-    void styled.then(() => requestAnimationFrame(() => !disposed && id === shownInnermost && scrollTo(id)));
+    void laidOut.then(() => requestAnimationFrame(() => !disposed && id === shownInnermost && scrollTo(id)));
   }
 
-  /** @param {string} id */
+  /**
+   * Per axis: where the state is not well inside the chart's visible box
+   * (inside its borders and scrollbars), centres it on that axis. Only the
+   * chart's box scrolls, never the page (no scrollIntoView).
+   * @param {string | undefined} id
+   */
   function scrollTo(id) {
-    const box = drawn?.states.get(id)?.g.querySelector('.state-box');
+    const box = id ? drawn?.states.get(id)?.g.querySelector('.state-box') : null;
     if (!box || !scroller.isConnected) return;
     const r = box.getBoundingClientRect();
     const v = scroller.getBoundingClientRect();
-    if (r.top >= v.top && r.bottom <= v.bottom && r.left >= v.left && r.right <= v.right) return;
-    scroller.scrollTop += r.top + r.height / 2 - (v.top + v.height / 2);
-    scroller.scrollLeft += r.left + r.width / 2 - (v.left + v.width / 2);
+    const left = v.left + scroller.clientLeft;
+    const top = v.top + scroller.clientTop;
+    const m = REVEAL_MARGIN_PX;
+    if (r.left < left + m || r.right > left + scroller.clientWidth - m) scroller.scrollLeft += r.left + r.width / 2 - (left + scroller.clientWidth / 2);
+    if (r.top < top + m || r.bottom > top + scroller.clientHeight - m) scroller.scrollTop += r.top + r.height / 2 - (top + scroller.clientHeight / 2);
   }
+
+  // The box changes size with the window (or a full-page screenshot's viewport): keep the state in view.
+  const resized = new ResizeObserver(() => !disposed && scrollTo(shownInnermost));
+  resized.observe(scroller);
 
   // ------------------------------------------------------------ timeline
-  /** @param {HistoryEntry} h */
-  function row(h) {
-    const root = chart?.index.rootId ?? '';
-    const li = el(
-      'li',
-      { class: 'timeline-row', 'data-testid': 'timeline-row', 'data-n': h.n, tabindex: 0, title: 'Replay this step' },
-      el(
-        'span',
-        { class: 'timeline-summary' },
-        el('time', { class: 'timeline-time', datetime: new Date(h.at).toISOString() }, clockTime(h.at)),
-        ' ',
-        el('span', { class: 'timeline-event' }, shortEvent(h.event, root)),
-        ' ',
-        el('span', { class: 'timeline-move' }, `${h.from || '(start)'} → ${h.to}`),
-        ' ',
-        el('span', { class: 'timeline-node' }, h.node),
-        ' ',
-        el('span', { class: 'timeline-epoch' }, `epoch ${h.epoch}`),
-      ),
-    );
-    if (h.payload && Object.keys(h.payload).length) {
-      li.firstElementChild?.append(el('details', { class: 'timeline-payload' }, el('summary', {}, 'Payload'), el('pre', {}, JSON.stringify(h.payload, null, 2))));
-    }
-    return li;
-  }
-
   function renderTimeline() {
     const stick = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 8;
     let added = false;
     history.forEach((h) => {
       if (rowEls.has(h.n)) return;
-      const li = row(h);
+      const li = timelineRow(h, chart?.index.rootId ?? '', uid);
       const after = [...rowEls.keys()].filter((n) => n > h.n).sort((a, b) => a - b)[0];
       timeline.insertBefore(li, after === undefined ? null : rowEls.get(after) ?? null);
       rowEls.set(h.n, li);
@@ -282,11 +297,10 @@ export function mountChart(root, opts) {
     update();
   }
 
-  /** @param {Event} ev */
-  function onRowActivate(ev) {
-    const target = /** @type {Element | null} */ (ev.target instanceof Element ? ev.target : null);
-    // Opening the payload, or selecting its text, is not a replay.
-    if (!target || target.closest('summary, pre')) return;
+  /** A click anywhere on a row (its replay button, keyboard included) replays it; its payload toggle and payload do not. @param {MouseEvent} ev */
+  function onRowClick(ev) {
+    const target = ev.target instanceof Element ? ev.target : null;
+    if (!target || target.closest(PAYLOAD_SELECTOR)) return;
     const li = target.closest('li.timeline-row');
     if (!li) return;
     const n = Number(li.getAttribute('data-n'));
@@ -294,16 +308,7 @@ export function mountChart(root, opts) {
     if (at >= 0) replay(at);
   }
 
-  /** @param {KeyboardEvent} ev */
-  function onRowKey(ev) {
-    if (ev.key !== 'Enter' && ev.key !== ' ') return;
-    if (!(ev.target instanceof HTMLLIElement)) return;
-    ev.preventDefault();
-    onRowActivate(ev);
-  }
-
-  timeline.addEventListener('click', onRowActivate);
-  timeline.addEventListener('keydown', onRowKey);
+  timeline.addEventListener('click', onRowClick);
   prev.addEventListener('click', () => {
     if (prev.getAttribute('aria-disabled') !== 'true') replay(stepReplay(replayAt, 'previous', history.length));
   });
@@ -313,13 +318,22 @@ export function mountChart(root, opts) {
   live.addEventListener('click', () => replay(null));
 
   // ------------------------------------------------------------ zoom
-  /** @param {number | null} scale null: fit the width */
+  /**
+   * Shows the chart at `scale`, keeping the point at the centre of its box there.
+   * @param {number | null} scale null: fit the width
+   */
   function zoom(scale) {
     if (!drawn || !chart) return;
     const { width, height } = chart.layout;
+    const before = currentScale();
+    const cx = (scroller.scrollLeft + scroller.clientWidth / 2) / before;
+    const cy = (scroller.scrollTop + scroller.clientHeight / 2) / before;
     drawn.svg.classList.toggle('fit', scale === null);
     const s = scale ?? 1;
     setAttrs(drawn.svg, { width: Math.round(width * s), height: Math.round(height * s) });
+    const after = currentScale();
+    scroller.scrollLeft = cx * after - scroller.clientWidth / 2;
+    scroller.scrollTop = cy * after - scroller.clientHeight / 2;
   }
   /** The scale the chart shows at now (fitted or zoomed). */
   function currentScale() {
@@ -327,15 +341,24 @@ export function mountChart(root, opts) {
     const width = chart?.layout.width;
     return svgEl && width ? svgEl.getBoundingClientRect().width / width || 1 : 1;
   }
+  /** Fitted to the width where that keeps the text readable, else at the readable scale. */
+  function openingZoom() {
+    if (!chart || disposed) return;
+    zoom(scroller.clientWidth / chart.layout.width >= READABLE_SCALE ? null : READABLE_SCALE);
+  }
   zoomIn.addEventListener('click', () => zoom(Math.min(ZOOM_MAX, currentScale() * ZOOM_STEP)));
   zoomOut.addEventListener('click', () => zoom(Math.max(ZOOM_MIN, currentScale() / ZOOM_STEP)));
   zoomFit.addEventListener('click', () => zoom(null));
 
   // ------------------------------------------------------------ data
-  /** @param {{ active?: string[], status?: string, phase?: string }} s */
+  /** @param {{ active?: string[], status?: string, phase?: string, accepts?: string[] }} s */
   function takeSession(s) {
     if (Array.isArray(s.active)) liveActive = s.active.map(String);
     if (typeof s.status === 'string') status = s.status;
+    if (Array.isArray(s.accepts)) {
+      accepts = s.accepts.map(String);
+      acceptsFor = status;
+    }
     if (typeof s.phase === 'string') phase = s.phase;
   }
 
@@ -407,6 +430,7 @@ export function mountChart(root, opts) {
       drawn = drawChart(layout, chart.index, uid);
       scroller.replaceChildren(drawn.svg);
       root.replaceChildren(view);
+      laidOut = styled.then(openingZoom);
       renderTimeline();
       update();
       const pending = early ?? [];
@@ -421,6 +445,7 @@ export function mountChart(root, opts) {
 
   return () => {
     disposed = true;
+    resized.disconnect();
     clearTimeout(refreshTimer);
     clearTimeout(historyTimer);
     try {

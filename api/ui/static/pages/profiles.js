@@ -48,17 +48,20 @@ export function profilesPage(root, { me, setTitle }) {
   const isDefault = h('input', { type: 'checkbox', disabled: !isAdmin });
   const priceIn = h('input', { type: 'number', min: 0, step: 'any', inputmode: 'decimal' });
   const priceOut = h('input', { type: 'number', min: 0, step: 'any', inputmode: 'decimal' });
-  const needs = h('p', { class: 'hint needs', 'aria-live': 'polite' });
   const formHeading = h('h2', { id: 'profile-form-heading' }, 'New profile');
   const cancelEdit = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Cancel edit');
+  // What the provider needs: its field's hint, updated as the choice changes.
+  const providerField = field('Provider', provider, { name: 'provider', hint: NEEDS['openai'] ?? ' ' });
+  const needs = /** @type {HTMLElement} */ (providerField.querySelector('.hint'));
+  needs.classList.add('needs');
+  needs.setAttribute('aria-live', 'polite');
   const keyField = field('API key', apiKey, { name: 'api_key', hint: 'Sealed on the server and never shown again.' });
   const versionField = field('API version', apiVersion, { name: 'api_version' });
   const deploymentField = field('Deployment', deployment, { name: 'deployment' });
   const form = h(
     'form',
     { 'aria-label': 'AI profile', novalidate: true },
-    h('div', { class: 'row' }, field('Name', name, { name: 'name' }), field('Provider', provider, { name: 'provider' }), field('Model', model, { name: 'model' })),
-    needs,
+    h('div', { class: 'row' }, field('Name', name, { name: 'name' }), providerField, field('Model', model, { name: 'model' })),
     h('div', { class: 'row' }, keyField, field('Base URL', baseUrl, { name: 'base_url' })),
     h('div', { class: 'row' }, versionField, deploymentField),
     h('div', { class: 'row' }, field('Input price (USD per million tokens)', priceIn, { name: 'prices.input_per_mtok' }), field('Output price (USD per million tokens)', priceOut, { name: 'prices.output_per_mtok' })),
@@ -192,12 +195,12 @@ export function profilesPage(root, { me, setTitle }) {
     h(
       'tr',
       { 'data-testid': 'profile-row', 'data-profile-id': p.id },
-      h('th', { scope: 'row' }, p.name),
-      h('td', {}, p.provider),
+      h('th', { scope: 'row', class: 'nowrap' }, p.name),
+      h('td', { class: 'nowrap' }, p.provider),
       h('td', { class: 'mono' }, p.model),
       h('td', { class: 'mono' }, p.api_key_hint ?? '—'),
       h('td', {}, p.is_default ? h('span', { class: 'badge default' }, 'default') : ''),
-      h('td', { class: 'mono break' }, p.base_url ?? ''),
+      h('td', { class: 'mono url-cell' }, p.base_url ? h('span', { class: 'ellipsis', title: p.base_url }, p.base_url) : ''),
       h(
         'td',
         {},

@@ -10,6 +10,8 @@ import { renderDiff } from '../diff.js';
 
 const CANCELLABLE = ['QUEUED', 'RUNNING', 'WAITING_FOR_USER'];
 const REFRESH_DEBOUNCE_MS = 200;
+/** A notice about an action goes after this long, or sooner when the status moves past what the action led to. */
+const NOTICE_TTL_MS = 12_000;
 
 /**
  * @typedef {{summary: string, steps: string[]}} Plan
@@ -115,6 +117,38 @@ export function sessionPage(root, { params, setTitle }) {
     if (atBottom) logs.scrollTop = logs.scrollHeight;
   }
 
+  // --------------------------------------------------------------- notices
+  let shownStatus = '';
+  let loadFailed = false;
+  /** @type {{ from: string, holds: readonly string[], timer: ReturnType<typeof setTimeout> } | null} */
+  let said = null;
+  const unsay = () => {
+    if (said) clearTimeout(said.timer);
+    said = null;
+    setText(notice, '');
+    setText(done, '');
+  };
+  /**
+   * Shows a notice about an action. It stays while the session keeps its
+   * status or moves to one of `holds` (what the action leads to: approving
+   * leads to RUNNING), and goes at any other change or after a while; so
+   * "Plan approved" never sits next to COMPLETED.
+   * @param {HTMLElement} el `done` or `notice`
+   * @param {string} text
+   * @param {readonly string[]} holds
+   */
+  const say = (el, text, holds) => {
+    unsay();
+    setText(el, text);
+    said = { from: shownStatus, holds, timer: setTimeout(unsay, NOTICE_TTL_MS) };
+  };
+  /** @param {string} next the status the page shows now */
+  const statusMoved = (next) => {
+    if (!said || next === said.from) return;
+    if (said.holds.includes(next)) said.from = next;
+    else unsay();
+  };
+
   // --------------------------------------------------------------- refresh
   let shownResult = '';
   let gone = false;
@@ -124,6 +158,8 @@ export function sessionPage(root, { params, setTitle }) {
       /** @type {SessionDetail} */
       const s = await api.get(base);
       if (left) return;
+      if (loadFailed) setText(notice, '');
+      loadFailed = false;
       show(s);
     } catch (err) {
       if (left) return;
@@ -133,6 +169,7 @@ export function sessionPage(root, { params, setTitle }) {
         replace(root, h('p', { class: 'crumbs' }, h('a', { href: '#/sessions' }, '← Sessions')), h('h1', { tabindex: -1 }, 'Session'), h('p', { class: 'form-error', 'aria-live': 'polite' }, `No session ${id}: ${messageOf(err)}`));
         return;
       }
+      loadFailed = true;
       setText(notice, `Could not load the session: ${messageOf(err)}`);
     }
   };
@@ -148,6 +185,8 @@ export function sessionPage(root, { params, setTitle }) {
     setTitle(`Session: ${s.goal.slice(0, 60)}`);
     setText(goal, s.goal);
     setStatusBadge(status, s.status);
+    statusMoved(s.status);
+    shownStatus = s.status;
     setText(phase, s.phase);
     setText(reason, s.reason ?? '');
     setText(owner, s.owner ? `node ${s.owner.node_id} (epoch ${s.owner.epoch})` : 'none');
@@ -213,33 +252,39 @@ export function sessionPage(root, { params, setTitle }) {
   }
 
   // --------------------------------------------------------------- actions
-  const act = async (/** @type {HTMLButtonElement} */ button, /** @type {string} */ path, /** @type {string} */ ok) => {
-    setText(notice, '');
-    setText(done, '');
+  /**
+   * @param {HTMLButtonElement} button
+   * @param {string} path
+   * @param {string} ok the notice once the API took it
+   * @param {readonly string[]} leadsTo the statuses the action leads to, while its notice holds
+   */
+  const act = async (button, path, ok, leadsTo) => {
+    unsay();
     button.disabled = true;
     try {
       await api.post(`${base}/${path}`, {}, { 'idempotency-key': idempotencyKey() });
-      setText(done, ok);
+      say(done, ok, leadsTo);
       refreshSoon();
     } catch (err) {
-      setText(notice, messageOf(err));
+      // About the status it was tried in: it goes when that changes.
+      say(notice, messageOf(err), []);
     } finally {
       button.disabled = false;
     }
   };
-  approve.addEventListener('click', () => void act(approve, 'approve', 'Plan approved: the agent goes on to code.'));
-  cancel.addEventListener('click', () => void act(cancel, 'cancel', 'Cancel requested.'));
+  approve.addEventListener('click', () => void act(approve, 'approve', 'Plan approved: the agent goes on to code.', ['RUNNING']));
+  cancel.addEventListener('click', () => void act(cancel, 'cancel', 'Cancel requested.', ['CANCELLED']));
 
   messageForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(messageForm);
-    setText(done, '');
+    unsay();
     const send = /** @type {HTMLButtonElement} */ (messageForm.querySelector('button[type=submit]'));
     send.disabled = true;
     try {
       await api.post(`${base}/input`, { message: message.value }, { 'idempotency-key': idempotencyKey() });
       message.value = '';
-      setText(done, 'Message sent: the agent will take it into account.');
+      say(done, 'Message sent: the agent will take it into account.', ['QUEUED', 'RUNNING']);
       refreshSoon();
     } catch (err) {
       showError(messageForm, err);
@@ -286,6 +331,7 @@ export function sessionPage(root, { params, setTitle }) {
 
   return () => {
     left = true;
+    unsay();
     clearTimeout(debounce);
     if (frame) cancelAnimationFrame(frame);
     stream.close();

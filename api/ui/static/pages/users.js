@@ -137,7 +137,8 @@ export function usersPage(root, { me, setTitle }) {
         { class: 'card-head' },
         h('h3', {}, u.name),
         h('span', { class: 'badge role' }, u.role),
-        h('span', { class: 'muted mono' }, u.id),
+        // The built-in admin's id is its name: said once.
+        u.id === u.name ? null : h('span', { class: 'muted user-id' }, 'id ', h('code', { class: 'mono' }, u.id)),
       ),
       h('p', { class: 'muted' }, `Max running sessions: ${limitText} · created ${formatTime(u.created_at)}`),
       h(
