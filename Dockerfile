@@ -1,19 +1,40 @@
-# First version: one image that runs a node. Multi-stage build, compose file
-# and toolchains for local sandboxes come with the deployment issue.
-FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
+# One image for every node: `docker build -t swe-agent .`, then
+# `docker run -p 8000:8000 --env-file .env swe-agent`. The service runs its
+# TypeScript directly with tsx (a production dependency), so there is no build
+# output: the deps stage installs production dependencies, the runtime stage
+# copies them beside the sources. test/deploy/image-steps.test.ts replays
+# these steps without Docker.
+
+FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS runtime
+# What the agent's commands find in a local sandbox (SANDBOX_TYPE=local): git
+# (and ssh for ssh:// clones), a shell, Python, a C/C++ toolchain, curl; Node
+# and npm come with the base image. tini is PID 1: it forwards SIGTERM to node
+# and reaps the processes that sandbox commands leave behind.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini git openssh-client ca-certificates curl bash python3 python3-pip python3-venv make g++ procps \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
 COPY runtime ./runtime
 COPY actors ./actors
 COPY api ./api
 COPY sandbox ./sandbox
-# Local sandboxes live here; the service runs as `node`, which must own it.
+# Local sandboxes live here; the service runs as `node` (uid 1000), which owns
+# it and nothing else under /app.
 RUN mkdir -p /app/workspace && chown node:node /app/workspace
-ENV HOST=0.0.0.0 PORT=8000 NODE_ENV=production WORKSPACE_DIR=/app/workspace
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 WORKSPACE_DIR=/app/workspace
 USER node
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health',{signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/bin/tini", "--"]
+# node itself, not npm start: npm does not pass SIGTERM on reliably, and the
+# node hands its sessions over to other nodes when it gets it.
 CMD ["node", "--import", "tsx", "runtime/main.ts"]

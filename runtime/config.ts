@@ -57,7 +57,7 @@ export const CONFIG_VARIABLES = {
   WORKSPACE_DIR: './workspace',
   ALLOW_LOCAL_REPOS: 'false',
   DAYTONA_API_KEY: '(required with SANDBOX_TYPE=daytona)',
-  DAYTONA_SERVER_URL: '(required with SANDBOX_TYPE=daytona)',
+  DAYTONA_SERVER_URL: 'https://app.daytona.io/api',
   DAYTONA_TARGET_IMAGE: "(Daytona's default)",
   AGENT_MAX_CALLS: '200',
   AGENT_MAX_TOKENS: '2000000',
@@ -67,17 +67,27 @@ export const CONFIG_VARIABLES = {
   AI_BASE_URL: '(the provider default)',
   AI_API_VERSION: '(Azure only)',
   AI_DEPLOYMENT: '(Azure only)',
+  ENV_FILE: '.env (read when present)',
 } as const;
+
+export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
+
+const DEFAULT_DAYTONA_URL = 'https://app.daytona.io/api';
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** Parses and checks the environment; throws a ConfigError naming the variable and the fix. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const redisUrl = nonEmpty(env['REDIS_URL']);
-  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
-    throw new ConfigError('REDIS_URL', `"${redactUrl(redisUrl)}" is not a Redis URL`, 'Use redis://host:port/db (or rediss:// for TLS), or unset it for the embedded store.');
+  if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
+    throw new ConfigError('REDIS_URL', `"${redactUrl(redisUrl)}" is not a Redis URL`, 'Use redis://host:port/db (or rediss:// for TLS; a password as redis://:password@host:port), or unset it for the embedded store.');
   }
-  const logLevel = nonEmpty(env['LOG_LEVEL']) ?? 'info';
-  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not a level`, 'Use one of debug, info, warn, error.');
+  const host = nonEmpty(env['HOST']) ?? '127.0.0.1';
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]?)$/.test(host)) {
+    throw new ConfigError('HOST', `"${host}" is not a host name or IP address`, 'Use an address to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface), without a scheme or port (the port is PORT).');
+  }
+  const logLevel = (nonEmpty(env['LOG_LEVEL']) ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not a level`, `Use one of ${LOG_LEVELS.join(', ')}.`);
   }
   const prefix = nonEmpty(env['REDIS_PREFIX']) ?? 'swe';
   if (!/^[\w.-]{1,64}$/.test(prefix)) {
@@ -100,7 +110,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
-    host: nonEmpty(env['HOST']) ?? '127.0.0.1',
+    host,
     redisUrl,
     redisPrefix: prefix,
     nodeId,
@@ -128,9 +138,9 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
   if (sandboxType === 'daytona') {
     const apiKey = nonEmpty(env['DAYTONA_API_KEY']);
     if (!apiKey) throw new ConfigError('DAYTONA_API_KEY', 'is not set, and SANDBOX_TYPE=daytona needs it', 'Set it to your Daytona API key, or use SANDBOX_TYPE=local.');
-    const serverUrl = nonEmpty(env['DAYTONA_SERVER_URL']);
-    if (!serverUrl || !/^https?:\/\/\S+$/.test(serverUrl)) {
-      throw new ConfigError('DAYTONA_SERVER_URL', serverUrl ? `"${serverUrl}" is not an http(s) URL` : 'is not set, and SANDBOX_TYPE=daytona needs it', 'Set it to the Daytona API URL, e.g. https://app.daytona.io/api.');
+    const serverUrl = nonEmpty(env['DAYTONA_SERVER_URL']) ?? DEFAULT_DAYTONA_URL;
+    if (!isHttpUrl(serverUrl)) {
+      throw new ConfigError('DAYTONA_SERVER_URL', `"${serverUrl}" is not an http(s) URL`, `Set it to the Daytona API URL, e.g. ${DEFAULT_DAYTONA_URL}, or unset it for that default.`);
     }
     daytona = { apiKey, serverUrl, image: nonEmpty(env['DAYTONA_TARGET_IMAGE']) };
   }
@@ -150,7 +160,12 @@ const PROVIDERS = ['openai', 'azure', 'ollama', 'openai-compatible', 'gemini'] a
 
 function loadProfile(env: Record<string, string | undefined>): AgentConfig['profile'] {
   const provider = nonEmpty(env['AI_PROVIDER']);
-  if (provider === undefined) return undefined;
+  if (provider === undefined) {
+    // AI_MODEL without AI_PROVIDER would otherwise be ignored without a word.
+    const orphan = (['AI_MODEL', 'AI_API_KEY', 'AI_BASE_URL', 'AI_API_VERSION', 'AI_DEPLOYMENT'] as const).find((v) => nonEmpty(env[v]) !== undefined);
+    if (orphan) throw new ConfigError('AI_PROVIDER', `is not set, but ${orphan} is`, `Set AI_PROVIDER to one of ${PROVIDERS.join(', ')}, or unset ${orphan}.`);
+    return undefined;
+  }
   if (!(PROVIDERS as readonly string[]).includes(provider)) {
     throw new ConfigError('AI_PROVIDER', `"${provider}" is not a provider`, `Use one of ${PROVIDERS.join(', ')}.`);
   }
@@ -161,6 +176,9 @@ function loadProfile(env: Record<string, string | undefined>): AgentConfig['prof
   const baseUrl = nonEmpty(env['AI_BASE_URL']);
   const apiVersion = nonEmpty(env['AI_API_VERSION']);
   const deployment = nonEmpty(env['AI_DEPLOYMENT']);
+  if (baseUrl !== undefined && !isHttpUrl(baseUrl)) {
+    throw new ConfigError('AI_BASE_URL', `"${redactUrl(baseUrl)}" is not an http(s) URL`, 'Set it to the provider\'s base URL, e.g. http://127.0.0.1:11434/v1, or unset it for the provider default.');
+  }
   if (p !== 'ollama' && !apiKey) throw new ConfigError('AI_API_KEY', `is not set, and AI_PROVIDER=${p} needs it`, 'Set it to the provider API key.');
   if (p === 'azure' && (!baseUrl || !apiVersion || !deployment)) {
     const missing = !baseUrl ? 'AI_BASE_URL' : !apiVersion ? 'AI_API_VERSION' : 'AI_DEPLOYMENT';
@@ -168,6 +186,26 @@ function loadProfile(env: Record<string, string | undefined>): AgentConfig['prof
   }
   if (p === 'openai-compatible' && !baseUrl) throw new ConfigError('AI_BASE_URL', 'is not set, and AI_PROVIDER=openai-compatible needs it', 'Set it to the server\'s base URL, e.g. http://host:port/v1.');
   return { provider: p, model, ...(apiKey ? { apiKey } : {}), ...(baseUrl ? { baseUrl } : {}), ...(apiVersion ? { apiVersion } : {}), ...(deployment ? { deployment } : {}) };
+}
+
+function isRedisUrl(raw: string): boolean {
+  if (!/^rediss?:\/\/\S+$/.test(raw)) return false;
+  try {
+    const u = new URL(raw);
+    // A database, when given, is a number: redis://host:6379/0.
+    return u.hostname !== '' && /^(\/\d*)?$/.test(u.pathname);
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(raw: string): boolean {
+  if (!/^https?:\/\/\S+$/.test(raw)) return false;
+  try {
+    return new URL(raw).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../runtime/config.ts';
+import { CONFIG_VARIABLES, loadConfig } from '../../runtime/config.ts';
 import { ConfigError } from '../../runtime/errors.ts';
 
 const fails = (env: Record<string, string>, variable: string) => {
@@ -41,7 +42,7 @@ describe('configuration', () => {
     fails({ ALLOW_LOCAL_REPOS: 'maybe' }, 'ALLOW_LOCAL_REPOS');
     fails({ AGENT_MAX_CALLS: '0' }, 'AGENT_MAX_CALLS');
     expect(fails({ SANDBOX_TYPE: 'daytona' }, 'DAYTONA_API_KEY')).toMatch(/SANDBOX_TYPE=daytona needs it/);
-    fails({ SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k' }, 'DAYTONA_SERVER_URL');
+    fails({ SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k', DAYTONA_SERVER_URL: 'api.daytona.io' }, 'DAYTONA_SERVER_URL');
     expect(fails({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'SECRET_KEY')).toMatch(/REDIS_URL needs it/);
     fails({ SECRET_KEY: 'short' }, 'SECRET_KEY');
     fails({ AI_PROVIDER: 'claude' }, 'AI_PROVIDER');
@@ -49,6 +50,35 @@ describe('configuration', () => {
     fails({ AI_PROVIDER: 'openai', AI_MODEL: 'gpt-4o-mini' }, 'AI_API_KEY');
     fails({ AI_PROVIDER: 'azure', AI_MODEL: 'm', AI_API_KEY: 'k', AI_BASE_URL: 'https://x.openai.azure.com' }, 'AI_API_VERSION');
     fails({ AI_PROVIDER: 'openai-compatible', AI_MODEL: 'm', AI_API_KEY: 'k' }, 'AI_BASE_URL');
+  });
+
+  it('fills the gaps: HOST, a Redis URL that only looks like one, AI_* without AI_PROVIDER, AI_BASE_URL', () => {
+    expect(fails({ HOST: 'http://0.0.0.0' }, 'HOST')).toMatch(/without a scheme or port/);
+    fails({ HOST: '0.0.0.0:8000' }, 'HOST');
+    for (const host of ['0.0.0.0', '127.0.0.1', 'localhost', '::', '::1', '[::1]', 'agent-1.internal']) expect(loadConfig({ HOST: host }).host).toBe(host);
+    for (const url of ['redis://', 'redis://:6379', 'redis://host:6379/zero', 'redis://host:port']) fails({ REDIS_URL: url, SECRET_KEY: 'a-secret-key-0123456789' }, 'REDIS_URL');
+    const bad = fails({ REDIS_URL: 'redis://:hunter2@host:6379/x', SECRET_KEY: 'a-secret-key-0123456789' }, 'REDIS_URL');
+    expect(bad).not.toContain('hunter2');
+    for (const url of ['redis://redis:6379', 'redis://localhost:6379/0', 'rediss://:pw@h.example:6380/2']) {
+      expect(loadConfig({ REDIS_URL: url, SECRET_KEY: 'a-secret-key-0123456789' }).redisUrl).toBe(url);
+    }
+    expect(fails({ AI_MODEL: 'gpt-4o-mini' }, 'AI_PROVIDER')).toMatch(/is not set, but AI_MODEL is/);
+    fails({ AI_PROVIDER: 'ollama', AI_MODEL: 'm', AI_BASE_URL: 'localhost:11434' }, 'AI_BASE_URL');
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    fails({ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
+  });
+
+  it('defaults the Daytona server URL, as the user guide marks it optional', () => {
+    expect(loadConfig({ SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k' }).agent.daytona).toEqual({ apiKey: 'k', serverUrl: 'https://app.daytona.io/api', image: undefined });
+  });
+
+  it('is described in full by the README\'s Configuration table', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = /^## Configuration\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1] ?? '';
+    const rows = section.split('\n').filter((l) => /^\|\s*`/.test(l));
+    const listed = rows.flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]!));
+    expect(new Set(listed).size).toBe(listed.length);
+    expect([...listed].sort()).toEqual(Object.keys(CONFIG_VARIABLES).sort());
   });
 
   it('takes a default profile from AI_*, with no key needed for Ollama; the key is never in an error', () => {

@@ -77,6 +77,8 @@ export class NodeProc {
         NODE_CONCURRENCY: String(opts.concurrency ?? 500),
         SCRIPTED_DELAY_MS: String(opts.delayMs ?? 0),
         LOG_LEVEL: 'info',
+        // A developer's own .env in the repository must not reach test nodes.
+        ENV_FILE: '/dev/null',
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
