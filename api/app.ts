@@ -13,6 +13,8 @@ import { openApiRoutes } from './openapi.ts';
 import { uiRoutes } from './ui/routes.ts';
 import { authenticate } from './auth.ts';
 import { rateLimit } from './rate-limit.ts';
+import { httpMetrics, metricsRoutes } from './metrics.ts';
+import { createServiceMetrics, type ServiceMetrics } from '../runtime/service-metrics.ts';
 import { owns, type AppEnv } from './principal.ts';
 import type { Profiles } from '../runtime/profiles.ts';
 import type { StoredProfile } from '../runtime/store/port.ts';
@@ -42,6 +44,8 @@ export interface AppDeps {
   userMaxRunning?: number;
   /** How often the event stream looks for news, ms. */
   eventsPollMs?: number;
+  /** The process's metrics (the node's too), shown at `GET /metrics`; the app makes its own when absent. */
+  metrics?: ServiceMetrics;
 }
 
 /**
@@ -53,6 +57,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const read = deps.readBody ? { read: deps.readBody } : {};
   app.onError(errorResponder(deps.logger));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  const metrics = deps.metrics ?? createServiceMetrics();
+  app.use('*', httpMetrics(metrics));
 
   // Open to all: liveness and readiness for load balancers, and the API's description.
   app.get('/health', (c) => c.json({ ok: true }));
@@ -61,6 +67,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ ok: true, store: deps.store.kind });
   });
   app.route('/', openApiRoutes());
+  // Admins only (it shows cluster state); outside /agent, so it authenticates itself.
+  app.route('/', metricsRoutes({ store: deps.store, metrics, logger: deps.logger, localAdmin: deps.localAdmin ?? true }));
   // The web UI's page and static files: public, they hold no data (it comes from /agent with the user's token).
   app.route('/', uiRoutes());
 

@@ -16,10 +16,12 @@ export function errorResponder(logger: Logger) {
     }
     const correlationId = crypto.randomUUID();
     const status = isAppError(err) ? err.status : looksLikeStoreOutage(err) ? 503 : 500;
+    const session = SESSION_PATH.exec(c.req.path)?.[1];
     logger.error('request failed', {
       correlation_id: correlationId,
       method: c.req.method,
       path: c.req.path,
+      ...(session ? { session } : {}),
       err: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
       stack: err instanceof Error ? err.stack : undefined,
     });
@@ -28,6 +30,9 @@ export function errorResponder(logger: Logger) {
     return c.json({ error: { code, message, correlation_id: correlationId } }, status as 500);
   };
 }
+
+/** A request about one session: its log lines carry `session`, like the runtime's. */
+const SESSION_PATH = /^\/agent\/sessions\/([^/]+)/;
 
 /** ioredis connection failures: the store is down, not the request wrong. */
 function looksLikeStoreOutage(err: unknown): boolean {

@@ -136,6 +136,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'get', path: '/agent/me', tag: 'Users', auth: true, summary: 'Who am I', description: 'The calling user and how the request authenticated.', ok: { 200: json(S.Me, 'The caller.') } },
   { method: 'patch', path: '/agent/me', tag: 'Users', auth: true, summary: 'Change my settings', body: S.MePatch, ok: { 200: json(S.Me, 'The caller as changed.') } },
 
+  {
+    method: 'get', path: '/metrics', tag: 'Cluster', auth: true, admin: true, summary: 'Metrics (Prometheus)',
+    description: 'This node\'s metrics and the cluster\'s session counts in the Prometheus text format 0.0.4: sessions by status, leases, commits, event latency, model calls and tokens, sandbox commands, HTTP requests by route pattern. Prometheus scrapes it with `authorization: Bearer <token of an admin user>` (on a loopback-only server, without one).',
+    ok: { 200: { description: 'The metrics.', type: 'text/plain' } },
+  },
   { method: 'get', path: '/agent/nodes', tag: 'Cluster', auth: true, admin: true, summary: 'Nodes', description: 'Nodes with a recent heartbeat and what each runs now.', ok: { 200: json(S.NodeList, 'The nodes.') }, errors: { 403: notAdmin } },
 ];
 
@@ -144,7 +149,7 @@ const TAGS: Record<Tag, string> = {
   Sessions: 'Coding sessions: start, follow, steer and cancel them.',
   'AI profiles': 'Which provider and model sessions use; keys are sealed and never shown.',
   Users: 'Users, their API tokens and settings.',
-  Cluster: 'The nodes sharing the work.',
+  Cluster: 'The nodes sharing the work, and their metrics.',
   UI: 'The web interface: a page and its static files; no token needed, as they hold no data (the page reads everything from the API with your token).',
 };
 

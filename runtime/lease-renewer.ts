@@ -1,6 +1,7 @@
 import type { RenewResult, Store } from './store/port.ts';
 import type { SessionHost } from './session-host.ts';
 import type { Logger } from './logger.ts';
+import type { ServiceMetrics } from './service-metrics.ts';
 
 export interface RenewerContext {
   store: Store;
@@ -9,6 +10,7 @@ export interface RenewerContext {
   logger: Logger;
   hosts(): Iterable<SessionHost>;
   onRenewed?(count: number): void;
+  metrics?: Pick<ServiceMetrics, 'renewals' | 'leaseLosses'>;
 }
 
 /**
@@ -56,9 +58,15 @@ export class LeaseRenewer {
     const call = this.#ctx.store
       .renew(this.#ctx.nodeId, hosts.map((h) => ({ id: h.id, epoch: h.lease.epoch })), this.#ctx.ttlMs)
       .then(
-        (results) => this.#apply(hosts, results, sentAt),
+        (results) => {
+          this.#ctx.metrics?.renewals.ok.inc();
+          this.#apply(hosts, results, sentAt);
+        },
         // The watchdog stops what cannot wait for the next attempt.
-        (err: unknown) => this.#ctx.logger.warn('lease renewal failed', { err: String(err) }),
+        (err: unknown) => {
+          this.#ctx.metrics?.renewals.failed.inc();
+          this.#ctx.logger.warn('lease renewal failed', { err: String(err), sessions: hosts.length });
+        },
       );
     // A call that does not answer must not hold back the next attempt. Its
     // answer, should it come, is still true as of `sentAt` and is applied then.
@@ -78,7 +86,8 @@ export class LeaseRenewer {
       const host = byId.get(r.id);
       if (!host?.running) continue;
       if (!r.ok) {
-        this.#ctx.logger.warn('lease lost', { session: r.id });
+        this.#ctx.metrics?.leaseLosses.lost.inc();
+        this.#ctx.logger.warn('lease lost', { session: r.id, epoch: host.lease.epoch });
         host.stop('lease-lost');
         continue;
       }
@@ -93,7 +102,8 @@ export class LeaseRenewer {
     const limit = this.#ctx.ttlMs - this.marginMs;
     for (const host of this.#ctx.hosts()) {
       if (host.running && now - host.lastConfirmed > limit) {
-        this.#ctx.logger.warn('lease not confirmed in time; stopping the actor', { session: host.id, since_ms: Math.round(now - host.lastConfirmed) });
+        this.#ctx.metrics?.leaseLosses.expired.inc();
+        this.#ctx.logger.warn('lease not confirmed in time; stopping the actor', { session: host.id, epoch: host.lease.epoch, since_ms: Math.round(now - host.lastConfirmed) });
         host.stop('lease-lost');
       }
     }

@@ -1,11 +1,41 @@
 /**
- * A small structured logger: one JSON line per event, with the node id.
- * Fields whose names look secret are redacted here, at the logger, so no
- * call site can leak them by accident.
+ * A small structured logger: one JSON line per event, with the node id (and,
+ * for a line about a session, `session`). Secrets are redacted here, at the
+ * logger, so no call site can leak them by accident: fields whose names look
+ * secret, and, inside any string (the message, field values, nested ones),
+ * the configured secrets and values shaped like keys and tokens.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_FIELD = /(key|token|secret|password|authorization)/i;
+export const REDACTED = '[redacted]';
+
+/**
+ * Values shaped like credentials: our API tokens (`swa_…`), OpenAI-style keys
+ * (`sk-…`, `sk-proj-…`), Google API keys (`AIza…`) and whatever follows `Bearer`
+ * (but a `<placeholder>`).
+ */
+const SECRET_SHAPES = /\bswa_[A-Za-z0-9_-]{20,}|\bsk-[A-Za-z0-9_-]{16,}|\bAIza[A-Za-z0-9_-]{30,}|\b(bearer)\s+(?!<)[^\s"',;]+/gi;
+/** Configured secrets shorter than this are not searched for: they would redact ordinary words. */
+const MIN_SECRET_LENGTH = 8;
+const MAX_DEPTH = 5;
+
+/** Replaces credential-shaped values and the given secrets in a text. */
+export function createRedactor(secrets: readonly (string | undefined)[] = []): (text: string) => string {
+  const known = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))]
+    // Longest first: a secret that contains another is replaced whole.
+    .sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    for (const s of known) if (out.includes(s)) out = out.split(s).join(REDACTED);
+    SECRET_SHAPES.lastIndex = 0;
+    if (!SECRET_SHAPES.test(out)) return out;
+    return out.replace(SECRET_SHAPES, (_m, bearer: string | undefined) => (bearer ? `${bearer} ${REDACTED}` : REDACTED));
+  };
+}
+
+/** Credential-shaped values only (no configured secrets): for text shown to users, like session logs. */
+export const redactSecretShapes = createRedactor();
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -15,14 +45,35 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function createLogger(opts: { level?: LogLevel; base?: Record<string, unknown>; write?: (line: string) => void } = {}): Logger {
+export interface LoggerOptions {
+  level?: LogLevel;
+  base?: Record<string, unknown>;
+  write?: (line: string) => void;
+  /** Values never to print wherever they appear (SECRET_KEY, ADMIN_TOKEN, configured API keys). */
+  secrets?: readonly (string | undefined)[];
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  return build(opts, createRedactor(opts.secrets));
+}
+
+function build(opts: LoggerOptions, redact: (text: string) => string): Logger {
   const min = ORDER[opts.level ?? 'info'];
   const base = opts.base ?? {};
   const write = opts.write ?? ((line: string) => console.log(line));
+  const clean = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (v === null || typeof v !== 'object' || depth >= MAX_DEPTH) return v;
+    if (Array.isArray(v)) return v.map((x) => clean(x, depth + 1));
+    if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = SECRET_FIELD.test(k) ? REDACTED : clean(x, depth + 1);
+    return out;
+  };
   const emit = (level: LogLevel, msg: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[level] < min) return;
-    const out: Record<string, unknown> = { t: new Date().toISOString(), level, msg };
-    for (const [k, v] of Object.entries({ ...base, ...fields })) out[k] = SECRET_FIELD.test(k) ? '[redacted]' : v;
+    const out: Record<string, unknown> = { t: new Date().toISOString(), level, msg: redact(msg) };
+    for (const [k, v] of Object.entries({ ...base, ...fields })) out[k] = SECRET_FIELD.test(k) ? REDACTED : clean(v, 0);
     write(JSON.stringify(out));
   };
   return {
@@ -30,6 +81,6 @@ export function createLogger(opts: { level?: LogLevel; base?: Record<string, unk
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger({ ...opts, base: { ...base, ...fields } }),
+    child: (fields) => build({ ...opts, base: { ...base, ...fields } }, redact),
   };
 }

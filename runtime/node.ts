@@ -5,6 +5,7 @@ import { SessionHost, type StopReason } from './session-host.ts';
 import { LeaseRenewer } from './lease-renewer.ts';
 import { hostedWork, type WorkImplementations } from './work.ts';
 import type { Logger } from './logger.ts';
+import type { ServiceMetrics } from './service-metrics.ts';
 
 export type NodeState = 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -26,6 +27,8 @@ export interface NodeOptions {
    * at the latest (a safety net for a count lost in a crash). Default 10 s.
    */
   parkedRecheckMs?: number;
+  /** Where the node, its hosts and its work count what they do; nothing is measured without it. */
+  metrics?: ServiceMetrics;
 }
 
 /** Counters a node keeps about itself (exposed on the cluster view). */
@@ -56,18 +59,26 @@ export class RuntimeNode {
   #claimLoop: Promise<void> | null = null;
   #claimAgain = false;
   #unsubscribe: (() => Promise<void>)[] = [];
+  #uncollect: (() => void) | undefined;
   #machine;
 
   protected constructor(opts: NodeOptions) {
     this.#opts = opts;
     this.id = opts.nodeId;
-    this.#machine = createSessionMachine(hostedWork(opts.work, (id) => this.#hosts.get(id)));
+    this.#machine = createSessionMachine(hostedWork(opts.work, (id) => this.#hosts.get(id), opts.metrics));
     this.#renewer = new LeaseRenewer({
       store: opts.store,
       nodeId: opts.nodeId,
       ttlMs: opts.leaseTtlMs,
       logger: opts.logger,
       hosts: () => this.#hosts.values(),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    });
+    const m = opts.metrics;
+    // Read when scraped: nothing to keep in step on every claim and stop.
+    this.#uncollect = m?.registry.onCollect(() => {
+      m.activeSessions.set(this.#hosts.size);
+      m.concurrency.set(opts.concurrency);
     });
   }
 
@@ -151,6 +162,7 @@ export class RuntimeNode {
         if (this.#state !== 'RUNNING') return void (await store.release(id, res.lease, true));
       }
       this.counters.claims++;
+      this.#opts.metrics?.claims.inc();
       logger.debug('claimed', { session: id, epoch: res.lease.epoch });
       try {
         const host = SessionHost.start(
@@ -160,6 +172,7 @@ export class RuntimeNode {
             machine: this.#machine,
             logger,
             onStopped: (h, r) => this.#onStopped(h, r),
+            ...(this.#opts.metrics ? { metrics: this.#opts.metrics } : {}),
             ...(this.#opts.work.ended ? { onEnded: (h: SessionHost) => this.#opts.work.ended!(h.id, h.storeView()) } : {}),
           },
           res.record,
@@ -232,6 +245,7 @@ export class RuntimeNode {
     await Promise.all([...this.#hosts.values()].map((h) => h.drain()));
     this.#renewer.stop();
     for (const u of this.#unsubscribe) await u().catch(() => undefined);
+    this.#uncollect?.();
     this.#state = 'STOPPED';
   }
 }

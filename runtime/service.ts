@@ -14,6 +14,7 @@ import type { WorkImplementations } from './work.ts';
 import { VERSION } from './version.ts';
 import { bootstrapAdmin } from './bootstrap.ts';
 import { isLoopbackHost } from '../api/auth.ts';
+import { createServiceMetrics, type ServiceMetrics } from './service-metrics.ts';
 
 export { VERSION };
 
@@ -22,6 +23,8 @@ export interface Service {
   node: RuntimeNode;
   store: Store;
   logger: Logger;
+  /** What `GET /metrics` shows. */
+  metrics: ServiceMetrics;
   /** Graceful stop: hand sessions back, then close the store. */
   stop(): Promise<void>;
 }
@@ -39,7 +42,8 @@ export async function startService(
   opts: { address?: string; logger?: Logger; readBody?: BodyReader; requireProfile?: boolean; announce?: (line: string) => void } = {},
 ): Promise<Service> {
   const nodeId = config.nodeId ?? `node-${ulid().slice(-10).toLowerCase()}`;
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId } });
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId }, secrets: configuredSecrets(config) });
+  const metrics = createServiceMetrics();
   let store: Store;
   if (config.redisUrl) {
     const { RedisStore } = await import('./store/redis/index.ts');
@@ -71,6 +75,7 @@ export async function startService(
     leaseTtlMs: config.leaseTtlMs,
     address: opts.address ?? `${config.host}:${config.port}`,
     version: VERSION,
+    metrics,
   });
   // Loaded on first use: the provider SDKs are not needed to serve anything else.
   const checkProfile = async (p: StoredProfile) => (await import('./agent.ts')).checkProfile(p);
@@ -84,6 +89,7 @@ export async function startService(
     localAdmin,
     rateLimitPerMinute: config.rateLimitPerMinute,
     userMaxRunning: config.userMaxRunning,
+    metrics,
     ...(opts.readBody ? { readBody: opts.readBody } : {}),
   });
   return {
@@ -91,9 +97,21 @@ export async function startService(
     node,
     store,
     logger,
+    metrics,
     async stop() {
       await node.shutdown();
       await store.close();
     },
   };
+}
+
+/** Values the log must never show, wherever they appear in a line. */
+function configuredSecrets(config: Config): (string | undefined)[] {
+  let redisPassword: string | undefined;
+  try {
+    redisPassword = config.redisUrl ? decodeURIComponent(new URL(config.redisUrl).password) || undefined : undefined;
+  } catch {
+    // not a URL: config.ts has refused it already
+  }
+  return [config.secretKey, config.adminToken, config.agent.profile?.apiKey, config.agent.daytona?.apiKey, redisPassword];
 }

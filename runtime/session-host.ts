@@ -6,6 +6,11 @@ import { historyPayload } from '../actors/payload.ts';
 import { SNAPSHOT_VERSION, readStoredSnapshot } from './snapshot.ts';
 import type { Logger } from './logger.ts';
 import type { SessionStoreView } from './work.ts';
+import type { CounterChild } from './metrics.ts';
+import type { ServiceMetrics } from './service-metrics.ts';
+
+/** What a host measures: commits, fenced writes, event latency. */
+export type HostMetrics = Pick<ServiceMetrics, 'fencedWrites' | 'inboxLag' | 'eventCommitLatency' | 'commits' | 'commitDuration'>;
 
 /** Why a host stopped; `passivated` and `shutdown` leave a committed state behind. */
 export type StopReason = 'passivated' | 'shutdown' | 'fenced' | 'lease-lost' | 'failed';
@@ -23,6 +28,7 @@ export interface HostContext {
    * node can start the session again while it runs.
    */
   onEnded?(host: SessionHost): Promise<void>;
+  metrics?: HostMetrics;
 }
 
 /** Longest a cleanup may hold the lease before the session is released anyway. */
@@ -69,6 +75,11 @@ export class SessionHost {
   #firstCommit = true;
   /** `setRunning` calls, in commit order. */
   #counting: Promise<void> = Promise.resolve();
+  /** Append times (store ms) of events handed to the actor and not yet committed; kept only when measured. */
+  #eventTimes: number[] = [];
+  /** Work log lines waiting for the write in flight. */
+  #workLines: string[] = [];
+  #workLogging: Promise<void> | null = null;
 
   private constructor(ctx: HostContext, record: SessionRecord, lease: Lease, confirmedAt: number) {
     this.id = record.id;
@@ -122,8 +133,7 @@ export class SessionHost {
     if (stored && armed) this.#timers.push(...armed);
     for (const ev of events) {
       if (compareEventIds(ev.id, this.#appliedEventId) <= 0) continue;
-      this.#appliedEventId = ev.id;
-      this.#actor.send(toMachineEvent(ev));
+      this.#apply(ev);
     }
     // Always commit once after a claim: the status moves from QUEUED (or the
     // previous owner's view) to what this actor says, under our epoch.
@@ -175,8 +185,7 @@ export class SessionHost {
   wake(hint?: WakeHint): void {
     if (this.#status !== 'running') return;
     if (hint && !this.#pumping && hint.prevId === this.#appliedEventId) {
-      this.#appliedEventId = hint.event.id;
-      this.#actor.send(toMachineEvent(hint.event));
+      this.#apply(hint.event);
       return;
     }
     if (this.#pumping) {
@@ -201,11 +210,21 @@ export class SessionHost {
       }
       for (const ev of events) {
         if (this.#status !== 'running') return;
-        this.#appliedEventId = ev.id;
-        this.#actor.send(toMachineEvent(ev));
+        this.#apply(ev);
       }
       if (events.length === 100) this.#wakeAgain = true;
     } while (this.#wakeAgain && this.#status === 'running');
+  }
+
+  /** Hands an inbox event to the actor; measured from its append when metrics are on. */
+  #apply(ev: InboxEvent): void {
+    this.#appliedEventId = ev.id;
+    const m = this.#ctx.metrics;
+    if (m) {
+      m.inboxLag.observe(Math.max(0, Date.now() - ev.at) / 1000);
+      this.#eventTimes.push(ev.at);
+    }
+    this.#actor.send(toMachineEvent(ev));
   }
 
   async #runCommits(): Promise<void> {
@@ -233,10 +252,16 @@ export class SessionHost {
       };
       if (!ENDED_STATUSES.includes(status)) this.#cleaned = false;
       const timers = this.#timers.splice(0);
-      const res = await this.#retrying('commit', () => this.#ctx.store.commit(this.id, this.lease, commit));
+      const m = this.#ctx.metrics;
+      // The events this snapshot includes: those handed to the actor before it was taken.
+      const events = this.#eventTimes.length;
+      const started = m ? performance.now() : 0;
+      const res = await this.#retrying('commit', () => this.#ctx.store.commit(this.id, this.lease, commit), m?.commits.error);
       if (!res) return;
+      if (m) this.#measureCommit(m, res.kind, started, events);
       if (res.kind !== 'ok') {
-        this.stop(res.kind === 'fenced' ? 'fenced' : 'failed');
+        if (res.kind === 'fenced') return this.#fenced();
+        this.stop('failed');
         return;
       }
       this.#committedSeq = seq;
@@ -250,7 +275,7 @@ export class SessionHost {
         if (this.#stopped()) return;
         const r = await this.#retrying('scheduling a timer', () => this.#ctx.store.scheduleTimer(this.id, this.lease, timer));
         if (!r) return;
-        if (r.kind !== 'ok') return this.stop('fenced');
+        if (r.kind !== 'ok') return this.#fenced();
       }
       if (ENDED_STATUSES.includes(commit.status) && !this.#cleaned && this.#ctx.onEnded && this.#status === 'running') {
         this.#cleaned = true;
@@ -304,11 +329,12 @@ export class SessionHost {
    * without writing twice). The lease watchdog stops this host if the outage
    * outlasts the lease; then this gives up with null.
    */
-  async #retrying(what: string, write: () => Promise<CommitResult>): Promise<CommitResult | null> {
+  async #retrying(what: string, write: () => Promise<CommitResult>, failures?: CounterChild): Promise<CommitResult | null> {
     for (;;) {
       try {
         return await write();
       } catch (err) {
+        failures?.inc();
         this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, err: String(err) });
         await new Promise((r) => setTimeout(r, 200));
         if (this.#status === 'stopped') return null;
@@ -339,19 +365,55 @@ export class SessionHost {
     for (const w of ready) w.resolve();
   }
 
+  #measureCommit(m: HostMetrics, kind: CommitResult['kind'], started: number, events: number): void {
+    m.commits[kind].inc();
+    if (kind !== 'ok') return;
+    const now = Date.now();
+    m.commitDuration.observe((performance.now() - started) / 1000);
+    for (let i = 0; i < events; i++) m.eventCommitLatency.observe(Math.max(0, now - this.#eventTimes[i]!) / 1000);
+    // In place: no new array per commit.
+    this.#eventTimes.copyWithin(0, events);
+    this.#eventTimes.length -= events;
+  }
+
+  /** A write of ours was refused for a stale epoch: another node owns the session now. */
+  #fenced(): void {
+    this.#ctx.metrics?.fencedWrites.inc();
+    this.stop('fenced');
+  }
+
   /**
-   * Appends a progress line of running work, fenced like every write. When the
-   * store cannot be reached the line goes with the next commit instead (at
-   * least once: a write that timed out may have landed too). Never rejects.
+   * Appends a progress line of running work, fenced like every write. Lines
+   * that come while a write is in flight go together in the next one (a
+   * command's output arrives in bursts), in order. When the store cannot be
+   * reached the lines go with the next commit instead (at least once: a write
+   * that timed out may have landed too). Resolves once the line is written
+   * or handed to the next commit; never rejects.
    */
-  async workLog(line: string): Promise<void> {
-    if (this.#status === 'stopped') return;
+  workLog(line: string): Promise<void> {
+    if (this.#status === 'stopped') return Promise.resolve();
+    this.#workLines.push(line);
+    this.#workLogging ??= this.#writeWorkLines();
+    return this.#workLogging;
+  }
+
+  async #writeWorkLines(): Promise<void> {
+    // After the current turn: the caller has stored this promise, and the lines of this turn go together.
+    await Promise.resolve();
     try {
-      const res = await this.#ctx.store.appendLogs(this.id, this.lease, [line]);
-      if (res.kind === 'fenced') this.stop('fenced');
-    } catch (err) {
-      this.#logs.push(line);
-      this.#ctx.logger.warn('work log write failed; the line goes with the next commit', { session: this.id, err: String(err) });
+      while (this.#workLines.length > 0 && !this.#stopped()) {
+        const lines = this.#workLines.splice(0);
+        try {
+          const res = await this.#ctx.store.appendLogs(this.id, this.lease, lines);
+          if (res.kind === 'fenced') this.#fenced();
+        } catch (err) {
+          this.#logs.push(...lines);
+          this.#ctx.logger.warn('work log write failed; the lines go with the next commit', { session: this.id, lines: lines.length, err: String(err) });
+        }
+      }
+    } finally {
+      // In the same turn as the last check: a line pushed after it starts a new writer.
+      this.#workLogging = null;
     }
   }
 
@@ -361,7 +423,7 @@ export class SessionHost {
     const fenced = async (write: Promise<CommitResult>, what: string) => {
       const res = await write;
       if (res.kind === 'ok') return;
-      if (res.kind === 'fenced') this.stop('fenced');
+      if (res.kind === 'fenced') this.#fenced();
       throw new Error(`${what} refused (${res.kind}): session ${this.id} is no longer hosted here`);
     };
     return {

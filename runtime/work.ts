@@ -2,6 +2,7 @@ import { fromPromise } from 'xstate';
 import type { CloneInput, CloneOutput, CodeInput, CodeOutput, PlanInput, PlanOutput, ReviewInput, ReviewOutput, SessionActors } from '../actors/index.ts';
 import type { SessionHost } from './session-host.ts';
 import type { AgentUsage } from './store/port.ts';
+import type { ServiceMetrics } from './service-metrics.ts';
 
 /**
  * The session's bookkeeping outside its snapshot, as a work step sees it:
@@ -23,6 +24,8 @@ export interface WorkContext {
   /** Appends a progress line to the session's log as it happens. */
   log(line: string): void;
   session: SessionStoreView;
+  /** The node's metrics, for the work's model calls and commands; absent when nothing is measured. */
+  metrics?: ServiceMetrics;
 }
 
 export type WorkFn<I, O> = (input: I, ctx: WorkContext) => Promise<O>;
@@ -42,7 +45,7 @@ export interface WorkImplementations {
  * Each one first waits until the host has committed the transition that
  * started it, so no effect runs on a decision that could still be lost.
  */
-export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string) => SessionHost | undefined): SessionActors {
+export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string) => SessionHost | undefined, metrics?: ServiceMetrics): SessionActors {
   const wrap = <I extends { sessionId: string }, O>(fn: WorkFn<I, O>) =>
     fromPromise<O, I>(async ({ input, signal }) => {
       // Started synchronously inside the actor's start, before the node has
@@ -53,7 +56,7 @@ export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string
       await host.committed();
       // Cancelled (or replaced by a replan) while its start was being committed: the step must not begin.
       signal.throwIfAborted();
-      return fn(input, { signal, log: (line) => void host.workLog(line), session: host.storeView() });
+      return fn(input, { signal, log: (line) => void host.workLog(line), session: host.storeView(), ...(metrics ? { metrics } : {}) });
     });
   return { clone: wrap(impl.clone), plan: wrap(impl.plan), code: wrap(impl.code), review: wrap(impl.review) };
 }

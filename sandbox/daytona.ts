@@ -18,7 +18,8 @@ import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import { AppError, badRequest, isAppError } from '../runtime/errors.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, OutputCollector } from './exec.ts';
 import { normalizeToolPath } from './paths.ts';
-import type { CommandResult, FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
+import type { CommandOptions, CommandResult, FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
+import { OutputFeed } from './progress.ts';
 import { checkRepoUrl } from './repo-url.ts';
 
 export interface DaytonaProviderOptions {
@@ -339,7 +340,11 @@ class DaytonaRepo implements Sandbox {
     return hits;
   }
 
-  async runCommand(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
+  /**
+   * The SDK's `executeCommand` answers only when the command has ended: the
+   * `onOutput` lines come then, at once (rate limit and all), not as it runs.
+   */
+  async runCommand(command: string, opts: CommandOptions = {}): Promise<CommandResult> {
     const timeoutMs = opts.timeoutMs ?? this.#deps.defaultTimeoutMs;
     const seconds = (Math.max(timeoutMs, 1) / 1000).toFixed(3);
     const run = `/bin/sh -c ${q(command)} </dev/null`;
@@ -359,6 +364,11 @@ class DaytonaRepo implements Sandbox {
     const out = new OutputCollector(this.#deps.outputCapBytes);
     out.push(Buffer.from(r.output, 'utf8'));
     const { output, truncatedBytes } = out.result();
+    if (opts.onOutput) {
+      const feed = new OutputFeed(opts.onOutput);
+      feed.write('stdout', output);
+      feed.end();
+    }
     return { exitCode: timedOut ? null : r.exitCode, output, timedOut, truncatedBytes };
   }
 

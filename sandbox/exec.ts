@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { AppError } from '../runtime/errors.ts';
 import type { CommandResult } from './port.ts';
+import { OutputFeed } from './progress.ts';
 
 export const DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024;
 export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
@@ -80,6 +81,8 @@ export interface RunCommandOptions {
   home: string;
   timeoutMs?: number;
   outputCapBytes?: number;
+  /** Output lines as they come (see `CommandOptions.onOutput`). */
+  onOutput?: (line: string) => void;
 }
 
 /**
@@ -99,8 +102,15 @@ export function runCommand(command: string, opts: RunCommandOptions): Promise<Co
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out = new OutputCollector(cap);
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => out.push(c));
+    const feed = opts.onOutput ? new OutputFeed(opts.onOutput) : undefined;
+    child.stdout.on('data', (c: Buffer) => {
+      out.push(c);
+      feed?.write('stdout', c);
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out.push(c);
+      feed?.write('stderr', c);
+    });
     let timedOut = false;
     let exitCode: number | null = null;
     let settled = false;
@@ -114,6 +124,7 @@ export function runCommand(command: string, opts: RunCommandOptions): Promise<Co
       settled = true;
       clearTimeout(timer);
       clearTimeout(graceTimer);
+      feed?.end();
       const { output, truncatedBytes } = out.result();
       resolve({ exitCode: timedOut ? null : exitCode, output, timedOut, truncatedBytes });
     };
@@ -160,6 +171,8 @@ export interface GitOptions {
   maxStdoutBytes?: number;
   /** Instead: stop reading at this many bytes, kill git and succeed with what was read (`cut: true`). */
   cutStdoutAt?: number;
+  /** Sees stderr as it comes (a clone's progress). */
+  onStderr?: (chunk: Buffer) => void;
 }
 
 export interface GitResult {
@@ -211,7 +224,10 @@ export function runGit(args: string[], cwd: string, opts: GitOptions): Promise<G
       }
       out.push(c);
     });
-    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stderr.on('data', (c: Buffer) => {
+      err.push(c);
+      opts.onStderr?.(c);
+    });
     const timer = setTimeout(() => {
       problem ??= `timed out after ${timeoutMs} ms`;
       killGroup(child.pid);

@@ -25,7 +25,8 @@ import { AppError, badRequest } from '../runtime/errors.ts';
 import { redactUrl } from '../runtime/config.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, runCommand, runGit, type GitOptions } from './exec.ts';
 import { confine } from './paths.ts';
-import type { FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
+import type { CommandOptions, FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
+import { OutputFeed } from './progress.ts';
 import { checkRepoUrl } from './repo-url.ts';
 
 export interface LocalSandboxOptions {
@@ -73,7 +74,7 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
       await Promise.all([rm(dir, { recursive: true, force: true }), rm(tmp, { recursive: true, force: true }), rm(home, { recursive: true, force: true })]);
       await mkdir(home, { recursive: true });
       try {
-        await clone(url, tmp, base, opts.allowLocalRepos);
+        await clone(url, tmp, base, opts.allowLocalRepos, spec.onOutput);
         const git = (args: string[]) => runGit(args, tmp, { home });
         if (spec.ref !== undefined) await checkoutRef(tmp, home, spec.ref);
         const head = (await git(['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
@@ -127,18 +128,32 @@ function checkRef(ref: string): void {
 /**
  * Clones with the service's HOME (and ssh agent) so its ssh keys and credential
  * helpers work; remote helpers (`ext::`) are off, and `file://` only when allowed.
+ * With `onOutput`, git reports its progress, fed to it line by line.
  */
-async function clone(url: string, into: string, cwd: string, allowLocal: boolean): Promise<void> {
+async function clone(url: string, into: string, cwd: string, allowLocal: boolean, onOutput?: (line: string) => void): Promise<void> {
   const serviceHome = process.env['HOME'] ?? cwd;
   const env: Record<string, string> = {};
   if (process.env['SSH_AUTH_SOCK'] !== undefined) env['SSH_AUTH_SOCK'] = process.env['SSH_AUTH_SOCK'];
-  const args = ['-c', 'protocol.ext.allow=never', '-c', `protocol.file.allow=${allowLocal ? 'always' : 'never'}`, 'clone', '--quiet', '--no-hardlinks', '--', url, into];
+  // The server's paths are nobody's business: "Cloning into 'workspace'...".
+  const feed = onOutput ? new OutputFeed((line) => onOutput(line.split(into).join('workspace'))) : undefined;
+  const args = ['-c', 'protocol.ext.allow=never', '-c', `protocol.file.allow=${allowLocal ? 'always' : 'never'}`, 'clone', feed ? '--progress' : '--quiet', '--no-hardlinks', '--', url, into];
   try {
-    await runGit(args, cwd, { home: serviceHome, env, timeoutMs: CLONE_TIMEOUT_MS });
+    await runGit(args, cwd, { home: serviceHome, env, timeoutMs: CLONE_TIMEOUT_MS, ...(feed ? { onStderr: (c: Buffer) => feed.write('stderr', c) } : {}) });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new AppError('sandbox_failed', 502, `cannot clone ${redactUrl(url)}: ${why}`, { cause: err });
+    throw new AppError('sandbox_failed', 502, `cannot clone ${redactUrl(url)}: ${feed ? withoutProgress(why) : why}`, { cause: err });
+  } finally {
+    feed?.end();
   }
+}
+
+/** git's complaints (`fatal:`, `error:`) without the progress lines around them, when there are any. */
+function withoutProgress(message: string): string {
+  // runGit words failures `git clone failed (exit N): <stderr>`.
+  const at = message.indexOf('): ');
+  if (at === -1) return message;
+  const complaints = message.slice(at + 3).split(/\r\n|\n|\r/).filter((l) => /^(fatal|error|warning):/.test(l.trim()));
+  return complaints.length > 0 ? `${message.slice(0, at + 3)}${complaints.join('\n')}` : message;
 }
 
 /** A remote branch becomes a local branch of the same name; a tag or commit is checked out detached. */
@@ -233,12 +248,13 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
       return hits;
     },
 
-    runCommand(command: string, o: { timeoutMs?: number } = {}) {
+    runCommand(command: string, o: CommandOptions = {}) {
       return runCommand(command, {
         cwd: dir,
         home,
         timeoutMs: o.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
         outputCapBytes: opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
+        ...(o.onOutput ? { onOutput: o.onOutput } : {}),
       });
     },
 

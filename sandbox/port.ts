@@ -14,6 +14,21 @@ export interface SandboxSpec {
   repoUrl: string;
   /** Branch or commit to check out; the default branch when absent. */
   ref?: string;
+  /** The clone's progress, a line at a time, as with `CommandOptions.onOutput` (adapters whose SDK shows none give none). */
+  onOutput?: (line: string) => void;
+}
+
+export interface CommandOptions {
+  timeoutMs?: number;
+  /**
+   * The command's output for a person to follow (`progress.ts`): stdout and
+   * stderr lines, each stream line-buffered, long lines cut, at most
+   * `PROGRESS_LINES_PER_SECOND` a second, then `… (k lines omitted)`. Every
+   * call happens before `runCommand` resolves. The local adapter streams as
+   * the command runs; Daytona's SDK answers only when the command ends, so
+   * its lines come then. The result is the same with or without it.
+   */
+  onOutput?: (line: string) => void;
 }
 
 export interface CommandResult {
@@ -49,7 +64,7 @@ export interface Sandbox {
   editFile(path: string, oldText: string, newText: string): Promise<void>;
   searchCode(pattern: string, path?: string): Promise<SearchHit[]>;
   /** Runs a shell command in the repository root, with a timeout and no service secrets in its environment. */
-  runCommand(command: string, opts?: { timeoutMs?: number }): Promise<CommandResult>;
+  runCommand(command: string, opts?: CommandOptions): Promise<CommandResult>;
   /** Unified git diff of the work tree (tracked changes and new files) against `baseCommit`. */
   diff(): Promise<string>;
   /** Applies a diff made by `diff()` (a checkpoint) to this sandbox's work tree. */

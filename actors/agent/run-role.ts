@@ -6,10 +6,11 @@
  * the snapshot.
  */
 import { AppError } from '../../runtime/errors.ts';
+import { redactSecretShapes } from '../../runtime/logger.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
 import type { ChatMessage, ChatModel, ChatResponse } from '../llm/port.ts';
 import type { Budget } from './budget.ts';
-import { runTool, TERMINAL_TOOL, toolSpecs, type RoleName, type Terminal } from './tools.ts';
+import { runTool, TERMINAL_TOOL, toolSpecs, type RoleName, type Terminal, type ToolContext } from './tools.ts';
 
 export interface RoleLimits {
   /** Most model turns in one run of the role. */
@@ -40,12 +41,18 @@ export interface RoleRunOptions {
   log(line: string): void;
   /** New transcript messages, as they happen. */
   record?(messages: ChatMessage[]): void;
+  /** After each command the role ran: its duration and whether it timed out. */
+  onCommand?(seconds: number, timedOut: boolean): void;
 }
 
 const PREFIX: Record<RoleName, string> = { planner: 'PLANNER', programmer: 'PROGRAMMER', reviewer: 'REVIEWER' };
 
-/** A one-line view of a tool call for the log. */
+/** A one-line view of a tool call for the log, credential-shaped values hidden. */
 function describeCall(name: string, rawArgs: string): string {
+  return redactSecretShapes(describeRaw(name, rawArgs));
+}
+
+function describeRaw(name: string, rawArgs: string): string {
   let args: Record<string, unknown> = {};
   try {
     args = JSON.parse(rawArgs) as Record<string, unknown>;
@@ -62,6 +69,7 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
   const prefix = PREFIX[opts.role];
   const terminalName = TERMINAL_TOOL[opts.role];
   const tools = toolSpecs(opts.role);
+  const toolCtx: ToolContext = { ...limits, log: opts.log, ...(opts.onCommand ? { onCommand: opts.onCommand } : {}) };
   const messages: ChatMessage[] = [
     { role: 'system', content: opts.system },
     { role: 'user', content: opts.task },
@@ -77,7 +85,7 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
     await opts.onCharge?.(res, cost);
     const added: ChatMessage[] = [res.message];
     messages.push(res.message);
-    if (res.message.content?.trim()) opts.log(`${prefix}: ${res.message.content.trim().split('\n')[0]!.slice(0, 300)}`);
+    if (res.message.content?.trim()) opts.log(`${prefix}: ${redactSecretShapes(res.message.content.trim().split('\n')[0]!.slice(0, 300))}`);
     const calls = res.message.toolCalls ?? [];
     if (calls.length === 0) {
       const nudge: ChatMessage = { role: 'user', content: `Use the tools to work, and call ${terminalName} when you are done.` };
@@ -91,7 +99,7 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
       opts.log(`${prefix}: ${describeCall(call.name, call.arguments)}`);
       const outcome = terminal
         ? { output: `ignored: ${terminal.name} already ended this run`, failed: false }
-        : await runTool(opts.role, call, opts.sandbox, limits);
+        : await runTool(opts.role, call, opts.sandbox, toolCtx);
       const reply: ChatMessage = { role: 'tool', toolCallId: call.id, name: call.name, content: outcome.output };
       messages.push(reply);
       added.push(reply);

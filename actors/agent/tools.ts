@@ -5,6 +5,7 @@
  * has no tool that writes, not because a prompt asks it to be.
  */
 import { isAppError } from '../../runtime/errors.ts';
+import { redactSecretShapes } from '../../runtime/logger.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
 import type { ToolSpec } from '../llm/port.ts';
 import { validate, type Schema } from './schema.ts';
@@ -26,10 +27,27 @@ export interface ToolOutcome {
   terminal?: Terminal;
 }
 
+/** What a tool gets besides its arguments. */
+export interface ToolContext {
+  outputCap: number;
+  maxCommandSeconds: number;
+  /** Progress for the session log: a command and its output as it runs. */
+  log?(line: string): void;
+  /** After each command: how long it took and whether it was killed at its timeout. */
+  onCommand?(seconds: number, timedOut: boolean): void;
+}
+
 interface ToolDef {
   spec: ToolSpec;
   schema: Schema;
-  run(sandbox: Sandbox, args: Record<string, unknown>, ctx: { outputCap: number; maxCommandSeconds: number }): Promise<ToolOutcome>;
+  run(sandbox: Sandbox, args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutcome>;
+}
+
+/** A command as one log line: its first line, cut, credential-shaped values hidden. */
+function commandLine(command: string): string {
+  const first = command.trim().split('\n', 1)[0]!;
+  const more = first.length > 200 || first.length < command.trim().length;
+  return redactSecretShapes(`${first.slice(0, 200)}${more ? ' …' : ''}`);
 }
 
 const obj = (properties: Record<string, Schema>, required: string[]): Schema => ({ type: 'object', properties, required, additionalProperties: false });
@@ -82,7 +100,15 @@ const TOOLS: Record<string, ToolDef> = {
     obj({ command: { type: 'string', minLength: 1 }, timeout_s: { type: 'integer', minimum: 1, maximum: 3600 } }, ['command']),
     async (sb, a, ctx) => {
       const seconds = Math.min((a['timeout_s'] as number | undefined) ?? 120, ctx.maxCommandSeconds);
-      const r = await sb.runCommand(a['command'] as string, { timeoutMs: seconds * 1000 });
+      const command = a['command'] as string;
+      const log = ctx.log;
+      // The session log follows the command as it runs; the model gets the capped result below.
+      log?.(`  $ ${commandLine(command)}`);
+      const started = performance.now();
+      const r = await sb.runCommand(command, { timeoutMs: seconds * 1000, ...(log ? { onOutput: (line: string) => log(`  | ${redactSecretShapes(line)}`) } : {}) });
+      const took = (performance.now() - started) / 1000;
+      ctx.onCommand?.(took, r.timedOut);
+      log?.(`  ${r.timedOut ? `killed at its timeout of ${seconds} s` : `exit ${r.exitCode ?? 'by a signal'}`} (${took.toFixed(1)} s)`);
       const head = r.timedOut ? `timed out after ${seconds} s (killed)` : `exit code ${r.exitCode}`;
       return ok(`${head}\n${truncateMiddle(r.output, ctx.outputCap)}`);
     }),
@@ -120,7 +146,7 @@ export async function runTool(
   role: RoleName,
   call: { name: string; arguments: string },
   sandbox: Sandbox,
-  ctx: { outputCap: number; maxCommandSeconds: number },
+  ctx: ToolContext,
 ): Promise<ToolOutcome> {
   const fail = (output: string): ToolOutcome => ({ output: `error: ${output}`, failed: true });
   if (!ROLE_TOOLS[role].includes(call.name)) {

@@ -12,6 +12,7 @@ import type { BudgetOverride } from '../work.ts';
 import type { Sandbox, SandboxProvider } from '../../sandbox/port.ts';
 import type { ChatModel } from '../llm/port.ts';
 import { costOf, pricesFor } from '../llm/prices.ts';
+import { measuredModel } from '../llm/measured.ts';
 import { AppError } from '../../runtime/errors.ts';
 import { Budget, type BudgetLimits } from './budget.ts';
 import { codeTask, planTask, reviewTask, SYSTEM } from './prompts.ts';
@@ -31,6 +32,9 @@ export interface AgentDeps {
   roleLimits?: Partial<RoleLimits>;
 }
 
+/** The clone's progress, indented under the step's own lines in the session log. */
+const cloneProgress = (ctx: WorkContext) => (line: string) => ctx.log(`  | ${line}`);
+
 /** Attaches to the session's sandbox, or rebuilds it from the repository and the last checkpoint. */
 async function sandboxFor(deps: AgentDeps, sessionId: string, repoUrl: string, ctx: WorkContext): Promise<Sandbox> {
   const art = await ctx.session.getArtifacts();
@@ -39,7 +43,7 @@ async function sandboxFor(deps: AgentDeps, sessionId: string, repoUrl: string, c
     if (attached) return attached;
   }
   ctx.log('Re-creating the workspace from the repository and the last checkpoint...');
-  const sandbox = await deps.sandboxes.create({ sessionId, repoUrl, ...(art['base_commit'] ? { ref: art['base_commit'] } : {}) });
+  const sandbox = await deps.sandboxes.create({ sessionId, repoUrl, onOutput: cloneProgress(ctx), ...(art['base_commit'] ? { ref: art['base_commit'] } : {}) });
   if (art['checkpoint']) await sandbox.applyDiff(art['checkpoint']);
   await ctx.session.putArtifacts({ sandbox_id: sandbox.id, base_commit: sandbox.baseCommit });
   return sandbox;
@@ -50,7 +54,15 @@ async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: 
   if (!profile) {
     throw new AppError('bad_request', 400, 'no AI profile is configured: store a default profile (provider, model, key) before starting sessions');
   }
-  const model = deps.makeModel(profile);
+  const m = ctx.metrics;
+  const model = m ? measuredModel(deps.makeModel(profile), m) : deps.makeModel(profile);
+  const kind = deps.sandboxes.kind;
+  const onCommand = m
+    ? (seconds: number, timedOut: boolean) => {
+        m.sandboxCommandDuration.labels(kind).observe(seconds);
+        if (timedOut) m.sandboxTimeouts.labels(kind).inc();
+      }
+    : undefined;
   // This role's profile prices its calls: a session whose roles use different models is charged per model.
   const prices = pricesFor(profile);
   const usage = await ctx.session.getUsage();
@@ -74,6 +86,7 @@ async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: 
     onCharge: (res, cost) =>
       ctx.session.addUsage({ calls: 1, inputTokens: res.usage.inputTokens, outputTokens: res.usage.outputTokens, costMicros: cost === null ? null : Math.round(cost * 1e6) }),
     log: ctx.log,
+    ...(onCommand ? { onCommand } : {}),
     // The transcript is for reading later; a failed write must not fail the step (a fenced one stops the host anyway).
     record: (messages) => void ctx.session.appendTranscript(role, messages).catch(() => undefined),
   });
@@ -83,7 +96,7 @@ async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: 
 export function agentWork(deps: AgentDeps): WorkImplementations {
   return {
     async clone(input, ctx) {
-      const sandbox = await deps.sandboxes.create({ sessionId: input.sessionId, repoUrl: input.repoUrl });
+      const sandbox = await deps.sandboxes.create({ sessionId: input.sessionId, repoUrl: input.repoUrl, onOutput: cloneProgress(ctx) });
       // Later steps get no repository URL in their input: they find it here.
       await ctx.session.putArtifacts({ sandbox_id: sandbox.id, base_commit: sandbox.baseCommit, checkpoint: '', repo_url: input.repoUrl });
       ctx.log(`Cloned ${input.repoUrl} at ${sandbox.baseCommit.slice(0, 12)}`);

@@ -78,7 +78,7 @@ export function eventRoutes(store: Store, opts: EventRouteOptions = {}): Hono {
         }
       } catch (err) {
         // Closing is safe: the client reconnects with its last id and loses nothing.
-        opts.logger?.warn('session event stream failed', { session_id: id, err: err instanceof Error ? err.message : String(err) });
+        opts.logger?.warn('session event stream failed', { session: id, err: err instanceof Error ? err.message : String(err) });
       }
     });
   });

@@ -1,9 +1,9 @@
 import { checkArtifacts, checkRole, encodeMessage, usageIncrement } from './bookkeeping.ts';
 import {
-  HISTORY_CAP, TRANSCRIPT_CAP, PASSIVE_STATUSES, compareEventIds,
+  HISTORY_CAP, TRANSCRIPT_CAP, PASSIVE_STATUSES, SESSION_STATUSES, compareEventIds,
   type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
   type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
-  type SessionRecord, type SessionSummary, type Store, type StoreStats, type StoredProfile, type TimerSpec, type WakeHandler, type WakeHint,
+  type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type StoredProfile, type TimerSpec, type WakeHandler, type WakeHint,
   type StoredToken, type StoredUser,
 } from './port.ts';
 import { MemoryAccounts } from './memory-accounts.ts';
@@ -469,6 +469,12 @@ export class MemoryStore implements Store {
 
   async stats(): Promise<StoreStats> {
     return { fenced_writes: this.#fenced };
+  }
+
+  async countByStatus(): Promise<Record<SessionStatus, number>> {
+    const counts = Object.fromEntries(SESSION_STATUSES.map((s) => [s, 0])) as Record<SessionStatus, number>;
+    for (const s of this.#sessions.values()) counts[s.record.status]++;
+    return counts;
   }
 
   async close(): Promise<void> {

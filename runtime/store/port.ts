@@ -457,6 +457,13 @@ export interface Store {
   listNodes(): Promise<NodeInfo[]>;
 
   stats(): Promise<StoreStats>;
+  /**
+   * Sessions per status, every status present (0 when none), for metrics.
+   * Cheap: read from the status indexes in one round trip, so after an index
+   * update lost with a node a session may be counted under its old status as
+   * well (listings skip such entries; a count cannot).
+   */
+  countByStatus(): Promise<Record<SessionStatus, number>>;
   close(): Promise<void>;
 }
 

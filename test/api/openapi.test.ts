@@ -77,7 +77,7 @@ describe('OpenAPI document', () => {
         'DELETE /agent/ai-profiles/{id}', 'POST /agent/ai-profiles/{id}/test',
         'POST /agent/users', 'GET /agent/users', 'GET /agent/users/{id}', 'PATCH /agent/users/{id}', 'DELETE /agent/users/{id}',
         'POST /agent/users/{id}/tokens', 'GET /agent/users/{id}/tokens', 'DELETE /agent/users/{id}/tokens/{token_id}',
-        'GET /agent/me', 'PATCH /agent/me', 'GET /agent/nodes',
+        'GET /agent/me', 'PATCH /agent/me', 'GET /agent/nodes', 'GET /metrics',
       ].sort(),
     );
   });

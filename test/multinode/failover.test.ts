@@ -94,10 +94,13 @@ describe('multi-node', () => {
   it('a lease lost in the store (a Redis failover dropping renewals): the old owner\'s next write is fenced, counted, and it drops the actor', async () => {
     // Long TTLs: neither the watchdog nor a renewal interferes; the commit after the work is the first thing the old owner does.
     cluster = new Cluster(redisUrl(), uniquePrefix(), { leaseTtlMs: 60_000, delayMs: 1500 });
-    const [old] = await cluster.add(1);
     const goals = Array.from({ length: 3 }, (_, i) => `lost lease goal ${i}`);
+    // Exactly full: the old owner cannot take its own sessions back while it still hosts them,
+    // so the fresh node (already running, however slowly it started) is the one that claims them.
+    const [old] = await cluster.add(1, { concurrency: goals.length });
     const ids = await Promise.all(goals.map((g) => cluster!.create(g)));
     await waitFor('the first owner to run them', async () => (await ownerCounts(cluster!, ids)).get(old!.id)?.length === ids.length || undefined);
+    const [fresh] = await cluster.add(1);
     const raw = new Redis(redisUrl());
     try {
       for (const id of ids) await raw.hset(`${cluster.prefix}:{${id}}:s`, 'lease_until', '0');
@@ -105,7 +108,6 @@ describe('multi-node', () => {
     } finally {
       raw.disconnect();
     }
-    const [fresh] = await cluster.add(1);
     await waitFor('the new node to claim them', async () => (await ownerCounts(cluster!, ids)).get(fresh!.id)?.length === ids.length || undefined, 20_000);
     await waitFor('the old owner to be fenced and drop its actors', () =>
       old!.output.filter((l) => l.includes('session actor dropped') && l.includes('fenced')).length === ids.length || undefined, 20_000);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import type { Sandbox, SandboxProvider } from '../../sandbox/port.ts';
+import { PROGRESS_LINES_PER_SECOND } from '../../sandbox/progress.ts';
 
 /** The files of the repository every harness must serve at `repoUrl` (one commit). */
 export const CONTRACT_REPO_FILES: Record<string, string> = {
@@ -209,6 +210,28 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
           if (state !== 'gone') await new Promise((r) => setTimeout(r, 100));
         }
         expect(state).toBe('gone');
+      });
+
+      it('hands its output to onOutput a line at a time, before it resolves; the result is the same', async () => {
+        const lines: string[] = [];
+        const r = await sb.runCommand('echo one; echo two >&2; echo; printf three', { timeoutMs: 30_000, onOutput: (l) => lines.push(l) });
+        expect(r).toMatchObject({ exitCode: 0, timedOut: false });
+        expect(r.output).toContain('one\n');
+        // stdout and stderr are separate pipes on some adapters: their relative order is not fixed.
+        expect([...lines].sort()).toEqual(['one', 'three', 'two']);
+      });
+
+      it('lets at most PROGRESS_LINES_PER_SECOND lines a second through to onOutput, then says how many it left out', async () => {
+        const lines: string[] = [];
+        const r = await sb.runCommand('seq 1 500', { timeoutMs: 30_000, onOutput: (l) => lines.push(l) });
+        expect(r.output.trim().split('\n')).toHaveLength(500);
+        const note = /^… \((\d+) lines omitted\)$/.exec(lines[lines.length - 1]!);
+        expect(note, lines.join('\n')).not.toBeNull();
+        const shown = lines.slice(0, -1);
+        expect(shown.slice(0, 3)).toEqual(['1', '2', '3']);
+        expect(shown.length + Number(note![1])).toBe(500);
+        // 500 short lines take far less than a second to print, so one window's worth (two at a boundary).
+        expect(shown.length).toBeLessThanOrEqual(2 * PROGRESS_LINES_PER_SECOND);
       });
 
       it('cuts output over the cap, keeping head and tail around a marker', async () => {

@@ -75,6 +75,19 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect((await store.getSession(id))?.budget).toBeUndefined();
     });
 
+    it('counts sessions by status, every status present', async () => {
+      const zero = { QUEUED: 0, RUNNING: 0, WAITING_FOR_USER: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 };
+      expect(await store.countByStatus()).toEqual(zero);
+      const a = await claimed();
+      await create();
+      await create();
+      expect(await store.countByStatus()).toEqual({ ...zero, QUEUED: 3 });
+      await store.commit(a.id, a.lease, commitOf({ status: 'RUNNING' }));
+      expect(await store.countByStatus()).toEqual({ ...zero, QUEUED: 2, RUNNING: 1 });
+      await store.commit(a.id, a.lease, commitOf({ status: 'COMPLETED', release: true }));
+      expect(await store.countByStatus()).toEqual({ ...zero, QUEUED: 2, COMPLETED: 1 });
+    });
+
     it('lists within a creation-time window, alone or with a status and a cursor', async () => {
       const a = await create();
       await h.advance(20);

@@ -14,7 +14,7 @@ import {
   type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
   type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
   type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type StoredProfile,
-  type StoredToken, type StoredUser, type TimerSpec, type WakeHandler, HISTORY_CAP, PASSIVE_STATUSES, TRANSCRIPT_CAP,
+  type StoredToken, type StoredUser, type TimerSpec, type WakeHandler, HISTORY_CAP, PASSIVE_STATUSES, SESSION_STATUSES, TRANSCRIPT_CAP,
 } from '../port.ts';
 import * as accounts from './accounts.ts';
 import * as admission from './admission.ts';
@@ -459,6 +459,13 @@ export class RedisStore implements Store {
 
   async stats(): Promise<StoreStats> {
     return { fenced_writes: Number((await this.#redis.get(this.#g.fenced)) ?? 0) };
+  }
+
+  async countByStatus(): Promise<Record<SessionStatus, number>> {
+    const p = this.#redis.pipeline();
+    for (const s of SESSION_STATUSES) p.zcard(this.#g.status(s));
+    const counts = await exec(p);
+    return Object.fromEntries(SESSION_STATUSES.map((s, i) => [s, Number(counts[i])])) as Record<SessionStatus, number>;
   }
 
   async close(): Promise<void> {
