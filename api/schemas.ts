@@ -11,14 +11,17 @@ import { SESSION_STATUSES } from '../runtime/store/port.ts';
 // Control characters other than tab/newline have no place in goals, names or URLs.
 const NO_CONTROL = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+// Half a surrogate pair is not Unicode: Redis would store it as U+FFFD (the memory store as it is), and providers refuse it.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** A string with something in it besides spaces, at most `max` characters, without control characters. */
+/** A string with something in it besides spaces, at most `max` characters, without control characters or invalid Unicode. */
 export function text(max: number) {
   return z
     .string()
     .regex(/\S/, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
-    .regex(NO_CONTROL, { error: 'contains control characters' });
+    .regex(NO_CONTROL, { error: 'contains control characters' })
+    .refine((s) => !LONE_SURROGATE.test(s), { error: 'contains invalid Unicode (a lone surrogate)' });
 }
 
 /** An integer in [min, max]: one message for every way to miss it. */

@@ -26,7 +26,7 @@ export function sandboxProvider(config: AgentConfig): SandboxProvider {
       allowLocalRepos: config.allowLocalRepos,
     });
   }
-  return createLocalSandboxProvider({ root: config.workspaceDir, allowLocalRepos: config.allowLocalRepos });
+  return createLocalSandboxProvider({ root: config.workspaceDir, allowLocalRepos: config.allowLocalRepos, cloneTimeoutMs: config.cloneTimeoutMs, cloneMaxBytes: config.cloneMaxBytes });
 }
 
 export function chatModelFor(profile: StoredProfile, opts: { timeoutMs?: number; retry?: RetryPolicy } = {}): ChatModel {

@@ -29,6 +29,10 @@ export interface AgentConfig {
   workspaceDir: string;
   /** `file://` URLs and local paths as repositories (tests, local use). */
   allowLocalRepos: boolean;
+  /** Local sandboxes: a clone taking longer fails. */
+  cloneTimeoutMs: number;
+  /** Local sandboxes: a clone growing past this many bytes fails (0: no limit). */
+  cloneMaxBytes: number;
   daytona: { apiKey: string; serverUrl: string; image: string | undefined } | undefined;
   maxCalls: number;
   maxTokens: number;
@@ -55,6 +59,8 @@ export const CONFIG_VARIABLES = {
   RATE_LIMIT_PER_MINUTE: '600',
   SANDBOX_TYPE: 'local',
   WORKSPACE_DIR: './workspace',
+  CLONE_TIMEOUT_MS: '600000',
+  CLONE_MAX_MB: '2048',
   ALLOW_LOCAL_REPOS: 'false',
   DAYTONA_API_KEY: '(required with SANDBOX_TYPE=daytona)',
   DAYTONA_SERVER_URL: 'https://app.daytona.io/api',
@@ -149,6 +155,8 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
     sandboxType,
     workspaceDir: workspace.startsWith('/') ? workspace : `${(globalThis as { process?: { cwd(): string } }).process?.cwd() ?? '.'}/${workspace.replace(/^\.\//, '')}`,
     allowLocalRepos: allow === 'true' || allow === '1',
+    cloneTimeoutMs: int(env, 'CLONE_TIMEOUT_MS', 600_000, 1000, 86_400_000),
+    cloneMaxBytes: int(env, 'CLONE_MAX_MB', 2048, 0, 10_000_000) * 1024 * 1024,
     daytona,
     maxCalls: int(env, 'AGENT_MAX_CALLS', 200, 1, 1_000_000),
     maxTokens: int(env, 'AGENT_MAX_TOKENS', 2_000_000, 1000, 1_000_000_000),

@@ -173,6 +173,8 @@ export interface GitOptions {
   cutStdoutAt?: number;
   /** Sees stderr as it comes (a clone's progress). */
   onStderr?: (chunk: Buffer) => void;
+  /** Kills git when aborted; the failure gives the abort's reason (a clone over its size limit). */
+  signal?: AbortSignal;
 }
 
 export interface GitResult {
@@ -232,13 +234,22 @@ export function runGit(args: string[], cwd: string, opts: GitOptions): Promise<G
       problem ??= `timed out after ${timeoutMs} ms`;
       killGroup(child.pid);
     }, timeoutMs);
+    const stop = () => {
+      const why = opts.signal?.reason;
+      problem ??= `stopped: ${why instanceof Error ? why.message : String(why)}`;
+      killGroup(child.pid);
+    };
+    if (opts.signal?.aborted) stop();
+    else opts.signal?.addEventListener('abort', stop, { once: true });
     child.on('error', (e) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', stop);
       reject(new AppError('sandbox_failed', 500, `cannot start git: ${e.message}`, { cause: e }));
     });
     // git may leave helpers (ssh, remote-https) behind in its group; `close` waits for the pipes.
     child.on('close', (code) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', stop);
       const stderr = err.result().output.trim();
       if (problem !== undefined) return reject(new AppError('sandbox_failed', 500, `${what} ${problem}`));
       if (cut) return resolve({ exitCode: null, cut, stdout: Buffer.concat(out).toString('utf8'), stderr });

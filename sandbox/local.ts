@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { AppError, badRequest } from '../runtime/errors.ts';
 import { redactUrl } from '../runtime/config.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, runCommand, runGit, type GitOptions } from './exec.ts';
+import { directoryBytes, formatBytes } from './disk-usage.ts';
 import { confine } from './paths.ts';
 import type { CommandOptions, FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
 import { OutputFeed } from './progress.ts';
@@ -38,6 +39,10 @@ export interface LocalSandboxOptions {
   outputCapBytes?: number;
   /** Command timeout when the caller gives none. Default 120 s. */
   defaultTimeoutMs?: number;
+  /** A clone that takes longer fails (CLONE_TIMEOUT_MS). Default 10 minutes. */
+  cloneTimeoutMs?: number;
+  /** A clone that grows past this many bytes on disk fails (CLONE_MAX_MB); absent or 0: no limit. */
+  cloneMaxBytes?: number;
 }
 
 /** listFiles lists one directory level, at most this many entries (sorted by name). */
@@ -47,7 +52,9 @@ export const SEARCH_HIT_CAP = 200;
 /** readFile refuses larger files: the agent should search or run `head`/`sed` instead. */
 export const READ_FILE_MAX_BYTES = 1024 * 1024;
 const SEARCH_LINE_MAX = 500;
-const CLONE_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_CLONE_TIMEOUT_MS = 10 * 60_000;
+/** How often a clone's size is measured while it runs. */
+const CLONE_SIZE_POLL_MS = 1000;
 const BASE_FILE = 'swe-base';
 // Session ids are ULIDs in practice; no dots, so `${id}.home`/`${id}.cloning` can never be another session.
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -74,7 +81,7 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
       await Promise.all([rm(dir, { recursive: true, force: true }), rm(tmp, { recursive: true, force: true }), rm(home, { recursive: true, force: true })]);
       await mkdir(home, { recursive: true });
       try {
-        await clone(url, tmp, base, opts.allowLocalRepos, spec.onOutput);
+        await clone(url, tmp, base, opts, spec.onOutput);
         const git = (args: string[]) => runGit(args, tmp, { home });
         if (spec.ref !== undefined) await checkoutRef(tmp, home, spec.ref);
         const head = (await git(['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
@@ -83,7 +90,8 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
         await rename(tmp, dir);
         return openSandbox(spec.sessionId, dir, home, head, opts);
       } catch (err) {
-        await rm(tmp, { recursive: true, force: true });
+        // No sandbox was made, so no destroy() will come for it: leave neither the half clone nor its HOME.
+        await Promise.all([rm(tmp, { recursive: true, force: true }), rm(home, { recursive: true, force: true })]);
         throw err;
       }
     },
@@ -128,21 +136,50 @@ function checkRef(ref: string): void {
 /**
  * Clones with the service's HOME (and ssh agent) so its ssh keys and credential
  * helpers work; remote helpers (`ext::`) are off, and `file://` only when allowed.
- * With `onOutput`, git reports its progress, fed to it line by line.
+ * With `onOutput`, git reports its progress, fed to it line by line. A clone
+ * is stopped at its time limit, and at its size limit: its `.git` (where the
+ * download lands) is measured every second while git runs, the whole work
+ * tree once at the end.
  */
-async function clone(url: string, into: string, cwd: string, allowLocal: boolean, onOutput?: (line: string) => void): Promise<void> {
+async function clone(url: string, into: string, cwd: string, opts: LocalSandboxOptions, onOutput?: (line: string) => void): Promise<void> {
+  const allowLocal = opts.allowLocalRepos;
   const serviceHome = process.env['HOME'] ?? cwd;
   const env: Record<string, string> = {};
   if (process.env['SSH_AUTH_SOCK'] !== undefined) env['SSH_AUTH_SOCK'] = process.env['SSH_AUTH_SOCK'];
   // The server's paths are nobody's business: "Cloning into 'workspace'...".
   const feed = onOutput ? new OutputFeed((line) => onOutput(line.split(into).join('workspace'))) : undefined;
   const args = ['-c', 'protocol.ext.allow=never', '-c', `protocol.file.allow=${allowLocal ? 'always' : 'never'}`, 'clone', feed ? '--progress' : '--quiet', '--no-hardlinks', '--', url, into];
+  const max = opts.cloneMaxBytes ?? 0;
+  const tooLarge = () => new AppError('sandbox_failed', 502, `the repository is larger than the limit of ${formatBytes(max)} (CLONE_MAX_MB)`);
+  const sizeLimit = new AbortController();
+  let measuring = false;
+  const watch = max > 0
+    ? setInterval(() => {
+        if (measuring) return;
+        measuring = true;
+        void directoryBytes(join(into, '.git'))
+          .then((bytes) => {
+            if (bytes > max) sizeLimit.abort(tooLarge());
+          })
+          .finally(() => {
+            measuring = false;
+          });
+      }, CLONE_SIZE_POLL_MS)
+    : undefined;
   try {
-    await runGit(args, cwd, { home: serviceHome, env, timeoutMs: CLONE_TIMEOUT_MS, ...(feed ? { onStderr: (c: Buffer) => feed.write('stderr', c) } : {}) });
+    await runGit(args, cwd, {
+      home: serviceHome,
+      env,
+      timeoutMs: opts.cloneTimeoutMs ?? DEFAULT_CLONE_TIMEOUT_MS,
+      signal: sizeLimit.signal,
+      ...(feed ? { onStderr: (c: Buffer) => feed.write('stderr', c) } : {}),
+    });
+    if (max > 0 && (await directoryBytes(into)) > max) throw tooLarge();
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new AppError('sandbox_failed', 502, `cannot clone ${redactUrl(url)}: ${feed ? withoutProgress(why) : why}`, { cause: err });
   } finally {
+    clearInterval(watch);
     feed?.end();
   }
 }
@@ -231,6 +268,8 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
 
     async searchCode(pattern: string, path = ''): Promise<SearchHit[]> {
       if (pattern === '') throw badRequest('searchCode: the pattern is empty', 'pattern');
+      // A process argument cannot hold a NUL byte: spawn would throw, and the step with it.
+      if (pattern.includes('\0')) throw badRequest('searchCode: the pattern contains a NUL byte', 'pattern');
       const p = await confine(dir, path);
       // Tracked and untracked (not ignored) files; -I skips binaries; -z keeps odd file names intact.
       const res = await git(['--literal-pathspecs', 'grep', '-n', '-I', '-E', '-z', '--untracked', '--no-color', '-e', pattern, '--', p.rel === '' ? '.' : p.rel], {
@@ -249,6 +288,7 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
     },
 
     runCommand(command: string, o: CommandOptions = {}) {
+      if (command.includes('\0')) return Promise.reject(badRequest('the command contains a NUL byte, which no shell command can', 'command'));
       return runCommand(command, {
         cwd: dir,
         home,

@@ -10,6 +10,7 @@ import { redactSecretShapes } from '../../runtime/logger.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
 import type { ChatMessage, ChatModel, ChatResponse } from '../llm/port.ts';
 import type { Budget } from './budget.ts';
+import { printable } from './truncate.ts';
 import { runTool, TERMINAL_TOOL, toolSpecs, type RoleName, type Terminal, type ToolContext } from './tools.ts';
 
 export interface RoleLimits {
@@ -49,18 +50,27 @@ const PREFIX: Record<RoleName, string> = { planner: 'PLANNER', programmer: 'PROG
 
 /** A one-line view of a tool call for the log, credential-shaped values hidden. */
 function describeCall(name: string, rawArgs: string): string {
-  return redactSecretShapes(describeRaw(name, rawArgs));
+  return redactSecretShapes(printable(describeRaw(name, rawArgs)));
 }
 
 function describeRaw(name: string, rawArgs: string): string {
-  let args: Record<string, unknown> = {};
+  let parsed: unknown;
   try {
-    args = JSON.parse(rawArgs) as Record<string, unknown>;
+    parsed = JSON.parse(rawArgs);
   } catch {
     return `${name} (unreadable arguments)`;
   }
+  // The model may send any JSON (`null` too): only an object has fields to show.
+  if (typeof parsed !== 'object' || parsed === null) return name;
+  const args = parsed as Record<string, unknown>;
   const main = args['command'] ?? args['path'] ?? args['pattern'] ?? args['summary'] ?? '';
-  const text = typeof main === 'string' ? main : JSON.stringify(main);
+  let text: string;
+  try {
+    text = typeof main === 'string' ? main : JSON.stringify(main);
+  } catch {
+    // JSON.stringify recurses: a value nested thousands deep overflows the stack.
+    text = '(nested too deeply to show)';
+  }
   return `${name}${text ? ` ${text.length > 120 ? `${text.slice(0, 117)}...` : text}` : ''}`;
 }
 
@@ -85,7 +95,7 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
     await opts.onCharge?.(res, cost);
     const added: ChatMessage[] = [res.message];
     messages.push(res.message);
-    if (res.message.content?.trim()) opts.log(`${prefix}: ${redactSecretShapes(res.message.content.trim().split('\n')[0]!.slice(0, 300))}`);
+    if (res.message.content?.trim()) opts.log(`${prefix}: ${redactSecretShapes(printable(res.message.content.trim().split('\n')[0]!.slice(0, 300)))}`);
     const calls = res.message.toolCalls ?? [];
     if (calls.length === 0) {
       const nudge: ChatMessage = { role: 'user', content: `Use the tools to work, and call ${terminalName} when you are done.` };

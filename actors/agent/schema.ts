@@ -19,7 +19,8 @@ export function validate(schema: Schema, value: unknown, at = 'arguments'): stri
       const out: string[] = [];
       for (const key of schema.required ?? []) if (obj[key] === undefined) out.push(`${at}.${key} is required`);
       for (const [key, v] of Object.entries(obj)) {
-        const sub = schema.properties[key];
+        // Own fields only: `__proto__` or `constructor` from the model must not find Object.prototype's.
+        const sub = Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
         if (!sub) {
           if (schema.additionalProperties === false) out.push(`${at}.${key} is not a known field (known: ${Object.keys(schema.properties).join(', ')})`);
           continue;

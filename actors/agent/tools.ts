@@ -9,7 +9,7 @@ import { redactSecretShapes } from '../../runtime/logger.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
 import type { ToolSpec } from '../llm/port.ts';
 import { validate, type Schema } from './schema.ts';
-import { truncateMiddle } from './truncate.ts';
+import { printable, truncateMiddle } from './truncate.ts';
 
 export type RoleName = 'planner' | 'programmer' | 'reviewer';
 
@@ -47,7 +47,7 @@ interface ToolDef {
 function commandLine(command: string): string {
   const first = command.trim().split('\n', 1)[0]!;
   const more = first.length > 200 || first.length < command.trim().length;
-  return redactSecretShapes(`${first.slice(0, 200)}${more ? ' …' : ''}`);
+  return redactSecretShapes(printable(`${first.slice(0, 200)}${more ? ' …' : ''}`));
 }
 
 const obj = (properties: Record<string, Schema>, required: string[]): Schema => ({ type: 'object', properties, required, additionalProperties: false });

@@ -3,6 +3,11 @@
  * tail are kept (errors tend to be at the end, the command's start at the
  * beginning) and a marker says how much was cut, so the model knows.
  */
+/** Control characters (tab and newline aside) removed: what the model sends ends up in log lines, which are text, not terminal input. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+}
+
 export function truncateMiddle(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
   const marker = (cut: number) => `\n[... ${cut} characters cut ...]\n`;

@@ -9,15 +9,15 @@ import { createLogger } from '../../runtime/logger.ts';
 import { RuntimeNode } from '../../runtime/node.ts';
 import { createServiceMetrics } from '../../runtime/service-metrics.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
-import { createLocalSandboxProvider } from '../../sandbox/local.ts';
+import { createLocalSandboxProvider, type LocalSandboxOptions } from '../../sandbox/local.ts';
 
-export async function agentService(opts: { model: ChatModel; workspace: string; leaseTtlMs?: number; concurrency?: number }) {
+export async function agentService(opts: { model: ChatModel; workspace: string; leaseTtlMs?: number; concurrency?: number; sandbox?: Partial<LocalSandboxOptions> }) {
   const store = new MemoryStore();
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
   const metrics = createServiceMetrics();
   const work = agentWork({
-    sandboxes: createLocalSandboxProvider({ root: opts.workspace, allowLocalRepos: true }),
+    sandboxes: createLocalSandboxProvider({ root: opts.workspace, allowLocalRepos: true, ...opts.sandbox }),
     profile: async () => ({ id: 'scripted', name: 'scripted', isDefault: true, provider: opts.model.provider, model: opts.model.model }),
     makeModel: () => opts.model,
     budget: { maxCalls: 100, maxTokens: 10_000_000 },
