@@ -224,6 +224,11 @@ export class SessionHost {
       m.inboxLag.observe(Math.max(0, Date.now() - ev.at) / 1000);
       this.#eventTimes.push(ev.at);
     }
+    // An ended actor (cancelled) takes no events, and its snapshot does not
+    // change: still commit the id (a retry timer that fires after a cancel),
+    // or the event stays unapplied, the store refuses the release, and the
+    // lease is held for ever.
+    if (this.#actor.getSnapshot().status !== 'active') return this.#markDirty();
     this.#actor.send(toMachineEvent(ev));
   }
 

@@ -139,9 +139,19 @@ export class RedisStore implements Store {
   ): Promise<AppendResult> {
     const k = this.#keys(id);
     const allowed = options.allowedStatuses ? `,${options.allowedStatuses.join(',')},` : '*';
-    const reply = (await runScript(this.#redis, 'swAppendEvent', [k.record, k.inbox, k.idem], [
-      event.type, JSON.stringify(event.payload ?? {}), options.idempotencyKey ?? '', allowed, IDEM_TTL_MS, this.#ch.wake(''), id,
-    ])) as string[];
+    let reply: string[];
+    try {
+      reply = (await runScript(this.#redis, 'swAppendEvent', [k.record, k.inbox, k.idem], [
+        event.type, JSON.stringify(event.payload ?? {}), options.idempotencyKey ?? '', allowed, IDEM_TTL_MS, this.#ch.wake(''), id,
+      ])) as string[];
+    } catch (err) {
+      // No answer: the append may still run when Redis answers again (a queued
+      // or late command), and then nothing would wake a session without an
+      // owner. Queue it behind the append, on the same connection, without
+      // waiting: a claim that finds nothing to do is harmless.
+      this.#redis.pipeline().zadd(this.#g.ready, 'NX', 0, id).publish(this.#ch.ready, id).exec().catch(() => undefined);
+      throw err;
+    }
     if (reply[0] === 'not_found') return { kind: 'not_found' };
     if (reply[0] === 'conflict') return { kind: 'conflict', status: reply[1] as SessionStatus };
     const eventId = reply[1]!;
