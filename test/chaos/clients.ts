@@ -6,7 +6,7 @@
  * be counted afterwards (`invariants.ts`).
  */
 import { call, sleep, type Answer, type CallOptions, type NodeDirectory } from './http.ts';
-import type { Prng } from './prng.ts';
+import type { Prng } from '../support/prng.ts';
 
 export type SessionKind =
   /** Auto mode, no events. */

@@ -11,7 +11,7 @@ import { sessionKeys } from '../../runtime/store/redis/keys.ts';
 import type { RedisProcess } from '../support/redis-process.ts';
 import { sleep } from './http.ts';
 import type { NodeSlots, Slot } from './node-slots.ts';
-import type { Prng } from './prng.ts';
+import type { Prng } from '../support/prng.ts';
 
 export interface DisruptionStats {
   kills: number;

@@ -3,7 +3,7 @@
  * connection error, a timeout or a 5xx is retried on another random node with
  * the same Idempotency-Key, as a careful client would, until a deadline.
  */
-import type { Prng } from './prng.ts';
+import type { Prng } from '../support/prng.ts';
 
 /** The nodes a client may send a request to now. */
 export interface NodeDirectory {

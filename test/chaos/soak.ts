@@ -22,7 +22,7 @@ import { runDisruptions, type DisruptionStats } from './disruptions.ts';
 import { newHttpStats, sleep, type HttpStats } from './http.ts';
 import { checkSessions, type SessionFacts, type Verdict } from './invariants.ts';
 import { NodeSlots } from './node-slots.ts';
-import { prng } from './prng.ts';
+import { prng } from '../support/prng.ts';
 
 export interface SoakOptions {
   /** How long sessions are created and disruptions happen, ms; then the harness waits for every session to end. */

@@ -1,14 +1,22 @@
 /**
- * A small seeded PRNG (mulberry32) for generated tests: the same seed gives
- * the same cases, so a failure reproduces with `FUZZ_SEED=<seed>`.
+ * A seeded pseudo-random generator (mulberry32) for generated tests: the same
+ * seed gives the same cases (`FUZZ_SEED`) or the same plan of sessions, events
+ * and disruptions (`SOAK_SEED`), so a failure reproduces. In the soak, timing
+ * still varies between runs; the choices do not.
  */
 export interface Prng {
-  /** A float in [0, 1). */
+  readonly seed: number;
+  /** Uniform in [0, 1). */
   next(): number;
-  /** An integer in [min, max]. */
+  /** Integer in [min, max]. */
   int(min: number, max: number): number;
-  pick<T>(items: readonly T[]): T;
+  /** True with probability p. */
   chance(p: number): boolean;
+  pick<T>(items: readonly T[]): T;
+  /** One of the keys, with probability proportional to its weight. */
+  weighted<K extends string>(weights: Record<K, number>): K;
+  /** An independent generator derived from this one (one per client, so their draws do not interleave). */
+  fork(): Prng;
 }
 
 export function prng(seed: number): Prng {
@@ -20,8 +28,25 @@ export function prng(seed: number): Prng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  return { next, int, pick: (items) => items[int(0, items.length - 1)]!, chance: (p) => next() < p };
+  const self: Prng = {
+    seed,
+    next,
+    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
+    chance: (p) => next() < p,
+    pick: (items) => {
+      if (items.length === 0) throw new Error('pick from an empty list');
+      return items[Math.floor(next() * items.length)]!;
+    },
+    weighted: (weights) => {
+      const entries = Object.entries(weights) as [keyof typeof weights, number][];
+      const total = entries.reduce((s, [, w]) => s + w, 0);
+      let r = next() * total;
+      for (const [k, w] of entries) if ((r -= w) < 0) return k;
+      return entries[entries.length - 1]![0];
+    },
+    fork: () => prng(Math.floor(next() * 4294967296)),
+  };
+  return self;
 }
 
 /** A 32-bit seed derived from a base seed and a label (FNV-1a), so each route gets its own stream. */
