@@ -10,16 +10,25 @@ export interface RenewerContext {
   logger: Logger;
   hosts(): Iterable<SessionHost>;
   onRenewed?(count: number): void;
-  metrics?: Pick<ServiceMetrics, 'renewals' | 'leaseLosses'>;
+  /** A renewal failed (the store is out of reach): the node holds back its claims. */
+  onStoreError?(): void;
+  metrics?: Pick<ServiceMetrics, 'renewals' | 'leaseLosses' | 'suspensions'>;
 }
 
 /**
  * Renews every lease of a node with one store call per interval (one timer
  * for all leases, like BullMQ's lock manager). A lease the store no longer
- * confirms stops its actor at once. A watchdog on its own timer stops each
+ * confirms stops its actor at once. A watchdog on its own timer suspends each
  * actor whose lease was last confirmed too long ago, a safety margin before
  * its TTL runs out, whether renewals fail or simply never answer: a node cut
- * off from Redis never keeps working on a session another node may own.
+ * off from Redis never starts anything on a session another node may own.
+ *
+ * Suspended actors stay in memory and are renewed on the watchdog's faster
+ * beat. The store extends an expired lease that no one claimed (a claim
+ * raises the epoch), so when Redis comes back the first renewal resumes them
+ * where they were, uncommitted work and all; if another node claimed
+ * meanwhile, it answers no and they stop. Claims hold back for a moment after
+ * an outage (see SessionNode) so the owners' renewals come first.
  */
 export class LeaseRenewer {
   #ctx: RenewerContext;
@@ -38,7 +47,7 @@ export class LeaseRenewer {
   start(): void {
     if (this.#timers.length > 0) return;
     this.#timers.push(setInterval(() => void this.tick(), this.#intervalMs));
-    this.#timers.push(setInterval(() => this.#stopExpiring(performance.now()), Math.max(10, Math.floor(this.marginMs / 2))));
+    this.#timers.push(setInterval(() => this.#suspendExpiring(performance.now()), Math.max(10, Math.floor(this.marginMs / 2))));
   }
 
   stop(): void {
@@ -51,7 +60,7 @@ export class LeaseRenewer {
 
   async tick(): Promise<void> {
     if (this.#busy) return;
-    const hosts = [...this.#ctx.hosts()].filter((h) => h.running);
+    const hosts = [...this.#ctx.hosts()].filter((h) => h.holding);
     if (hosts.length === 0) return;
     this.#busy = true;
     const sentAt = performance.now();
@@ -65,6 +74,7 @@ export class LeaseRenewer {
         // The watchdog stops what cannot wait for the next attempt.
         (err: unknown) => {
           this.#ctx.metrics?.renewals.failed.inc();
+          this.#ctx.onStoreError?.();
           this.#ctx.logger.warn('lease renewal failed', { err: String(err), sessions: hosts.length });
         },
       );
@@ -84,11 +94,16 @@ export class LeaseRenewer {
     const byId = new Map(hosts.map((h) => [h.id, h]));
     for (const r of results) {
       const host = byId.get(r.id);
-      if (!host?.running) continue;
+      if (!host?.holding) continue;
       if (!r.ok) {
         this.#ctx.metrics?.leaseLosses.lost.inc();
         this.#ctx.logger.warn('lease lost', { session: r.id, epoch: host.lease.epoch });
         host.stop('lease-lost');
+        continue;
+      }
+      if (host.suspended) {
+        this.#ctx.logger.info('lease confirmed again; resuming the actor', { session: host.id, epoch: host.lease.epoch });
+        host.resume(sentAt);
         continue;
       }
       if (sentAt > host.lastConfirmed) host.confirmLease(sentAt);
@@ -97,15 +112,20 @@ export class LeaseRenewer {
     this.#ctx.onRenewed?.(results.length);
   }
 
-  /** Stops actors whose last confirmed lease is about to run out. */
-  #stopExpiring(now: number): void {
+  /** Suspends actors whose last confirmed lease is about to run out; renews suspended ones sooner. */
+  #suspendExpiring(now: number): void {
     const limit = this.#ctx.ttlMs - this.marginMs;
+    let suspended = false;
     for (const host of this.#ctx.hosts()) {
       if (host.running && now - host.lastConfirmed > limit) {
-        this.#ctx.metrics?.leaseLosses.expired.inc();
-        this.#ctx.logger.warn('lease not confirmed in time; stopping the actor', { session: host.id, epoch: host.lease.epoch, since_ms: Math.round(now - host.lastConfirmed) });
-        host.stop('lease-lost');
+        this.#ctx.metrics?.suspensions.inc();
+        this.#ctx.logger.warn('lease not confirmed in time; pausing the actor', { session: host.id, epoch: host.lease.epoch, since_ms: Math.round(now - host.lastConfirmed) });
+        host.suspend();
       }
+      suspended ||= host.suspended;
     }
+    // Every few hundred ms rather than every TTL/3: the first renewal after
+    // the store returns should come before other nodes' claims.
+    if (suspended) void this.tick();
   }
 }

@@ -61,6 +61,8 @@ export class RuntimeNode {
   #unsubscribe: (() => Promise<void>)[] = [];
   #uncollect: (() => void) | undefined;
   #machine;
+  /** When a store call of this node last failed (performance.now). */
+  #storeErrorAt = Number.NEGATIVE_INFINITY;
 
   protected constructor(opts: NodeOptions) {
     this.#opts = opts;
@@ -72,6 +74,7 @@ export class RuntimeNode {
       ttlMs: opts.leaseTtlMs,
       logger: opts.logger,
       hosts: () => this.#hosts.values(),
+      onStoreError: () => this.#noteStoreError(),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
     });
     const m = opts.metrics;
@@ -94,6 +97,13 @@ export class RuntimeNode {
 
   get activeSessions(): number {
     return this.#hosts.size;
+  }
+
+  /** Hosted sessions paused until their lease is confirmed again (counted in `activeSessions` too). */
+  get suspendedSessions(): number {
+    let n = 0;
+    for (const h of this.#hosts.values()) if (h.suspended) n++;
+    return n;
   }
 
   /** Ids of the sessions this node hosts now. */
@@ -125,15 +135,34 @@ export class RuntimeNode {
     });
   }
 
+  #noteStoreError(): void {
+    this.#storeErrorAt = performance.now();
+  }
+
+  /**
+   * After an outage every lease has run out in the store, and every node
+   * comes back at once. A node that claimed at once would often take a
+   * session whose owner still holds it suspended in memory, and throw that
+   * owner's uncommitted work away. So claims wait one TTL after the last
+   * failed store call of this node: long enough for every node to reconnect
+   * (ioredis backs off up to 2 s between attempts) and for the owners'
+   * renewals (every few hundred ms while suspended) to land first. A node
+   * that died during the outage is taken over a TTL later than it would be.
+   */
+  #claimsHeldBack(): boolean {
+    return performance.now() - this.#storeErrorAt < this.#opts.leaseTtlMs;
+  }
+
   async #claimRounds(): Promise<void> {
     do {
       this.#claimAgain = false;
       const capacity = this.#opts.concurrency - this.#hosts.size - this.#claiming;
-      if (capacity <= 0 || this.#state !== 'RUNNING') return;
+      if (capacity <= 0 || this.#state !== 'RUNNING' || this.#claimsHeldBack()) return;
       let ids: string[];
       try {
         ids = await this.#opts.store.takeReady(capacity, this.#opts.leaseTtlMs);
       } catch (err) {
+        this.#noteStoreError();
         this.#opts.logger.warn('taking ready sessions failed', { err: String(err) });
         return;
       }
@@ -144,6 +173,8 @@ export class RuntimeNode {
 
   async #claimOne(id: string): Promise<void> {
     const { store, logger } = this.#opts;
+    // Held here, suspended perhaps: a claim would raise the epoch and fence our own actor.
+    if (this.#hosts.has(id)) return;
     this.#claiming++;
     try {
       const sentAt = performance.now();
@@ -186,6 +217,7 @@ export class RuntimeNode {
         await store.release(id, res.lease, false);
       }
     } catch (err) {
+      this.#noteStoreError();
       logger.warn('claim failed', { session: id, err: String(err) });
     } finally {
       this.#claiming--;
@@ -210,6 +242,7 @@ export class RuntimeNode {
     try {
       await this.#opts.store.fireDueTimers(100);
     } catch (err) {
+      this.#noteStoreError();
       this.#opts.logger.warn('firing timers failed', { err: String(err) });
     }
   }
@@ -229,6 +262,7 @@ export class RuntimeNode {
         1000,
       );
     } catch (err) {
+      this.#noteStoreError();
       this.#opts.logger.warn('heartbeat failed', { err: String(err) });
     }
   }

@@ -17,7 +17,8 @@ export interface ServiceMetrics {
   readonly concurrency: Gauge;
   readonly claims: CounterChild;
   readonly renewals: { ok: CounterChild; failed: CounterChild };
-  readonly leaseLosses: { lost: CounterChild; expired: CounterChild };
+  readonly leaseLosses: { lost: CounterChild };
+  readonly suspensions: CounterChild;
   readonly fencedWrites: CounterChild;
   readonly inboxLag: HistogramChild;
   readonly eventCommitLatency: HistogramChild;
@@ -38,7 +39,7 @@ export interface ServiceMetrics {
 export function createServiceMetrics(registry = new MetricsRegistry()): ServiceMetrics {
   const r = registry;
   const renewals = r.counter('swe_lease_renewals_total', 'Lease renewal round trips of this node (one per interval for all its leases), by whether the store answered.', ['result']);
-  const losses = r.counter('swe_lease_losses_total', 'Actors this node stopped because of their lease: `lost` (the store no longer confirms it) or `expired` (not confirmed in time).', ['reason']);
+  const losses = r.counter('swe_lease_losses_total', 'Actors this node stopped because of their lease: `lost` (the store no longer confirms it: another node claimed the session).', ['reason']);
   const commits = r.counter('swe_commits_total', 'Fenced snapshot commits of this node, by result (`error`: an attempt that failed and was retried).', ['result']);
   return {
     registry,
@@ -49,7 +50,8 @@ export function createServiceMetrics(registry = new MetricsRegistry()): ServiceM
     concurrency: r.gauge('swe_node_concurrency', 'Most session actors this node hosts at once (NODE_CONCURRENCY).'),
     claims: r.counter('swe_lease_claims_total', 'Sessions this node claimed (a new lease epoch each).').labels(),
     renewals: { ok: renewals.labels('ok'), failed: renewals.labels('failed') },
-    leaseLosses: { lost: losses.labels('lost'), expired: losses.labels('expired') },
+    leaseLosses: { lost: losses.labels('lost') },
+    suspensions: r.counter('swe_lease_suspensions_total', 'Actors this node paused because their lease was not confirmed in time (the store out of reach, or the process frozen); each resumes or stops at the next renewal.').labels(),
     fencedWrites: r.counter('swe_fenced_writes_total', 'Writes of this node the store rejected for a stale lease epoch (the actor is dropped).').labels(),
     inboxLag: r.histogram('swe_inbox_lag_seconds', 'From an event\'s append to the inbox (store time) to its delivery to the actor on the owner node (this node\'s clock).').labels(),
     eventCommitLatency: r.histogram('swe_event_commit_latency_seconds', 'From an event\'s append to the inbox (store time) to the commit that includes its effect (this node\'s clock).').labels(),

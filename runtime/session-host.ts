@@ -64,7 +64,15 @@ export class SessionHost {
   #pumping = false;
   #wakeAgain = false;
   #commitLoop: Promise<void> | null = null;
-  #status: 'running' | 'draining' | 'stopped' = 'running';
+  /**
+   * `suspended`: the lease was not confirmed in time (the store is out of
+   * reach, or this process was frozen). The actor stays in memory with
+   * whatever it has not committed; work waits at its next step (`ready()`),
+   * no event is taken, and the next renewal decides: confirmed (no one
+   * claimed meanwhile) resumes it where it was, refused stops it.
+   */
+  #status: 'running' | 'suspended' | 'draining' | 'stopped' = 'running';
+  #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #lastConfirmed: number;
   #committedStatus: SessionStatus;
   /** The ended state of the last commit has had its cleanup. */
@@ -104,6 +112,50 @@ export class SessionHost {
 
   get running(): boolean {
     return this.#status === 'running';
+  }
+
+  get suspended(): boolean {
+    return this.#status === 'suspended';
+  }
+
+  /** Still the lease holder as far as this node knows: running or suspended. */
+  get holding(): boolean {
+    return this.#status === 'running' || this.#status === 'suspended';
+  }
+
+  /**
+   * The lease was not confirmed in time. Nothing is dropped: work pauses at
+   * its next step, events wait in the inbox, commits keep being retried
+   * (fenced by epoch, so one that lands after another node claimed is refused
+   * and stops this host).
+   */
+  suspend(): void {
+    if (this.#status !== 'running') return;
+    this.#status = 'suspended';
+  }
+
+  /** A renewal confirmed the lease again (sent at `at`): carry on where the actor was. */
+  resume(at: number): void {
+    if (this.#status !== 'suspended') return;
+    this.#status = 'running';
+    this.#lastConfirmed = at;
+    for (const w of this.#readyWaiters.splice(0)) w.resolve();
+    // Events that arrived meanwhile had their wake-ups ignored.
+    this.wake();
+    // One more commit: a release or an ended session's cleanup, skipped while suspended, happens now.
+    this.#markDirty();
+  }
+
+  /**
+   * Resolves when the host may act on the session (at once unless
+   * suspended); rejects once it has stopped. Work calls it before each model
+   * call and each command, so a paused session does nothing that another
+   * node may be doing too.
+   */
+  ready(): Promise<void> {
+    if (this.#status === 'stopped') return Promise.reject(new Error(`session ${this.id} is no longer hosted here`));
+    if (this.#status !== 'suspended') return Promise.resolve();
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
 
   /** Local time (performance.now) at which the store last confirmed our lease. */
@@ -425,18 +477,22 @@ export class SessionHost {
   /** The store as this host's work sees it: reads of the session, writes fenced by this host's lease. */
   storeView(): SessionStoreView {
     const { store } = this.#ctx;
-    const fenced = async (write: Promise<CommitResult>, what: string) => {
-      const res = await write;
+    // Retried while the store is out of reach, like commits: a step survives
+    // an outage instead of failing on its bookkeeping. At least once: a usage
+    // write whose answer was lost may count twice.
+    const fenced = async (write: () => Promise<CommitResult>, what: string) => {
+      const res = await this.#retrying(what, write);
+      if (!res) throw new Error(`${what} abandoned: session ${this.id} is no longer hosted here`);
       if (res.kind === 'ok') return;
       if (res.kind === 'fenced') this.#fenced();
       throw new Error(`${what} refused (${res.kind}): session ${this.id} is no longer hosted here`);
     };
     return {
       getUsage: () => store.getUsage(this.id),
-      addUsage: (delta) => fenced(store.addUsage(this.id, this.lease, delta), 'recording usage'),
-      appendTranscript: (role, messages) => fenced(store.appendTranscript(this.id, this.lease, role, messages), 'storing the transcript'),
+      addUsage: (delta) => fenced(() => store.addUsage(this.id, this.lease, delta), 'recording usage'),
+      appendTranscript: (role, messages) => fenced(() => store.appendTranscript(this.id, this.lease, role, messages), 'storing the transcript'),
       getArtifacts: () => store.getArtifacts(this.id),
-      putArtifacts: (values) => fenced(store.putArtifacts(this.id, this.lease, values), 'storing work state'),
+      putArtifacts: (values) => fenced(() => store.putArtifacts(this.id, this.lease, values), 'storing work state'),
     };
   }
 
@@ -445,6 +501,8 @@ export class SessionHost {
    * and give the lease back with the session on the ready queue.
    */
   async drain(): Promise<void> {
+    // A suspended host cannot commit now: drop it and let its lease expire.
+    if (this.#status === 'suspended') return this.stop('shutdown');
     if (this.#status !== 'running') return;
     this.#status = 'draining';
     while (this.#commitLoop) await this.#commitLoop;
@@ -463,6 +521,7 @@ export class SessionHost {
     this.#status = 'stopped';
     const err = new Error(`session ${this.id} stopped: ${reason}`);
     for (const w of this.#waiters.splice(0)) w.reject(err);
+    for (const w of this.#readyWaiters.splice(0)) w.reject(err);
     this.#actor.stop();
     this.#ctx.onStopped(this, reason);
   }

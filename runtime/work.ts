@@ -21,6 +21,12 @@ export interface SessionStoreView {
 export interface WorkContext {
   /** Aborted when the session's actor stops on this node (handoff, fencing, shutdown). */
   signal: AbortSignal;
+  /**
+   * Resolves when the work may act on the session: at once, unless the node
+   * lost touch with the store and paused the session; rejects once the
+   * session is no longer hosted here. Work awaits it between its effects.
+   */
+  ready(): Promise<void>;
   /** Appends a progress line to the session's log as it happens. */
   log(line: string): void;
   session: SessionStoreView;
@@ -56,7 +62,7 @@ export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string
       await host.committed();
       // Cancelled (or replaced by a replan) while its start was being committed: the step must not begin.
       signal.throwIfAborted();
-      return fn(input, { signal, log: (line) => void host.workLog(line), session: host.storeView(), ...(metrics ? { metrics } : {}) });
+      return fn(input, { signal, ready: () => host.ready(), log: (line) => void host.workLog(line), session: host.storeView(), ...(metrics ? { metrics } : {}) });
     });
   return { clone: wrap(impl.clone), plan: wrap(impl.plan), code: wrap(impl.code), review: wrap(impl.review) };
 }

@@ -28,14 +28,15 @@ export async function machineAlone(n: number): Promise<Rate> {
   // The same scripted work the benchmark's nodes run, minus the store.
   const work = scriptedWork();
   const log = () => undefined;
+  const ready = () => Promise.resolve();
   // The scripted work keeps nothing outside the snapshot; any use here is a bug.
   const unavailable = () => Promise.reject(new Error('no session store in the machine-alone benchmark'));
   const session = { getUsage: unavailable, addUsage: unavailable, appendTranscript: unavailable, getArtifacts: unavailable, putArtifacts: unavailable };
   const machine = createSessionMachine({
-    clone: fromPromise(({ input, signal }) => work.clone(input, { signal, log, session })),
-    plan: fromPromise(({ input, signal }) => work.plan(input, { signal, log, session })),
-    code: fromPromise(({ input, signal }) => work.code(input, { signal, log, session })),
-    review: fromPromise(({ input, signal }) => work.review(input, { signal, log, session })),
+    clone: fromPromise(({ input, signal }) => work.clone(input, { signal, ready, log, session })),
+    plan: fromPromise(({ input, signal }) => work.plan(input, { signal, ready, log, session })),
+    code: fromPromise(({ input, signal }) => work.code(input, { signal, ready, log, session })),
+    review: fromPromise(({ input, signal }) => work.review(input, { signal, ready, log, session })),
   });
   let best: Rate = { perSecond: 0, cpuUs: 0 };
   for (let round = 0; round < 3; round++) {

@@ -4,7 +4,7 @@ import type { RenewResult } from '../../runtime/store/port.ts';
 import type { WorkImplementations } from '../../runtime/work.ts';
 import { inProcessService } from '../support/in-process.ts';
 import { scriptedWork } from '../support/scripted-work.ts';
-import { waitFor } from '../support/wait.ts';
+import { sleep, waitFor } from '../support/wait.ts';
 
 const REPO = 'https://example.com/o/r.git';
 let stop: (() => Promise<void>) | undefined;
@@ -38,25 +38,83 @@ class FlakyStore extends MemoryStore {
 const parked = (): WorkImplementations => ({ ...scriptedWork(), plan: (_i, ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))) });
 
 describe('lease renewal', () => {
-  it.each(['outage', 'hang'] as const)('stops its actors before their TTL runs out when renewals fail (%s)', async (mode) => {
+  it.each(['outage', 'hang'] as const)('pauses its actors before their TTL runs out when renewals fail, and resumes them in place after (%s)', async (mode) => {
     const ttl = 900;
     const store = new FlakyStore();
     const lines: string[] = [];
     const svc = await inProcessService({ store, work: parked(), leaseTtlMs: ttl, lines });
     stop = svc.stop;
-    await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
+    const { session_id: id } = (await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO })).body;
     await waitFor('an active session that was renewed', () => svc.node.activeSessions === 1 && store.lastRenewOk > 0, 5000, 5);
     store.outage = true; // claims fail from now on in both modes
     store.hang = mode === 'hang';
     if (mode === 'hang') store.outage = false;
     const cut = store.lastRenewOk;
-    await waitFor('the actor to be stopped', () => svc.node.activeSessions === 0, 5000, 5);
-    const stoppedAfter = performance.now() - cut;
+    await waitFor('the actor to be paused', () => svc.node.suspendedSessions === 1, 5000, 5);
+    const pausedAfter = performance.now() - cut;
     // Before the lease could have run out anywhere: within the TTL of the last confirmed renewal.
-    expect(stoppedAfter).toBeLessThan(ttl);
-    expect(svc.node.counters.leaseLost).toBeGreaterThanOrEqual(1);
-    expect(lines.some((l) => l.includes('lease not confirmed in time'))).toBe(true);
+    expect(pausedAfter).toBeLessThan(ttl);
+    expect(lines.some((l) => l.includes('lease not confirmed in time; pausing the actor'))).toBe(true);
     if (mode === 'outage') expect(lines.some((l) => l.includes('lease renewal failed'))).toBe(true);
+    // Kept in memory past the TTL, not dropped.
+    await sleep(2 * ttl);
+    expect(svc.node.activeSessions).toBe(1);
+    expect(svc.node.suspendedSessions).toBe(1);
+    store.outage = false;
+    store.hang = false;
+    await waitFor('the actor to resume', () => svc.node.suspendedSessions === 0, 5000, 5);
+    expect(lines.some((l) => l.includes('lease confirmed again; resuming the actor'))).toBe(true);
+    // The same actor under the same lease: no claim, nothing lost.
+    expect(svc.node.activeSessions).toBe(1);
+    expect(svc.node.counters.leaseLost).toBe(0);
+    expect(svc.node.counters.claims).toBe(1);
+    expect((await store.getSession(id))!.epoch).toBe(1);
+  });
+
+  it('stops a paused actor when, back in touch, the store says another node claimed it', async () => {
+    const store = new FlakyStore();
+    const svc = await inProcessService({ store, work: parked(), leaseTtlMs: 600 });
+    stop = svc.stop;
+    await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
+    await waitFor('an active session', () => svc.node.activeSessions === 1, 5000, 5);
+    store.outage = true;
+    await waitFor('the actor to be paused', () => svc.node.suspendedSessions === 1, 5000, 5);
+    store.deny = true;
+    store.outage = false;
+    await waitFor('the actor to be stopped', () => svc.node.activeSessions === 0, 5000, 5);
+    expect(svc.node.counters.leaseLost).toBe(1);
+  });
+
+  it('holds work at its next step while paused, and lets it go on when resumed', async () => {
+    const ttl = 900;
+    const store = new FlakyStore();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const reached: string[] = [];
+    const work: WorkImplementations = {
+      ...scriptedWork(),
+      async plan(input, ctx) {
+        await gate;
+        reached.push('asked');
+        await ctx.ready();
+        reached.push('went on');
+        return { summary: 'plan', steps: ['1. do it'] };
+      },
+    };
+    const svc = await inProcessService({ store, work, leaseTtlMs: ttl });
+    stop = svc.stop;
+    const { session_id: id } = (await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO })).body;
+    await waitFor('an active session that was renewed', () => svc.node.activeSessions === 1 && store.lastRenewOk > 0, 5000, 5);
+    store.outage = true;
+    await waitFor('the actor to be paused', () => svc.node.suspendedSessions === 1, 5000, 5);
+    release();
+    await waitFor('the step to ask', () => reached.length > 0, 5000, 5);
+    await sleep(300);
+    expect(reached).toEqual(['asked']);
+    store.outage = false;
+    await waitFor('the session to complete', async () => (await store.getSession(id))?.status === 'COMPLETED', 10_000, 10);
+    expect(reached).toEqual(['asked', 'went on']);
+    expect((await store.getSession(id))!.epoch).toBe(1);
   });
 
   it('stops an actor at once when the store no longer confirms its lease', async () => {
