@@ -34,6 +34,9 @@ export class LeaseRenewer {
   #ctx: RenewerContext;
   #timers: ReturnType<typeof setInterval>[] = [];
   #busy = false;
+  /** Failed renewals not yet reported in the log, and when the last report was. */
+  #unreported = 0;
+  #reportedAt = Number.NEGATIVE_INFINITY;
 
   constructor(ctx: RenewerContext) {
     this.#ctx = ctx;
@@ -75,7 +78,13 @@ export class LeaseRenewer {
         (err: unknown) => {
           this.#ctx.metrics?.renewals.failed.inc();
           this.#ctx.onStoreError?.();
-          this.#ctx.logger.warn('lease renewal failed', { err: String(err), sessions: hosts.length });
+          // Suspended actors are renewed every few hundred ms: one line per 5 s is enough.
+          this.#unreported++;
+          if (performance.now() - this.#reportedAt >= 5000) {
+            this.#ctx.logger.warn('lease renewal failed', { err: String(err), sessions: hosts.length, failures: this.#unreported });
+            this.#unreported = 0;
+            this.#reportedAt = performance.now();
+          }
         },
       );
     // A call that does not answer must not hold back the next attempt. Its

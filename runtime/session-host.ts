@@ -387,12 +387,13 @@ export class SessionHost {
    * outlasts the lease; then this gives up with null.
    */
   async #retrying(what: string, write: () => Promise<CommitResult>, failures?: CounterChild): Promise<CommitResult | null> {
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       try {
         return await write();
       } catch (err) {
         failures?.inc();
-        this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, err: String(err) });
+        // The first failure, then one line every 25 attempts (about 5 s): an outage is not a flood.
+        if (attempt % 25 === 1) this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, attempt, err: String(err) });
         await new Promise((r) => setTimeout(r, 200));
         if (this.#status === 'stopped') return null;
       }
