@@ -26,7 +26,7 @@ export function sandboxProvider(config: AgentConfig): SandboxProvider {
       allowLocalRepos: config.allowLocalRepos,
     });
   }
-  return createLocalSandboxProvider({ root: config.workspaceDir, allowLocalRepos: config.allowLocalRepos, cloneTimeoutMs: config.cloneTimeoutMs, cloneMaxBytes: config.cloneMaxBytes });
+  return createLocalSandboxProvider({ root: config.workspaceDir, allowLocalRepos: config.allowLocalRepos, cloneTimeoutMs: config.cloneTimeoutMs, cloneMaxBytes: config.cloneMaxBytes, workspaceMaxBytes: config.sandboxMaxBytes, isolation: config.sandboxIsolation });
 }
 
 export function chatModelFor(profile: StoredProfile, opts: { timeoutMs?: number; retry?: RetryPolicy } = {}): ChatModel {
@@ -81,6 +81,7 @@ export function agentDeps(config: AgentConfig, profiles: Profiles, store: Store,
     profile: (sessionId, role) => profileFor(store, profiles, sessionId, role),
     makeModel: chatModelFor,
     budget: { maxCalls: config.maxCalls, maxTokens: config.maxTokens },
+    roleLimits: { maxDiffBytes: config.diffMaxBytes },
     ...over,
   };
 }

@@ -33,6 +33,12 @@ export interface AgentConfig {
   cloneTimeoutMs: number;
   /** Local sandboxes: a clone growing past this many bytes fails (0: no limit). */
   cloneMaxBytes: number;
+  /** Local sandboxes: most bytes a workspace (repository and its HOME) holds on disk while commands run (0: no limit). */
+  sandboxMaxBytes: number;
+  /** The programmer's finish is refused while its change (the diff) is larger than this (0: no limit). */
+  diffMaxBytes: number;
+  /** Local sandboxes: commands in their own user/PID/mount namespaces (`namespaces`: required; `auto`: when available). */
+  sandboxIsolation: 'auto' | 'namespaces' | 'none';
   daytona: { apiKey: string; serverUrl: string; image: string | undefined } | undefined;
   maxCalls: number;
   maxTokens: number;
@@ -58,9 +64,12 @@ export const CONFIG_VARIABLES = {
   USER_MAX_RUNNING_SESSIONS: '10',
   RATE_LIMIT_PER_MINUTE: '600',
   SANDBOX_TYPE: 'local',
+  SANDBOX_ISOLATION: 'auto',
   WORKSPACE_DIR: './workspace',
   CLONE_TIMEOUT_MS: '600000',
   CLONE_MAX_MB: '2048',
+  SANDBOX_MAX_MB: '4096',
+  DIFF_MAX_MB: '5',
   ALLOW_LOCAL_REPOS: 'false',
   DAYTONA_API_KEY: '(required with SANDBOX_TYPE=daytona)',
   DAYTONA_SERVER_URL: 'https://app.daytona.io/api',
@@ -136,6 +145,10 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
   if (sandboxType !== 'local' && sandboxType !== 'daytona') {
     throw new ConfigError('SANDBOX_TYPE', `"${sandboxType}" is not a sandbox type`, 'Use local or daytona.');
   }
+  const isolation = (nonEmpty(env['SANDBOX_ISOLATION']) ?? 'auto').toLowerCase();
+  if (isolation !== 'auto' && isolation !== 'namespaces' && isolation !== 'none') {
+    throw new ConfigError('SANDBOX_ISOLATION', `"${isolation}" is not an isolation mode`, 'Use auto (namespaces when this machine allows them), namespaces (required: the node does not start without them) or none.');
+  }
   const allow = (nonEmpty(env['ALLOW_LOCAL_REPOS']) ?? 'false').toLowerCase();
   if (!['true', 'false', '1', '0'].includes(allow)) {
     throw new ConfigError('ALLOW_LOCAL_REPOS', `"${allow}" is not true or false`, 'Use true or false.');
@@ -151,12 +164,22 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
     daytona = { apiKey, serverUrl, image: nonEmpty(env['DAYTONA_TARGET_IMAGE']) };
   }
   const workspace = nonEmpty(env['WORKSPACE_DIR']) ?? './workspace';
+  const cloneMaxMb = int(env, 'CLONE_MAX_MB', 2048, 0, 10_000_000);
+  const sandboxMaxMb = int(env, 'SANDBOX_MAX_MB', 4096, 0, 10_000_000);
+  if (sandboxMaxMb > 0 && cloneMaxMb > sandboxMaxMb) {
+    // The clone counts toward the workspace: a repository of the size allowed would leave no room to work.
+    throw new ConfigError('SANDBOX_MAX_MB', `${sandboxMaxMb} is less than CLONE_MAX_MB (${cloneMaxMb}), and the clone counts toward it`, `Raise SANDBOX_MAX_MB above CLONE_MAX_MB (with room for builds), lower CLONE_MAX_MB, or set SANDBOX_MAX_MB=0 for no limit.`);
+  }
   return {
     sandboxType,
     workspaceDir: workspace.startsWith('/') ? workspace : `${(globalThis as { process?: { cwd(): string } }).process?.cwd() ?? '.'}/${workspace.replace(/^\.\//, '')}`,
     allowLocalRepos: allow === 'true' || allow === '1',
     cloneTimeoutMs: int(env, 'CLONE_TIMEOUT_MS', 600_000, 1000, 86_400_000),
-    cloneMaxBytes: int(env, 'CLONE_MAX_MB', 2048, 0, 10_000_000) * 1024 * 1024,
+    cloneMaxBytes: cloneMaxMb * 1024 * 1024,
+    sandboxMaxBytes: sandboxMaxMb * 1024 * 1024,
+    // At most 256: the local sandbox's diff refuses larger changes anyway, and the change is stored in one value.
+    diffMaxBytes: int(env, 'DIFF_MAX_MB', 5, 0, 256) * 1024 * 1024,
+    sandboxIsolation: isolation,
     daytona,
     maxCalls: int(env, 'AGENT_MAX_CALLS', 200, 1, 1_000_000),
     maxTokens: int(env, 'AGENT_MAX_TOKENS', 2_000_000, 1000, 1_000_000_000),

@@ -1,6 +1,7 @@
 import { loadConfig } from './config.ts';
 import { readEnv } from './env.ts';
 import { startService, type WorkSource } from './service.ts';
+import { startupFailure } from './startup-error.ts';
 
 /**
  * The few parts of the `Deno` namespace this entry uses. Declared here so the
@@ -29,13 +30,15 @@ function denoRuntime(): DenoRuntime {
 export async function serveOnDeno(work: WorkSource, describeWork: string, opts: { requireProfile?: boolean } = {}): Promise<void> {
   const deno: DenoRuntime = denoRuntime();
   let config;
+  let service;
   try {
     config = loadConfig(readEnv());
+    service = await startService(config, work, opts);
   } catch (err) {
-    console.error(`swe-agent: configuration error: ${(err as Error).message}`);
-    deno.exit(2);
+    const { line, code } = startupFailure(err);
+    console.error(line);
+    deno.exit(code);
   }
-  const service = await startService(config, work, opts);
   // Only the request: the app reads nothing from Deno's connection info (Hono would take it as `env`).
   const server = deno.serve({
     port: config.port,

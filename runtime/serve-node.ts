@@ -3,6 +3,7 @@ import { nodeBodyReader } from '../api/body-node.ts';
 import { loadConfig } from './config.ts';
 import { readEnv } from './env.ts';
 import { startService, type WorkSource } from './service.ts';
+import { startupFailure } from './startup-error.ts';
 
 /**
  * Runs one node under Node.js: validates the configuration, starts the
@@ -10,13 +11,15 @@ import { startService, type WorkSource } from './service.ts';
  */
 export async function serveOnNode(work: WorkSource, describeWork: string, opts: { requireProfile?: boolean } = {}): Promise<void> {
   let config;
+  let service;
   try {
     config = loadConfig(readEnv());
+    service = await startService(config, work, { readBody: nodeBodyReader, ...opts });
   } catch (err) {
-    console.error(`swe-agent: configuration error: ${(err as Error).message}`);
-    process.exit(2);
+    const { line, code } = startupFailure(err);
+    console.error(line);
+    process.exit(code);
   }
-  const service = await startService(config, work, { readBody: nodeBodyReader, ...opts });
   const server = serve({ fetch: service.app.fetch, port: config.port, hostname: config.host }, (info) => {
     service.logger.info('listening', { url: `http://${config.host}:${info.port}`, work: describeWork });
   });

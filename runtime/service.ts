@@ -44,6 +44,12 @@ export async function startService(
   const nodeId = config.nodeId ?? `node-${ulid().slice(-10).toLowerCase()}`;
   const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId }, secrets: configuredSecrets(config) });
   const metrics = createServiceMetrics();
+  if (config.agent.sandboxType === 'local') {
+    // Before anything is opened: SANDBOX_ISOLATION=namespaces on a machine without them is a ConfigError.
+    const { chooseIsolation, describeIsolation } = await import('../sandbox/isolation.ts');
+    const said = describeIsolation(await chooseIsolation(config.agent.sandboxIsolation));
+    logger[said.warn ? 'warn' : 'info'](said.message);
+  }
   let store: Store;
   if (config.redisUrl) {
     const { RedisStore } = await import('./store/redis/index.ts');

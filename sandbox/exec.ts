@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { AppError } from '../runtime/errors.ts';
+import { shellArgv, type Isolation } from './isolation.ts';
 import type { CommandResult } from './port.ts';
 import { OutputFeed } from './progress.ts';
 
@@ -83,19 +84,28 @@ export interface RunCommandOptions {
   outputCapBytes?: number;
   /** Output lines as they come (see `CommandOptions.onOutput`). */
   onOutput?: (line: string) => void;
+  /** Kills the whole group when aborted, like the timeout; the result's `killed` is the abort's reason (the workspace quota's watchdog). */
+  signal?: AbortSignal;
+  /** `namespaces`: the shell runs in its own user, PID and mount namespaces (isolation.ts). Default `none`. */
+  isolation?: Isolation;
 }
 
 /**
  * Runs `command` with `/bin/sh -c` in a new process group. On timeout the
  * whole group is SIGKILLed. When the shell exits, whatever it left running in
  * its group is killed too: a command's background processes do not outlive it
- * (they would hold the output pipe open and escape every timeout).
+ * (they would hold the output pipe open and escape every timeout). An abort
+ * of `signal` while the shell runs kills the group as the timeout does.
+ * With `isolation: 'namespaces'` the group is `unshare` and the shell (pid 1
+ * of its namespace); killing them kills every process in the namespace, even
+ * those that left the group, and the exit code is the shell's.
  */
 export function runCommand(command: string, opts: RunCommandOptions): Promise<CommandResult> {
   const cap = opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], {
+    const { file, args } = shellArgv(command, opts.isolation ?? 'none');
+    const child = spawn(file, args, {
       cwd: opts.cwd,
       env: sandboxEnv(opts.home),
       detached: true,
@@ -119,23 +129,37 @@ export function runCommand(command: string, opts: RunCommandOptions): Promise<Co
       timedOut = true;
       killGroup(child.pid);
     }, timeoutMs);
+    let exited = false;
+    let killed: string | undefined;
+    const stop = () => {
+      if (exited || settled) return;
+      const why = opts.signal?.reason;
+      killed ??= why instanceof Error ? why.message : String(why);
+      killGroup(child.pid);
+    };
+    if (opts.signal?.aborted) stop();
+    else opts.signal?.addEventListener('abort', stop, { once: true });
     const finish = () => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearTimeout(graceTimer);
+      opts.signal?.removeEventListener('abort', stop);
       feed?.end();
       const { output, truncatedBytes } = out.result();
-      resolve({ exitCode: timedOut ? null : exitCode, output, timedOut, truncatedBytes });
+      const stopped = timedOut || killed !== undefined;
+      resolve({ exitCode: stopped ? null : exitCode, output, timedOut, truncatedBytes, ...(killed !== undefined ? { killed } : {}) });
     };
     child.on('error', (err) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      reject(new AppError('sandbox_failed', 500, `cannot start /bin/sh: ${err.message}`, { cause: err }));
+      opts.signal?.removeEventListener('abort', stop);
+      reject(new AppError('sandbox_failed', 500, `cannot start ${file}: ${err.message}`, { cause: err }));
     });
     child.on('exit', (code) => {
       exitCode = code;
+      exited = true;
       killGroup(child.pid);
       // A grandchild that left the group (setsid) may still hold the pipes: stop waiting for it.
       graceTimer = setTimeout(() => {

@@ -12,10 +12,15 @@
  * reach. Each sandbox has its own HOME, `${root}/${sessionId}.home`, so tools
  * that write dotfiles do not write into the repository or the service's home.
  *
- * Not an isolation boundary for commands: `runCommand` runs as the service's
- * user and can read anything it can. What it guarantees is a scrubbed
- * environment (no service secrets), a timeout that kills the whole process
- * group, and capped output. Use the daytona adapter for untrusted code.
+ * Commands get a scrubbed environment (no service secrets), a timeout that
+ * kills their process group, and capped output. With `isolation`
+ * (SANDBOX_ISOLATION) resolving to namespaces, they also run in their own
+ * user, PID and mount namespaces (isolation.ts): they cannot see the
+ * service's processes, so not its start-up environment, memory or command
+ * line either. They still run as the service's uid on the same file system
+ * and network: what that user can read (other sessions' workspaces, an
+ * ENV_FILE, its home) they can read. Not a boundary for untrusted code: use
+ * the daytona adapter for that.
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -24,9 +29,10 @@ import { dirname, join, resolve } from 'node:path';
 import { AppError, badRequest } from '../runtime/errors.ts';
 import { redactUrl } from '../runtime/config.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, runCommand, runGit, type GitOptions } from './exec.ts';
-import { directoryBytes, formatBytes } from './disk-usage.ts';
+import { chooseIsolation, type Isolation, type IsolationMode, type IsolationProbe } from './isolation.ts';
+import { directoryBytes, diskBytes, formatBytes } from './disk-usage.ts';
 import { confine } from './paths.ts';
-import type { CommandOptions, FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
+import type { CommandOptions, CommandResult, FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
 import { OutputFeed } from './progress.ts';
 import { checkRepoUrl } from './repo-url.ts';
 
@@ -43,6 +49,20 @@ export interface LocalSandboxOptions {
   cloneTimeoutMs?: number;
   /** A clone that grows past this many bytes on disk fails (CLONE_MAX_MB); absent or 0: no limit. */
   cloneMaxBytes?: number;
+  /**
+   * Most bytes a workspace (the repository with its `.git`, and its HOME) may
+   * hold on disk (SANDBOX_MAX_MB): commands are held to it (`runWithinQuota`),
+   * writeFile refuses to pass it. Absent or 0: no limit.
+   */
+  workspaceMaxBytes?: number;
+  /**
+   * Where commands run (SANDBOX_ISOLATION): `namespaces` (required: without
+   * them commands fail), `auto` (namespaces when this machine allows them) or
+   * `none`. Default `none`; the service passes its configuration (default `auto`).
+   */
+  isolation?: IsolationMode;
+  /** Stands in for the namespace probe (tests). */
+  isolationProbe?: () => Promise<IsolationProbe>;
 }
 
 /** listFiles lists one directory level, at most this many entries (sorted by name). */
@@ -55,6 +75,15 @@ const SEARCH_LINE_MAX = 500;
 export const DEFAULT_CLONE_TIMEOUT_MS = 10 * 60_000;
 /** How often a clone's size is measured while it runs. */
 const CLONE_SIZE_POLL_MS = 1000;
+/**
+ * How often a workspace is measured while a command runs under its quota: every
+ * second, or ten times as long as the last measurement took (du spends about
+ * 80 ms on a clone with a node_modules of 26 000 files), so the watchdog costs
+ * a command at most about a tenth of a core.
+ */
+const QUOTA_POLL_MS = 1000;
+/** diff() refuses a larger change (413, which the finish tool hands to the model) rather than hold more in memory. */
+const DIFF_OUTPUT_MAX_BYTES = 256 * 1024 * 1024;
 const BASE_FILE = 'swe-base';
 // Session ids are ULIDs in practice; no dots, so `${id}.home`/`${id}.cloning` can never be another session.
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -208,6 +237,8 @@ async function checkoutRef(dir: string, home: string, ref: string): Promise<void
 
 function openSandbox(sessionId: string, dir: string, home: string, baseCommit: string, opts: LocalSandboxOptions): Sandbox {
   const git = (args: string[], extra: Omit<GitOptions, 'home'> = {}) => runGit(args, dir, { home, ...extra });
+  const quota = opts.workspaceMaxBytes ?? 0;
+  const workspaceBytes = () => diskBytes([dir, home]);
 
   const sandbox: Sandbox = {
     id: sessionId,
@@ -241,6 +272,14 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
     async writeFile(path: string, content: string): Promise<void> {
       const p = await confine(dir, path);
       if (p.rel === '') throw badRequest('cannot write the repository root', 'path');
+      if (quota > 0) {
+        const bytes = Buffer.byteLength(content, 'utf8');
+        // The file's old content makes room; du counts allocated blocks, so the old size is counted that way too.
+        const [used, old] = await Promise.all([workspaceBytes(), lstat(p.abs).then((st) => (st.isFile() ? st.blocks * 512 : 0), () => 0)]);
+        if (used - old + bytes > quota) {
+          throw new AppError('payload_too_large', 413, `writeFile ${path}: ${sizeText(bytes)} would take the workspace past its limit of ${formatBytes(quota)} (SANDBOX_MAX_MB); it holds ${sizeText(used)}: delete what you do not need`, { field: 'content' });
+        }
+      }
       await mkdir(dirname(p.abs), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
         throw fsError(err, path);
       });
@@ -287,15 +326,19 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
       return hits;
     },
 
-    runCommand(command: string, o: CommandOptions = {}) {
+    async runCommand(command: string, o: CommandOptions = {}) {
       if (command.includes('\0')) return Promise.reject(badRequest('the command contains a NUL byte, which no shell command can', 'command'));
-      return runCommand(command, {
+      const isolation = await commandIsolation(opts);
+      const run = (script: string, signal?: AbortSignal) => runCommand(script, {
         cwd: dir,
         home,
         timeoutMs: o.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
         outputCapBytes: opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
         ...(o.onOutput ? { onOutput: o.onOutput } : {}),
+        ...(signal ? { signal } : {}),
+        isolation,
       });
+      return quota > 0 ? runWithinQuota(command, quota, workspaceBytes, run) : run(command);
     },
 
     /**
@@ -316,8 +359,11 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
         await git(['add', '--all', '--', '.'], { env });
         const res = await git(
           ['diff', '--cached', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--no-relative', '--src-prefix=a/', '--dst-prefix=b/', baseCommit, '--'],
-          { env },
+          { env, cutStdoutAt: DIFF_OUTPUT_MAX_BYTES + 1 },
         );
+        if (res.cut) {
+          throw new AppError('payload_too_large', 413, `the change is larger than ${formatBytes(DIFF_OUTPUT_MAX_BYTES)}; delete generated or binary files (or add them to .gitignore)`);
+        }
         return res.stdout;
       } finally {
         await rm(index, { force: true });
@@ -336,6 +382,74 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
     },
   };
   return sandbox;
+}
+
+/** What a command runs in; `namespaces` required but unavailable fails the command rather than run it without. */
+async function commandIsolation(opts: LocalSandboxOptions): Promise<Isolation> {
+  try {
+    return (await chooseIsolation(opts.isolation ?? 'none', opts.isolationProbe)).isolation;
+  } catch (err) {
+    throw new AppError('sandbox_failed', 500, `cannot run commands: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Runs a command under the workspace quota. The shell's file size limit
+ * (`ulimit -f`, RLIMIT_FSIZE: a write past it fails with EFBIG, or kills the
+ * writer with SIGXFSZ, "File size limit exceeded") is what is left of the
+ * quota, so one huge file stops at once. A watchdog measures the workspace
+ * every second and kills the command's group once it holds more than the
+ * quota (many files). A last measurement tells the model when the command
+ * ended over it. A command that starts over the quota may shrink the
+ * workspace, not grow it: its files are held to one block, and the watchdog
+ * kills it past the size it started with.
+ */
+async function runWithinQuota(
+  command: string,
+  quota: number,
+  measure: () => Promise<number>,
+  run: (script: string, signal: AbortSignal) => Promise<CommandResult>,
+): Promise<CommandResult> {
+  const used = await measure();
+  const limit = Math.max(quota, used);
+  // 512-byte blocks (POSIX: dash, bash as sh, busybox), one more than what is left: a file
+  // stopped by the limit leaves the workspace just over the quota, which the last measurement sees.
+  const blocks = Math.floor(Math.max(0, quota - used) / 512) + 1;
+  const over = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let done = false;
+  const watch = (delay: number) => {
+    timer = setTimeout(() => {
+      const t0 = performance.now();
+      void measure().then((bytes) => {
+        if (done) return;
+        if (bytes > limit) over.abort(new Error(`the workspace grew past its limit of ${formatBytes(quota)} (SANDBOX_MAX_MB); delete what you do not need`));
+        else watch(Math.max(QUOTA_POLL_MS, 10 * (performance.now() - t0)));
+      });
+    }, delay);
+  };
+  watch(QUOTA_POLL_MS);
+  let r: CommandResult;
+  try {
+    // On the command's own first line: the shell's line numbers in its errors stay the model's.
+    r = await run(`ulimit -f ${blocks}; ${command}`, over.signal);
+  } finally {
+    done = true;
+    clearTimeout(timer);
+  }
+  if (r.killed !== undefined || r.timedOut) return r;
+  const limitText = `its limit of ${formatBytes(quota)} (SANDBOX_MAX_MB)`;
+  if ((await measure()) > quota) return { ...r, killed: `the workspace is over ${limitText}: writes past it fail ("File too large"); delete what you do not need` };
+  // Deleting and writing in one command: the writes were held to the size the command started with.
+  if (used > quota) return { ...r, killed: `the workspace was over ${limitText} when the command started, so no file it wrote could grow past 512 bytes; it is under the limit now` };
+  return r;
+}
+
+/** A byte count for a message: `3.2 MB`, `12.5 KB`, `300 bytes`. */
+function sizeText(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Number((bytes / (1024 * 1024)).toFixed(1))} MB`;
+  if (bytes >= 1024) return `${Number((bytes / 1024).toFixed(1))} KB`;
+  return `${bytes} bytes`;
 }
 
 function fsError(err: NodeJS.ErrnoException, path: string): AppError {

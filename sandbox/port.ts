@@ -38,6 +38,13 @@ export interface CommandResult {
   timedOut: boolean;
   /** Bytes of output that were cut. */
   truncatedBytes: number;
+  /**
+   * A limit other than the timeout that the command ran into, worded for the
+   * model (the local workspace quota, SANDBOX_MAX_MB). With `exitCode` null
+   * the sandbox killed the command for it; otherwise the command ended on its
+   * own and left the workspace over the limit.
+   */
+  killed?: string;
 }
 
 export interface FileEntry {

@@ -21,9 +21,11 @@ export interface RoleLimits {
   /** Characters of tool output the model gets back per call. */
   outputCap: number;
   maxCommandSeconds: number;
+  /** finish refuses a change (its diff) larger than this, telling the model (DIFF_MAX_MB); 0: no limit. */
+  maxDiffBytes: number;
 }
 
-export const DEFAULT_ROLE_LIMITS: RoleLimits = { maxTurns: 40, repeatedFailures: 3, outputCap: 12_000, maxCommandSeconds: 600 };
+export const DEFAULT_ROLE_LIMITS: RoleLimits = { maxTurns: 40, repeatedFailures: 3, outputCap: 12_000, maxCommandSeconds: 600, maxDiffBytes: 5 * 1024 * 1024 };
 
 export interface RoleRunOptions {
   role: RoleName;
@@ -33,6 +35,12 @@ export interface RoleRunOptions {
   task: string;
   budget: Budget;
   signal: AbortSignal;
+  /**
+   * Resolves when the session may act (at once, unless its node lost touch
+   * with the store: then it waits until the lease is confirmed again, or
+   * rejects if it was lost). Awaited before each model call and each tool call.
+   */
+  ready?(): Promise<void>;
   limits?: Partial<RoleLimits>;
   /** Cost of one response (null when the price is unknown). */
   costOf(res: ChatResponse): number | null;
@@ -88,6 +96,7 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
   const failures = new Map<string, number>();
   for (let turn = 1; turn <= limits.maxTurns; turn++) {
     opts.signal.throwIfAborted();
+    await opts.ready?.();
     opts.budget.check();
     const res = await opts.model.chat({ messages, tools, signal: opts.signal });
     const cost = opts.costOf(res);
@@ -106,6 +115,7 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
     }
     let terminal: Terminal | undefined;
     for (const call of calls) {
+      if (!terminal) await opts.ready?.();
       opts.log(`${prefix}: ${describeCall(call.name, call.arguments)}`);
       const outcome = terminal
         ? { output: `ignored: ${terminal.name} already ended this run`, failed: false }

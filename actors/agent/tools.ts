@@ -16,7 +16,8 @@ export type RoleName = 'planner' | 'programmer' | 'reviewer';
 /** A call that ends the role's run, with its checked arguments. */
 export type Terminal =
   | { name: 'submit_plan'; args: { summary: string; steps: string[] } }
-  | { name: 'finish'; args: { summary: string } }
+  /** `diff`: the change as finish checked it against the size limit; the step keeps this one. */
+  | { name: 'finish'; args: { summary: string }; diff?: string }
   | { name: 'submit_review'; args: { approved: boolean; feedback: string } };
 
 export interface ToolOutcome {
@@ -35,6 +36,8 @@ export interface ToolContext {
   log?(line: string): void;
   /** After each command: how long it took and whether it was killed at its timeout. */
   onCommand?(seconds: number, timedOut: boolean): void;
+  /** finish refuses a change (its diff) larger than this (DIFF_MAX_MB); absent or 0: no limit. */
+  maxDiffBytes?: number;
 }
 
 interface ToolDef {
@@ -108,8 +111,11 @@ const TOOLS: Record<string, ToolDef> = {
       const r = await sb.runCommand(command, { timeoutMs: seconds * 1000, ...(log ? { onOutput: (line: string) => log(`  | ${redactSecretShapes(line)}`) } : {}) });
       const took = (performance.now() - started) / 1000;
       ctx.onCommand?.(took, r.timedOut);
-      log?.(`  ${r.timedOut ? `killed at its timeout of ${seconds} s` : `exit ${r.exitCode ?? 'by a signal'}`} (${took.toFixed(1)} s)`);
-      const head = r.timedOut ? `timed out after ${seconds} s (killed)` : `exit code ${r.exitCode}`;
+      // `killed` is a limit the command ran into (the workspace quota): it was killed for it, or ended over it.
+      const killed = !r.timedOut && r.killed !== undefined && r.exitCode === null;
+      const limit = r.killed !== undefined && !killed ? `; ${r.killed}` : '';
+      log?.(`  ${r.timedOut ? `killed at its timeout of ${seconds} s` : killed ? `killed: ${r.killed}` : `exit ${r.exitCode ?? 'by a signal'}${limit}`} (${took.toFixed(1)} s)`);
+      const head = r.timedOut ? `timed out after ${seconds} s (killed)` : killed ? `killed: ${r.killed}` : `exit code ${r.exitCode}${limit}`;
       return ok(`${head}\n${truncateMiddle(r.output, ctx.outputCap)}`);
     }),
   submit_plan: def('submit_plan', 'Submit the plan: a short summary and the ordered steps. Ends planning.',
@@ -117,11 +123,82 @@ const TOOLS: Record<string, ToolDef> = {
     async (_sb, a) => ({ output: 'plan submitted', failed: false, terminal: { name: 'submit_plan', args: { summary: a['summary'] as string, steps: a['steps'] as string[] } } })),
   finish: def('finish', 'Declare the change done, with a summary of what was changed. Ends this coding step.',
     obj({ summary: { type: 'string', minLength: 1 } }, ['summary']),
-    async (_sb, a) => ({ output: 'finished', failed: false, terminal: { name: 'finish', args: { summary: a['summary'] as string } } })),
+    async (sb, a, ctx) => {
+      // Checked here, in the loop: a change over the limit is the model's to shrink, and it can.
+      const diff = await sb.diff();
+      const max = ctx.maxDiffBytes ?? 0;
+      const bytes = max > 0 ? utf8Bytes(diff) : 0;
+      if (bytes > max) {
+        const over = `the change is ${sizeText(bytes)}, over the ${sizeText(max)} limit (DIFF_MAX_MB)`;
+        ctx.log?.(`  refused: ${over}`);
+        const largest = largestFiles(diff, 5).map((f) => `${f.path} (${sizeText(f.bytes)})`).join(', ');
+        return {
+          output: `error: ${over}. Largest files in it: ${largest}. Delete generated, downloaded or binary files that are not part of the change (or add them to .gitignore), then call finish again.`,
+          failed: true,
+        };
+      }
+      return { output: 'finished', failed: false, terminal: { name: 'finish', args: { summary: a['summary'] as string }, diff } };
+    }),
   submit_review: def('submit_review', 'Submit the review: approved or not, and feedback the programmer can act on. Ends the review.',
     obj({ approved: { type: 'boolean' }, feedback: { type: 'string' } }, ['approved', 'feedback']),
     async (_sb, a) => ({ output: 'review submitted', failed: false, terminal: { name: 'submit_review', args: { approved: a['approved'] as boolean, feedback: a['feedback'] as string } } })),
 };
+
+/** UTF-8 length of a string without encoding it (a diff can be hundreds of MB). */
+function utf8Bytes(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // 2 bytes from U+0080, 3 from U+0800; a surrogate pair (4 bytes) is 2 units of 2.
+    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return n;
+}
+
+/** The files of a git diff with the most bytes in it, largest first (`diff --git a/p b/p` sections, no renames). */
+function largestFiles(diff: string, n: number): Array<{ path: string; bytes: number }> {
+  const files: Array<{ path: string; bytes: number }> = [];
+  let start = diff.indexOf('diff --git ');
+  while (start !== -1) {
+    const next = diff.indexOf('\ndiff --git ', start);
+    const end = next === -1 ? diff.length : next + 1;
+    // `a/<p> b/<p>` (or both quoted): the second half, without its prefix.
+    const eol = diff.indexOf('\n', start);
+    const header = diff.slice(start + 11, eol === -1 ? end : eol);
+    const second = header.slice((header.length + 1) / 2);
+    const path = second.startsWith('"') ? unquote(second.slice(3, -1)) : second.slice(2);
+    files.push({ path: printable(path).slice(0, 200), bytes: utf8Bytes(diff.slice(start, end)) });
+    start = next === -1 ? -1 : next + 1;
+  }
+  return files.sort((x, y) => y.bytes - x.bytes).slice(0, n);
+}
+
+/** A path git quoted (`sp ace/\303\274.txt`, without its quotes), as the file is named. */
+function unquote(quoted: string): string {
+  const named: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, '\\': 92 };
+  const bytes: number[] = [];
+  for (let i = 0; i < quoted.length; i++) {
+    const octal = quoted[i] === '\\' ? /^[0-7]{3}/.exec(quoted.slice(i + 1, i + 4)) : null;
+    const escape = quoted[i] === '\\' ? named[quoted[i + 1] ?? ''] : undefined;
+    if (octal) {
+      bytes.push(parseInt(octal[0], 8));
+      i += 3;
+    } else if (escape !== undefined) {
+      bytes.push(escape);
+      i += 1;
+    } else {
+      bytes.push(...new TextEncoder().encode(quoted[i]));
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/** `31.2 MB`, `5 MB`, `12.5 KB`, `300 bytes`. */
+function sizeText(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Number((bytes / (1024 * 1024)).toFixed(1))} MB`;
+  if (bytes >= 1024) return `${Number((bytes / 1024).toFixed(1))} KB`;
+  return `${bytes} bytes`;
+}
 
 const READ = ['list_files', 'read_file', 'search_code'];
 export const ROLE_TOOLS: Record<RoleName, string[]> = {

@@ -81,6 +81,7 @@ async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: 
     task,
     budget,
     signal: ctx.signal,
+    ready: ctx.ready,
     ...(deps.roleLimits ? { limits: deps.roleLimits } : {}),
     costOf: (res) => costOf(res.usage, prices),
     onCharge: (res, cost) =>
@@ -113,7 +114,8 @@ export function agentWork(deps: AgentDeps): WorkImplementations {
       const sandbox = await sandboxFor(deps, input.sessionId, repoUrl, ctx);
       const t = await run(deps, 'programmer', input.sessionId, sandbox, codeTask(input), ctx, input.budget);
       if (t.name !== 'finish') throw new Error(`programmer ended with ${t.name}`);
-      const diff = await sandbox.diff();
+      // The change finish checked against DIFF_MAX_MB (a change over it was refused to the model, which could shrink it).
+      const diff = t.diff ?? (await sandbox.diff());
       // The checkpoint a node that takes over re-applies to a fresh clone.
       await ctx.session.putArtifacts({ checkpoint: diff });
       return { summary: t.args.summary, diff };

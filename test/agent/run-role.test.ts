@@ -73,7 +73,9 @@ describe('a role run', () => {
     );
     const o = options();
     const out = await runRole(o);
-    expect(out.terminal).toEqual({ name: 'finish', args: { summary: 'add() adds' } });
+    expect(out.terminal).toMatchObject({ name: 'finish', args: { summary: 'add() adds' } });
+    // finish hands on the change it checked: the step stores that one.
+    expect(out.terminal.name === 'finish' && out.terminal.diff).toMatch(/^diff --git a\/src\/add\.js b\/src\/add\.js\n[\s\S]*\+export const add = \(a, b\) => a \+ b;\n$/);
     expect(await sandbox.readFile('src/add.js')).toBe('export const add = (a, b) => a + b;\n');
     expect(o.budget.spent).toMatchObject({ calls: 4, inputTokens: 400, outputTokens: 40 });
     expect(o.lines).toContain('PROGRAMMER: edit_file src/add.js');
@@ -110,6 +112,29 @@ describe('a role run', () => {
     await runRole(o);
     expect(performance.now() - t0).toBeLessThan(10_000);
     expect(o.transcript.find((m) => m.role === 'tool')).toMatchObject({ content: expect.stringMatching(/^timed out after 1 s \(killed\)/) });
+  });
+
+  it('finish refuses a change over the size limit, naming its largest files; the programmer deletes them and finishes', async () => {
+    server.script(
+      call('edit_file', { path: 'src/add.js', old_text: 'a - b', new_text: 'a + b' }),
+      call('run_command', { command: 'mkdir -p build && head -c 150000 /dev/urandom > build/bundle.bin && head -c 40000 /dev/urandom > build/map.bin' }),
+      call('finish', { summary: 'add() adds' }),
+      call('run_command', { command: 'rm -r build' }),
+      call('finish', { summary: 'add() adds' }),
+    );
+    const o = options({ limits: { maxDiffBytes: 100 * 1024 } });
+    const out = await runRole(o);
+    const replies = o.transcript.filter((m) => m.role === 'tool').map((m) => m.content);
+    // Random bytes grow by a quarter in a binary diff (base 85): about 190 KB and 50 KB.
+    expect(replies[2]).toMatch(
+      /^error: the change is 2\d\d(\.\d)? KB, over the 100 KB limit \(DIFF_MAX_MB\)\. Largest files in it: build\/bundle\.bin \(1\d\d(\.\d)? KB\), build\/map\.bin \(\d\d(\.\d)? KB\), src\/add\.js \(\d+ bytes\)\. Delete generated, downloaded or binary files that are not part of the change \(or add them to \.gitignore\), then call finish again\.$/,
+    );
+    expect(o.lines).toContainEqual(expect.stringMatching(/^ {2}refused: the change is 2\d\d(\.\d)? KB, over the 100 KB limit \(DIFF_MAX_MB\)$/));
+    expect(replies[4]).toBe('finished');
+    expect(out.terminal).toMatchObject({ name: 'finish', args: { summary: 'add() adds' } });
+    const diff = out.terminal.name === 'finish' ? out.terminal.diff : undefined;
+    expect(diff).toContain('+export const add = (a, b) => a + b;');
+    expect(diff).not.toContain('build/');
   });
 
   it('the planner has no tool that writes', async () => {

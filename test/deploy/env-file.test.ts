@@ -179,4 +179,19 @@ describe('a node started in a folder with a .env', () => {
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/swe-agent: configuration error: DAYTONA_API_KEY: is not set, and SANDBOX_TYPE=daytona needs it\. Set it to your Daytona API key/);
   });
+
+  it('stops with exit code 2, without a stack, on a setting found wrong while starting', async () => {
+    // No `unshare` on this PATH: the namespaces the setting requires cannot be had.
+    const r = await run(tempDir(), { PATH: '/nonexistent', SANDBOX_ISOLATION: 'namespaces' }, await freePort());
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/swe-agent: configuration error: SANDBOX_ISOLATION: /);
+    expect(r.out).not.toMatch(/\n\s+at /);
+  });
+
+  it('stops with exit code 1 and the reason when Redis cannot be reached', async () => {
+    const r = await run(tempDir(), { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, SECRET_KEY: 'a-secret-key-for-the-test' }, await freePort());
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/swe-agent: cannot start: connecting to Redis at redis:\/\/127\.0\.0\.1:\d+ failed/);
+    expect(r.out).not.toMatch(/\n\s+at /);
+  });
 });

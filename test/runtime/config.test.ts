@@ -68,6 +68,24 @@ describe('configuration', () => {
     fails({ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
   });
 
+  it('reads SANDBOX_ISOLATION: auto by default, namespaces or none, anything else refused with the choices', () => {
+    expect(loadConfig({}).agent.sandboxIsolation).toBe('auto');
+    expect(loadConfig({ SANDBOX_ISOLATION: 'namespaces' }).agent.sandboxIsolation).toBe('namespaces');
+    expect(loadConfig({ SANDBOX_ISOLATION: ' None ' }).agent.sandboxIsolation).toBe('none');
+    expect(fails({ SANDBOX_ISOLATION: 'docker' }, 'SANDBOX_ISOLATION')).toMatch(/"docker" is not an isolation mode\. Use auto .*, namespaces .* or none/);
+  });
+
+  it('reads SANDBOX_MAX_MB and DIFF_MAX_MB in MB (0: no limit); a workspace smaller than the clone it must hold is refused', () => {
+    expect(loadConfig({}).agent).toMatchObject({ sandboxMaxBytes: 4096 * 1024 * 1024, diffMaxBytes: 5 * 1024 * 1024, cloneMaxBytes: 2048 * 1024 * 1024 });
+    expect(loadConfig({ SANDBOX_MAX_MB: '0', DIFF_MAX_MB: '0' }).agent).toMatchObject({ sandboxMaxBytes: 0, diffMaxBytes: 0 });
+    expect(loadConfig({ SANDBOX_MAX_MB: '512', CLONE_MAX_MB: '256', DIFF_MAX_MB: '20' }).agent).toMatchObject({ sandboxMaxBytes: 512 * 1024 * 1024, diffMaxBytes: 20 * 1024 * 1024 });
+    fails({ SANDBOX_MAX_MB: '-1' }, 'SANDBOX_MAX_MB');
+    fails({ SANDBOX_MAX_MB: '1.5' }, 'SANDBOX_MAX_MB');
+    expect(fails({ DIFF_MAX_MB: '1000' }, 'DIFF_MAX_MB')).toMatch(/from 0 to 256/);
+    expect(fails({ SANDBOX_MAX_MB: '1024' }, 'SANDBOX_MAX_MB')).toMatch(/1024 is less than CLONE_MAX_MB \(2048\)/);
+    expect(loadConfig({ SANDBOX_MAX_MB: '1024', CLONE_MAX_MB: '0' }).agent.cloneMaxBytes).toBe(0);
+  });
+
   it('defaults the Daytona server URL, as the user guide marks it optional', () => {
     expect(loadConfig({ SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k' }).agent.daytona).toEqual({ apiKey: 'k', serverUrl: 'https://app.daytona.io/api', image: undefined });
   });

@@ -2,7 +2,8 @@
  * A model that behaves badly, through the real agent: the `openai` SDK
  * against the scripted wire-protocol server, a real local sandbox on a real
  * repository, the runtime and its HTTP app. Path and symlink escapes, a fork
- * bomb, enormous outputs, a large file, odd tool names and arguments: each
+ * bomb, enormous outputs, a file and many files filling the workspace past
+ * its quota, odd tool names and arguments: each
  * is answered to the model as a tool error (or capped, or killed), nothing
  * outside the workspace is read or written, no process outlives its command,
  * memory stays flat, the service answers `/health` throughout and a
@@ -37,6 +38,8 @@ const KEY = 'sk-test-bad-model-KEY';
 /** Unique sleep durations, so `ps` finds this run's processes and no one else's. */
 const TAG = String(Date.now() % 100_000).padStart(5, '0');
 const OUTSIDE_SECRET = `TOP-SECRET-OUTSIDE-${TAG}`;
+/** The sandboxes' SANDBOX_MAX_MB. */
+const QUOTA_MB = 20;
 
 let dir: string;
 let outside: string;
@@ -78,10 +81,12 @@ async function service() {
   }
   const root = join(dir, `ws${++n}`);
   const work = agentWork({
-    sandboxes: createLocalSandboxProvider({ root, allowLocalRepos: true }),
+    sandboxes: createLocalSandboxProvider({ root, allowLocalRepos: true, workspaceMaxBytes: QUOTA_MB * 1024 * 1024 }),
     profile: async (sessionId) => store.getProfile((await store.getSession(sessionId))?.profileId ?? ''),
     makeModel: chatModelFor,
     budget: { maxCalls: 200, maxTokens: 100_000_000 },
+    // The programmer's script is longer than the default 40 turns.
+    roleLimits: { maxTurns: 60 },
   });
   const svc = await inProcessService({ store, work, allowLocalRepos: true });
   const start = async (profileId: string, goal: string) => {
@@ -155,8 +160,15 @@ describe('a model that behaves badly', () => {
         step('background processes left behind', call('run_command', { command: `for i in $(seq 50); do sleep 28.${TAG} & done; echo started` }), /^exit code 0\nstarted\n$/),
         step('100 MB on stdout', call('run_command', { command: "head -c 100000000 /dev/zero | tr '\\0' x; echo; echo the end" }), /^exit code 0\nx\{\d+\}\n\[\.\.\. \d+ characters cut \.\.\.\]\nx\{\d+\}\nthe end\n$/),
         step('50 MB of lines', call('run_command', { command: "yes 'a line of output' | head -c 50000000" }), /^exit code 0\n(a line of output\n){100,}[\s\S]*\[\.\.\. \d+ characters cut \.\.\.\]\n[\s\S]*(a line of output\n){100,}/),
-        step('a large file (no disk quota: it is written)', call('run_command', { command: 'head -c 30000000 /dev/urandom > big.bin && wc -c < big.bin' }), /^exit code 0\n30000000\n$/),
-        step('clean up', call('run_command', { command: 'rm -f big.bin planted gitcfg' }), /^exit code 0/),
+        // 30 MB into a 20 MB workspace: the file stops at what is left (about 20 MB), the shell goes on, the model is told.
+        step('a file larger than the quota', call('run_command', { command: 'head -c 30000000 /dev/urandom > big.bin; echo "$(($(wc -c < big.bin) / 1000000)) MB"' }),
+          /^exit code 0; the workspace is over its limit of 20 MB \(SANDBOX_MAX_MB\): writes past it fail \("File too large"\); delete what you do not need\n(.*File size limit exceeded\n)?(19|20) MB\n$/),
+        step('delete it', call('run_command', { command: 'rm big.bin' }), /^exit code 0; the workspace was over its limit of 20 MB \(SANDBOX_MAX_MB\) when the command started[^\n]*; it is under the limit now\n$/),
+        // No single file is large: the watchdog measures the workspace every second and kills the loop (about 10 MB/s).
+        step('many files past the quota', call('run_command', { command: `i=0; while :; do i=$((i+1)); head -c 500000 /dev/zero > fill$i; sleep 0.05; done` }),
+          /^killed: the workspace grew past its limit of 20 MB \(SANDBOX_MAX_MB\); delete what you do not need\n$/),
+        // What the loop wrote: past the quota by at most about a second of writing. Then under it again.
+        step('clean up', call('run_command', { command: 'echo "$(($(cat fill* | wc -c) / 1000000)) MB"; rm -f fill* planted gitcfg' }), /^exit code 0; the workspace was over its limit of 20 MB [^\n]*; it is under the limit now\n(2\d|3[0-5]) MB\n$/),
         step('a tool named __proto__', call('__proto__', {}), /^error: unknown tool "__proto__" for the programmer/),
         step('a tool named constructor', call('constructor', { path: 'x' }), /^error: unknown tool "constructor"/),
         step('a tool named toString', call('toString', {}), /^error: unknown tool "toString"/),
@@ -238,6 +250,9 @@ describe('a model that behaves badly', () => {
 
       // No process outlived its command.
       await waitFor('the fork bomb and the leftovers to be gone', async () => ((await processesWith(`sleep 29.${TAG}`)).length + (await processesWith(`sleep 28.${TAG}`)).length === 0) || undefined, 5000, 50);
+
+      // The session log says what the quota did.
+      expect(hostile.logs.some((l: string) => /^\s*killed: the workspace grew past its limit of 20 MB \(SANDBOX_MAX_MB\)/.test(l))).toBe(true);
 
       // The session log stayed readable: rate-limited, lines cut, no control characters.
       expect(hostile.logs.length).toBeLessThan(600);

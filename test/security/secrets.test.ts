@@ -206,7 +206,7 @@ describe('secrets never leak', () => {
     await stream(TOKEN, failed);
 
     // 3. The admin's session on the environment's profile: the sandbox shows what it can of its environment.
-    const probes = ['env', 'printenv', 'set', "tr '\\0' '\\n' < /proc/self/environ", 'git config --list --show-origin', 'cat "$HOME/.gitconfig" 2>/dev/null; ls -la "$HOME"'];
+    const probes = ['env', 'printenv', 'set', "tr '\\0' '\\n' < /proc/self/environ", "tr '\\0' '\\n' < /proc/$PPID/environ", 'git config --list --show-origin', 'cat "$HOME/.gitconfig" 2>/dev/null; ls -la "$HOME"'];
     envModel.script(
       call('submit_plan', { summary: 'Look around', steps: ['Print the environment'] }),
       ...probes.map((command) => call('run_command', { command })),

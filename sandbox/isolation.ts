@@ -1,0 +1,155 @@
+/**
+ * Process isolation for the local sandbox's commands: each runs inside new
+ * Linux user, PID and mount namespaces with a fresh /proc (util-linux
+ * `unshare`). Inside, the command's shell is pid 1 and `ps`/`/proc` show only
+ * its own processes: the service's process, and with it the secrets in its
+ * start-up environment (`/proc/<pid>/environ`), its memory and its command
+ * line, cannot be reached. Files, the network and the uid stay shared; see
+ * sandbox/README.md for what this does and does not isolate.
+ *
+ * When pid 1 exits or is killed, the kernel kills every other process in the
+ * namespace, `setsid` ones included: a command's background processes die
+ * with it, and a timeout only has to kill `unshare` and pid 1.
+ */
+import { spawn } from 'node:child_process';
+import { ConfigError } from '../runtime/errors.ts';
+
+/** SANDBOX_ISOLATION: `auto` uses namespaces when this machine allows them, `namespaces` requires them. */
+export type IsolationMode = 'auto' | 'namespaces' | 'none';
+/** What a command actually runs in. */
+export type Isolation = 'namespaces' | 'none';
+
+/**
+ * The argv prefix that puts a program in the namespaces. The outer `unshare`
+ * makes the user, PID and mount namespaces, forks (the child is pid 1) and
+ * mounts a fresh /proc; `--kill-child` takes pid 1 down with it when it is
+ * killed, even if pid 1 left our process group (`exec setsid …`).
+ * `--map-current-user` (util-linux ≥ 2.38) keeps the uid and gid, so tools
+ * do not believe they are root (on older util-linux the probe fails and
+ * `auto` falls back to none).
+ *
+ * The inner `unshare` adds a second user and mount namespace. It locks the
+ * mounts it inherits: a process with capabilities in the first user namespace
+ * (the command itself, when the service runs as root) could otherwise unmount
+ * the fresh /proc and find the machine's /proc underneath it. In the second
+ * namespace that unmount fails, and mounting another proc needs capabilities
+ * over the first one, which the command does not have.
+ */
+export const NAMESPACE_WRAPPER: readonly string[] = [
+  'unshare', '--user', '--map-current-user', '--pid', '--fork', '--kill-child', '--mount-proc', '--',
+  'unshare', '--user', '--map-current-user', '--mount', '--',
+];
+
+/** The probe gives up (not available) after this long: it must never hold up the node's start. */
+export const PROBE_TIMEOUT_MS = 5000;
+
+export interface IsolationProbe {
+  available: boolean;
+  /** Why not, when not available: what failed, in words an operator can act on. */
+  reason: string;
+}
+
+export interface IsolationChoice {
+  mode: IsolationMode;
+  isolation: Isolation;
+  /** Why commands run without namespaces ('' when they run in them). */
+  reason: string;
+}
+
+/** The program and arguments that run `command` with `/bin/sh -c`, inside the namespaces or not. */
+export function shellArgv(command: string, isolation: Isolation, wrapper: readonly string[] = NAMESPACE_WRAPPER): { file: string; args: string[] } {
+  if (isolation === 'none') return { file: '/bin/sh', args: ['-c', command] };
+  const [file = 'unshare', ...rest] = wrapper;
+  return { file, args: [...rest, '/bin/sh', '-c', command] };
+}
+
+const MARKER = 'swe-isolation-probe';
+// pid 1 must be this shell, and the /proc it sees must be its own: /proc/1 is the shell holding the marker.
+const PROBE_SCRIPT = `echo "pid=$$ uid=$(id -u)"; if grep -q ${MARKER} /proc/1/cmdline; then echo proc=own; else echo proc=machine; fi`;
+
+/**
+ * Runs `wrapper` with a trivial command and checks what it sees: pid 1 is the
+ * command's own shell, /proc shows the new namespace, the uid is unchanged.
+ * Never throws, never takes longer than `timeoutMs`.
+ */
+export function probeNamespaces(wrapper: readonly string[] = NAMESPACE_WRAPPER, timeoutMs = PROBE_TIMEOUT_MS): Promise<IsolationProbe> {
+  const { file, args } = shellArgv(PROBE_SCRIPT, 'namespaces', wrapper);
+  const no = (reason: string): IsolationProbe => ({ available: false, reason });
+  return new Promise((resolve) => {
+    let child;
+    try {
+      child = spawn(file, args, { cwd: '/', env: { PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      return resolve(no(`cannot run ${file}: ${(err as Error).message}`));
+    }
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => void (stdout = (stdout + c.toString('utf8')).slice(0, 4096)));
+    child.stderr.on('data', (c: Buffer) => void (stderr = (stderr + c.toString('utf8')).slice(0, 4096)));
+    const pid = child.pid;
+    const timer = setTimeout(() => {
+      if (pid !== undefined) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      resolve(no(`${file} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(no(err.code === 'ENOENT' ? `${file} is not installed (util-linux)` : `cannot run ${file}: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const said = stderr.trim().split('\n')[0] ?? '';
+      if (code !== 0) return resolve(no(`${file} failed (${code === null ? `signal ${signal}` : `exit ${code}`})${said ? `: ${said}` : ''}`));
+      const seen = Object.fromEntries(stdout.split(/\s+/).filter((w) => w.includes('=')).map((w) => w.split('=', 2) as [string, string]));
+      const uid = process.getuid?.();
+      if (seen['pid'] !== '1') return resolve(no(`the command is not pid 1 of a new PID namespace (its pid is ${seen['pid'] ?? 'unknown'})`));
+      if (seen['proc'] !== 'own') return resolve(no("/proc inside still shows this machine's processes"));
+      if (uid !== undefined && seen['uid'] !== String(uid)) return resolve(no(`commands would run as uid ${seen['uid'] ?? 'unknown'} instead of ${uid}`));
+      resolve({ available: true, reason: '' });
+    });
+  });
+}
+
+let support: Promise<IsolationProbe> | undefined;
+
+/** Whether this machine runs commands in namespaces: probed once per process. */
+export function namespaceSupport(): Promise<IsolationProbe> {
+  support ??= probeNamespaces();
+  return support;
+}
+
+/**
+ * What commands run in under `mode`. `namespaces` when this machine cannot
+ * is a ConfigError naming SANDBOX_ISOLATION and the fix. `probe` is for tests.
+ */
+export async function chooseIsolation(mode: IsolationMode, probe: () => Promise<IsolationProbe> = namespaceSupport): Promise<IsolationChoice> {
+  if (mode === 'none') return { mode, isolation: 'none', reason: 'SANDBOX_ISOLATION=none' };
+  const found = await probe();
+  if (found.available) return { mode, isolation: 'namespaces', reason: '' };
+  if (mode === 'namespaces') {
+    throw new ConfigError(
+      'SANDBOX_ISOLATION',
+      `is namespaces, but commands cannot run in user namespaces here (${found.reason})`,
+      'Allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 where it exists; in Docker, a seccomp profile that allows unshare with CLONE_NEWUSER), or set SANDBOX_ISOLATION=auto or none and accept that commands can read the service\'s processes.',
+    );
+  }
+  return { mode, isolation: 'none', reason: found.reason };
+}
+
+/** The start-up log line for a choice, and whether it is a warning. */
+export function describeIsolation(choice: IsolationChoice): { warn: boolean; message: string } {
+  if (choice.isolation === 'namespaces') {
+    return { warn: false, message: `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}): commands run in their own user, PID and mount namespaces and cannot see the service's processes` };
+  }
+  const risk = "commands run as the service's user and can read the service's processes, including the secrets in /proc/<pid>/environ";
+  if (choice.mode === 'none') return { warn: true, message: `local sandbox isolation: none (SANDBOX_ISOLATION=none): ${risk}` };
+  return {
+    warn: true,
+    message: `local sandbox isolation: none (SANDBOX_ISOLATION=auto, and user namespaces are unavailable here: ${choice.reason}): ${risk}. Allow user namespaces, set SANDBOX_ISOLATION=none to accept this, or use SANDBOX_TYPE=daytona`,
+  };
+}
