@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
+import { badRequest } from '../runtime/errors.ts';
 import { webBodyReader, type BodyReader } from './body.ts';
 
 /**
@@ -11,12 +12,19 @@ import { webBodyReader, type BodyReader } from './body.ts';
  */
 export const nodeBodyReader: BodyReader = (c: Context, limit: number) => {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming || incoming.readableEnded || incoming.readableDidRead) return webBodyReader(c, limit);
+  if (!incoming) return webBodyReader(c, limit);
+  // Gone before we got here (the client hung up during the token lookup, say):
+  // no event will come again, so waiting for one would leave the request pending for good.
+  if (incoming.destroyed && !incoming.readableEnded) return Promise.reject(cutShort());
+  if (incoming.readableEnded || incoming.readableDidRead) return webBodyReader(c, limit);
   return new Promise<Uint8Array>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
     const done = (err?: Error) => {
-      incoming.off('data', onData).off('end', onEnd).off('error', done);
+      if (settled) return;
+      settled = true;
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       if (err) reject(err);
       else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
@@ -32,6 +40,13 @@ export const nodeBodyReader: BodyReader = (c: Context, limit: number) => {
       }
     };
     const onEnd = () => done();
-    incoming.on('data', onData).on('end', onEnd).on('error', done);
+    // Node's "aborted" (ECONNRESET) is the client's doing, not ours: a 400 the
+    // client will not read, and no error in our log.
+    const onError = () => done(cutShort());
+    // Closed without 'end' (and, for an abort, possibly without 'error').
+    const onClose = () => done(cutShort());
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 };
+
+const cutShort = () => badRequest('the request body was cut short: the connection closed before it ended', 'body');

@@ -4,36 +4,22 @@
  * replaying, the innermost highlighted state lies inside the chart's own
  * scroll box, and the page itself does not scroll to get it there.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { SCREENSHOT_DIR, launchBrowser, screenshot, watchedPage, type WatchedPage } from '../support/browser.ts';
+import { SCREENSHOT_DIR, screenshot } from '../support/browser.ts';
 import { waitFor } from '../support/wait.ts';
-import { MODEL_KEY, fix, plan, review, startBrowserServer, type BrowserServer } from './server.ts';
-import { DEADLINE, timelineRows } from './ui.ts';
+import { MODEL_KEY, fix, plan, review } from './server.ts';
+import { DEADLINE, browserRig, timelineRows } from './ui.ts';
 
-let browser: Browser;
-let context: BrowserContext;
-let server: BrowserServer;
-let watched: WatchedPage;
-let page: Page;
 let sessionId: string;
 
-beforeAll(async () => {
-  [browser, server] = await Promise.all([launchBrowser(), startBrowserServer()]);
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(DEADLINE);
-  watched = await watchedPage(context);
-  page = watched.page;
-  await server.api('POST', '/agent/ai-profiles', { name: 'Scripted model', provider: 'openai-compatible', model: 'scripted', api_key: MODEL_KEY, base_url: `${server.llm.url}/v1`, is_default: true });
-  server.llm.script(...plan(), ...fix(), ...review());
-  sessionId = (await server.api('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: server.repo, mode: 'auto' })).session_id;
-  await waitFor('the session to complete', async () => (await server.api('GET', `/agent/sessions/${sessionId}`)).status === 'COMPLETED', DEADLINE, 100);
-});
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
+const rig = browserRig({
+  async ready({ server }) {
+    await server.api('POST', '/agent/ai-profiles', { name: 'Scripted model', provider: 'openai-compatible', model: 'scripted', api_key: MODEL_KEY, base_url: `${server.llm.url}/v1`, is_default: true });
+    server.llm.script(...plan(), ...fix(), ...review());
+    sessionId = (await server.api('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: server.repo, mode: 'auto' })).session_id;
+    await waitFor('the session to complete', async () => (await server.api('GET', `/agent/sessions/${sessionId}`)).status === 'COMPLETED', DEADLINE, 100);
+  },
 });
 
 type Box = { left: number; top: number; right: number; bottom: number };
@@ -41,7 +27,7 @@ type Placement = { id: string | null; state: Box | null; view: Box; pageScrollY:
 
 /** Where the innermost highlighted state is, and the visible part (inside borders and scrollbars) of the chart's scroll box. */
 function placement(svg: string): Promise<Placement> {
-  return page.evaluate((svgSelector) => {
+  return rig.page.evaluate((svgSelector) => {
     const scroller = document.querySelector('[data-testid="chart-scroll"]') as HTMLElement;
     const s = scroller.getBoundingClientRect();
     const left = s.left + scroller.clientLeft;
@@ -72,45 +58,45 @@ async function expectInView(id: string, svg = 'svg[data-testid="state-chart"]'):
 
 describe('the state chart keeps its highlighted state in view', () => {
   it('on a COMPLETED session, after load, without scrolling the page', async () => {
-    await page.goto(`${server.url}/#/sessions/${sessionId}`);
-    await page.locator('svg[data-testid="state-chart"]').waitFor();
+    await rig.page.goto(`${rig.server.url}/#/sessions/${sessionId}`);
+    await rig.page.locator('svg[data-testid="state-chart"]').waitFor();
     const p = await expectInView('session.completed');
     expect(p.pageScrollY, 'the page itself stays at the top').toBe(0);
     // A full-page screenshot grows the viewport for a moment: the chart keeps its place.
-    await screenshot(page, 'chart-completed-page');
+    await screenshot(rig.page, 'chart-completed-page');
     await expectInView('session.completed');
-    await page.getByTestId('chart-view').screenshot({ path: join(SCREENSHOT_DIR, 'chart-completed.png') });
-    watched.expectClean();
+    await rig.page.getByTestId('chart-view').screenshot({ path: join(SCREENSHOT_DIR, 'chart-completed.png') });
+    rig.watched.expectClean();
   });
 
   it('after replaying step 1, and again back live', async () => {
-    const rows = await timelineRows(page);
+    const rows = await timelineRows(rig.page);
     await expect.poll(() => rows.count(), { timeout: DEADLINE }).toBeGreaterThan(1);
     const first = rows.first();
     expect(await first.getAttribute('data-n')).toBe('0');
     await first.click();
-    await page.locator('svg[data-replay="true"]').waitFor();
-    const history = (await server.api('GET', `/agent/sessions/${sessionId}/history`)).history as { n: number; to: string }[];
+    await rig.page.locator('svg[data-replay="true"]').waitFor();
+    const history = (await rig.server.api('GET', `/agent/sessions/${sessionId}/history`)).history as { n: number; to: string }[];
     await expectInView(`session.${history[0]!.to}`, 'svg[data-replay="true"]');
-    await page.getByTestId('chart-view').screenshot({ path: join(SCREENSHOT_DIR, 'chart-replay.png') });
+    await rig.page.getByTestId('chart-view').screenshot({ path: join(SCREENSHOT_DIR, 'chart-replay.png') });
 
     // From the keyboard: the second row's replay button, and Enter.
     await rows.nth(1).getByRole('button', { name: /^Show the state after step 2:/ }).focus();
-    await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByTestId('replay-banner').textContent(), { timeout: DEADLINE }).toMatch(/^Replaying step 2 of/);
+    await rig.page.keyboard.press('Enter');
+    await expect.poll(() => rig.page.getByTestId('replay-banner').textContent(), { timeout: DEADLINE }).toMatch(/^Replaying step 2 of/);
     await expectInView(`session.${history[1]!.to}`, 'svg[data-replay="true"]');
 
     // The last row's payload opens below its line, and replays nothing.
     const last = rows.last();
     await last.getByRole('button', { name: /^Payload/ }).click();
     await last.locator('.timeline-payload').waitFor();
-    expect(await page.getByTestId('replay-banner').textContent()).toMatch(/^Replaying step 2 of/);
-    await page.getByTestId('timeline').screenshot({ path: join(SCREENSHOT_DIR, 'chart-timeline-payload.png') });
+    expect(await rig.page.getByTestId('replay-banner').textContent()).toMatch(/^Replaying step 2 of/);
+    await rig.page.getByTestId('timeline').screenshot({ path: join(SCREENSHOT_DIR, 'chart-timeline-payload.png') });
     await last.getByRole('button', { name: /^Payload/ }).click();
 
-    await page.getByRole('button', { name: 'Live', exact: true }).click();
-    await expect.poll(() => page.locator('svg[data-replay="true"]').count(), { timeout: DEADLINE }).toBe(0);
+    await rig.page.getByRole('button', { name: 'Live', exact: true }).click();
+    await expect.poll(() => rig.page.locator('svg[data-replay="true"]').count(), { timeout: DEADLINE }).toBe(0);
     await expectInView('session.completed');
-    watched.expectClean();
+    rig.watched.expectClean();
   });
 });

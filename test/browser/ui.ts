@@ -1,14 +1,82 @@
 /**
- * What the browser tests read off the web UI, by the contract the UI is built
+ * The browser tests' shared rig (a real node, headless Chromium, one watched
+ * page), and what they read off the web UI, by the contract the UI is built
  * to: test ids, labels, button names, the visualizer's `g.state` nodes.
  */
-import type { Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { launchBrowser, watchedPage, type WatchedPage } from '../support/browser.ts';
 import { sleep } from '../support/wait.ts';
-import type { BrowserServer } from './server.ts';
+import { startBrowserServer, type BrowserServer } from './server.ts';
 
 /** Generous: the agent, Redis and the browser share two cores with the rest of the suite. */
 export const DEADLINE = 30_000;
+
+/** What a browser test file's tests share. */
+export interface BrowserRig {
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly server: BrowserServer;
+  /** The page, watched for problems from its first request. */
+  readonly watched: WatchedPage;
+  readonly page: Page;
+}
+
+export interface BrowserRigOptions {
+  /** Accept every dialog the page opens (a confirmation before cancelling is the UI's choice). */
+  acceptDialogs?: boolean;
+  /** More set-up once the page is open, before the file's tests: a profile, a session to look at. */
+  ready?: (rig: BrowserRig) => Promise<void>;
+}
+
+/**
+ * Registers the file's `beforeAll` and `afterAll`: a real node
+ * (`startBrowserServer`) and headless Chromium, started side by side; a
+ * 1280×800 context whose actions wait up to `DEADLINE`; one watched page; all
+ * closed after the file's tests. The rig's fields are set in `beforeAll`:
+ * read them inside tests, hooks and what they call.
+ */
+export function browserRig(opts: BrowserRigOptions = {}): BrowserRig {
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let server: BrowserServer | undefined;
+  let watched: WatchedPage | undefined;
+  const set = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined) throw new Error(`the browser rig's ${name} is set in beforeAll: read it inside a test or a hook`);
+    return value;
+  };
+  const rig: BrowserRig = {
+    get browser() {
+      return set(browser, 'browser');
+    },
+    get context() {
+      return set(context, 'context');
+    },
+    get server() {
+      return set(server, 'server');
+    },
+    get watched() {
+      return set(watched, 'watched page');
+    },
+    get page() {
+      return set(watched, 'page').page;
+    },
+  };
+  beforeAll(async () => {
+    [browser, server] = await Promise.all([launchBrowser(), startBrowserServer()]);
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(DEADLINE);
+    watched = await watchedPage(context);
+    if (opts.acceptDialogs) watched.page.on('dialog', (d) => void d.accept());
+    await opts.ready?.(rig);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.close();
+  });
+  return rig;
+}
 
 /** `WAITING_FOR_USER`, however the page words it ("Waiting for user", "waiting-for-user"). */
 export const asStatus = (text: string | null): string => (text ?? '').trim().toUpperCase().replace(/[\s-]+/g, '_');

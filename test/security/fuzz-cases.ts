@@ -3,9 +3,11 @@
  * schemas: every field with values of every wrong type, odd strings and bytes
  * that are not UTF-8, malformed and oversized bodies, deep nesting, prototype
  * keys, odd content types, queries and headers; and a seeded random phase.
- * A case marked `reject` is invalid whoever sends it.
+ * A case marked `reject` is invalid whoever sends it. Wire cases (framings
+ * only a raw socket sends) are for the Node HTTP path alone.
  */
 import { jsonSchemaOf, type ApiRoute } from '../../api/openapi.ts';
+import type { Then } from '../support/node-http.ts';
 import type { Prng } from '../support/prng.ts';
 import { validBody, type JS } from '../support/route-table.ts';
 
@@ -45,6 +47,21 @@ export interface Case {
   reject?: boolean;
   /** The request is valid: the admin's must be accepted (or meet a 409 of the fixture's state). */
   valid?: boolean;
+  /** Written to a socket as is (the Node path only): replaces `body`, `type` and the framing. */
+  wire?: Wire;
+}
+
+/** A request's framing and body bytes as written to the socket, and what the client does next. */
+export interface Wire {
+  /** Header lines that frame the body (Content-Length, Transfer-Encoding), each ending in CRLF. */
+  framing: string;
+  payload: Uint8Array;
+  then: Then;
+  /**
+   * The connection breaks while the app may still be reading the body: the
+   * client hangs up, or Node's parser fails on the bytes after it.
+   */
+  aborts?: boolean;
 }
 
 const BYTES = '@@BYTES@@';
@@ -255,6 +272,49 @@ export function headerCases(route: ApiRoute, body: string | undefined): Case[] {
   return (route.headers ?? []).flatMap((h) =>
     (HEADER_VALUES[h] ?? [['x', false]]).map(([v, reject]): Case => ({ name: `${h}: ${JSON.stringify(v.slice(0, 20))}`, ...(body !== undefined ? { body } : {}), headers: { [h]: v }, reject })),
   );
+}
+
+const CL = (n: number) => `Content-Length: ${n}\r\n`;
+const CHUNKED = 'Transfer-Encoding: chunked\r\n';
+const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
+const chunked = (s: string, size: number) => Array.from({ length: Math.ceil(s.length / size) }, (_, i) => chunk(s.slice(i * size, (i + 1) * size))).join('') + '0\r\n\r\n';
+
+/**
+ * Framings no client library sends, which only reach the Node body reader:
+ * Content-Lengths that lie, bodies cut short, malformed or oversized chunked
+ * bodies, and UTF-8 split between chunks. (A chunked body over the limit on a
+ * kept-alive connection is in test/api/body-node.test.ts.)
+ */
+export function wireCases(route: ApiRoute, base: unknown, fields: Field[]): Case[] {
+  const ok = JSON.stringify(base);
+  const len = Buffer.byteLength(ok);
+  const half = ok.slice(0, ok.length >> 1);
+  const pad = (n: number) => ok + ' '.repeat(n - len);
+  const wire = (framing: string, payload: string, then: Then, aborts = false): Wire => ({ framing, payload: Buffer.from(payload), then, ...(aborts ? { aborts } : {}) });
+  const cases: Case[] = [
+    // The bytes after the declared length are a malformed next request: Node answers 400 and closes.
+    { name: 'wire: Content-Length one short', wire: wire(CL(len - 1), ok, 'wait', true), reject: true },
+    { name: 'wire: Content-Length 0 before a body', wire: wire(CL(0), ok, 'wait', true), reject: route.bodyOptional !== true },
+    { name: 'wire: Content-Length 10 over, half-closed', wire: wire(CL(len + 10), ok, 'half-close', true), reject: true },
+    { name: 'wire: Content-Length 10 MiB, half-closed', wire: wire(CL(10 * 1024 * 1024), ok, 'half-close'), reject: true },
+    { name: 'wire: two Content-Lengths', wire: wire(CL(len) + CL(len + 1), ok, 'wait'), reject: true },
+    { name: 'wire: Content-Length and chunked', wire: wire(CL(3) + CHUNKED, chunked(ok, 4096), 'wait'), reject: true },
+    { name: 'wire: cut short after the head', wire: wire(CL(len), '', 'hang up', true), reject: true },
+    { name: 'wire: cut short halfway', wire: wire(CL(len), half, 'hang up', true), reject: true },
+    { name: 'wire: chunked, cut short in a chunk', wire: wire(CHUNKED, `${len.toString(16)}\r\n${half}`, 'hang up', true), reject: true },
+    { name: 'wire: chunked, no last chunk, half-closed', wire: wire(CHUNKED, chunk(ok), 'half-close', true), reject: true },
+    { name: 'wire: chunked, a size that is not hex', wire: wire(CHUNKED, `zz\r\n${ok}\r\n0\r\n\r\n`, 'wait', true), reject: true },
+    { name: 'wire: chunked, 64 KiB + 1 in 4 KiB chunks', wire: wire(CHUNKED, chunked(pad(64 * 1024 + 1), 4096), 'wait'), reject: true },
+    { name: 'wire: chunked, exactly 64 KiB in 4 KiB chunks', wire: wire(CHUNKED, chunked(pad(64 * 1024), 4096), 'wait') },
+  ];
+  // Every multi-byte character split between two chunks: the reader must join bytes, not strings.
+  const text = fields.find((f) => f.path.length === 1 && f.alts.some((a) => a.type === 'string' && !a.enum && (a.maxLength ?? 100) >= 8));
+  if (text) {
+    const bytes = [...Buffer.from(withRaw(base, text.path, '"é中😀"'))];
+    const payload = Buffer.concat([...bytes.map((b) => Buffer.from([0x31, 0x0d, 0x0a, b, 0x0d, 0x0a])), Buffer.from('0\r\n\r\n')]);
+    cases.push({ name: `wire: chunked, ${text.path[0]} in one-byte chunks`, wire: { framing: CHUNKED, payload, then: 'wait' } });
+  }
+  return cases;
 }
 
 // ----------------------------------------------------------------- random phase

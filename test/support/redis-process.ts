@@ -2,14 +2,13 @@
  * A redis-server process that a test owns: its own free port and directory,
  * append-only persistence, and a restart on the same port and directory (the
  * AOF brings the data back). For chaos and outage tests, which must not stop
- * the Redis the rest of the suite shares.
+ * the Redis the rest of the suite shares. Started and stopped the way
+ * `redis-server.ts` starts the suite's own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './cluster.ts';
+import { freePort, pingUntil, spawnRedis, type RedisChild } from './redis-server.ts';
 
 /** `always`: every write is on disk before Redis answers; `everysec`: at most a second is lost on a crash. */
 export type Fsync = 'always' | 'everysec';
@@ -29,8 +28,7 @@ export class RedisProcess {
   /** Output of every run, newest last (capped). */
   readonly output: string[] = [];
   #binary: string;
-  #child: ChildProcess | null = null;
-  #exited: Promise<void> = Promise.resolve();
+  #child: RedisChild | null = null;
 
   private constructor(port: number, dir: string, fsync: Fsync, binary: string) {
     this.port = port;
@@ -53,72 +51,42 @@ export class RedisProcess {
   }
 
   get running(): boolean {
-    return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
+    return this.#child?.running ?? false;
   }
 
   /** Starts the server (again) on the same port and directory, and waits until it answers PING. */
   async resume(): Promise<void> {
     if (this.running) return;
-    const child = spawn(this.#binary, [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
-      '--appendonly', 'yes', '--appendfsync', this.fsync, '--save', '',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (c: Buffer) => {
-      this.output.push(c.toString());
-      if (this.output.length > 500) this.output.splice(0, this.output.length - 500);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.#exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.once('error', (err) => this.output.push(`spawn ${this.#binary}: ${String(err)}`));
+    const child = spawnRedis(this.#binary, {
+      port: this.port,
+      dir: this.dir,
+      args: ['--appendonly', 'yes', '--appendfsync', this.fsync, '--save', ''],
+      onOutput: (text) => {
+        this.output.push(text);
+        if (this.output.length > 500) this.output.splice(0, this.output.length - 500);
+      },
+    });
     this.#child = child;
     // A port taken by someone else meanwhile, or a bad binary: fail with what Redis said.
-    const deadline = Date.now() + 15_000;
-    while (!(await ping(this.port))) {
-      if (!this.running || Date.now() > deadline) {
-        throw new Error(`redis-server on port ${this.port} did not answer PING:\n${this.output.slice(-10).join('')}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    if (!(await pingUntil('127.0.0.1', this.port, 15_000, () => child.running))) {
+      throw new Error(`redis-server on port ${this.port} did not answer PING:\n${this.output.slice(-10).join('')}`);
     }
   }
 
   /** SIGTERM (Redis writes its AOF and exits), waiting for the exit. */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.#child!.kill('SIGTERM');
-    const timer = setTimeout(() => this.#child?.kill('SIGKILL'), 10_000);
-    await this.#exited;
-    clearTimeout(timer);
+    await this.#child?.stop(10_000);
   }
 
   /** Sends a signal to the server process (SIGSTOP/SIGCONT: it stops answering without closing connections). */
   signal(sig: NodeJS.Signals): void {
-    this.#child?.kill(sig);
+    this.#child?.signal(sig);
   }
 
   /** Stops the server for good and removes its directory. */
   async close(): Promise<void> {
-    if (this.running) this.#child!.kill('SIGCONT');
+    if (this.running) this.#child!.signal('SIGCONT');
     await this.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-/** Raw RESP PING: true once the server answers (and has loaded its data). */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(1000, () => done(false));
-    sock.once('error', () => done(false));
-    sock.once('connect', () => sock.write('PING\r\n'));
-    sock.on('data', (c: Buffer) => {
-      reply += c.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
 }

@@ -2,7 +2,9 @@
  * Finds a real Redis for tests and benchmarks: `REDIS_URL` if set; else a
  * `redis-server` on PATH, started on a free port in a throwaway directory;
  * else a `redis:7` container when a Docker engine answers; else an error that
- * says how to get one. Never a silent skip.
+ * says how to get one. Never a silent skip. Its way of starting and stopping
+ * a redis-server (`spawnRedis`, `pingUntil`, `freePort`) is also the one of
+ * the chaos tests' own Redis (`redis-process.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, rm } from 'node:fs/promises';
@@ -37,26 +39,55 @@ export async function findRedis(): Promise<{ url: string; teardown: Teardown }> 
 async function startLocal(binary: string): Promise<{ url: string; teardown: Teardown }> {
   const dir = await mkdtemp(join(tmpdir(), 'swe-redis-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
   const output: string[] = [];
-  child.stdout?.on('data', (c: Buffer) => output.push(c.toString()));
-  child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const server = spawnRedis(binary, { port, dir, args: ['--save', '', '--appendonly', 'no'], onOutput: (text) => output.push(text) });
   const cleanup = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await server.stop(3000);
     await rm(dir, { recursive: true, force: true });
   };
-  if (!(await pingUntil('127.0.0.1', port, 10_000))) {
+  if (!(await pingUntil('127.0.0.1', port, 10_000, () => server.running))) {
     await cleanup();
     throw new Error(`redis-server (${binary}) did not answer PING on port ${port}:\n${output.join('')}`);
   }
   return { url: `redis://127.0.0.1:${port}`, teardown: cleanup };
+}
+
+/** A redis-server process on 127.0.0.1, as `spawnRedis` started it. */
+export interface RedisChild {
+  /** Not exited (nor failed to start). */
+  readonly running: boolean;
+  /** Sends a signal (SIGSTOP/SIGCONT: it stops answering without closing connections). */
+  signal(sig: NodeJS.Signals): void;
+  /** SIGTERM (Redis saves what it persists and exits), SIGKILL after `graceMs`; resolves once it has exited. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * Spawns `binary` on 127.0.0.1:`port` with `dir` as its directory and `args`
+ * after those, and hands `onOutput` what it prints. It answers once
+ * `pingUntil` says so.
+ */
+export function spawnRedis(binary: string, opts: { port: number; dir: string; args: string[]; onOutput(text: string): void }): RedisChild {
+  const child: ChildProcess = spawn(binary, ['--port', String(opts.port), '--bind', '127.0.0.1', '--dir', opts.dir, ...opts.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (c: Buffer) => opts.onOutput(c.toString()));
+  child.stderr?.on('data', (c: Buffer) => opts.onOutput(c.toString()));
+  child.once('error', (err) => opts.onOutput(`spawn ${binary}: ${String(err)}`));
+  // 'close' rather than 'exit': a binary that fails to start never emits 'exit'.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    get running() {
+      return running();
+    },
+    signal: (sig) => void child.kill(sig),
+    async stop(graceMs) {
+      if (!running()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** Starts redis:7 with testcontainers when a container engine answers; null otherwise. */
@@ -86,7 +117,8 @@ async function onPath(name: string): Promise<string | null> {
   return null;
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on at the moment, on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -116,10 +148,12 @@ function ping(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function pingUntil(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** True once `host:port` answers PING (and has loaded its data); false after `timeoutMs`, or as soon as `alive` says the server is gone. */
+export async function pingUntil(host: string, port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   do {
     if (await ping(host, port)) return true;
+    if (!alive()) return false;
     await new Promise((r) => setTimeout(r, 50));
   } while (Date.now() < deadline);
   return false;
