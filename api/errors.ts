@@ -34,8 +34,18 @@ export function errorResponder(logger: Logger) {
 /** A request about one session: its log lines carry `session`, like the runtime's. */
 const SESSION_PATH = /^\/agent\/sessions\/([^/]+)/;
 
-/** ioredis connection failures: the store is down, not the request wrong. */
+/**
+ * ioredis failures: the store is down or cannot serve now, not the request
+ * wrong. The client fails fast while disconnected (`runtime/store/redis`):
+ * `Stream isn't writeable…` for a command issued without a connection,
+ * `…maxRetriesPerRequest…` for one in flight when it dropped; `Command timed
+ * out` when Redis stops answering with the connection open; the rest are
+ * socket errors and Redis refusing while it loads, fails over or is busy.
+ */
+const STORE_OUTAGE = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|Command timed out/i;
+const STORE_BUSY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|MISCONF|NOREPLICAS)\b/;
+
 function looksLikeStoreOutage(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(err.message);
+  return STORE_OUTAGE.test(err.message) || STORE_BUSY.test(err.message);
 }

@@ -13,7 +13,7 @@ import { VERSION } from '../runtime/version.ts';
 
 export type Method = 'get' | 'post' | 'patch' | 'delete';
 export type Tag = 'Service' | 'Sessions' | 'AI profiles' | 'Users' | 'Cluster' | 'UI';
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 /** A success answer: JSON described by `schema`, or another media type. */
 export interface Answer {
@@ -74,7 +74,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'post', path: '/agent/sessions', tag: 'Sessions', auth: true, summary: 'Start a session', body: S.SessionCreate, headers: ['Idempotency-Key'],
     description: 'Queues a session; a node picks it up. In `review` mode it pauses after planning (WAITING_FOR_USER) until approved. The repository URL must also pass the server\'s policy (no options, no `ext::`, local paths only when allowed).',
-    ok: { 201: created(S.SessionCreated, 'Session'), 200: json(S.SessionCreated, 'An earlier request with the same Idempotency-Key created it.') },
+    ok: { 201: { schema: S.SessionCreated, description: 'Session created; `Location` names it. A retry with the same Idempotency-Key gets this answer again, with `Idempotent-Replayed: true`.' } },
   },
   { method: 'get', path: '/agent/sessions', tag: 'Sessions', auth: true, summary: 'List sessions', description: 'Newest first, a page at a time: pass `next_cursor` as `cursor`. A user lists its own sessions; admins list all.', query: S.SessionListQuery, ok: { 200: json(S.SessionList, 'A page of sessions.') } },
   { method: 'get', path: '/agent/sessions/{id}', tag: 'Sessions', auth: true, summary: 'Session status, logs and result', description: "Another user's session is a 404, as if it did not exist (admins see all).", ok: { 200: json(S.SessionDetail, 'The session.') } },
@@ -163,6 +163,7 @@ const COMMON_ERRORS: Record<ErrorStatus, string> = {
   409: 'Conflicts with the current state.',
   413: 'The body is larger than 64 KiB.',
   415: 'The body is not JSON (`Content-Type: application/json`).',
+  422: 'The `Idempotency-Key` was sent with another request (another route or body) in the last 24 hours: send a new key with a new request.',
   429: 'Too many requests from this user; `Retry-After` says when to retry.',
   503: 'The session store is unavailable; retry shortly.',
 };
@@ -238,7 +239,8 @@ function operation(r: ApiRoute, ref: Ref): Record<string, unknown> {
     );
   }
   const responses: Record<string, unknown> = {};
-  for (const [status, a] of Object.entries(r.ok)) responses[status] = answer(a, status === '201', ref);
+  const replayable = r.headers?.includes('Idempotency-Key') ?? false;
+  for (const [status, a] of Object.entries(r.ok)) responses[status] = answer(a, status === '201', replayable, ref);
   for (const [status, description] of Object.entries(errorsOf(r, pathParams.length > 0))) {
     responses[status] = {
       description,
@@ -278,15 +280,24 @@ function queryParameters(query: z.ZodObject): unknown[] {
   });
 }
 
-function answer(a: Answer, isCreated: boolean, ref: Ref): Record<string, unknown> {
+const REPLAYED_HEADER = {
+  description: '`true` when this answer repeats the first answer to a request with the same `Idempotency-Key`: nothing was done again.',
+  schema: { type: 'string', enum: ['true'] },
+};
+
+function answer(a: Answer, isCreated: boolean, replayable: boolean, ref: Ref): Record<string, unknown> {
   const content = a.schema
     ? { 'application/json': { schema: ref(a.schema, 'output') } }
     : a.type
       ? Object.fromEntries(([] as string[]).concat(a.type).map((t) => [t, { schema: t === 'application/json' ? { type: 'object' } : { type: 'string' } }]))
       : undefined;
+  const headers = {
+    ...(isCreated ? { Location: { description: 'The new resource.', schema: { type: 'string' } } } : {}),
+    ...(replayable ? { 'Idempotent-Replayed': REPLAYED_HEADER } : {}),
+  };
   return {
     description: a.description,
-    ...(isCreated ? { headers: { Location: { description: 'The new resource.', schema: { type: 'string' } } } } : {}),
+    ...(Object.keys(headers).length ? { headers } : {}),
     ...(content ? { content } : {}),
   };
 }
@@ -302,9 +313,12 @@ function errorsOf(r: ApiRoute, hasPathParams: boolean): Partial<Record<ErrorStat
     e[413] = COMMON_ERRORS[413];
     e[415] = COMMON_ERRORS[415];
   }
+  if (r.headers?.includes('Idempotency-Key')) e[422] = COMMON_ERRORS[422];
   if (r.auth) {
     e[429] = COMMON_ERRORS[429];
-    e[503] = COMMON_ERRORS[503];
+    e[503] = r.method === 'post' && r.headers?.includes('Idempotency-Key')
+      ? `${COMMON_ERRORS[503]} The request may or may not have taken effect: retry it with the same \`Idempotency-Key\`.`
+      : COMMON_ERRORS[503];
   }
   for (const [status, text] of Object.entries(r.errors ?? {})) e[Number(status) as ErrorStatus] = text;
   return Object.fromEntries(Object.entries(e).sort(([a], [b]) => Number(a) - Number(b))) as Partial<Record<ErrorStatus, string>>;

@@ -131,7 +131,12 @@ export const EventsQuery = z
 export const IdempotencyKey = z
   .string()
   .regex(/^[\x21-\x7e]{1,200}$/)
-  .describe('1-200 printable ASCII characters. A retry with the same key is answered like the first request, without a second effect.')
+  .describe(
+    '1-200 printable ASCII characters (no spaces), new for each request you mean (a UUID will do). Send it so that a POST can be retried ' +
+      'after a 503, a timeout or a dropped connection: for 24 hours a request of yours with the same key, route and body does nothing again ' +
+      'and gets the first answer (same status and ids) with `Idempotent-Replayed: true`; with another route or body it is a 422 ' +
+      '`idempotency_key_reused`. Keys are per user. Only accepted requests are remembered: a refused one (404, 409) may be retried as it is.',
+  )
   .meta({ examples: ['create-7f3a2c'] });
 
 // ------------------------------------------------------------- AI profiles
@@ -231,7 +236,7 @@ const id = (what: string) => z.string().describe(what).meta({ examples: ['01JD7X
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.string().describe('Stable code: bad_request, unauthorized, forbidden, not_found, conflict, payload_too_large, unsupported_media_type, rate_limited, store_unavailable, internal.').meta({ examples: ['bad_request'] }),
+      code: z.string().describe('Stable code: bad_request, unauthorized, forbidden, not_found, conflict, idempotency_key_reused, payload_too_large, unsupported_media_type, rate_limited, store_unavailable, internal.').meta({ examples: ['bad_request'] }),
       message: z.string().describe('What went wrong, in plain words.').meta({ examples: ['goal is required'] }),
       field: z.string().optional().describe('The request field at fault (`budget.max_calls`, `Idempotency-Key`, `body`), when there is one.').meta({ examples: ['goal'] }),
       correlation_id: z.string().optional().describe('On 500 and 503: the id under which the server logged the detail.'),
@@ -244,7 +249,7 @@ export const Ready = z.object({ ok: z.literal(true), store: z.string().describe(
 
 export const SessionCreated = z.object({
   session_id: id('The new session (a ULID).'),
-  status: z.enum(SESSION_STATUSES).describe('QUEUED when new; a retry with the same Idempotency-Key answers the current status.'),
+  status: z.enum(SESSION_STATUSES).describe('QUEUED: the session is new (a replay with the same Idempotency-Key answers as the first request did).'),
 });
 
 export const SessionSummary = z.object({
@@ -302,7 +307,7 @@ export const EventAccepted = z.object({
   session_id: id('The session.'),
   event_id: z.string().describe('The event in the session inbox.').meta({ examples: ['1764072000000-0'] }),
   accepted: z.literal(true),
-  duplicate: z.boolean().describe('True when an earlier request with the same Idempotency-Key already added it.'),
+  duplicate: z.boolean().describe('True when this answer replays an earlier request with the same Idempotency-Key, which added the event (`Idempotent-Replayed: true` too).'),
 });
 
 export const History = z.object({

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'rate_limited'
   | 'store_unavailable'
+  | 'idempotency_key_reused'
   | 'config_invalid'
   | 'internal'
   // LLM providers (actors/llm): shown on the session as its reason.
@@ -58,6 +59,9 @@ export const unauthorized = (message: string) => new AppError('unauthorized', 40
 export const forbidden = (message: string, field?: string) =>
   new AppError('forbidden', 403, message, field === undefined ? {} : { field });
 export const rateLimited = (message: string) => new AppError('rate_limited', 429, message);
+/** An `Idempotency-Key` sent again with another request (route or body): the store refuses it while it remembers the key. */
+export const idempotencyKeyReused = () =>
+  new AppError('idempotency_key_reused', 422, 'this Idempotency-Key was already used for another request (another route or body); send a new key with a new request', { field: 'Idempotency-Key' });
 
 /** Matches by brand, not `instanceof`, so errors crossing module copies still match. */
 export function isAppError(e: unknown): e is AppError {

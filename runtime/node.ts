@@ -145,7 +145,7 @@ export class RuntimeNode {
    * session whose owner still holds it suspended in memory, and throw that
    * owner's uncommitted work away. So claims wait one TTL after the last
    * failed store call of this node: long enough for every node to reconnect
-   * (ioredis backs off up to 2 s between attempts) and for the owners'
+   * (the store's client tries every few hundred ms) and for the owners'
    * renewals (every few hundred ms while suspended) to land first. A node
    * that died during the outage is taken over a TTL later than it would be.
    */

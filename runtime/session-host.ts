@@ -392,9 +392,11 @@ export class SessionHost {
         return await write();
       } catch (err) {
         failures?.inc();
-        // The first failure, then one line every 25 attempts (about 5 s): an outage is not a flood.
-        if (attempt % 25 === 1) this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, attempt, err: String(err) });
-        await new Promise((r) => setTimeout(r, 200));
+        // The first failure, then one line every 10 attempts (about 10 s): an outage is not a flood.
+        if (attempt % 10 === 1) this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, attempt, err: String(err) });
+        // 100 ms, doubling to 1 s, with jitter: a store that fails fast is not asked
+        // hundreds of times a second by a node's sessions, and its return is seen within a second.
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2)));
         if (this.#status === 'stopped') return null;
       }
     }

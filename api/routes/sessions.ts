@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { monotonicFactory } from 'ulid';
-import type { AppendResult, InboxEventType, RoleProfiles, SessionRecord, SessionStatus, SessionSummary, Store } from '../../runtime/store/port.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../runtime/errors.ts';
+import { IDEMPOTENCY_TTL_MS, type AppendResult, type InboxEventType, type RequestKey, type RoleProfiles, type SessionRecord, type SessionStatus, type SessionSummary, type Store } from '../../runtime/store/port.ts';
+import { badRequest, conflict, forbidden, idempotencyKeyReused, notFound } from '../../runtime/errors.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
 import type { Profiles } from '../../runtime/profiles.ts';
 import { activeIds, chartOf } from '../../actors/chart.ts';
@@ -17,6 +17,9 @@ const ulid = monotonicFactory();
 
 /** The session machine's chart: the same for every session, so computed once (its work is never run here). */
 const CHART = chartOf(createSessionMachine(hostedWork(unconfiguredWork, () => undefined)));
+
+/** Header of an answer that repeats the first answer to a request with the same `Idempotency-Key`. */
+const REPLAYED = 'Idempotent-Replayed';
 
 /** Statuses in which each event is accepted; anything else is a 409. */
 const ACCEPTS: Record<InboxEventType, readonly SessionStatus[]> = {
@@ -55,6 +58,14 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
   app.post('/', async (c) => {
     const p = c.get('principal');
     const body = parse(SessionCreate, await readJsonObject(c, { ...(read ? { read } : {}) }));
+    const key = await requestKey(c, p.userId, 'POST /agent/sessions', body);
+    if (key) {
+      // A retry gets the first answer before any other work (the checks below might come out otherwise by
+      // now); the lookup also re-adds the index entries that a reply lost after the create may have left out.
+      const seen = await store.findRequestKey(key);
+      if (seen.kind === 'reused') throw idempotencyKeyReused();
+      if (seen.kind === 'used') return sessionCreated(c, seen.sessionId, true);
+    }
     const { goal, mode } = body;
     // The URL policy depends on the server's configuration, so it is checked here, after the schema.
     const repo_url = repoUrl(body.repo_url, { allowLocalRepos: opts.allowLocalRepos });
@@ -74,9 +85,8 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
       ...(limits ? { budget: limits } : {}),
       ...(profileId ? { profileId } : {}),
       ...(roleProfiles ? { roleProfiles } : {}),
-    }, idempotencyKey(c));
-    c.header('Location', `/agent/sessions/${record.id}`);
-    return c.json({ session_id: record.id, status: record.status }, created ? 201 : 200);
+    }, key);
+    return sessionCreated(c, record.id, !created);
   });
 
   app.get('/', async (c) => {
@@ -139,9 +149,12 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
       if (!isAdmin(c.get('principal'))) await visible(c);
       const body = await readJsonObject(c, { optional: optionalBody, ...(read ? { read } : {}) });
       const payload = payloadOf(body);
-      const key = idempotencyKey(c);
+      const key = await requestKey(c, c.get('principal').userId, `POST /agent/sessions/${id}/${type}`, payload);
       const res = await store.appendEvent(id, { type, payload }, { allowedStatuses: ACCEPTS[type], ...(key ? { idempotencyKey: key } : {}) });
-      return c.json(accepted(id, type, res), 202);
+      const answer = accepted(id, type, res);
+      // The first answer again; `duplicate` (older than the header) says so too.
+      if (answer.duplicate) c.header(REPLAYED, 'true');
+      return c.json(answer, 202);
     };
 
   app.post('/:id/approve', event('approve', (b) => parse(ApproveBody, b), true));
@@ -167,13 +180,27 @@ function accepted(id: string, type: InboxEventType, res: AppendResult) {
   return { session_id: id, event_id: res.eventId, accepted: true, duplicate: res.duplicate };
 }
 
-function idempotencyKey(c: Context): string | undefined {
+/** 201 `{session_id, status}`: a new session is QUEUED, and a replay answers what the first request got. */
+function sessionCreated(c: Context, id: string, replayed: boolean) {
+  c.header('Location', `/agent/sessions/${id}`);
+  if (replayed) c.header(REPLAYED, 'true');
+  return c.json({ session_id: id, status: 'QUEUED' as const }, 201);
+}
+
+/**
+ * The request's `Idempotency-Key`, scoped to the caller and tied to the
+ * request: the route and the validated body (so the order of JSON fields
+ * or defaults left out make no difference), hashed.
+ */
+async function requestKey(c: Context, userId: string, route: string, body: unknown): Promise<RequestKey | undefined> {
   const key = c.req.header('idempotency-key');
   if (key === undefined) return undefined;
   if (!IdempotencyKey.safeParse(key).success) {
-    throw badRequest('Idempotency-Key must be 1-200 printable ASCII characters', 'Idempotency-Key');
+    throw badRequest('Idempotency-Key must be 1-200 printable ASCII characters, without spaces', 'Idempotency-Key');
   }
-  return key;
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${route}\n${JSON.stringify(body)}`));
+  const fingerprint = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return { userId, key, fingerprint, ttlMs: IDEMPOTENCY_TTL_MS };
 }
 
 function summaryView(s: SessionSummary) {

@@ -1,6 +1,7 @@
+import { idempotencyKeyReused } from '../errors.ts';
 import { checkArtifacts, checkRole, encodeMessage, usageIncrement } from './bookkeeping.ts';
 import {
-  HISTORY_CAP, TRANSCRIPT_CAP, PASSIVE_STATUSES, SESSION_STATUSES, compareEventIds,
+  HISTORY_CAP, TRANSCRIPT_CAP, PASSIVE_STATUSES, SESSION_STATUSES, compareEventIds, requestKeyOf, type RequestKey, type RequestKeyState,
   type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
   type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
   type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type StoredProfile, type TimerSpec, type WakeHandler, type WakeHint,
@@ -21,13 +22,24 @@ interface Session {
   history: HistoryEntry[];
   /** Transitions ever committed: the next history entry's `n`. */
   historyN: number;
-  idem: Map<string, string>;
+  /** Request keys recorded with this session's writes, as the Redis adapter's `idem` hash. */
+  idem: Map<string, KeyRecord>;
   timers: Map<string, { payload: Record<string, unknown>; due: number; state: 'armed' | 'fired' }>;
   usage: { calls: number; inputTokens: number; outputTokens: number; costMicros: number; costUnknown: boolean };
   /** Role → messages as JSON text, as the Redis adapter keeps them. */
   transcripts: Map<string, string[]>;
   artifacts: Map<string, string>;
 }
+
+/** A request key's record with the write it protects: its answer (the event id; '' for a create). */
+interface KeyRecord {
+  until: number;
+  fingerprint: string;
+  answer: string;
+}
+
+/** A user's request key, as one map key (the user id escaped, as in Redis). */
+const keyName = (rk: RequestKey) => `${encodeURIComponent(rk.userId)}:${rk.key}`;
 
 const copy = <T>(v: T): T => structuredClone(v);
 /** A copy without the keys set to undefined: absent fields stay absent, as in Redis. */
@@ -43,7 +55,8 @@ export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   #clock: () => number;
   #sessions = new Map<string, Session>();
-  #createIdem = new Map<string, string>();
+  /** Request key → the first request's fingerprint and session (the Redis adapter's reservations in `{g}`). */
+  #reservations = new Map<string, { fingerprint: string; sessionId: string; until: number }>();
   #ready = new Map<string, number>();
   #deadlines = new Map<string, number>();
   #nodes = new Map<string, { info: NodeInfo; ttlMs: number }>();
@@ -107,15 +120,15 @@ export class MemoryStore implements Store {
     return `${ms}-${this.#lastEventSeq}`;
   }
 
-  async createSession(init: NewSession, idempotencyKey?: string): Promise<{ record: SessionRecord; created: boolean }> {
-    let id = init.id;
-    if (idempotencyKey !== undefined) {
-      const first = this.#createIdem.get(idempotencyKey);
-      if (first) id = first;
-      else this.#createIdem.set(idempotencyKey, id);
-    }
+  async createSession(init: NewSession, idempotencyKey?: string | RequestKey): Promise<{ record: SessionRecord; created: boolean }> {
+    const rk = idempotencyKey === undefined ? undefined : requestKeyOf(idempotencyKey);
+    // The first request's id wins, as in the Redis adapter (where its write may not have happened).
+    const id = rk ? this.#reservedFor(rk, init.id) : init.id;
     const existing = this.#sessions.get(id);
-    if (existing) return { record: this.#view(existing), created: false };
+    if (existing) {
+      if (rk) this.#keyAnswer(existing, rk);
+      return { record: this.#view(existing), created: false };
+    }
     const now = this.#clock();
     const s: Session = {
       record: {
@@ -126,8 +139,57 @@ export class MemoryStore implements Store {
       usage: { calls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0, costUnknown: false }, transcripts: new Map(), artifacts: new Map(),
     };
     this.#sessions.set(id, s);
+    if (rk) this.#remember(s, rk, '');
     this.#enqueue(id);
     return { record: this.#view(s), created: true };
+  }
+
+  async findRequestKey(rk: RequestKey): Promise<RequestKeyState> {
+    const r = this.#reservation(rk);
+    if (!r) return { kind: 'unused' };
+    if (r.fingerprint !== rk.fingerprint) return { kind: 'reused' };
+    const seen = this.#sessions.get(r.sessionId)?.idem.get(keyName(rk));
+    if (!seen || seen.until <= this.#clock()) return { kind: 'unused' };
+    if (seen.fingerprint !== rk.fingerprint) return { kind: 'reused' };
+    return { kind: 'used', sessionId: r.sessionId, ...(seen.answer ? { eventId: seen.answer } : {}) };
+  }
+
+  #reservation(rk: RequestKey) {
+    const r = this.#reservations.get(keyName(rk));
+    return r && r.until > this.#clock() ? r : undefined;
+  }
+
+  /** The session the first request with this key is for (`sessionId` when there is none); throws for another request. */
+  #reservedFor(rk: RequestKey, sessionId: string): string {
+    const r = this.#reservation(rk);
+    if (r && r.fingerprint !== rk.fingerprint) throw idempotencyKeyReused();
+    return r?.sessionId ?? sessionId;
+  }
+
+  /** The answer recorded with the session's write for this key, or null; throws for another request. */
+  #keyAnswer(s: Session, rk: RequestKey): string | null {
+    const seen = s.idem.get(keyName(rk));
+    if (!seen || seen.until <= this.#clock()) return null;
+    if (seen.fingerprint !== rk.fingerprint) throw idempotencyKeyReused();
+    return seen.answer;
+  }
+
+  /** Records the key with the write it protects (and reserves it, if that is still to do). */
+  #remember(s: Session, rk: RequestKey, answer: string): void {
+    const now = this.#clock();
+    const until = now + rk.ttlMs;
+    if (!this.#reservation(rk)) {
+      // Oldest first: drop the expired ones at the front (TTLs are all the same in practice).
+      for (const [k, r] of this.#reservations) {
+        if (r.until > now) break;
+        this.#reservations.delete(k);
+      }
+      // Deleted first, so that it goes to the back (an expired one may still be in the map).
+      this.#reservations.delete(keyName(rk));
+      this.#reservations.set(keyName(rk), { fingerprint: rk.fingerprint, sessionId: s.record.id, until });
+    }
+    for (const [k, r] of s.idem) if (r.until <= now) s.idem.delete(k);
+    s.idem.set(keyName(rk), { until, fingerprint: rk.fingerprint, answer });
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
@@ -162,10 +224,13 @@ export class MemoryStore implements Store {
   }
 
   async appendEvent(id: string, event: { type: InboxEventType; payload: Record<string, unknown> }, options: AppendOptions = {}): Promise<AppendResult> {
+    const rk = options.idempotencyKey === undefined ? undefined : requestKeyOf(options.idempotencyKey);
+    if (rk) this.#reservedFor(rk, id);
     const s = this.#sessions.get(id);
     if (!s) return { kind: 'not_found' };
-    const key = options.idempotencyKey;
-    const first = key === undefined ? undefined : s.idem.get(key);
+    const first = rk ? this.#keyAnswer(s, rk) : null;
+    // '' is a create's record: this key was sent with another request.
+    if (first === '') throw idempotencyKeyReused();
     if (first) {
       this.#notify(id, s);
       return { kind: 'appended', eventId: first, duplicate: true };
@@ -174,7 +239,7 @@ export class MemoryStore implements Store {
     const ev: InboxEvent = { id: this.#nextEventId(), type: event.type, payload: copy(event.payload), at: this.#clock() };
     const prevId = s.inbox[s.inbox.length - 1]?.id ?? '0-0';
     s.inbox.push(ev);
-    if (key !== undefined) s.idem.set(key, ev.id);
+    if (rk) this.#remember(s, rk, ev.id);
     this.#notify(id, s, { event: ev, prevId });
     return { kind: 'appended', eventId: ev.id, duplicate: false };
   }

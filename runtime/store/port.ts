@@ -130,9 +130,47 @@ export interface InboxEvent {
   at: number;
 }
 
+/** How long the API remembers an `Idempotency-Key`. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * An `Idempotency-Key` as the store keeps it: per user, with the request it
+ * was first sent with. Its record is written in the same atomic step as the
+ * write it protects (the create, the append), so a retry finds it if and only
+ * if that write happened. The same key with another request (another route or
+ * body: another `fingerprint`) is refused with `idempotencyKeyReused()` (422)
+ * for as long as it is remembered; a request refused otherwise (not found,
+ * conflict) leaves no trace of its key.
+ *
+ * A plain string (tests, internal callers) stands for user `''`, fingerprint
+ * `''` and `IDEMPOTENCY_TTL_MS`: remembered, but never checked against the request.
+ */
+export interface RequestKey {
+  userId: string;
+  key: string;
+  /** Names the request: method, path and body. */
+  fingerprint: string;
+  /** How long the key is remembered after its first write (the API: `IDEMPOTENCY_TTL_MS`). */
+  ttlMs: number;
+}
+
+/** What `findRequestKey` knows of a key. */
+export type RequestKeyState =
+  /** Not remembered, or its request wrote nothing: go on (the write checks again, atomically). */
+  | { kind: 'unused' }
+  /** Its request's write happened: the session it created or the event it appended. */
+  | { kind: 'used'; sessionId: string; eventId?: string }
+  /** Remembered with another request. */
+  | { kind: 'reused' };
+
+/** A plain string key as a `RequestKey` (see there). */
+export function requestKeyOf(key: string | RequestKey): RequestKey {
+  return typeof key === 'string' ? { userId: '', key, fingerprint: '', ttlMs: IDEMPOTENCY_TTL_MS } : key;
+}
+
 export interface AppendOptions {
-  /** A retried request with the same key is a no-op returning the first event id. */
-  idempotencyKey?: string;
+  /** A retried request with the same key is a no-op returning the first event id (`duplicate`); see `RequestKey`. */
+  idempotencyKey?: string | RequestKey;
   /** Refuse the append (conflict) unless the session is in one of these statuses. */
   allowedStatuses?: readonly SessionStatus[];
 }
@@ -327,8 +365,21 @@ export interface Store {
   now(): Promise<number>;
 
   // Sessions -------------------------------------------------------------
-  /** Creates a QUEUED session, indexes it and puts it on the ready queue. Idempotent by id. */
-  createSession(init: NewSession, idempotencyKey?: string): Promise<{ record: SessionRecord; created: boolean }>;
+  /**
+   * Creates a QUEUED session, indexes it and puts it on the ready queue.
+   * Idempotent by id, and by key: a key remembered with the same request
+   * answers its session (`created: false`, and the indexes a lost reply may
+   * have left out are written again); the first request's id wins even if its
+   * write never happened. Throws `idempotencyKeyReused()` for another request.
+   */
+  createSession(init: NewSession, idempotencyKey?: string | RequestKey): Promise<{ record: SessionRecord; created: boolean }>;
+  /**
+   * Whether a key's write happened, to answer a retry before any other work.
+   * Changes nothing, except that a create found this way has its indexes
+   * re-added (a reply lost after the create may have left them out), as a
+   * retried `createSession` would.
+   */
+  findRequestKey(key: RequestKey): Promise<RequestKeyState>;
   getSession(id: string): Promise<SessionRecord | null>;
   /** Newest first. */
   listSessions(query: ListQuery): Promise<SessionSummary[]>;
@@ -339,7 +390,9 @@ export interface Store {
   // Inbox ------------------------------------------------------------------
   /**
    * Appends an event durably, then wakes the owner (if a valid lease exists)
-   * or puts the session on the ready queue. Resolves only once stored.
+   * or puts the session on the ready queue. Resolves only once stored. A
+   * repeat of a keyed request answers the first event id, whatever the
+   * status now; another request with that key throws `idempotencyKeyReused()`.
    */
   appendEvent(
     id: string,

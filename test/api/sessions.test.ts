@@ -109,13 +109,17 @@ describe('session routes (the guide)', () => {
     const a = await svc.call('POST', '/agent/sessions', { goal: 'once', repo_url: REPO, mode: 'review' }, h);
     const b = await svc.call('POST', '/agent/sessions', { goal: 'once', repo_url: REPO, mode: 'review' }, h);
     expect(a.status).toBe(201);
-    expect(b.status).toBe(200);
-    expect(b.body.session_id).toBe(a.body.session_id);
+    // The first answer again, marked as a replay.
+    expect(b.status).toBe(201);
+    expect(b.body).toEqual(a.body);
+    expect(b.headers.get('idempotent-replayed')).toBe('true');
+    expect(a.headers.get('idempotent-replayed')).toBeNull();
     const id = a.body.session_id;
     await statusOf(id, 'WAITING_FOR_USER');
     const i1 = await svc.call('POST', `/agent/sessions/${id}/input`, { message: 'only once please' }, { 'idempotency-key': 'in-1' });
     const i2 = await svc.call('POST', `/agent/sessions/${id}/input`, { message: 'only once please' }, { 'idempotency-key': 'in-1' });
     expect(i2.body).toMatchObject({ event_id: i1.body.event_id, duplicate: true });
+    expect(i2.headers.get('idempotent-replayed')).toBe('true');
     const s = await waitFor('input applied', async () => {
       const v = (await svc.call('GET', `/agent/sessions/${id}`)).body;
       return v.status === 'WAITING_FOR_USER' && v.goal.includes('only once please') ? v : undefined;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import { HISTORY_CAP, TRANSCRIPT_CAP, type Commit, type Lease, type StoredProfile, type Store, type WakeHint } from '../../runtime/store/port.ts';
+import { idempotencyContract } from './contract-idempotency.ts';
 import { usersContract } from './contract-users.ts';
 
 export interface StoreHarness {
@@ -465,6 +466,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
     });
 
     usersContract(() => h);
+    idempotencyContract(() => h);
   });
 }
 

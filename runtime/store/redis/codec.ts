@@ -133,3 +133,19 @@ export function decodeWake(message: string): { sessionId: string; hint?: WakeHin
     hint: { event: { id, type: type as InboxEventType, payload: (json(payload) ?? {}) as Record<string, unknown>, at: Number(at) }, prevId },
   };
 }
+
+/** A request key's reservation in `{g}` (`scripts/reserve-key-1.ts`). */
+export function encodeReservation(fingerprint: string, sessionId: string): string {
+  return `${fingerprint}\n${sessionId}`;
+}
+
+export function decodeReservation(value: string): { fingerprint: string; sessionId: string } {
+  const at = value.lastIndexOf('\n');
+  return { fingerprint: value.slice(0, at), sessionId: value.slice(at + 1) };
+}
+
+/** A request key's record in a session's `idem` hash (`key_answer` in `scripts/lib.ts`); null when none or malformed. */
+export function decodeKeyRecord(value: string | null): { until: number; fingerprint: string; answer: string } | null {
+  const m = value === null ? null : /^(\d+)\n([^\n]*)\n(.*)$/s.exec(value);
+  return m ? { until: Number(m[1]), fingerprint: m[2]!, answer: m[3]! } : null;
+}

@@ -8,19 +8,22 @@
  * of them is a hint that repairs itself, the session keys are the truth.
  */
 import { Redis } from 'ioredis';
-import { AppError } from '../../errors.ts';
+import { AppError, idempotencyKeyReused } from '../../errors.ts';
 import { checkArtifacts, checkRole, encodeMessage, encodeProfile, usageIncrement } from '../bookkeeping.ts';
 import {
   type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
   type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
   type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type StoredProfile,
-  type StoredToken, type StoredUser, type TimerSpec, type WakeHandler, HISTORY_CAP, PASSIVE_STATUSES, SESSION_STATUSES, TRANSCRIPT_CAP,
+  type StoredToken, type StoredUser, type TimerSpec, type WakeHandler, type RequestKey, type RequestKeyState,
+  HISTORY_CAP, PASSIVE_STATUSES, SESSION_STATUSES, TRANSCRIPT_CAP, requestKeyOf,
 } from '../port.ts';
 import * as accounts from './accounts.ts';
 import * as admission from './admission.ts';
 import type { AdmitResult } from '../port.ts';
-import { commitFields, decodeEvent, decodeHistory, decodeRecord, decodeWake, newRecordFields, pairsToObject } from './codec.ts';
-import { channels, dueMember, globalKeys, sessionKeys, type GlobalKeys } from './keys.ts';
+import {
+  commitFields, decodeEvent, decodeHistory, decodeKeyRecord, decodeRecord, decodeReservation, decodeWake, encodeReservation, newRecordFields, pairsToObject,
+} from './codec.ts';
+import { channels, dueMember, globalKeys, requestKeyField, sessionKeys, type GlobalKeys } from './keys.ts';
 import { listNodes, listSessions } from './listing.ts';
 import { exec, timeMs } from './pipeline.ts';
 import { defineScripts, queueScript, runScript, type Reply } from './scripts/index.ts';
@@ -33,15 +36,14 @@ export interface RedisStoreOptions {
   prefix?: string;
   /**
    * A command with no answer after this long fails (default 5000 ms). Without
-   * it, a Redis that stops answering (paused, partitioned) hangs every caller:
-   * API requests, the claim loop, commits. A commit that timed out but was
-   * written is retried as the same commit and acknowledged (`Commit.seq`).
+   * it, a Redis that stops answering with the connection open (paused,
+   * partitioned) hangs every caller: API requests, the claim loop, commits. A
+   * commit that timed out but was written is retried as the same commit and
+   * acknowledged (`Commit.seq`). A closed or refused connection needs no
+   * timeout: commands fail at once then.
    */
   commandTimeoutMs?: number;
 }
-
-/** How long idempotency keys (appends and creates) are remembered. */
-const IDEM_TTL_MS = 24 * 60 * 60 * 1000;
 
 const isPassive = (s: string) => (PASSIVE_STATUSES as readonly string[]).includes(s);
 /** Store time at which a stream entry was added: the ms part of its id. */
@@ -67,7 +69,21 @@ export class RedisStore implements Store {
 
   /** Connects, registers the scripts, and fails fast (`store_unavailable`) when Redis does not answer. */
   static async create(opts: RedisStoreOptions): Promise<RedisStore> {
-    const redis = new Redis(opts.url, { lazyConnect: true, enableAutoPipelining: true, commandTimeout: opts.commandTimeoutMs ?? 5000 });
+    const redis = new Redis(opts.url, {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      commandTimeout: opts.commandTimeoutMs ?? 5000,
+      // Fail fast while disconnected: a command issued without a connection
+      // is rejected at once (not queued until the timeout), and the commands
+      // in flight when it drops are rejected as it closes (maxRetriesPerRequest
+      // 0 flushes them) and never sent again: a write answered 503 must not
+      // happen later, where no one learns of it.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      // Requests fail until the client is back, so it tries often: a refused connect costs nothing.
+      retryStrategy: (attempt) => Math.min(25 * 2 ** attempt, 250) + Math.floor(Math.random() * 50),
+    });
     redis.on('error', () => undefined); // reported through the failing commands instead
     defineScripts(redis);
     try {
@@ -89,17 +105,24 @@ export class RedisStore implements Store {
 
   // Sessions -------------------------------------------------------------
 
-  async createSession(init: NewSession, idempotencyKey?: string): Promise<{ record: SessionRecord; created: boolean }> {
-    let id = init.id;
-    if (idempotencyKey !== undefined) {
-      // The first request's id wins; a retry that finds it creates under that id if the first never got that far.
-      const key = this.#g.createIdem(idempotencyKey);
-      if ((await this.#redis.set(key, id, 'PX', IDEM_TTL_MS, 'NX')) === null) id = (await this.#redis.get(key)) ?? id;
-    }
-    const reply = (await runScript(this.#redis, 'swCreateSession', [this.#keys(id).record], newRecordFields({ ...init, id }))) as [number, number, string[]];
-    const [created, now, flat] = reply;
+  async createSession(init: NewSession, idempotencyKey?: string | RequestKey): Promise<{ record: SessionRecord; created: boolean }> {
+    const rk = idempotencyKey === undefined ? undefined : requestKeyOf(idempotencyKey);
+    // The first request's id wins: a retry whose first attempt never got to the create creates under that id.
+    const id = rk ? (await this.#reserve(rk, init.id)).sessionId : init.id;
+    const k = this.#keys(id);
+    const reply = (await runScript(this.#redis, 'swCreateSession', [k.record, k.idem], [
+      rk ? requestKeyField(rk.userId, rk.key) : '', rk?.fingerprint ?? '', rk?.ttlMs ?? 0, ...newRecordFields({ ...init, id }),
+    ])) as ['reused'] | [number, number, string[]];
+    if (reply[0] === 'reused') throw idempotencyKeyReused();
+    const [created, now, flat] = reply as [number, number, string[]];
     const record = decodeRecord(pairsToObject(flat), now)!;
-    // NX everywhere: a retry re-adds what a crash after the script may have lost, and moves nothing.
+    await this.#index(record, now);
+    return { record, created: created === 1 };
+  }
+
+  /** A new session's index entries. NX everywhere: a retry re-adds what a crash after the script may have lost, and moves nothing. */
+  async #index(record: SessionRecord, now: number): Promise<void> {
+    const { id } = record;
     const p = this.#redis
       .pipeline()
       .zadd(this.#g.created, 'NX', record.created_at, id)
@@ -107,7 +130,39 @@ export class RedisStore implements Store {
     if (record.userId) p.zadd(this.#g.userCreated(record.userId), 'NX', record.created_at, id);
     if (record.status === 'QUEUED' && record.epoch === 0) p.zadd(this.#g.ready, 'NX', now, id).publish(this.#ch.ready, id);
     await exec(p);
-    return { record, created: created === 1 };
+  }
+
+  async findRequestKey(rk: RequestKey): Promise<RequestKeyState> {
+    const reservation = await this.#redis.get(this.#g.requestKey(rk.userId, rk.key));
+    if (reservation === null) return { kind: 'unused' };
+    const { fingerprint, sessionId } = decodeReservation(reservation);
+    if (fingerprint !== rk.fingerprint) return { kind: 'reused' };
+    const k = this.#keys(sessionId);
+    const [time, value, hash] = await exec(this.#redis.pipeline().time().hget(k.idem, requestKeyField(rk.userId, rk.key)).hgetall(k.record));
+    const now = timeMs(time);
+    const seen = decodeKeyRecord(value as string | null);
+    // Reserved, but its write never happened: the retry does it, under the reserved id.
+    if (!seen || seen.until <= now) return { kind: 'unused' };
+    if (seen.fingerprint !== rk.fingerprint) return { kind: 'reused' };
+    if (seen.answer) return { kind: 'used', sessionId, eventId: seen.answer };
+    // A create: as a retried create would, re-add the indexes a reply lost after its script may have left out.
+    const record = decodeRecord(hash as Record<string, string>, now);
+    if (record) await this.#index(record, now);
+    return { kind: 'used', sessionId };
+  }
+
+  /**
+   * Reserves a request key for this request and session, or finds the
+   * reservation of the first request with the same fingerprint (its session
+   * id wins). It lives in `{g}`, so it cannot be written with the session's
+   * keys: whether the write happened is recorded with the write itself.
+   */
+  async #reserve(rk: RequestKey, sessionId: string): Promise<{ sessionId: string; fresh: boolean }> {
+    const first = (await runScript(this.#redis, 'swReserveKey', [this.#g.requestKey(rk.userId, rk.key)], [encodeReservation(rk.fingerprint, sessionId), rk.ttlMs])) as string | null;
+    if (first === null) return { sessionId, fresh: true };
+    const r = decodeReservation(first);
+    if (r.fingerprint !== rk.fingerprint) throw idempotencyKeyReused();
+    return { sessionId: r.sessionId, fresh: false };
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
@@ -139,21 +194,27 @@ export class RedisStore implements Store {
   ): Promise<AppendResult> {
     const k = this.#keys(id);
     const allowed = options.allowedStatuses ? `,${options.allowedStatuses.join(',')},` : '*';
+    const rk = options.idempotencyKey === undefined ? undefined : requestKeyOf(options.idempotencyKey);
+    const reserved = rk ? await this.#reserve(rk, id) : undefined;
     let reply: string[];
     try {
       reply = (await runScript(this.#redis, 'swAppendEvent', [k.record, k.inbox, k.idem], [
-        event.type, JSON.stringify(event.payload ?? {}), options.idempotencyKey ?? '', allowed, IDEM_TTL_MS, this.#ch.wake(''), id,
+        event.type, JSON.stringify(event.payload ?? {}), rk ? requestKeyField(rk.userId, rk.key) : '', allowed, rk?.ttlMs ?? 0, this.#ch.wake(''), id, rk?.fingerprint ?? '',
       ])) as string[];
     } catch (err) {
-      // No answer: the append may still run when Redis answers again (a queued
-      // or late command), and then nothing would wake a session without an
+      // No answer: the append may still run when Redis answers again (a
+      // late command), and then nothing would wake a session without an
       // owner. Queue it behind the append, on the same connection, without
       // waiting: a claim that finds nothing to do is harmless.
       this.#redis.pipeline().zadd(this.#g.ready, 'NX', 0, id).publish(this.#ch.ready, id).exec().catch(() => undefined);
       throw err;
     }
-    if (reply[0] === 'not_found') return { kind: 'not_found' };
-    if (reply[0] === 'conflict') return { kind: 'conflict', status: reply[1] as SessionStatus };
+    if (reply[0] === 'reused') throw idempotencyKeyReused();
+    if (reply[0] === 'not_found' || reply[0] === 'conflict') {
+      // Nothing was written: the key is free again, for another request too.
+      if (rk && reserved?.fresh) await this.#redis.del(this.#g.requestKey(rk.userId, rk.key)).catch(() => undefined);
+      return reply[0] === 'not_found' ? { kind: 'not_found' } : { kind: 'conflict', status: reply[1] as SessionStatus };
+    }
     const eventId = reply[1]!;
     // The script woke a valid owner. Without one, the session goes on the
     // ready queue; also for duplicates: the first attempt may have died before.

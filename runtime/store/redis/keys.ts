@@ -3,13 +3,16 @@
  * hash slot only, so the layout works on Redis Cluster:
  *
  * - per session, hash tag `{id}`: `s` (record hash), `in` (inbox stream),
- *   `log` (list), `hist` (capped list), `idem` (idempotency key → event id),
+ *   `log` (list), `hist` (capped list), `idem` (request key field →
+ *   `until\nfingerprint\nanswer`, written with the create or append it
+ *   protects; see `requestKeyField`),
  *   `timers` (timer key → JSON `{payload, due, state}`), `usage` (hash of
  *   counters), `art` (artifact name → value), `tx:<role>` (capped list of
  *   JSON transcript messages);
  * - global, hash tag `{g}`: `ready`, `leases`, `due`, `created`,
  *   `created:user:<userId>` (that user's sessions by creation time),
- *   `status:<S>`, `nodes`, `node:<id>`, `fenced`, `idem:create:<key>`,
+ *   `status:<S>`, `nodes`, `node:<id>`, `fenced`, `rk:<userId>:<key>` (which
+ *   request reserved a user's `Idempotency-Key`, for which session),
  *   `profiles` (profile id → JSON), `users` (user id → JSON), `tokens`
  *   (token id → JSON), `tokens:hash` (SHA-256 → token id), and
  *   `tokens:user:<userId>` (set of the user's token ids; may hold ids of
@@ -55,7 +58,8 @@ export interface GlobalKeys {
   userCreated(userId: string): string;
   userTokens(userId: string): string;
   node(nodeId: string): string;
-  createIdem(key: string): string;
+  /** The reservation of one user's request key: `fingerprint\nsessionId`. */
+  requestKey(userId: string, key: string): string;
   /** Sessions of one user counted as running. */
   running(userId: string): string;
   /** Sessions of one user waiting for admission, by first waiting time. */
@@ -98,8 +102,13 @@ export function globalKeys(prefix: string): GlobalKeys {
     node: (nodeId) => `${base}:node:${nodeId}`,
     running: (userId) => `${base}:running:${userId}`,
     parked: (userId) => `${base}:parked:${userId}`,
-    createIdem: (key) => `${base}:idem:create:${key}`,
+    requestKey: (userId, key) => `${base}:rk:${encodeURIComponent(userId)}:${key}`,
   };
+}
+
+/** The field of a user's request key in a session's `idem` hash (the user id escaped, so no `:` in it can make two pairs collide). */
+export function requestKeyField(userId: string, key: string): string {
+  return `${encodeURIComponent(userId)}:${key}`;
 }
 
 /** Pub/sub channels (not keys: cluster pub/sub is broadcast). */

@@ -43,15 +43,26 @@ export class Subscriber {
   }
 
   #connection(): Promise<Redis> {
-    this.#conn ??= (async () => {
+    if (this.#conn) return this.#conn;
+    const pending = (async () => {
       const conn = new Redis(this.#url, { lazyConnect: true });
       conn.on('message', (channel: string, message: string) => this.#dispatch(channel, message));
       // Errors surface through the pending commands; an unhandled 'error' event would crash the process.
       conn.on('error', () => undefined);
-      await conn.connect();
+      try {
+        await conn.connect();
+      } catch (err) {
+        conn.disconnect();
+        throw err;
+      }
       return conn;
     })();
-    return this.#conn;
+    // A first connect that failed is tried again by the next listener, not kept as a failure for good.
+    pending.catch(() => {
+      if (this.#conn === pending) this.#conn = null;
+    });
+    this.#conn = pending;
+    return pending;
   }
 
   #dispatch(channel: string, message: string): void {

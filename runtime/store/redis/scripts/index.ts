@@ -9,7 +9,7 @@ import { APPEND_EVENT_3 } from './append-event-3.ts';
 import { APPEND_LOGS_2 } from './append-logs-2.ts';
 import { CLAIM_2 } from './claim-2.ts';
 import { COMMIT_4 } from './commit-4.ts';
-import { CREATE_SESSION_1 } from './create-session-1.ts';
+import { CREATE_SESSION_2 } from './create-session-2.ts';
 import { DELETE_TOKEN_3 } from './delete-token-3.ts';
 import { DELETE_USER_4 } from './delete-user-4.ts';
 import { DELIVER_TIMER_3 } from './deliver-timer-3.ts';
@@ -21,6 +21,7 @@ import { PUT_TOKEN_3 } from './put-token-3.ts';
 import { RELEASE_1 } from './release-1.ts';
 import { RENEW_2 } from './renew-2.ts';
 import { RESERVE_DUE_1 } from './reserve-due-1.ts';
+import { RESERVE_KEY_1 } from './reserve-key-1.ts';
 import { SCHEDULE_TIMER_2 } from './schedule-timer-2.ts';
 import { SET_RUNNING_3 } from './set-running-3.ts';
 import { TAKE_READY_2 } from './take-ready-2.ts';
@@ -29,7 +30,8 @@ import { TOUCH_LEASES_1 } from './touch-leases-1.ts';
 
 /** Script name → Lua and key count (the count is also in the file name). */
 export const SCRIPTS = {
-  swCreateSession: { lua: CREATE_SESSION_1, numberOfKeys: 1 },
+  swCreateSession: { lua: CREATE_SESSION_2, numberOfKeys: 2 },
+  swReserveKey: { lua: RESERVE_KEY_1, numberOfKeys: 1 },
   swAppendEvent: { lua: APPEND_EVENT_3, numberOfKeys: 3 },
   swClaim: { lua: CLAIM_2, numberOfKeys: 2 },
   swCommit: { lua: COMMIT_4, numberOfKeys: 4 },

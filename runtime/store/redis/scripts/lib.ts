@@ -44,6 +44,24 @@ local function owner(rec, now)
   return ''
 end
 
+-- A request key's record in a session's idem hash: 'until\\nfingerprint\\nanswer'
+-- (the event id; '' for a create). The answer while the key is remembered
+-- with this fingerprint; false with another; nil when none (or expired).
+local function key_answer(idem, field, fingerprint, now)
+  local v = redis.call('HGET', idem, field)
+  if not v then return nil end
+  local until_ms, seen, answer = string.match(v, '^(%d+)\\n(.-)\\n(.*)$')
+  if not until_ms or tonumber(until_ms) <= now then return nil end
+  if seen ~= fingerprint then return false end
+  return answer
+end
+
+-- Records a request key with the write it protects; the hash lives as long as its longest-lived key.
+local function remember_key(idem, field, fingerprint, answer, now, ttl)
+  redis.call('HSET', idem, field, string.format('%d', now + ttl) .. '\\n' .. fingerprint .. '\\n' .. answer)
+  if redis.call('PTTL', idem) < ttl then redis.call('PEXPIRE', idem, ttl) end
+end
+
 -- RPUSH in slices: unpack() of a huge table would overflow the Lua C stack.
 local function push(key, list, from)
   local i = from
