@@ -26,7 +26,7 @@ export function sandboxProvider(config: AgentConfig): SandboxProvider {
       allowLocalRepos: config.allowLocalRepos,
     });
   }
-  return createLocalSandboxProvider({ root: config.workspaceDir, allowLocalRepos: config.allowLocalRepos, cloneTimeoutMs: config.cloneTimeoutMs, cloneMaxBytes: config.cloneMaxBytes, workspaceMaxBytes: config.sandboxMaxBytes, isolation: config.sandboxIsolation });
+  return createLocalSandboxProvider({ root: config.workspaceDir, allowLocalRepos: config.allowLocalRepos, cloneTimeoutMs: config.cloneTimeoutMs, cloneMaxBytes: config.cloneMaxBytes, workspaceMaxBytes: config.sandboxMaxBytes, isolation: config.sandboxIsolation, network: config.sandboxNetwork });
 }
 
 export function chatModelFor(profile: StoredProfile, opts: { timeoutMs?: number; retry?: RetryPolicy } = {}): ChatModel {

@@ -39,6 +39,8 @@ export interface AgentConfig {
   diffMaxBytes: number;
   /** Local sandboxes: commands in their own user/PID/mount namespaces (`namespaces`: required; `auto`: when available). */
   sandboxIsolation: 'auto' | 'namespaces' | 'none';
+  /** Local sandboxes: `none` gives each command its own network namespace (no network, not even loopback; needs namespaces). */
+  sandboxNetwork: 'host' | 'none';
   daytona: { apiKey: string; serverUrl: string; image: string | undefined } | undefined;
   maxCalls: number;
   maxTokens: number;
@@ -65,6 +67,7 @@ export const CONFIG_VARIABLES = {
   RATE_LIMIT_PER_MINUTE: '600',
   SANDBOX_TYPE: 'local',
   SANDBOX_ISOLATION: 'auto',
+  SANDBOX_NETWORK: 'host',
   WORKSPACE_DIR: './workspace',
   CLONE_TIMEOUT_MS: '600000',
   CLONE_MAX_MB: '2048',
@@ -149,6 +152,10 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
   if (isolation !== 'auto' && isolation !== 'namespaces' && isolation !== 'none') {
     throw new ConfigError('SANDBOX_ISOLATION', `"${isolation}" is not an isolation mode`, 'Use auto (namespaces when this machine allows them), namespaces (required: the node does not start without them) or none.');
   }
+  const network = (nonEmpty(env['SANDBOX_NETWORK']) ?? 'host').toLowerCase();
+  if (network !== 'host' && network !== 'none') {
+    throw new ConfigError('SANDBOX_NETWORK', `"${network}" is not a network mode`, "Use host (commands share this machine's network) or none (commands reach no network, not even this machine's loopback; needs SANDBOX_ISOLATION resolving to namespaces).");
+  }
   const allow = (nonEmpty(env['ALLOW_LOCAL_REPOS']) ?? 'false').toLowerCase();
   if (!['true', 'false', '1', '0'].includes(allow)) {
     throw new ConfigError('ALLOW_LOCAL_REPOS', `"${allow}" is not true or false`, 'Use true or false.');
@@ -180,6 +187,7 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
     // At most 256: the local sandbox's diff refuses larger changes anyway, and the change is stored in one value.
     diffMaxBytes: int(env, 'DIFF_MAX_MB', 5, 0, 256) * 1024 * 1024,
     sandboxIsolation: isolation,
+    sandboxNetwork: network,
     daytona,
     maxCalls: int(env, 'AGENT_MAX_CALLS', 200, 1, 1_000_000),
     maxTokens: int(env, 'AGENT_MAX_TOKENS', 2_000_000, 1000, 1_000_000_000),

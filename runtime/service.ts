@@ -45,9 +45,9 @@ export async function startService(
   const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId }, secrets: configuredSecrets(config) });
   const metrics = createServiceMetrics();
   if (config.agent.sandboxType === 'local') {
-    // Before anything is opened: SANDBOX_ISOLATION=namespaces on a machine without them is a ConfigError.
+    // Before anything is opened: SANDBOX_ISOLATION=namespaces, or SANDBOX_NETWORK=none, on a machine without namespaces is a ConfigError.
     const { chooseIsolation, describeIsolation } = await import('../sandbox/isolation.ts');
-    const said = describeIsolation(await chooseIsolation(config.agent.sandboxIsolation));
+    const said = describeIsolation(await chooseIsolation(config.agent.sandboxIsolation, config.agent.sandboxNetwork));
     logger[said.warn ? 'warn' : 'info'](said.message);
   }
   let store: Store;

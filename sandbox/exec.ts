@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { AppError } from '../runtime/errors.ts';
-import { shellArgv, type Isolation } from './isolation.ts';
+import { namespaceWrapper, shellArgv, type Isolation, type NetworkMode } from './isolation.ts';
 import type { CommandResult } from './port.ts';
 import { OutputFeed } from './progress.ts';
 
@@ -88,6 +88,8 @@ export interface RunCommandOptions {
   signal?: AbortSignal;
   /** `namespaces`: the shell runs in its own user, PID and mount namespaces (isolation.ts). Default `none`. */
   isolation?: Isolation;
+  /** `none`: in a network namespace of its own too, reaching nothing (needs `isolation: 'namespaces'`). Default `host`. */
+  network?: NetworkMode;
 }
 
 /**
@@ -98,13 +100,20 @@ export interface RunCommandOptions {
  * of `signal` while the shell runs kills the group as the timeout does.
  * With `isolation: 'namespaces'` the group is `unshare` and the shell (pid 1
  * of its namespace); killing them kills every process in the namespace, even
- * those that left the group, and the exit code is the shell's.
+ * those that left the group, and the exit code is the shell's. `network:
+ * 'none'` without namespaces is refused (`sandbox_failed`), never run with
+ * the network.
  */
 export function runCommand(command: string, opts: RunCommandOptions): Promise<CommandResult> {
   const cap = opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const isolation = opts.isolation ?? 'none';
+  const network = opts.network ?? 'host';
+  if (network === 'none' && isolation !== 'namespaces') {
+    return Promise.reject(new AppError('sandbox_failed', 500, "cannot run the command: network 'none' needs isolation 'namespaces'"));
+  }
   return new Promise((resolve, reject) => {
-    const { file, args } = shellArgv(command, opts.isolation ?? 'none');
+    const { file, args } = shellArgv(command, isolation, namespaceWrapper(network));
     const child = spawn(file, args, {
       cwd: opts.cwd,
       env: sandboxEnv(opts.home),

@@ -4,8 +4,12 @@
  * `unshare`). Inside, the command's shell is pid 1 and `ps`/`/proc` show only
  * its own processes: the service's process, and with it the secrets in its
  * start-up environment (`/proc/<pid>/environ`), its memory and its command
- * line, cannot be reached. Files, the network and the uid stay shared; see
- * sandbox/README.md for what this does and does not isolate.
+ * line, cannot be reached. With SANDBOX_NETWORK=none it also gets its own
+ * network namespace, which holds only a loopback interface, and that one is
+ * down: the command reaches no network, not even this machine's loopback
+ * (where the service listens). Files and the uid stay shared, and the network
+ * too unless it is none; see sandbox/README.md for what this does and does
+ * not isolate.
  *
  * When pid 1 exits or is killed, the kernel kills every other process in the
  * namespace, `setsid` ones included: a command's background processes die
@@ -18,6 +22,8 @@ import { ConfigError } from '../runtime/errors.ts';
 export type IsolationMode = 'auto' | 'namespaces' | 'none';
 /** What a command actually runs in. */
 export type Isolation = 'namespaces' | 'none';
+/** SANDBOX_NETWORK: `host` shares this machine's network; `none` gives each command an empty network namespace (needs namespaces). */
+export type NetworkMode = 'host' | 'none';
 
 /**
  * The argv prefix that puts a program in the namespaces. The outer `unshare`
@@ -40,6 +46,18 @@ export const NAMESPACE_WRAPPER: readonly string[] = [
   'unshare', '--user', '--map-current-user', '--mount', '--',
 ];
 
+/**
+ * The wrapper for a network mode: with `none` the outer `unshare` also makes
+ * a network namespace (`--net`), so everything inside has only a loopback
+ * interface, down, and no route anywhere. It belongs to the first user
+ * namespace: the command, without capabilities there, cannot bring it up.
+ */
+export function namespaceWrapper(network: NetworkMode): readonly string[] {
+  if (network === 'host') return NAMESPACE_WRAPPER;
+  const at = NAMESPACE_WRAPPER.indexOf('--user') + 1;
+  return [...NAMESPACE_WRAPPER.slice(0, at), '--net', ...NAMESPACE_WRAPPER.slice(at)];
+}
+
 /** The probe gives up (not available) after this long: it must never hold up the node's start. */
 export const PROBE_TIMEOUT_MS = 5000;
 
@@ -52,6 +70,8 @@ export interface IsolationProbe {
 export interface IsolationChoice {
   mode: IsolationMode;
   isolation: Isolation;
+  /** `none` only with `isolation: 'namespaces'`. */
+  network: NetworkMode;
   /** Why commands run without namespaces ('' when they run in them). */
   reason: string;
 }
@@ -65,12 +85,16 @@ export function shellArgv(command: string, isolation: Isolation, wrapper: readon
 
 const MARKER = 'swe-isolation-probe';
 // pid 1 must be this shell, and the /proc it sees must be its own: /proc/1 is the shell holding the marker.
-const PROBE_SCRIPT = `echo "pid=$$ uid=$(id -u)"; if grep -q ${MARKER} /proc/1/cmdline; then echo proc=own; else echo proc=machine; fi`;
+// The network interfaces it sees (/proc/net/dev: those of its network namespace), comma-separated.
+const PROBE_SCRIPT =
+  `echo "pid=$$ uid=$(id -u)"; if grep -q ${MARKER} /proc/1/cmdline; then echo proc=own; else echo proc=machine; fi; ` +
+  `echo "net=$(sed -n 's/^ *\\([^:]*\\):.*/\\1/p' /proc/net/dev | tr '\\n' ,)"`;
 
 /**
  * Runs `wrapper` with a trivial command and checks what it sees: pid 1 is the
- * command's own shell, /proc shows the new namespace, the uid is unchanged.
- * Never throws, never takes longer than `timeoutMs`.
+ * command's own shell, /proc shows the new namespace, the uid is unchanged,
+ * and, when the wrapper makes a network namespace (`--net`), the only network
+ * interface is `lo`. Never throws, never takes longer than `timeoutMs`.
  */
 export function probeNamespaces(wrapper: readonly string[] = NAMESPACE_WRAPPER, timeoutMs = PROBE_TIMEOUT_MS): Promise<IsolationProbe> {
   const { file, args } = shellArgv(PROBE_SCRIPT, 'namespaces', wrapper);
@@ -110,27 +134,46 @@ export function probeNamespaces(wrapper: readonly string[] = NAMESPACE_WRAPPER, 
       if (seen['pid'] !== '1') return resolve(no(`the command is not pid 1 of a new PID namespace (its pid is ${seen['pid'] ?? 'unknown'})`));
       if (seen['proc'] !== 'own') return resolve(no("/proc inside still shows this machine's processes"));
       if (uid !== undefined && seen['uid'] !== String(uid)) return resolve(no(`commands would run as uid ${seen['uid'] ?? 'unknown'} instead of ${uid}`));
+      if (wrapper.includes('--net') && seen['net'] !== 'lo,') return resolve(no(`the command still sees network interfaces other than lo (${seen['net'] || 'none listed'})`));
       resolve({ available: true, reason: '' });
     });
   });
 }
 
-let support: Promise<IsolationProbe> | undefined;
+const support = new Map<NetworkMode, Promise<IsolationProbe>>();
 
-/** Whether this machine runs commands in namespaces: probed once per process. */
-export function namespaceSupport(): Promise<IsolationProbe> {
-  support ??= probeNamespaces();
-  return support;
+/** Whether this machine runs commands in namespaces, with the wrapper `network` uses: probed once per process and mode. */
+export function namespaceSupport(network: NetworkMode = 'host'): Promise<IsolationProbe> {
+  let found = support.get(network);
+  if (found === undefined) support.set(network, (found = probeNamespaces(namespaceWrapper(network))));
+  return found;
 }
 
+const NO_NETWORK_FIX =
+  "Allow unprivileged user and network namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 where it exists; in Docker, a seccomp profile that allows unshare with CLONE_NEWUSER and CLONE_NEWNET), or set SANDBOX_NETWORK=host and accept that commands reach the network, the service's own port included.";
+
 /**
- * What commands run in under `mode`. `namespaces` when this machine cannot
- * is a ConfigError naming SANDBOX_ISOLATION and the fix. `probe` is for tests.
+ * What commands run in under `mode` and `network`. `namespaces` when this
+ * machine cannot is a ConfigError naming SANDBOX_ISOLATION and the fix;
+ * network `none` without namespaces (SANDBOX_ISOLATION=none, or auto where the
+ * probe fails) is one naming SANDBOX_NETWORK. `probe` is for tests.
  */
-export async function chooseIsolation(mode: IsolationMode, probe: () => Promise<IsolationProbe> = namespaceSupport): Promise<IsolationChoice> {
-  if (mode === 'none') return { mode, isolation: 'none', reason: 'SANDBOX_ISOLATION=none' };
+export async function chooseIsolation(
+  mode: IsolationMode,
+  network: NetworkMode = 'host',
+  probe: () => Promise<IsolationProbe> = () => namespaceSupport(network),
+): Promise<IsolationChoice> {
+  if (mode === 'none') {
+    if (network === 'none') {
+      throw new ConfigError('SANDBOX_NETWORK', 'is none, which needs namespaces (each command is cut off in a network namespace of its own), but SANDBOX_ISOLATION=none turns them off', 'Set SANDBOX_ISOLATION=auto or namespaces (on a machine that allows unprivileged user namespaces), or SANDBOX_NETWORK=host.');
+    }
+    return { mode, isolation: 'none', network, reason: 'SANDBOX_ISOLATION=none' };
+  }
   const found = await probe();
-  if (found.available) return { mode, isolation: 'namespaces', reason: '' };
+  if (found.available) return { mode, isolation: 'namespaces', network, reason: '' };
+  if (network === 'none') {
+    throw new ConfigError('SANDBOX_NETWORK', `is none, but commands cannot run in their own user, PID, mount and network namespaces here (${found.reason})`, NO_NETWORK_FIX);
+  }
   if (mode === 'namespaces') {
     throw new ConfigError(
       'SANDBOX_ISOLATION',
@@ -138,18 +181,22 @@ export async function chooseIsolation(mode: IsolationMode, probe: () => Promise<
       'Allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 where it exists; in Docker, a seccomp profile that allows unshare with CLONE_NEWUSER), or set SANDBOX_ISOLATION=auto or none and accept that commands can read the service\'s processes.',
     );
   }
-  return { mode, isolation: 'none', reason: found.reason };
+  return { mode, isolation: 'none', network, reason: found.reason };
 }
 
 /** The start-up log line for a choice, and whether it is a warning. */
 export function describeIsolation(choice: IsolationChoice): { warn: boolean; message: string } {
+  const hostNetwork = "network: host (SANDBOX_NETWORK=host): commands reach what this machine reaches, the service's own port included";
   if (choice.isolation === 'namespaces') {
-    return { warn: false, message: `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}): commands run in their own user, PID and mount namespaces and cannot see the service's processes` };
+    const message = choice.network === 'none'
+      ? `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}), network: none (SANDBOX_NETWORK=none): commands run in their own user, PID, mount and network namespaces; they cannot see the service's processes or reach any network, this machine's loopback included`
+      : `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}): commands run in their own user, PID and mount namespaces and cannot see the service's processes; ${hostNetwork}`;
+    return { warn: false, message };
   }
   const risk = "commands run as the service's user and can read the service's processes, including the secrets in /proc/<pid>/environ";
-  if (choice.mode === 'none') return { warn: true, message: `local sandbox isolation: none (SANDBOX_ISOLATION=none): ${risk}` };
+  if (choice.mode === 'none') return { warn: true, message: `local sandbox isolation: none (SANDBOX_ISOLATION=none): ${risk}; ${hostNetwork}` };
   return {
     warn: true,
-    message: `local sandbox isolation: none (SANDBOX_ISOLATION=auto, and user namespaces are unavailable here: ${choice.reason}): ${risk}. Allow user namespaces, set SANDBOX_ISOLATION=none to accept this, or use SANDBOX_TYPE=daytona`,
+    message: `local sandbox isolation: none (SANDBOX_ISOLATION=auto, and user namespaces are unavailable here: ${choice.reason}): ${risk}. Allow user namespaces, set SANDBOX_ISOLATION=none to accept this, or use SANDBOX_TYPE=daytona; ${hostNetwork}`,
   };
 }

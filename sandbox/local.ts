@@ -17,10 +17,12 @@
  * (SANDBOX_ISOLATION) resolving to namespaces, they also run in their own
  * user, PID and mount namespaces (isolation.ts): they cannot see the
  * service's processes, so not its start-up environment, memory or command
- * line either. They still run as the service's uid on the same file system
- * and network: what that user can read (other sessions' workspaces, an
- * ENV_FILE, its home) they can read. Not a boundary for untrusted code: use
- * the daytona adapter for that.
+ * line either. With `network: 'none'` (SANDBOX_NETWORK) they also get a
+ * network namespace of their own and reach no network, this machine's
+ * loopback included. They still run as the service's uid on the same file
+ * system (and network, unless none): what that user can read (other
+ * sessions' workspaces, an ENV_FILE, its home) they can read. Not a boundary
+ * for untrusted code: use the daytona adapter for that.
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -29,7 +31,7 @@ import { dirname, join, resolve } from 'node:path';
 import { AppError, badRequest } from '../runtime/errors.ts';
 import { redactUrl } from '../runtime/config.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, runCommand, runGit, type GitOptions } from './exec.ts';
-import { chooseIsolation, type Isolation, type IsolationMode, type IsolationProbe } from './isolation.ts';
+import { chooseIsolation, type Isolation, type IsolationMode, type IsolationProbe, type NetworkMode } from './isolation.ts';
 import { directoryBytes, diskBytes, formatBytes } from './disk-usage.ts';
 import { confine } from './paths.ts';
 import type { CommandOptions, CommandResult, FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
@@ -61,6 +63,13 @@ export interface LocalSandboxOptions {
    * `none`. Default `none`; the service passes its configuration (default `auto`).
    */
   isolation?: IsolationMode;
+  /**
+   * The network commands reach (SANDBOX_NETWORK): `host` (this machine's) or
+   * `none` (a network namespace of their own: nothing, not even this
+   * machine's loopback; needs `isolation` resolving to namespaces, else
+   * commands fail). Default `host`.
+   */
+  network?: NetworkMode;
   /** Stands in for the namespace probe (tests). */
   isolationProbe?: () => Promise<IsolationProbe>;
 }
@@ -337,6 +346,7 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
         ...(o.onOutput ? { onOutput: o.onOutput } : {}),
         ...(signal ? { signal } : {}),
         isolation,
+        network: opts.network ?? 'host',
       });
       return quota > 0 ? runWithinQuota(command, quota, workspaceBytes, run) : run(command);
     },
@@ -384,10 +394,10 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
   return sandbox;
 }
 
-/** What a command runs in; `namespaces` required but unavailable fails the command rather than run it without. */
+/** What a command runs in; namespaces (or network none) required but unavailable fails the command rather than run it without. */
 async function commandIsolation(opts: LocalSandboxOptions): Promise<Isolation> {
   try {
-    return (await chooseIsolation(opts.isolation ?? 'none', opts.isolationProbe)).isolation;
+    return (await chooseIsolation(opts.isolation ?? 'none', opts.network ?? 'host', opts.isolationProbe)).isolation;
   } catch (err) {
     throw new AppError('sandbox_failed', 500, `cannot run commands: ${(err as Error).message}`, { cause: err });
   }

@@ -75,6 +75,13 @@ describe('configuration', () => {
     expect(fails({ SANDBOX_ISOLATION: 'docker' }, 'SANDBOX_ISOLATION')).toMatch(/"docker" is not an isolation mode\. Use auto .*, namespaces .* or none/);
   });
 
+  it('reads SANDBOX_NETWORK: host by default, or none, anything else refused with the choices', () => {
+    expect(loadConfig({}).agent.sandboxNetwork).toBe('host');
+    expect(loadConfig({ SANDBOX_NETWORK: 'none' }).agent.sandboxNetwork).toBe('none');
+    expect(loadConfig({ SANDBOX_NETWORK: ' Host ' }).agent.sandboxNetwork).toBe('host');
+    expect(fails({ SANDBOX_NETWORK: 'loopback' }, 'SANDBOX_NETWORK')).toMatch(/"loopback" is not a network mode\. Use host .* or none .*SANDBOX_ISOLATION/);
+  });
+
   it('reads SANDBOX_MAX_MB and DIFF_MAX_MB in MB (0: no limit); a workspace smaller than the clone it must hold is refused', () => {
     expect(loadConfig({}).agent).toMatchObject({ sandboxMaxBytes: 4096 * 1024 * 1024, diffMaxBytes: 5 * 1024 * 1024, cloneMaxBytes: 2048 * 1024 * 1024 });
     expect(loadConfig({ SANDBOX_MAX_MB: '0', DIFF_MAX_MB: '0' }).agent).toMatchObject({ sandboxMaxBytes: 0, diffMaxBytes: 0 });

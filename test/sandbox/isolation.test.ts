@@ -2,11 +2,14 @@
  * SANDBOX_ISOLATION for the local sandbox, with real processes and no mocks.
  * This machine and CI allow unprivileged user namespaces: when the probe says
  * they are unavailable, the namespace tests fail (they never skip), and the
- * probe's reason is in the first failure.
+ * probe's reason is in the first failure. SANDBOX_NETWORK=none is tested the
+ * same way, against an HTTP server this test starts on 127.0.0.1.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +18,9 @@ import { loadConfig } from '../../runtime/config.ts';
 import { ConfigError } from '../../runtime/errors.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { startService } from '../../runtime/service.ts';
-import { chooseIsolation, describeIsolation, namespaceSupport, probeNamespaces } from '../../sandbox/isolation.ts';
+import { startupFailure } from '../../runtime/startup-error.ts';
+import { runCommand } from '../../sandbox/exec.ts';
+import { chooseIsolation, describeIsolation, NAMESPACE_WRAPPER, namespaceSupport, namespaceWrapper, probeNamespaces } from '../../sandbox/isolation.ts';
 import { createLocalSandboxProvider, type LocalSandboxOptions } from '../../sandbox/local.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
@@ -169,6 +174,112 @@ sandboxContract('local, SANDBOX_ISOLATION=namespaces', async () => {
   return { provider, repoUrl, cleanup: () => rm(root, { recursive: true, force: true }) };
 });
 
+/** Network interface names in a `/proc/net/dev` listing. */
+const interfacesListed = (output: string) => [...output.matchAll(/^\s*([^\s:|]+):/gm)].map((m) => m[1]!);
+
+describe('SANDBOX_NETWORK=none', () => {
+  const BODY = `hello-from-the-host-${ulid()}`;
+  let server: Server;
+  let port: number;
+  let requests = 0;
+  let none: Sandbox;
+  let host: Sandbox;
+  const hasCurl = spawnSync('which', ['curl']).status === 0;
+  /** A GET of the test's server that prints the body and exits non-zero when it cannot connect within 2 s. */
+  const get = () =>
+    hasCurl
+      ? `curl -s -m 2 http://127.0.0.1:${port}/`
+      : `'${process.execPath}' -e 'fetch("http://127.0.0.1:${port}/", { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(String(e.cause ?? e)); process.exit(7); })'`;
+
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      requests += 1;
+      res.end(BODY);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    [none, host] = await Promise.all([sandbox({ isolation: 'namespaces', network: 'none' }), sandbox({ isolation: 'namespaces', network: 'host' })]);
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('is available on this machine, probed with --net on the outer unshare (the tests below need it)', async () => {
+    const wrapper = namespaceWrapper('none');
+    expect(wrapper.slice(0, wrapper.indexOf('--'))).toContain('--net');
+    expect(namespaceWrapper('host')).toEqual(NAMESPACE_WRAPPER);
+    expect(NAMESPACE_WRAPPER).not.toContain('--net');
+    expect(await namespaceSupport('none')).toEqual({ available: true, reason: '' });
+  });
+
+  it('a command cannot reach a server on 127.0.0.1 and fails; with host it can', async () => {
+    const before = requests;
+    const t0 = Date.now();
+    const blocked = await none.runCommand(get(), { timeoutMs: 20_000 });
+    expect(blocked.timedOut).toBe(false);
+    expect(blocked.exitCode, blocked.output).not.toBe(0);
+    expect(blocked.exitCode, blocked.output).not.toBeNull();
+    expect(blocked.output).not.toContain(BODY);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(requests).toBe(before);
+
+    const open = await host.runCommand(get(), { timeoutMs: 20_000 });
+    expect(open, open.output).toMatchObject({ exitCode: 0, output: BODY });
+    expect(requests).toBe(before + 1);
+  });
+
+  it('inside, the only network interface is lo, and it is down; processes stay isolated', async () => {
+    const r = await none.runCommand("cat /proc/net/dev; echo ---; ip -o link show 2>/dev/null || echo no-ip; echo ---; ls /proc");
+    expect(r.exitCode, r.output).toBe(0);
+    const [dev = '', links = '', procs = ''] = r.output.split('---\n');
+    expect(interfacesListed(dev), r.output).toEqual(['lo']);
+    if (links.trim() !== 'no-ip') {
+      expect(links.trim().split('\n'), r.output).toHaveLength(1);
+      expect(links, r.output).toMatch(/^1: lo: <LOOPBACK>/);
+      expect(links, r.output).toMatch(/state DOWN/);
+    }
+    expect(Math.max(...pidsListed(procs)), r.output).toBeLessThan(10);
+    // The control: with host the command sees this machine's interfaces.
+    const seen = await host.runCommand('cat /proc/net/dev');
+    expect(interfacesListed(seen.output).sort()).toEqual(interfacesListed(readFileSync('/proc/net/dev', 'utf8')).sort());
+  });
+
+  it('exit codes and timeouts work as without it', async () => {
+    for (const [command, code] of [['true', 0], ['false', 1], ['exit 42', 42], ['no-such-command-here', 127]] as const) {
+      expect((await none.runCommand(command)).exitCode, command).toBe(code);
+    }
+    const [a, b] = [uniqueSleep(), uniqueSleep()];
+    const t0 = Date.now();
+    const r = await none.runCommand(`setsid sleep ${a} & exec setsid sleep ${b}`, { timeoutMs: 1000 });
+    expect(r).toMatchObject({ exitCode: null, timedOut: true });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await waitFor('every process of the command to die', () => processesWith(a).length + processesWith(b).length === 0, 3000);
+  });
+
+  it('the probe through a --net wrapper fails when the command still sees more than lo', async () => {
+    // A stand-in wrapper that names --net but leaves the command on this machine's network.
+    const pretend = ['sh', '-c', 'exec "$@"', '--net', ...NAMESPACE_WRAPPER];
+    const others = interfacesListed(readFileSync('/proc/net/dev', 'utf8')).filter((n) => n !== 'lo');
+    const found = await probeNamespaces(pretend);
+    // A machine whose own network has only lo cannot tell the difference.
+    if (others.length > 0) {
+      expect(found).toEqual({ available: false, reason: expect.stringMatching(/^the command still sees network interfaces other than lo \(/) });
+      expect(found.reason).toContain(others[0]);
+    } else {
+      expect(found).toEqual({ available: true, reason: '' });
+    }
+  });
+
+  it('without namespaces, runCommand refuses rather than run the command on the network', async () => {
+    const before = requests;
+    await expect(runCommand(get(), { cwd: dir, home: dir, network: 'none' })).rejects.toMatchObject({ code: 'sandbox_failed', message: expect.stringMatching(/network 'none' needs isolation 'namespaces'/) });
+    const sb = await sandbox({ isolation: 'none', network: 'none' });
+    await expect(sb.runCommand(get())).rejects.toMatchObject({ code: 'sandbox_failed', message: expect.stringMatching(/SANDBOX_NETWORK/) });
+    expect(requests).toBe(before);
+  });
+});
+
 describe('without namespaces', () => {
   it('the probe reports a wrapper that fails, or hangs, as unavailable, and says why', async () => {
     expect(await failingProbe()).toEqual({ available: false, reason: 'false failed (exit 1)' });
@@ -179,8 +290,8 @@ describe('without namespaces', () => {
   });
 
   it('auto falls back to the old behaviour, with a warning naming the variable', async () => {
-    const choice = await chooseIsolation('auto', failingProbe);
-    expect(choice).toEqual({ mode: 'auto', isolation: 'none', reason: 'false failed (exit 1)' });
+    const choice = await chooseIsolation('auto', 'host', failingProbe);
+    expect(choice).toEqual({ mode: 'auto', isolation: 'none', network: 'host', reason: 'false failed (exit 1)' });
     const said = describeIsolation(choice);
     expect(said.warn).toBe(true);
     expect(said.message).toMatch(/SANDBOX_ISOLATION=auto.*can read the service's processes/);
@@ -189,7 +300,7 @@ describe('without namespaces', () => {
   });
 
   it('namespaces required: a ConfigError naming SANDBOX_ISOLATION and the fix, and commands fail rather than run without', async () => {
-    const refused = await chooseIsolation('namespaces', failingProbe).catch((e: unknown) => e);
+    const refused = await chooseIsolation('namespaces', 'host', failingProbe).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ConfigError);
     expect((refused as ConfigError).variable).toBe('SANDBOX_ISOLATION');
     expect((refused as ConfigError).message).toMatch(/false failed \(exit 1\).*Allow unprivileged user namespaces.*SANDBOX_ISOLATION=auto or none/);
@@ -197,22 +308,51 @@ describe('without namespaces', () => {
     await expect(sb.runCommand('echo hi')).rejects.toMatchObject({ code: 'sandbox_failed', message: expect.stringMatching(/SANDBOX_ISOLATION/) });
   });
 
+  it('SANDBOX_NETWORK=none refused: a ConfigError naming SANDBOX_NETWORK and the fix, with SANDBOX_ISOLATION=none or a failing probe', async () => {
+    const never = () => Promise.reject(new Error('probed'));
+    const off = await chooseIsolation('none', 'none', never).catch((e: unknown) => e);
+    expect(off).toBeInstanceOf(ConfigError);
+    expect((off as ConfigError).variable).toBe('SANDBOX_NETWORK');
+    expect((off as ConfigError).message).toMatch(/^SANDBOX_NETWORK: is none, which needs namespaces.*SANDBOX_ISOLATION=none.*Set SANDBOX_ISOLATION=auto or namespaces.*or SANDBOX_NETWORK=host/);
+    for (const mode of ['auto', 'namespaces'] as const) {
+      const refused = await chooseIsolation(mode, 'none', failingProbe).catch((e: unknown) => e);
+      expect(refused, mode).toBeInstanceOf(ConfigError);
+      expect((refused as ConfigError).variable, mode).toBe('SANDBOX_NETWORK');
+      expect((refused as ConfigError).message, mode).toMatch(/network namespaces here \(false failed \(exit 1\)\).*Allow unprivileged user and network namespaces.*SANDBOX_NETWORK=host/);
+    }
+  });
+
+  it('a node with SANDBOX_NETWORK=none and SANDBOX_ISOLATION=none does not start: configuration error, exit 2', async () => {
+    const config = loadConfig({ PORT: '0', WORKSPACE_DIR: join(dir, 'node-ws'), SANDBOX_ISOLATION: 'none', SANDBOX_NETWORK: 'none' });
+    const err = await startService(config, scriptedWork(), { logger: createLogger({ level: 'error', write: () => {} }) }).then(
+      (s) => s.stop().then(() => 'started'),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).variable).toBe('SANDBOX_NETWORK');
+    expect(startupFailure(err)).toEqual({ line: expect.stringMatching(/^swe-agent: configuration error: SANDBOX_NETWORK: is none/), code: 2 });
+  });
+
   it('none never probes', async () => {
     const never = () => Promise.reject(new Error('probed'));
-    expect(await chooseIsolation('none', never)).toMatchObject({ isolation: 'none' });
-    expect(describeIsolation(await chooseIsolation('none', never))).toMatchObject({ warn: true, message: expect.stringMatching(/SANDBOX_ISOLATION=none/) });
+    expect(await chooseIsolation('none', 'host', never)).toMatchObject({ isolation: 'none' });
+    expect(describeIsolation(await chooseIsolation('none', 'host', never))).toMatchObject({ warn: true, message: expect.stringMatching(/SANDBOX_ISOLATION=none/) });
   });
 });
 
 describe('a node with local sandboxes', () => {
-  it('logs at start which isolation its commands get', async () => {
-    for (const [mode, level, text] of [['namespaces', 'info', 'local sandbox isolation: namespaces'], ['none', 'warn', 'local sandbox isolation: none']] as const) {
+  it('logs at start which isolation and network its commands get', async () => {
+    for (const [mode, network, level, text] of [
+      ['namespaces', 'host', 'info', 'local sandbox isolation: namespaces (SANDBOX_ISOLATION=namespaces): '],
+      ['auto', 'none', 'info', 'local sandbox isolation: namespaces (SANDBOX_ISOLATION=auto), network: none (SANDBOX_NETWORK=none): '],
+      ['none', 'host', 'warn', 'local sandbox isolation: none'],
+    ] as const) {
       const lines: string[] = [];
-      const config = loadConfig({ PORT: '0', WORKSPACE_DIR: join(dir, 'node-ws'), SANDBOX_ISOLATION: mode });
+      const config = loadConfig({ PORT: '0', WORKSPACE_DIR: join(dir, 'node-ws'), SANDBOX_ISOLATION: mode, SANDBOX_NETWORK: network });
       const service = await startService(config, scriptedWork(), { logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }) });
       await service.stop();
       const line = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).find((l) => l.msg.startsWith(text));
-      expect(line, lines.join('\n')).toMatchObject({ level });
+      expect(line, lines.join('\n')).toMatchObject({ level, msg: expect.stringContaining(network === 'none' ? "reach any network, this machine's loopback included" : 'network: host (SANDBOX_NETWORK=host)') });
     }
   });
 });
