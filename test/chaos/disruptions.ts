@@ -22,8 +22,10 @@ export interface DisruptionStats {
   failoverMs: number[];
   /** SIGTERM → the next commit under a newer epoch, ms. */
   handoffMs: number[];
-  /** Redis answering again → the next commit under a newer epoch, per session active when it stopped, ms. */
+  /** Redis answering again → the session's next commit (any epoch), per session active when it stopped, ms. */
   redisRecoveryMs: number[];
+  /** Of those, sessions whose next commit was under the epoch they had: resumed by their owner, not taken over. */
+  redisResumedInPlace: number;
   redisDownMs: number;
   /** Inbox entries, log lines and history entries of all sessions just before the Redis restart (writes paused). */
   redisCensus: Census | null;
@@ -58,7 +60,7 @@ type Action = 'kill' | 'pause' | 'term';
 
 export async function runDisruptions(ctx: DisruptionContext): Promise<DisruptionStats> {
   const stats: DisruptionStats = {
-    kills: 0, pauses: 0, restarts: 0, redisRestarts: 0, failoverMs: [], handoffMs: [], redisRecoveryMs: [],
+    kills: 0, pauses: 0, restarts: 0, redisRestarts: 0, failoverMs: [], handoffMs: [], redisRecoveryMs: [], redisResumedInPlace: 0,
     redisDownMs: 0, redisCensus: null, redisLosses: [], notNeeded: 0, notObserved: 0, timeline: [],
   };
   const start = Date.now();
@@ -117,7 +119,7 @@ async function restartRedis(ctx: DisruptionContext, stats: DisruptionStats, note
   const t0 = Date.now();
   await ctx.redis.stop();
   note(`Redis stopped (SIGTERM; ${held.length} sessions active; ${before.inbox} inbox entries, ${before.logs} log lines, ${before.history} history entries)`);
-  // Longer than the TTL: every lease runs out, every actor is stopped by its node's watchdog.
+  // Longer than the TTL: every lease runs out, every actor is paused by its node's watchdog.
   await sleep(ctx.r.int(ctx.leaseTtlMs * 2, ctx.leaseTtlMs * 3));
   await ctx.redis.resume();
   const back = Date.now();
@@ -131,7 +133,8 @@ async function restartRedis(ctx: DisruptionContext, stats: DisruptionStats, note
     if (!a || a.some((x, i) => x < b[i]!)) stats.redisLosses.push(`session ${id}: inbox/log/history ${b.join('/')} before the Redis restart, ${a?.join('/') ?? 'gone'} after`);
   }
   note(`Redis back after ${stats.redisDownMs} ms (AOF, appendfsync ${ctx.redis.fsync}); sessions with data lost: ${stats.redisLosses.length}`);
-  stats.redisRecoveryMs.push(...(await track(ctx, held, back, stats)));
+  // Paused actors resume under the epoch they had: count any commit after Redis is back.
+  stats.redisRecoveryMs.push(...(await track(ctx, held, back, stats, { after: back })));
 }
 
 export interface Census {
@@ -214,7 +217,12 @@ async function heldBy(ctx: DisruptionContext, node: string | null): Promise<Held
  * epoch (it ended just before the disruption) needed no takeover; one not
  * seen within 30 s is counted apart.
  */
-async function track(ctx: DisruptionContext, held: Held[], from: number, stats: DisruptionStats): Promise<number[]> {
+/**
+ * Waits for each held session's next commit under a newer epoch (another
+ * node took it over), or with `after`, its next commit at or after that store
+ * time under any epoch (the owner resumed it; counted in `redisResumedInPlace`).
+ */
+async function track(ctx: DisruptionContext, held: Held[], from: number, stats: DisruptionStats, opts: { after?: number } = {}): Promise<number[]> {
   const times: number[] = [];
   let pending = held;
   const deadline = Date.now() + 30_000;
@@ -226,7 +234,9 @@ async function track(ctx: DisruptionContext, held: Held[], from: number, stats: 
     if (!rows) continue;
     pending = pending.filter((h, i) => {
       const [tag, updated, status, node] = (rows[i]?.[1] ?? []) as (string | null)[];
-      if (Number((tag ?? '0:0').split(':')[0]) > h.epoch) {
+      const epoch = Number((tag ?? '0:0').split(':')[0]);
+      if (epoch > h.epoch || (opts.after !== undefined && epoch === h.epoch && Number(updated) >= opts.after)) {
+        if (epoch === h.epoch) stats.redisResumedInPlace++;
         times.push(Math.max(0, Number(updated) - from));
         return false;
       }

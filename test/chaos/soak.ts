@@ -186,7 +186,7 @@ export function formatSummary(rep: SoakReport): string {
     row('fenced writes (stale epoch)', `${rep.storeFencedWrites} refused (records: ${v.fencedWrites}); landed: ${v.staleEpochEntries}`),
     row('failover: kill/pause → next commit', spread(d.failoverMs)),
     row('handoff: SIGTERM → next commit', spread(d.handoffMs)),
-    row('Redis back → next commit', spread(d.redisRecoveryMs)),
+    row('Redis back → next commit', `${spread(d.redisRecoveryMs)}${d.redisRecoveryMs.length > 0 ? `; ${d.redisResumedInPlace} resumed by their owner, same epoch` : ''}`),
     row('final diff = undisturbed run', `${v.diffsChecked - v.diffMismatches} of ${v.diffsChecked} completed sessions`),
     row('client retries', `${http.retried} (answers dropped on purpose ${http.droppedAnswers}; 5xx: ${errors}; connection errors ${http.connectionErrors}; timeouts ${http.timeouts})`),
     row('time', `settled ${(rep.settleMs / 1000).toFixed(1)} s after the last disruption; ${(rep.elapsedMs / 1000).toFixed(0)} s in all`),
