@@ -73,6 +73,8 @@ export class SessionHost {
    */
   #status: 'running' | 'suspended' | 'draining' | 'stopped' = 'running';
   #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Wakes the store writes waiting out a retry delay: the store answered again. */
+  #retryNow = new Set<() => void>();
   #lastConfirmed: number;
   #committedStatus: SessionStatus;
   /** The ended state of the last commit has had its cleanup. */
@@ -140,6 +142,8 @@ export class SessionHost {
     this.#status = 'running';
     this.#lastConfirmed = at;
     for (const w of this.#readyWaiters.splice(0)) w.resolve();
+    // Writes backing off through the outage go now, not at the end of their delay.
+    for (const go of [...this.#retryNow]) go();
     // Events that arrived meanwhile had their wake-ups ignored.
     this.wake();
     // One more commit: a release or an ended session's cleanup, skipped while suspended, happens now.
@@ -396,7 +400,15 @@ export class SessionHost {
         if (attempt % 10 === 1) this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, attempt, err: String(err) });
         // 100 ms, doubling to 1 s, with jitter: a store that fails fast is not asked
         // hundreds of times a second by a node's sessions, and its return is seen within a second.
-        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2)));
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            clearTimeout(timer);
+            this.#retryNow.delete(go);
+            resolve();
+          };
+          const timer = setTimeout(go, Math.min(1000, 100 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2));
+          this.#retryNow.add(go);
+        });
         if (this.#status === 'stopped') return null;
       }
     }
@@ -525,6 +537,7 @@ export class SessionHost {
     const err = new Error(`session ${this.id} stopped: ${reason}`);
     for (const w of this.#waiters.splice(0)) w.reject(err);
     for (const w of this.#readyWaiters.splice(0)) w.reject(err);
+    for (const go of [...this.#retryNow]) go();
     this.#actor.stop();
     this.#ctx.onStopped(this, reason);
   }

@@ -103,7 +103,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     verdict.violations.push(...disruptions.redisLosses);
     const storeFencedWrites = (await store.stats()).fenced_writes;
     let logFile: string | null = null;
-    if (verdict.violations.length > 0) {
+    // The timeline and every node's output, on a violation or when asked (SOAK_DUMP=1).
+    if (verdict.violations.length > 0 || process.env['SOAK_DUMP']) {
       logFile = join(tmpdir(), `soak-${o.seed}-nodes.log`);
       const bad = facts.filter((f) => verdict.violations.some((v) => f.ledger.id && v.includes(f.ledger.id)));
       const dump = bad.map((f) => JSON.stringify({ ledger: f.ledger, record: f.record, history: f.history, logs: f.logs, inbox: f.inbox }, null, 1));
@@ -190,7 +191,7 @@ export function formatSummary(rep: SoakReport): string {
     row('final diff = undisturbed run', `${v.diffsChecked - v.diffMismatches} of ${v.diffsChecked} completed sessions`),
     row('client retries', `${http.retried} (answers dropped on purpose ${http.droppedAnswers}; 5xx: ${errors}; connection errors ${http.connectionErrors}; timeouts ${http.timeouts})`),
     row('time', `settled ${(rep.settleMs / 1000).toFixed(1)} s after the last disruption; ${(rep.elapsedMs / 1000).toFixed(0)} s in all`),
-    row('violations', v.violations.length === 0 ? '0' : `${v.violations.length}${rep.logFile ? ` (node output: ${rep.logFile})` : ''}`),
+    row('violations', `${v.violations.length}${rep.logFile ? ` (node output: ${rep.logFile})` : ''}`),
     ...v.violations.slice(0, 30).map((x) => `    ${x}`),
     ...(d.notObserved > 0 ? [`  note: ${d.notObserved} held session(s) had no newer commit within 30 s of a disruption`] : []),
   ].join('\n');
