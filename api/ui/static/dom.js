@@ -128,6 +128,26 @@ export function messageOf(err) {
 }
 
 /** A `<p class="form-error">` announced politely. */
+/**
+ * A list page's action runner: clears both notices, runs the action, says
+ * `what` in `done` and reloads the list, or shows the error in `notice`.
+ * @param {{ notice: HTMLElement, done: HTMLElement, load: () => Promise<unknown> }} slots
+ * @returns {(what: string, action: () => Promise<unknown>) => Promise<void>}
+ */
+export function actionRunner({ notice, done, load }) {
+  return async (what, action) => {
+    setText(notice, '');
+    setText(done, '');
+    try {
+      await action();
+      setText(done, what);
+      await load();
+    } catch (err) {
+      setText(notice, messageOf(err));
+    }
+  };
+}
+
 export const formError = () => h('p', { class: 'form-error', 'aria-live': 'polite' });
 
 /** A status badge: coloured by class and always texted. @param {string} status */

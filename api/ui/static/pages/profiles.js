@@ -5,7 +5,7 @@
  * list shows the hint the server gives, the form never holds a stored key.
  */
 import { api } from '../api.js';
-import { h, replace, setText, field, options, formError, clearErrors, showError, messageOf } from '../dom.js';
+import { h, replace, setText, field, options, formError, clearErrors, showError, messageOf, actionRunner } from '../dom.js';
 
 const PROVIDERS = ['openai', 'azure', 'gemini', 'ollama', 'openai-compatible'];
 
@@ -146,18 +146,7 @@ export function profilesPage(root, { me, setTitle }) {
   });
 
   // ------------------------------------------------------------------ list
-  /** @param {string} what @param {() => Promise<unknown>} action */
-  const run = async (what, action) => {
-    setText(notice, '');
-    setText(done, '');
-    try {
-      await action();
-      setText(done, what);
-      await load();
-    } catch (err) {
-      setText(notice, messageOf(err));
-    }
-  };
+  const run = actionRunner({ notice, done, load: () => load() });
 
   /** @param {Profile} p */
   const test = async (p) => {

@@ -4,7 +4,7 @@
  * revoke tokens, delete users. Other users see a short note.
  */
 import { api } from '../api.js';
-import { h, replace, setText, field, options, formError, clearErrors, showError, formatTime, messageOf, newId } from '../dom.js';
+import { h, replace, setText, field, options, formError, clearErrors, showError, formatTime, messageOf, newId, actionRunner } from '../dom.js';
 
 const BUILT_IN_ADMIN = 'admin';
 
@@ -56,18 +56,7 @@ export function usersPage(root, { me, setTitle }) {
     else tokenPanel.remove();
   };
 
-  /** @param {string} what @param {() => Promise<unknown>} action */
-  const run = async (what, action) => {
-    setText(notice, '');
-    setText(done, '');
-    try {
-      await action();
-      setText(done, what);
-      await load();
-    } catch (err) {
-      setText(notice, messageOf(err));
-    }
-  };
+  const run = actionRunner({ notice, done, load: () => load() });
 
   // ------------------------------------------------------------ new user
   const name = h('input', { type: 'text', autocomplete: 'off' });
