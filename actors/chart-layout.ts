@@ -99,7 +99,10 @@ const ERROR = 'xstate.error.actor.';
  */
 export function shortEvent(event: string, rootId: string): string {
   if (event === '') return 'always';
-  for (const [prefix, word] of [[DONE, 'done'], [ERROR, 'error']] as const) {
+  for (const [prefix, word] of [
+    [DONE, 'done'],
+    [ERROR, 'error'],
+  ] as const) {
     if (!event.startsWith(prefix)) continue;
     const actor = event.slice(prefix.length).replace(/^\d+\./, '');
     const state = actor.startsWith(`${rootId}.`) ? actor.slice(rootId.length + 1) : actor;
@@ -152,16 +155,23 @@ const ROOT_OPTIONS: Record<string, string> = {
   'elk.padding': '[top=12,left=12,bottom=12,right=12]',
 };
 
-const detailLines = (n: ChartNode): string[] => [...n.invoke.map((src) => `invoke: ${src}`), ...(n.tags.length ? [n.tags.map((t) => `#${t}`).join(' ')] : [])];
+const detailLines = (n: ChartNode): string[] => [
+  ...n.invoke.map((src) => `invoke: ${src}`),
+  ...(n.tags.length ? [n.tags.map((t) => `#${t}`).join(' ')] : []),
+];
 
 /** Width of a title (room for the "● " active marker included) and its detail lines. */
 function textWidth(title: string, details: string[]): number {
   const m = METRICS;
-  const widest = Math.max((title.length + 2) * m.titleChar, ...details.map((d) => d.length * m.detailChar));
+  const widest = Math.max(
+    (title.length + 2) * m.titleChar,
+    ...details.map((d) => d.length * m.detailChar),
+  );
   return Math.ceil(widest + 2 * m.padX);
 }
 
-const headerHeight = (details: string[]) => METRICS.padY + METRICS.titleLine + details.length * METRICS.detailLine + METRICS.padY;
+const headerHeight = (details: string[]) =>
+  METRICS.padY + METRICS.titleLine + details.length * METRICS.detailLine + METRICS.padY;
 
 function elkNode(n: ChartNode, root: boolean): ElkNode {
   const label = root ? n.id : n.key;
@@ -170,11 +180,20 @@ function elkNode(n: ChartNode, root: boolean): ElkNode {
   if (!n.states.length) {
     // Final states get a second border inside the first.
     const extra = n.type === 'final' ? 8 : 0;
-    return { id: n.id, width: width + extra, height: Math.max(METRICS.minHeight, headerHeight(details)) + extra };
+    return {
+      id: n.id,
+      width: width + extra,
+      height: Math.max(METRICS.minHeight, headerHeight(details)) + extra,
+    };
   }
   const top = headerHeight(details) + 6;
   const children = n.states.map((c) => elkNode(c, false));
-  if (n.initial) children.unshift({ id: initialId(n.id), width: 2 * METRICS.initialRadius, height: 2 * METRICS.initialRadius });
+  if (n.initial)
+    children.unshift({
+      id: initialId(n.id),
+      width: 2 * METRICS.initialRadius,
+      height: 2 * METRICS.initialRadius,
+    });
   return {
     id: n.id,
     layoutOptions: {
@@ -221,7 +240,11 @@ const ancestry = (id: string, parents: Map<string, string | null>): string[] => 
 };
 
 /** Where ELK expects an edge: the nearest node holding both ends (a node holds itself); a self-loop's parent. */
-function container(source: string, target: string, parents: Map<string, string | null>): string | null {
+function container(
+  source: string,
+  target: string,
+  parents: Map<string, string | null>,
+): string | null {
   if (source === target) return parents.get(source) ?? null;
   const up = new Set(ancestry(source, parents));
   return ancestry(target, parents).find((a) => up.has(a)) ?? null;
@@ -258,7 +281,12 @@ async function compute(chart: ChartNode): Promise<ChartLayout> {
   };
   walk(chart, null, 0);
 
-  const graph: ElkNode = { id: '#root', layoutOptions: ROOT_OPTIONS, children: [elkNode(chart, true)], edges: [] };
+  const graph: ElkNode = {
+    id: '#root',
+    layoutOptions: ROOT_OPTIONS,
+    children: [elkNode(chart, true)],
+    edges: [],
+  };
   const elkById = new Map<string, ElkNode>();
   const index = (n: ElkNode) => {
     elkById.set(n.id, n);
@@ -272,12 +300,26 @@ async function compute(chart: ChartNode): Promise<ChartLayout> {
 
   const infos = edgeInfos(chart, chart.id);
   for (const [id, { node }] of nodesById) {
-    if (node.initial) place({ id: `${id}#initial-edge`, sources: [initialId(id)], targets: [node.initial] }, initialId(id), node.initial);
+    if (node.initial)
+      place(
+        { id: `${id}#initial-edge`, sources: [initialId(id)], targets: [node.initial] },
+        initialId(id),
+        node.initial,
+      );
   }
   for (const e of infos) {
     const width = Math.ceil(Math.max(...e.labelLines.map((l) => l.length)) * METRICS.labelChar + 8);
     const height = e.labelLines.length * METRICS.labelLine + 4;
-    place({ id: e.id, sources: [e.source], targets: [e.target], labels: [{ id: `${e.id}#label`, text: e.labelLines.join('\n'), width, height }] }, e.source, e.target);
+    place(
+      {
+        id: e.id,
+        sources: [e.source],
+        targets: [e.target],
+        labels: [{ id: `${e.id}#label`, text: e.labelLines.join('\n'), width, height }],
+      },
+      e.source,
+      e.target,
+    );
   }
 
   const out = await new Elk().layout(graph);
@@ -311,7 +353,10 @@ async function compute(chart: ChartNode): Promise<ChartLayout> {
   const edges: LayoutEdge[] = infos.map((e) => {
     const laidEdge = laidEdges.get(e.id);
     const l = laidEdge?.labels?.[0];
-    const labelBox = l && l.x !== undefined && l.y !== undefined ? { x: px(l.x), y: px(l.y), width: px(l.width), height: px(l.height) } : null;
+    const labelBox =
+      l && l.x !== undefined && l.y !== undefined
+        ? { x: px(l.x), y: px(l.y), width: px(l.width), height: px(l.height) }
+        : null;
     return { ...e, points: laidEdge ? polyline(laidEdge) : [], labelBox };
   });
   const initials: LayoutInitial[] = [...nodesById].flatMap(([id, { node }]) => {
@@ -319,7 +364,16 @@ async function compute(chart: ChartNode): Promise<ChartLayout> {
     const dot = box(initialId(id));
     const edge = laidEdges.get(`${id}#initial-edge`);
     const r = dot.width / 2;
-    return [{ parent: id, target: node.initial, x: dot.x + r, y: dot.y + r, r, points: edge ? polyline(edge) : [] }];
+    return [
+      {
+        parent: id,
+        target: node.initial,
+        x: dot.x + r,
+        y: dot.y + r,
+        r,
+        points: edge ? polyline(edge) : [],
+      },
+    ];
   });
   return { width: px(out.width), height: px(out.height), nodes, edges, initials };
 }

@@ -29,12 +29,19 @@ export interface ChartNode {
 }
 
 type Named = { type?: unknown } | string | undefined;
-const name = (a: Named): string => (typeof a === 'string' ? a : typeof a?.type === 'string' ? a.type : 'inline');
+const name = (a: Named): string =>
+  typeof a === 'string' ? a : typeof a?.type === 'string' ? a.type : 'inline';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function transition(t: any, eventless: boolean): ChartTransition {
   const event = eventless ? '' : String(t.eventType ?? '');
-  const kind = eventless ? 'eventless' : event.startsWith('xstate.done.actor.') ? 'done' : event.startsWith('xstate.error.actor.') ? 'error' : 'event';
+  const kind = eventless
+    ? 'eventless'
+    : event.startsWith('xstate.done.actor.')
+      ? 'done'
+      : event.startsWith('xstate.error.actor.')
+        ? 'error'
+        : 'event';
   return {
     event,
     kind,
@@ -53,13 +60,18 @@ function node(n: any): ChartNode {
     key: String(n.key),
     type: String(n.type),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    initial: def.initial?.target?.[0] ? String((def.initial.target[0] as any).id ?? def.initial.target[0]) : null,
+    initial: def.initial?.target?.[0]
+      ? String((def.initial.target[0] as any).id ?? def.initial.target[0])
+      : null,
     tags: [...(def.tags ?? [])].map(String),
     entry: (def.entry ?? []).map(name),
     exit: (def.exit ?? []).map(name),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     invoke: (def.invoke ?? []).map((i: any) => String(typeof i.src === 'string' ? i.src : i.id)),
-    transitions: [...(def.transitions ?? []).map((t: unknown) => transition(t, false)), ...(n.always ?? []).map((t: unknown) => transition(t, true))],
+    transitions: [
+      ...(def.transitions ?? []).map((t: unknown) => transition(t, false)),
+      ...(n.always ?? []).map((t: unknown) => transition(t, true)),
+    ],
     states: Object.values(n.states ?? {}).map(node),
   };
 }

@@ -8,9 +8,7 @@ export type SessionEvent =
   | { type: 'timer'; eventId: string; key: string };
 
 /** Events the machine emits for its host: log lines and durable timers to arm. */
-export type SessionEmitted =
-  | { type: 'log'; line: string }
-  | { type: 'timer'; timer: ArmedTimer };
+export type SessionEmitted = { type: 'log'; line: string } | { type: 'timer'; timer: ArmedTimer };
 
 export interface ArmedTimer {
   key: string;

@@ -1,4 +1,10 @@
-export { createSessionMachine, type SessionMachine, type SessionContext, type SessionInput, type SessionResult } from './session-machine.ts';
+export {
+  createSessionMachine,
+  type SessionMachine,
+  type SessionContext,
+  type SessionInput,
+  type SessionResult,
+} from './session-machine.ts';
 export { deriveStatus, derivePhase } from './status.ts';
 export type { SessionEvent, SessionEmitted, ArmedTimer } from './events.ts';
 export {

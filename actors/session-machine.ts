@@ -1,6 +1,15 @@
 import { assign, emit, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import type { ArmedTimer, SessionEmitted, SessionEvent } from './events.ts';
-import { errorMessage, isRetryable, type BudgetOverride, type PlanOutput, type ReviewOutput, type CodeOutput, type SessionActors, type WorkName } from './work.ts';
+import {
+  errorMessage,
+  isRetryable,
+  type BudgetOverride,
+  type PlanOutput,
+  type ReviewOutput,
+  type CodeOutput,
+  type SessionActors,
+  type WorkName,
+} from './work.ts';
 
 export interface SessionInput {
   sessionId: string;
@@ -25,7 +34,8 @@ export interface SessionResult {
 /** Paths named by a unified git diff's `diff --git a/… b/…` headers. */
 export function filesChanged(diff: string): string[] {
   const out: string[] = [];
-  for (const m of diff.matchAll(/^diff --git a\/(?:.+?) b\/(.+)$/gm)) if (m[1] && !out.includes(m[1])) out.push(m[1]);
+  for (const m of diff.matchAll(/^diff --git a\/(?:.+?) b\/(.+)$/gm))
+    if (m[1] && !out.includes(m[1])) out.push(m[1]);
   return out;
 }
 
@@ -59,7 +69,8 @@ type WorkEvent = DoneActorEvent<unknown> | ErrorActorEvent;
 type Ev = SessionEvent | WorkEvent;
 
 const key = (c: SessionContext, name: WorkName) => `${c.sessionId}:${name}:${c.step}`;
-const fold = (goal: string, messages: string[]) => messages.reduce((g, m) => `${g}\n\nUser input: ${m}`, goal);
+const fold = (goal: string, messages: string[]) =>
+  messages.reduce((g, m) => `${g}\n\nUser input: ${m}`, goal);
 const output = <T>(e: Ev) => (e as DoneActorEvent<T>).output;
 const failure = (e: Ev) => (e as ErrorActorEvent).error;
 
@@ -81,8 +92,10 @@ export function createSessionMachine(actors: SessionActors) {
       isReviewMode: ({ context }) => context.mode === 'review',
       hasPendingInputs: ({ context }) => context.pendingInputs.length > 0,
       isCloned: ({ context }) => context.cloned,
-      canRetry: ({ context, event }) => isRetryable(failure(event)) && context.retries < context.limits.maxRetries,
-      timerMatches: ({ context, event }) => event.type === 'timer' && context.timers.some((t) => t.key === event.key),
+      canRetry: ({ context, event }) =>
+        isRetryable(failure(event)) && context.retries < context.limits.maxRetries,
+      timerMatches: ({ context, event }) =>
+        event.type === 'timer' && context.timers.some((t) => t.key === event.key),
       reviewApproved: ({ event }) => output<ReviewOutput>(event).approved,
       canReviewAgain: ({ context }) => context.reviewRound + 1 < context.limits.maxReviewRounds,
     },
@@ -91,29 +104,54 @@ export function createSessionMachine(actors: SessionActors) {
       nextStep: assign({ step: ({ context }) => context.step + 1 }),
       foldInput: assign(({ context, event }) => {
         const message = event.type === 'input' ? event.message : '';
-        return { goal: fold(context.goal, [message]), inputsApplied: context.inputsApplied + 1, reason: null, retries: 0 };
+        return {
+          goal: fold(context.goal, [message]),
+          inputsApplied: context.inputsApplied + 1,
+          reason: null,
+          retries: 0,
+        };
       }),
       raiseBudget: assign(({ context, event }) => {
         if (event.type !== 'input' || !event.budget) return {};
-        const max = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+        const max = (a: number | undefined, b: number | undefined) =>
+          a === undefined ? b : b === undefined ? a : Math.max(a, b);
         const calls = max(context.budget.maxCalls, event.budget.maxCalls);
         const tokens = max(context.budget.maxTokens, event.budget.maxTokens);
-        return { budget: { ...(calls !== undefined ? { maxCalls: calls } : {}), ...(tokens !== undefined ? { maxTokens: tokens } : {}) } };
+        return {
+          budget: {
+            ...(calls !== undefined ? { maxCalls: calls } : {}),
+            ...(tokens !== undefined ? { maxTokens: tokens } : {}),
+          },
+        };
       }),
       queueInput: assign({
-        pendingInputs: ({ context, event }) => [...context.pendingInputs, event.type === 'input' ? event.message : ''],
+        pendingInputs: ({ context, event }) => [
+          ...context.pendingInputs,
+          event.type === 'input' ? event.message : '',
+        ],
       }),
       foldPending: assign(({ context }) => ({
         goal: fold(context.goal, context.pendingInputs),
         inputsApplied: context.inputsApplied + context.pendingInputs.length,
         pendingInputs: [],
       })),
-      logInput: emit(({ event }) => ({ type: 'log' as const, line: `User input received: ${event.type === 'input' ? event.message : ''}` })),
+      logInput: emit(({ event }) => ({
+        type: 'log' as const,
+        line: `User input received: ${event.type === 'input' ? event.message : ''}`,
+      })),
       markCloned: assign({ cloned: true, retries: 0 }),
-      setPlan: assign(({ event }) => ({ plan: output<PlanOutput>(event), reviewRound: 0, feedback: null, retries: 0 })),
+      setPlan: assign(({ event }) => ({
+        plan: output<PlanOutput>(event),
+        reviewRound: 0,
+        feedback: null,
+        retries: 0,
+      })),
       logPlan: emit(({ event }) => {
         const plan = output<PlanOutput>(event);
-        return { type: 'log' as const, line: `PLANNER: Plan ready: ${plan.summary}${plan.steps.map((st) => `\n  ${st}`).join('')}` };
+        return {
+          type: 'log' as const,
+          line: `PLANNER: Plan ready: ${plan.summary}${plan.steps.map((st) => `\n  ${st}`).join('')}`,
+        };
       }),
       setCode: assign(({ event }) => ({ code: output<CodeOutput>(event), retries: 0 })),
       takeFeedback: assign(({ context, event }) => ({
@@ -124,7 +162,10 @@ export function createSessionMachine(actors: SessionActors) {
       })),
       logReview: emit(({ event }) => {
         const r = output<ReviewOutput>(event);
-        return { type: 'log' as const, line: r.approved ? 'REVIEWER: Approved' : `REVIEWER: Changes requested: ${r.feedback}` };
+        return {
+          type: 'log' as const,
+          line: r.approved ? 'REVIEWER: Approved' : `REVIEWER: Changes requested: ${r.feedback}`,
+        };
       }),
       setResult: assign(({ context, event }) => {
         const diff = context.code?.diff ?? '';
@@ -143,7 +184,9 @@ export function createSessionMachine(actors: SessionActors) {
       rejectedTooOften: assign(({ context, event }) => ({
         reason: `the reviewer rejected the change ${context.reviewRound + 1} times; last feedback: ${output<ReviewOutput>(event).feedback}`,
       })),
-      failStep: assign(({ event }, params: { step: string }) => ({ reason: `${params.step} failed: ${errorMessage(failure(event))}` })),
+      failStep: assign(({ event }, params: { step: string }) => ({
+        reason: `${params.step} failed: ${errorMessage(failure(event))}`,
+      })),
       armRetry: assign(({ context }) => {
         const timer: ArmedTimer = {
           key: `${context.sessionId}:retry:${context.step}`,
@@ -158,9 +201,15 @@ export function createSessionMachine(actors: SessionActors) {
         line: `Transient failure (${errorMessage(failure(event))}); retry ${context.retries}/${context.limits.maxRetries} in ${context.timers[0]?.delayMs ?? 0} ms`,
       })),
       clearTimers: assign({ timers: [] }),
-      logFailed: emit(({ context }) => ({ type: 'log' as const, line: `Session failed: ${context.reason ?? 'unknown reason'}` })),
+      logFailed: emit(({ context }) => ({
+        type: 'log' as const,
+        line: `Session failed: ${context.reason ?? 'unknown reason'}`,
+      })),
       setCancelReason: assign(({ event }) => ({
-        reason: event.type === 'cancel' && event.reason ? `cancelled: ${event.reason}` : 'cancelled by the user',
+        reason:
+          event.type === 'cancel' && event.reason
+            ? `cancelled: ${event.reason}`
+            : 'cancelled by the user',
         timers: [],
       })),
     },
@@ -172,7 +221,12 @@ export function createSessionMachine(actors: SessionActors) {
    * config types cannot follow a generic helper; the tests pin the behaviour.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const work = (name: WorkName, step: string, input: (c: SessionContext) => unknown, onDone: unknown): any => ({
+  const work = (
+    name: WorkName,
+    step: string,
+    input: (c: SessionContext) => unknown,
+    onDone: unknown,
+  ): any => ({
     initial: 'running' as const,
     states: {
       running: {
@@ -182,8 +236,15 @@ export function createSessionMachine(actors: SessionActors) {
           input: ({ context }: { context: SessionContext }) => input(context),
           onDone,
           onError: [
-            { guard: 'canRetry' as const, target: 'waitingRetry', actions: ['armRetry', 'emitTimers', 'logRetry'] as const },
-            { target: '#session.failed', actions: [{ type: 'failStep' as const, params: { step } }] },
+            {
+              guard: 'canRetry' as const,
+              target: 'waitingRetry',
+              actions: ['armRetry', 'emitTimers', 'logRetry'] as const,
+            },
+            {
+              target: '#session.failed',
+              actions: [{ type: 'failStep' as const, params: { step } }],
+            },
           ],
         },
       },
@@ -227,30 +288,61 @@ export function createSessionMachine(actors: SessionActors) {
     },
     states: {
       queued: {
-        always: { target: 'preparing', actions: { type: 'log', params: { line: 'Starting session...' } } },
+        always: {
+          target: 'preparing',
+          actions: { type: 'log', params: { line: 'Starting session...' } },
+        },
       },
       preparing: {
         tags: ['running'],
         entry: { type: 'log', params: { line: 'Cloning repo...' } },
         on: { input: { actions: ['raiseBudget', 'foldInput', 'logInput'] } },
-        ...work('clone', 'cloning the repository', (c) => ({ sessionId: c.sessionId, repoUrl: c.repoUrl, key: key(c, 'clone') }), {
-          target: '#session.planning',
-          actions: 'markCloned',
-        }),
+        ...work(
+          'clone',
+          'cloning the repository',
+          (c) => ({ sessionId: c.sessionId, repoUrl: c.repoUrl, key: key(c, 'clone') }),
+          {
+            target: '#session.planning',
+            actions: 'markCloned',
+          },
+        ),
       },
       planning: {
         tags: ['running'],
         entry: { type: 'log', params: { line: 'PLANNER: Generating plan...' } },
         on: { input: { actions: ['raiseBudget', 'queueInput', 'logInput'] } },
-        ...work('plan', 'planning', (c) => ({ sessionId: c.sessionId, goal: c.goal, repoUrl: c.repoUrl, key: key(c, 'plan'), budget: c.budget }), [
-          { guard: 'hasPendingInputs', target: '#session.planning', reenter: true, actions: ['foldPending'] },
-          { guard: 'isReviewMode', target: '#session.awaitingApproval', actions: ['setPlan', 'logPlan'] },
-          { target: '#session.coding', actions: ['setPlan', 'logPlan'] },
-        ]),
+        ...work(
+          'plan',
+          'planning',
+          (c) => ({
+            sessionId: c.sessionId,
+            goal: c.goal,
+            repoUrl: c.repoUrl,
+            key: key(c, 'plan'),
+            budget: c.budget,
+          }),
+          [
+            {
+              guard: 'hasPendingInputs',
+              target: '#session.planning',
+              reenter: true,
+              actions: ['foldPending'],
+            },
+            {
+              guard: 'isReviewMode',
+              target: '#session.awaitingApproval',
+              actions: ['setPlan', 'logPlan'],
+            },
+            { target: '#session.coding', actions: ['setPlan', 'logPlan'] },
+          ],
+        ),
       },
       awaitingApproval: {
         tags: ['waiting'],
-        entry: { type: 'log', params: { line: 'Waiting for approval of the plan (POST /agent/sessions/{id}/approve)' } },
+        entry: {
+          type: 'log',
+          params: { line: 'Waiting for approval of the plan (POST /agent/sessions/{id}/approve)' },
+        },
         on: {
           approve: { target: 'coding' },
           input: { target: 'planning', actions: ['raiseBudget', 'foldInput', 'logInput'] },
@@ -263,10 +355,22 @@ export function createSessionMachine(actors: SessionActors) {
         ...work(
           'code',
           'coding',
-          (c) => ({ sessionId: c.sessionId, goal: c.goal, plan: c.plan, iteration: c.iteration, feedback: c.feedback, key: key(c, 'code'), budget: c.budget }),
+          (c) => ({
+            sessionId: c.sessionId,
+            goal: c.goal,
+            plan: c.plan,
+            iteration: c.iteration,
+            feedback: c.feedback,
+            key: key(c, 'code'),
+            budget: c.budget,
+          }),
           [
             // Input that arrived during this iteration: fold it in and replan before reviewing.
-            { guard: 'hasPendingInputs', target: '#session.planning', actions: ['setCode', 'foldPending'] },
+            {
+              guard: 'hasPendingInputs',
+              target: '#session.planning',
+              actions: ['setCode', 'foldPending'],
+            },
             { target: '#session.reviewing', actions: 'setCode' },
           ],
         ),
@@ -278,11 +382,31 @@ export function createSessionMachine(actors: SessionActors) {
         ...work(
           'review',
           'reviewing',
-          (c) => ({ sessionId: c.sessionId, goal: c.goal, plan: c.plan, diff: c.code?.diff ?? '', round: c.reviewRound, key: key(c, 'review'), budget: c.budget }),
+          (c) => ({
+            sessionId: c.sessionId,
+            goal: c.goal,
+            plan: c.plan,
+            diff: c.code?.diff ?? '',
+            round: c.reviewRound,
+            key: key(c, 'review'),
+            budget: c.budget,
+          }),
           [
-            { guard: 'hasPendingInputs', target: '#session.planning', actions: ['logReview', 'foldPending'] },
-            { guard: 'reviewApproved', target: '#session.completed', actions: ['logReview', 'setResult'] },
-            { guard: 'canReviewAgain', target: '#session.coding', actions: ['logReview', 'takeFeedback'] },
+            {
+              guard: 'hasPendingInputs',
+              target: '#session.planning',
+              actions: ['logReview', 'foldPending'],
+            },
+            {
+              guard: 'reviewApproved',
+              target: '#session.completed',
+              actions: ['logReview', 'setResult'],
+            },
+            {
+              guard: 'canReviewAgain',
+              target: '#session.coding',
+              actions: ['logReview', 'takeFeedback'],
+            },
             { target: '#session.failed', actions: ['logReview', 'rejectedTooOften'] },
           ],
         ),
@@ -297,7 +421,11 @@ export function createSessionMachine(actors: SessionActors) {
         entry: 'logFailed',
         on: {
           input: [
-            { guard: 'isCloned', target: 'planning', actions: ['raiseBudget', 'foldInput', 'logInput'] },
+            {
+              guard: 'isCloned',
+              target: 'planning',
+              actions: ['raiseBudget', 'foldInput', 'logInput'],
+            },
             { target: 'preparing', actions: ['raiseBudget', 'foldInput', 'logInput'] },
           ],
         },

@@ -74,12 +74,18 @@ export type WorkName = keyof SessionActors;
 
 /** A transient failure (network, rate limit): the step is retried after a durable back-off. */
 export function isRetryable(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
+  return (
+    typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true
+  );
 }
 
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
-  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
+  if (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { message?: unknown }).message === 'string'
+  ) {
     return (err as { message: string }).message;
   }
   return String(err);

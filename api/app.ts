@@ -56,7 +56,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const read = deps.readBody ? { read: deps.readBody } : {};
   app.onError(errorResponder(deps.logger));
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) =>
+    c.json(
+      { error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
+  );
   const metrics = deps.metrics ?? createServiceMetrics();
   app.use('*', httpMetrics(metrics));
 
@@ -68,7 +73,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.route('/', openApiRoutes());
   // Admins only (it shows cluster state); outside /agent, so it authenticates itself.
-  app.route('/', metricsRoutes({ store: deps.store, metrics, logger: deps.logger, localAdmin: deps.localAdmin ?? true }));
+  app.route(
+    '/',
+    metricsRoutes({
+      store: deps.store,
+      metrics,
+      logger: deps.logger,
+      localAdmin: deps.localAdmin ?? true,
+    }),
+  );
   // The web UI's page and static files: public, they hold no data (it comes from /agent with the user's token).
   app.route('/', uiRoutes());
 
@@ -76,25 +89,45 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/agent/*', authenticate({ store: deps.store, localAdmin: deps.localAdmin ?? true }));
   app.use('/agent/*', rateLimit(deps.rateLimitPerMinute ?? 0));
 
-  const userDeps = { store: deps.store, defaultMaxRunning: deps.userMaxRunning ?? 0, ...read, ...(deps.profiles ? { profiles: deps.profiles } : {}) };
+  const userDeps = {
+    store: deps.store,
+    defaultMaxRunning: deps.userMaxRunning ?? 0,
+    ...read,
+    ...(deps.profiles ? { profiles: deps.profiles } : {}),
+  };
   app.route('/agent/users', userRoutes(userDeps));
   app.route('/agent/me', meRoutes(userDeps));
   if (deps.profiles) {
-    app.route('/agent/ai-profiles', profileRoutes({ profiles: deps.profiles, store: deps.store, ...read, ...(deps.checkProfile ? { check: deps.checkProfile } : {}) }));
+    app.route(
+      '/agent/ai-profiles',
+      profileRoutes({
+        profiles: deps.profiles,
+        store: deps.store,
+        ...read,
+        ...(deps.checkProfile ? { check: deps.checkProfile } : {}),
+      }),
+    );
   }
-  app.route('/agent/sessions', sessionRoutes(deps.store, {
+  app.route(
+    '/agent/sessions',
+    sessionRoutes(deps.store, {
       ...read,
       allowLocalRepos: deps.allowLocalRepos ?? false,
       ...(deps.profiles ? { profiles: deps.profiles } : {}),
       requireProfile: deps.requireProfile ?? false,
       defaultMaxRunning: deps.userMaxRunning ?? 0,
-    }));
+    }),
+  );
   // Live events: the same ownership rule as the other session routes (another user's session is a 404).
-  app.route('/agent/sessions', eventRoutes(deps.store, {
-    ...(deps.eventsPollMs !== undefined ? { pollMs: deps.eventsPollMs } : {}),
-    canSee: (c, record) => owns((c as unknown as Context<AppEnv>).get('principal'), record.userId),
-    logger: deps.logger,
-  }));
+  app.route(
+    '/agent/sessions',
+    eventRoutes(deps.store, {
+      ...(deps.eventsPollMs !== undefined ? { pollMs: deps.eventsPollMs } : {}),
+      canSee: (c, record) =>
+        owns((c as unknown as Context<AppEnv>).get('principal'), record.userId),
+      logger: deps.logger,
+    }),
+  );
   app.route('/agent/nodes', nodeRoutes(deps.store));
   // The state chart and its layout, the same for every session (the visualizer adds where a session is).
   app.route('/agent/chart', chartRoutes());

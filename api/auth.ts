@@ -30,7 +30,8 @@ export function authenticate(opts: AuthOptions): MiddlewareHandler<AppEnv> {
     const header = c.req.header('authorization');
     if (header === undefined) {
       // A reverse proxy on the same host would make every caller look local: forwarded requests must bring a token.
-      const forwarded = c.req.header('x-forwarded-for') !== undefined || c.req.header('forwarded') !== undefined;
+      const forwarded =
+        c.req.header('x-forwarded-for') !== undefined || c.req.header('forwarded') !== undefined;
       if (!opts.localAdmin || forwarded) {
         c.header('WWW-Authenticate', 'Bearer realm="swe-agent"');
         throw unauthorized(

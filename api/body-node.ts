@@ -49,4 +49,5 @@ export const nodeBodyReader: BodyReader = (c: Context, limit: number) => {
   });
 };
 
-const cutShort = () => badRequest('the request body was cut short: the connection closed before it ended', 'body');
+const cutShort = () =>
+  badRequest('the request body was cut short: the connection closed before it ended', 'body');

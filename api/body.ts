@@ -19,7 +19,10 @@ export const webBodyReader: BodyReader = async (c) => new Uint8Array(await c.req
  * Reads a JSON object body, with a size limit and a content-type check.
  * An empty body is `{}` when `optional` (the guide's approve has no body).
  */
-export async function readJsonObject(c: Context, opts: { optional?: boolean; read?: BodyReader } = {}): Promise<Record<string, unknown>> {
+export async function readJsonObject(
+  c: Context,
+  opts: { optional?: boolean; read?: BodyReader } = {},
+): Promise<Record<string, unknown>> {
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw new AppError('payload_too_large', 413, TOO_LARGE);
   const bytes = await (opts.read ?? webBodyReader)(c, MAX_BODY_BYTES);
@@ -29,7 +32,8 @@ export async function readJsonObject(c: Context, opts: { optional?: boolean; rea
     throw badRequest('request body is required', 'body');
   }
   const type = c.req.header('content-type') ?? '';
-  if (!/^application\/(.+\+)?json\b/i.test(type)) throw new AppError('unsupported_media_type', 415, NOT_JSON);
+  if (!/^application\/(.+\+)?json\b/i.test(type))
+    throw new AppError('unsupported_media_type', 415, NOT_JSON);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -42,6 +46,7 @@ export async function readJsonObject(c: Context, opts: { optional?: boolean; rea
   } catch (e) {
     throw badRequest(`malformed JSON: ${(e as Error).message}`, 'body');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(NOT_OBJECT, 'body');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw badRequest(NOT_OBJECT, 'body');
   return value as Record<string, unknown>;
 }

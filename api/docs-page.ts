@@ -14,10 +14,17 @@ interface Row {
 const METHODS = ['get', 'post', 'patch', 'delete'] as const;
 
 const esc = (s: unknown): string =>
-  String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+  String(s).replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!,
+  );
 /** Backticks in descriptions as code, the rest escaped. */
 const prose = (s: unknown): string => esc(s ?? '').replace(/`([^`]+)`/g, '<code>$1</code>');
-const anchor = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const anchor = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 export function renderDocsPage(doc: Json): string {
   const info = doc['info'] as Json;
@@ -32,13 +39,22 @@ export function renderDocsPage(doc: Json): string {
   const ops = Object.entries(paths).flatMap(([path, item]) =>
     METHODS.filter((m) => item[m]).map((m) => ({ path, method: m, op: item[m]! })),
   );
-  const byTag = tags.map((t) => ({ ...t, ops: ops.filter((o) => (o.op['tags'] as string[])[0] === t.name) }));
+  const byTag = tags.map((t) => ({
+    ...t,
+    ops: ops.filter((o) => (o.op['tags'] as string[])[0] === t.name),
+  }));
 
   const nav = byTag
-    .map((t) => `<li><a href="#${anchor(t.name)}">${esc(t.name)}</a><ul>${t.ops.map((o) => `<li><a href="#${esc(o.op['operationId'])}">${o.method.toUpperCase()} ${esc(o.path)}</a></li>`).join('')}</ul></li>`)
+    .map(
+      (t) =>
+        `<li><a href="#${anchor(t.name)}">${esc(t.name)}</a><ul>${t.ops.map((o) => `<li><a href="#${esc(o.op['operationId'])}">${o.method.toUpperCase()} ${esc(o.path)}</a></li>`).join('')}</ul></li>`,
+    )
     .join('');
   const sections = byTag
-    .map((t) => `<section aria-labelledby="${anchor(t.name)}"><h2 id="${anchor(t.name)}">${esc(t.name)}</h2><p>${prose(t.description)}</p>${t.ops.map((o) => operation(o.method, o.path, o.op, resolve)).join('')}</section>`)
+    .map(
+      (t) =>
+        `<section aria-labelledby="${anchor(t.name)}"><h2 id="${anchor(t.name)}">${esc(t.name)}</h2><p>${prose(t.description)}</p>${t.ops.map((o) => operation(o.method, o.path, o.op, resolve)).join('')}</section>`,
+    )
     .join('');
 
   return `<!doctype html>
@@ -51,7 +67,10 @@ export function renderDocsPage(doc: Json): string {
 </head>
 <body>
 <header><h1>${esc(info['title'])} <small>${esc(info['version'])}</small></h1>
-${String(info['description'] ?? '').split('\n\n').map((p) => `<p>${prose(p)}</p>`).join('')}
+${String(info['description'] ?? '')
+  .split('\n\n')
+  .map((p) => `<p>${prose(p)}</p>`)
+  .join('')}
 <p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${esc(doc['openapi'])}).</p></header>
 <nav aria-label="Contents"><h2>Contents</h2><ul>${nav}</ul></nav>
 <main>${sections}</main>
@@ -59,29 +78,56 @@ ${String(info['description'] ?? '').split('\n\n').map((p) => `<p>${prose(p)}</p>
 </html>`;
 }
 
-function operation(method: string, path: string, op: Json, resolve: (s: Json | undefined) => Json | undefined): string {
+function operation(
+  method: string,
+  path: string,
+  op: Json,
+  resolve: (s: Json | undefined) => Json | undefined,
+): string {
   const id = esc(op['operationId']);
-  const access = op['security'] ? 'Public: no token needed.' : op['x-admin-only'] ? 'Needs a token of an admin.' : 'Needs a token.';
-  const params = ((op['parameters'] ?? []) as Json[]).map((p) => ({ ...rowOf(String(p['name']), (p['schema'] ?? {}) as Json, p['required'] === true), in: String(p['in']), description: p['description'] }));
+  const access = op['security']
+    ? 'Public: no token needed.'
+    : op['x-admin-only']
+      ? 'Needs a token of an admin.'
+      : 'Needs a token.';
+  const params = ((op['parameters'] ?? []) as Json[]).map((p) => ({
+    ...rowOf(String(p['name']), (p['schema'] ?? {}) as Json, p['required'] === true),
+    in: String(p['in']),
+    description: p['description'],
+  }));
   const paramTable = params.length
-    ? table(`Parameters of ${method.toUpperCase()} ${path}`, ['Name', 'In', 'Type', 'Required', 'Description'], params.map((p) => [
-        `<code>${esc(p.name)}</code>`, esc(p.in), esc(p.type), p.required ? 'yes' : 'no', [prose(p.description), esc(p.notes)].filter(Boolean).join(' '),
-      ]))
+    ? table(
+        `Parameters of ${method.toUpperCase()} ${path}`,
+        ['Name', 'In', 'Type', 'Required', 'Description'],
+        params.map((p) => [
+          `<code>${esc(p.name)}</code>`,
+          esc(p.in),
+          esc(p.type),
+          p.required ? 'yes' : 'no',
+          [prose(p.description), esc(p.notes)].filter(Boolean).join(' '),
+        ]),
+      )
     : '';
   const body = op['requestBody'] as Json | undefined;
-  const bodySchema = resolve(((body?.['content'] as Json | undefined)?.['application/json'] as Json | undefined)?.['schema'] as Json | undefined);
-  const bodyPart = body && bodySchema
-    ? `<h4>Request body${body['required'] ? '' : ' (optional)'}</h4>${bodySchema['description'] ? `<p>${prose(bodySchema['description'])}</p>` : ''}${fieldsTable(`Request body of ${method.toUpperCase()} ${path}`, bodySchema)}`
-    : '';
+  const bodySchema = resolve(
+    ((body?.['content'] as Json | undefined)?.['application/json'] as Json | undefined)?.[
+      'schema'
+    ] as Json | undefined,
+  );
+  const bodyPart =
+    body && bodySchema
+      ? `<h4>Request body${body['required'] ? '' : ' (optional)'}</h4>${bodySchema['description'] ? `<p>${prose(bodySchema['description'])}</p>` : ''}${fieldsTable(`Request body of ${method.toUpperCase()} ${path}`, bodySchema)}`
+      : '';
   const responses = Object.entries(op['responses'] as Record<string, Json>).map(([status, r]) => {
     const content = (r['content'] ?? {}) as Record<string, Json>;
     const [type, media] = Object.entries(content)[0] ?? [];
     const ref = media?.['schema'] as Json | undefined;
     const name = typeof ref?.['$ref'] === 'string' ? ref['$ref'].split('/').pop() : undefined;
     const schema = resolve(ref);
-    const fields = schema && name !== 'ErrorBody' && schema['properties']
-      ? `<details><summary>Fields of ${esc(name)}</summary>${fieldsTable(`${status} answer of ${method.toUpperCase()} ${path}`, schema)}</details>`
-      : '';
+    const fields =
+      schema && name !== 'ErrorBody' && schema['properties']
+        ? `<details><summary>Fields of ${esc(name)}</summary>${fieldsTable(`${status} answer of ${method.toUpperCase()} ${path}`, schema)}</details>`
+        : '';
     return `<li><strong>${esc(status)}</strong> ${prose(r['description'])}${type ? ` <span class="type">${esc(type)}${name ? `: ${esc(name)}` : ''}</span>` : ''}${fields}</li>`;
   });
   return `<article id="${id}" aria-labelledby="${id}-h">
@@ -94,7 +140,16 @@ ${op['description'] ? `<p>${prose(op['description'])}</p>` : ''}${paramTable}${b
 function fieldsTable(caption: string, schema: Json): string {
   const rows = fields(schema, '', 0);
   if (!rows.length) return '<p>No fields.</p>';
-  return table(caption, ['Field', 'Type', 'Required', 'Description'], rows.map((r) => [`<code>${esc(r.name)}</code>`, esc(r.type), r.required ? 'yes' : 'no', esc(r.notes).replace(/`([^`]+)`/g, '<code>$1</code>')]));
+  return table(
+    caption,
+    ['Field', 'Type', 'Required', 'Description'],
+    rows.map((r) => [
+      `<code>${esc(r.name)}</code>`,
+      esc(r.type),
+      r.required ? 'yes' : 'no',
+      esc(r.notes).replace(/`([^`]+)`/g, '<code>$1</code>'),
+    ]),
+  );
 }
 
 /** An object's properties as rows, nested objects flattened as `parent.child` (`items[].child` for arrays). */
@@ -104,8 +159,16 @@ function fields(schema: Json, prefix: string, depth: number): Row[] {
   return Object.entries(props).flatMap(([key, raw]) => {
     const name = prefix + key;
     const inner = nonNull(raw);
-    const nested = inner['type'] === 'object' ? inner : inner['type'] === 'array' && (inner['items'] as Json | undefined)?.['type'] === 'object' ? (inner['items'] as Json) : undefined;
-    const children = nested && depth < 3 ? fields(nested, `${name}${nested === inner ? '.' : '[].'}`, depth + 1) : [];
+    const nested =
+      inner['type'] === 'object'
+        ? inner
+        : inner['type'] === 'array' && (inner['items'] as Json | undefined)?.['type'] === 'object'
+          ? (inner['items'] as Json)
+          : undefined;
+    const children =
+      nested && depth < 3
+        ? fields(nested, `${name}${nested === inner ? '.' : '[].'}`, depth + 1)
+        : [];
     return [rowOf(name, raw, required.includes(key)), ...children];
   });
 }
@@ -118,8 +181,15 @@ function nonNull(s: Json): Json {
 function rowOf(name: string, s: Json, required: boolean): Row {
   const inner = nonNull(s);
   const nullable = inner !== s || (Array.isArray(s['type']) && s['type'].includes('null'));
-  const base = Array.isArray(inner['type']) ? inner['type'].filter((t) => t !== 'null').join(' | ') : String(inner['type'] ?? (inner['const'] !== undefined ? JSON.stringify(inner['const']) : 'any'));
-  const type = inner['type'] === 'array' ? `array of ${String((inner['items'] as Json | undefined)?.['type'] ?? 'any')}` : base;
+  const base = Array.isArray(inner['type'])
+    ? inner['type'].filter((t) => t !== 'null').join(' | ')
+    : String(
+        inner['type'] ?? (inner['const'] !== undefined ? JSON.stringify(inner['const']) : 'any'),
+      );
+  const type =
+    inner['type'] === 'array'
+      ? `array of ${String((inner['items'] as Json | undefined)?.['type'] ?? 'any')}`
+      : base;
   const notes: string[] = [];
   const description = s['description'] ?? inner['description'];
   if (description) notes.push(String(description));
@@ -130,7 +200,8 @@ function rowOf(name: string, s: Json, required: boolean): Row {
   if (min !== undefined && max !== undefined) notes.push(`From ${min} to ${max}.`);
   else if (min !== undefined) notes.push(`At least ${min}.`);
   else if (max !== undefined) notes.push(`At most ${max}.`);
-  if (inner['maxLength'] !== undefined) notes.push(`At most ${inner['maxLength']} characters, not blank.`);
+  if (inner['maxLength'] !== undefined)
+    notes.push(`At most ${inner['maxLength']} characters, not blank.`);
   if (inner['maxItems'] !== undefined) notes.push(`At most ${inner['maxItems']} items.`);
   const dflt = s['default'] ?? inner['default'];
   if (dflt !== undefined) notes.push(`Default: ${JSON.stringify(dflt)}.`);

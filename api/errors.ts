@@ -26,7 +26,8 @@ export function errorResponder(logger: Logger) {
       stack: err instanceof Error ? err.stack : undefined,
     });
     const code = status === 503 ? 'store_unavailable' : 'internal';
-    const message = status === 503 ? 'the session store is unavailable; retry shortly' : 'internal error';
+    const message =
+      status === 503 ? 'the session store is unavailable; retry shortly' : 'internal error';
     return c.json({ error: { code, message, correlation_id: correlationId } }, status as 500);
   };
 }
@@ -42,7 +43,8 @@ const SESSION_PATH = /^\/agent\/sessions\/([^/]+)/;
  * out` when Redis stops answering with the connection open; the rest are
  * socket errors and Redis refusing while it loads, fails over or is busy.
  */
-const STORE_OUTAGE = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|Command timed out/i;
+const STORE_OUTAGE =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|Command timed out/i;
 const STORE_BUSY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|MISCONF|NOREPLICAS)\b/;
 
 function looksLikeStoreOutage(err: unknown): boolean {

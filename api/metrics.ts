@@ -50,20 +50,27 @@ export interface MetricsRouteOptions {
 export function metricsRoutes(opts: MetricsRouteOptions): Hono<AppEnv> {
   const { store, metrics } = opts;
   const app = new Hono<AppEnv>();
-  app.get('/metrics', authenticate({ store, localAdmin: opts.localAdmin }), async function scrape(c) {
-    if (!isAdmin(c.get('principal'))) throw forbidden(NOT_ADMIN);
-    try {
-      const [counts, stats] = await Promise.all([store.countByStatus(), store.stats()]);
-      for (const s of SESSION_STATUSES) metrics.sessions.labels(s).set(counts[s]);
-      metrics.storeFencedWrites.set(stats.fenced_writes);
-      metrics.storeUp.set(1);
-    } catch (err) {
-      // The node's own metrics still tell something; stale cluster counts would mislead.
-      metrics.sessions.reset();
-      metrics.storeUp.set(0);
-      opts.logger.warn('metrics: the store did not answer', { err: String(err) });
-    }
-    return c.body(await metrics.registry.render(), 200, { 'content-type': CONTENT_TYPE, 'cache-control': 'no-store' });
-  });
+  app.get(
+    '/metrics',
+    authenticate({ store, localAdmin: opts.localAdmin }),
+    async function scrape(c) {
+      if (!isAdmin(c.get('principal'))) throw forbidden(NOT_ADMIN);
+      try {
+        const [counts, stats] = await Promise.all([store.countByStatus(), store.stats()]);
+        for (const s of SESSION_STATUSES) metrics.sessions.labels(s).set(counts[s]);
+        metrics.storeFencedWrites.set(stats.fenced_writes);
+        metrics.storeUp.set(1);
+      } catch (err) {
+        // The node's own metrics still tell something; stale cluster counts would mislead.
+        metrics.sessions.reset();
+        metrics.storeUp.set(0);
+        opts.logger.warn('metrics: the store did not answer', { err: String(err) });
+      }
+      return c.body(await metrics.registry.render(), 200, {
+        'content-type': CONTENT_TYPE,
+        'cache-control': 'no-store',
+      });
+    },
+  );
   return app;
 }

@@ -27,6 +27,11 @@ export function owns(p: Principal, ownerId: string | undefined): boolean {
 }
 
 /** Profiles a principal sees and may run sessions with: its own, those assigned to it, and the global default. */
-export function canUseProfile(p: Principal, profile: { ownerId?: string; userIds?: string[]; isDefault: boolean }): boolean {
-  return owns(p, profile.ownerId) || profile.isDefault || (profile.userIds ?? []).includes(p.userId);
+export function canUseProfile(
+  p: Principal,
+  profile: { ownerId?: string; userIds?: string[]; isDefault: boolean },
+): boolean {
+  return (
+    owns(p, profile.ownerId) || profile.isDefault || (profile.userIds ?? []).includes(p.userId)
+  );
 }

@@ -14,7 +14,10 @@ interface Bucket {
   at: number;
 }
 
-export function rateLimit(perMinute: number, now: () => number = () => performance.now()): MiddlewareHandler<AppEnv> {
+export function rateLimit(
+  perMinute: number,
+  now: () => number = () => performance.now(),
+): MiddlewareHandler<AppEnv> {
   const buckets = new Map<string, Bucket>();
   const capacity = Math.max(10, Math.ceil(perMinute / 10));
   const perMs = perMinute / 60_000;
@@ -25,7 +28,8 @@ export function rateLimit(perMinute: number, now: () => number = () => performan
     let b = buckets.get(p.userId);
     if (!b) {
       // Forget idle users now and then, so the map stays as small as the active set.
-      if (buckets.size >= 10_000) for (const [k, v] of buckets) if (t - v.at > 60_000) buckets.delete(k);
+      if (buckets.size >= 10_000)
+        for (const [k, v] of buckets) if (t - v.at > 60_000) buckets.delete(k);
       b = { tokens: capacity, at: t };
       buckets.set(p.userId, b);
     }
@@ -34,7 +38,9 @@ export function rateLimit(perMinute: number, now: () => number = () => performan
     if (b.tokens < 1) {
       const waitS = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
       c.header('Retry-After', String(waitS));
-      throw rateLimited(`rate limit: ${perMinute} requests per minute per user; retry in ${waitS} s`);
+      throw rateLimited(
+        `rate limit: ${perMinute} requests per minute per user; retry in ${waitS} s`,
+      );
     }
     b.tokens -= 1;
     return next();

@@ -21,13 +21,18 @@ export function text(max: number) {
     .regex(/\S/, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
     .regex(NO_CONTROL, { error: 'contains control characters' })
-    .refine((s) => !LONE_SURROGATE.test(s), { error: 'contains invalid Unicode (a lone surrogate)' });
+    .refine((s) => !LONE_SURROGATE.test(s), {
+      error: 'contains invalid Unicode (a lone surrogate)',
+    });
 }
 
 /** An integer in [min, max]: one message for every way to miss it. */
 function int(min: number, max: number, coerce = false) {
   const error = `must be an integer from ${min} to ${max}`;
-  return (coerce ? z.coerce.number({ error }) : z.number({ error })).int({ error }).min(min, { error }).max(max, { error });
+  return (coerce ? z.coerce.number({ error }) : z.number({ error }))
+    .int({ error })
+    .min(min, { error })
+    .max(max, { error });
 }
 
 /**
@@ -40,36 +45,53 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T, like?: string) {
   return z.strictObject(shape, {
     error: (iss) => {
       if (iss.code === 'unrecognized_keys') return `is not a known field (${allowed})`;
-      if (iss.code === 'invalid_type') return iss.input === undefined ? 'is required' : `must be an object${like ? ` like ${like}` : ''}`;
+      if (iss.code === 'invalid_type')
+        return iss.input === undefined
+          ? 'is required'
+          : `must be an object${like ? ` like ${like}` : ''}`;
       return undefined;
     },
   });
 }
 
 const profileRef = (role: string) =>
-  text(100).describe(`The AI profile ${role} (GET /agent/ai-profiles lists them).`).meta({ examples: ['01JD7X3Q9M2KQ8ZC4W6T5R1N0B'] });
+  text(100)
+    .describe(`The AI profile ${role} (GET /agent/ai-profiles lists them).`)
+    .meta({ examples: ['01JD7X3Q9M2KQ8ZC4W6T5R1N0B'] });
 
 // ---------------------------------------------------------------- sessions
 
 export const Budget = strict(
   {
-    max_calls: int(1, 1_000_000).optional().describe('Most LLM calls the session may make, all roles together.'),
-    max_tokens: int(1, 1_000_000_000).optional().describe('Most tokens (input + output) the session may use.'),
+    max_calls: int(1, 1_000_000)
+      .optional()
+      .describe('Most LLM calls the session may make, all roles together.'),
+    max_tokens: int(1, 1_000_000_000)
+      .optional()
+      .describe('Most tokens (input + output) the session may use.'),
   },
   '{"max_calls": 100, "max_tokens": 500000}',
 )
-  .describe("Limits over the node's defaults; on input, they raise the session's limits (a session stopped by its budget goes on).")
+  .describe(
+    "Limits over the node's defaults; on input, they raise the session's limits (a session stopped by its budget goes on).",
+  )
   .meta({ examples: [{ max_calls: 100, max_tokens: 500_000 }] });
 
 export const SessionCreate = strict({
-  goal: text(20_000).describe('What the agent should do, in plain words.').meta({ examples: ['Refactor the login function in auth.py to use async/await'] }),
+  goal: text(20_000)
+    .describe('What the agent should do, in plain words.')
+    .meta({ examples: ['Refactor the login function in auth.py to use async/await'] }),
   repo_url: text(2048)
-    .describe('The git repository to work on: https, ssh or scp-style (user@host:path). Local paths only when the server allows them.')
+    .describe(
+      'The git repository to work on: https, ssh or scp-style (user@host:path). Local paths only when the server allows them.',
+    )
     .meta({ examples: ['https://github.com/example/my-repo.git'] }),
   mode: z
     .enum(['auto', 'review'])
     .default('auto')
-    .describe('`auto` runs to the end; `review` pauses after planning (status WAITING_FOR_USER) until approved.'),
+    .describe(
+      '`auto` runs to the end; `review` pauses after planning (status WAITING_FOR_USER) until approved.',
+    ),
   budget: Budget.optional(),
   ai_profile_id: profileRef('every role uses, over your default and the global default').optional(),
   planner_profile_id: profileRef('the planner uses, over ai_profile_id').optional(),
@@ -85,10 +107,21 @@ export const SessionListQuery = strict({
     .regex(ULID, { error: 'must be a session id' })
     .optional()
     .describe('`next_cursor` of the previous page: sessions created before this one.'),
-  before: z.string().regex(ULID, { error: 'must be a session id' }).optional().describe('Old name of `cursor`.').meta({ deprecated: true }),
-  created_after: time().optional().describe('Only sessions created after this time: ISO 8601 or epoch milliseconds.'),
-  created_before: time().optional().describe('Only sessions created before this time: ISO 8601 or epoch milliseconds.'),
-  user_id: text(100).optional().describe("Only this user's sessions (admins; a user's list holds only its own anyway)."),
+  before: z
+    .string()
+    .regex(ULID, { error: 'must be a session id' })
+    .optional()
+    .describe('Old name of `cursor`.')
+    .meta({ deprecated: true }),
+  created_after: time()
+    .optional()
+    .describe('Only sessions created after this time: ISO 8601 or epoch milliseconds.'),
+  created_before: time()
+    .optional()
+    .describe('Only sessions created before this time: ISO 8601 or epoch milliseconds.'),
+  user_id: text(100)
+    .optional()
+    .describe("Only this user's sessions (admins; a user's list holds only its own anyway)."),
 }).describe('Filters and paging of the session list, newest first.');
 
 /** A time as ISO 8601 or epoch milliseconds, for filters; undefined when empty. */
@@ -109,12 +142,17 @@ function time() {
 export const ApproveBody = strict({}).describe('No fields: the body may be empty or `{}`.');
 
 export const InputBody = strict({
-  message: text(20_000).describe("New instructions or feedback; added to the session's goal, and the agent replans.").meta({ examples: ['Please also update the README with the new changes.'] }),
+  message: text(20_000)
+    .describe("New instructions or feedback; added to the session's goal, and the agent replans.")
+    .meta({ examples: ['Please also update the README with the new changes.'] }),
   budget: Budget.optional(),
 });
 
 export const CancelBody = strict({
-  reason: text(1000).optional().describe("Why, kept as the session's reason.").meta({ examples: ['changed my mind'] }),
+  reason: text(1000)
+    .optional()
+    .describe("Why, kept as the session's reason.")
+    .meta({ examples: ['changed my mind'] }),
 }).describe('The body may be empty.');
 
 export const EventsQuery = z
@@ -122,7 +160,9 @@ export const EventsQuery = z
     last_event_id: z
       .string()
       .optional()
-      .describe('Where to resume, for clients that cannot send the `Last-Event-ID` header (the header wins).')
+      .describe(
+        'Where to resume, for clients that cannot send the `Last-Event-ID` header (the header wins).',
+      )
       .meta({ examples: ['12.4'] }),
   })
   .describe('Resuming a live event stream.');
@@ -145,8 +185,14 @@ export const PROVIDERS = ['openai', 'azure', 'ollama', 'openai-compatible', 'gem
 
 const Prices = strict(
   {
-    input_per_mtok: z.number({ error: 'must be a number ≥ 0' }).min(0, { error: 'must be a number ≥ 0' }).describe('USD per million input tokens.'),
-    output_per_mtok: z.number({ error: 'must be a number ≥ 0' }).min(0, { error: 'must be a number ≥ 0' }).describe('USD per million output tokens.'),
+    input_per_mtok: z
+      .number({ error: 'must be a number ≥ 0' })
+      .min(0, { error: 'must be a number ≥ 0' })
+      .describe('USD per million input tokens.'),
+    output_per_mtok: z
+      .number({ error: 'must be a number ≥ 0' })
+      .min(0, { error: 'must be a number ≥ 0' })
+      .describe('USD per million output tokens.'),
   },
   '{"input_per_mtok": 2.5, "output_per_mtok": 10} (USD per million tokens)',
 )
@@ -154,19 +200,35 @@ const Prices = strict(
   .meta({ examples: [{ input_per_mtok: 2.5, output_per_mtok: 10 }] });
 
 const profileFields = {
-  name: text(100).describe('A name to recognise it by.').meta({ examples: ['My GPT-4'] }),
+  name: text(100)
+    .describe('A name to recognise it by.')
+    .meta({ examples: ['My GPT-4'] }),
   provider: z.enum(PROVIDERS).describe('Which API the profile calls.'),
-  model: text(200).describe('The model identifier.').meta({ examples: ['gpt-4o-mini', 'gemini-1.5-pro'] }),
-  api_key: text(1000).describe('The secret key: sealed at rest, never shown again (answers carry `api_key_hint`). Required for openai, gemini and azure.'),
-  base_url: text(2048).describe('http(s) base URL: the Azure endpoint, or the server of ollama / openai-compatible.').meta({ examples: ['https://NAME.openai.azure.com'] }),
-  api_version: text(100).describe('Azure API version (azure only).').meta({ examples: ['2024-10-21'] }),
+  model: text(200)
+    .describe('The model identifier.')
+    .meta({ examples: ['gpt-4o-mini', 'gemini-1.5-pro'] }),
+  api_key: text(1000).describe(
+    'The secret key: sealed at rest, never shown again (answers carry `api_key_hint`). Required for openai, gemini and azure.',
+  ),
+  base_url: text(2048)
+    .describe('http(s) base URL: the Azure endpoint, or the server of ollama / openai-compatible.')
+    .meta({ examples: ['https://NAME.openai.azure.com'] }),
+  api_version: text(100)
+    .describe('Azure API version (azure only).')
+    .meta({ examples: ['2024-10-21'] }),
   deployment: text(200).describe('Azure deployment name (azure only).'),
-  is_default: z.boolean().describe('Sessions that name no profile use the default one; setting it moves the default here.'),
+  is_default: z
+    .boolean()
+    .describe(
+      'Sessions that name no profile use the default one; setting it moves the default here.',
+    ),
   prices: Prices,
   user_ids: z
     .array(text(100))
     .max(100, { error: 'must list at most 100 user ids' })
-    .describe('Users the profile is assigned to besides its owner: they see and use it, but cannot change it. Admins only.'),
+    .describe(
+      'Users the profile is assigned to besides its owner: they see and use it, but cannot change it. Admins only.',
+    ),
 };
 
 export const ProfileCreate = strict({
@@ -180,7 +242,9 @@ export const ProfileCreate = strict({
   is_default: profileFields.is_default.optional(),
   prices: profileFields.prices.optional(),
   user_ids: profileFields.user_ids.optional(),
-}).describe('A new AI profile. Each provider needs its own fields (see api_key, base_url, api_version, deployment).');
+}).describe(
+  'A new AI profile. Each provider needs its own fields (see api_key, base_url, api_version, deployment).',
+);
 
 export const ProfilePatch = strict({
   name: profileFields.name.optional(),
@@ -193,15 +257,25 @@ export const ProfilePatch = strict({
   is_default: profileFields.is_default.optional(),
   prices: profileFields.prices.nullable().optional(),
   user_ids: profileFields.user_ids.optional(),
-}).describe('The fields to change; `null` clears an optional one. The result must still suit its provider.');
+}).describe(
+  'The fields to change; `null` clears an optional one. The result must still suit its provider.',
+);
 
 // ------------------------------------------------------------------- users
 
 const userFields = {
-  name: text(100).describe("The user's name.").meta({ examples: ['Ada'] }),
-  role: z.enum(['admin', 'user']).describe('Admins manage users and see every session and profile.'),
-  max_running_sessions: int(0, 10_000).describe("Most of the user's sessions RUNNING at once (0: no limit); others wait in QUEUED."),
-  default_profile_id: text(100).describe("The AI profile the user's sessions use when they name none."),
+  name: text(100)
+    .describe("The user's name.")
+    .meta({ examples: ['Ada'] }),
+  role: z
+    .enum(['admin', 'user'])
+    .describe('Admins manage users and see every session and profile.'),
+  max_running_sessions: int(0, 10_000).describe(
+    "Most of the user's sessions RUNNING at once (0: no limit); others wait in QUEUED.",
+  ),
+  default_profile_id: text(100).describe(
+    "The AI profile the user's sessions use when they name none.",
+  ),
 };
 
 export const UserCreate = strict({
@@ -216,10 +290,15 @@ export const UserPatch = strict({
   role: userFields.role.optional(),
   max_running_sessions: userFields.max_running_sessions.nullable().optional(),
   default_profile_id: userFields.default_profile_id.nullable().optional(),
-}).describe('The fields to change; `null` clears the limit (back to the server default) or the default profile.');
+}).describe(
+  'The fields to change; `null` clears the limit (back to the server default) or the default profile.',
+);
 
 export const TokenCreate = strict({
-  name: text(100).optional().describe('What the token is for.').meta({ examples: ['laptop'] }),
+  name: text(100)
+    .optional()
+    .describe('What the token is for.')
+    .meta({ examples: ['laptop'] }),
 }).describe('The body may be empty.');
 
 export const MePatch = strict({
@@ -230,37 +309,75 @@ export const MePatch = strict({
 // What the routes answer, for the docs: the routes build these objects by hand.
 
 // A plain string with the format named: the routes write `toISOString()`, and the regex of z.iso.datetime() would only clutter the docs.
-const isoTime = (what: string) => z.string().describe(what).meta({ format: 'date-time', examples: ['2026-11-25T12:00:00.000Z'] });
-const id = (what: string) => z.string().describe(what).meta({ examples: ['01JD7X3Q9M2KQ8ZC4W6T5R1N0B'] });
+const isoTime = (what: string) =>
+  z
+    .string()
+    .describe(what)
+    .meta({ format: 'date-time', examples: ['2026-11-25T12:00:00.000Z'] });
+const id = (what: string) =>
+  z
+    .string()
+    .describe(what)
+    .meta({ examples: ['01JD7X3Q9M2KQ8ZC4W6T5R1N0B'] });
 
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.string().describe('Stable code: bad_request, unauthorized, forbidden, not_found, conflict, idempotency_key_reused, payload_too_large, unsupported_media_type, rate_limited, store_unavailable, internal.').meta({ examples: ['bad_request'] }),
-      message: z.string().describe('What went wrong, in plain words.').meta({ examples: ['goal is required'] }),
-      field: z.string().optional().describe('The request field at fault (`budget.max_calls`, `Idempotency-Key`, `body`), when there is one.').meta({ examples: ['goal'] }),
-      correlation_id: z.string().optional().describe('On 500 and 503: the id under which the server logged the detail.'),
+      code: z
+        .string()
+        .describe(
+          'Stable code: bad_request, unauthorized, forbidden, not_found, conflict, idempotency_key_reused, payload_too_large, unsupported_media_type, rate_limited, store_unavailable, internal.',
+        )
+        .meta({ examples: ['bad_request'] }),
+      message: z
+        .string()
+        .describe('What went wrong, in plain words.')
+        .meta({ examples: ['goal is required'] }),
+      field: z
+        .string()
+        .optional()
+        .describe(
+          'The request field at fault (`budget.max_calls`, `Idempotency-Key`, `body`), when there is one.',
+        )
+        .meta({ examples: ['goal'] }),
+      correlation_id: z
+        .string()
+        .optional()
+        .describe('On 500 and 503: the id under which the server logged the detail.'),
     }),
   })
   .describe('Every error answer.');
 
 export const Health = z.object({ ok: z.literal(true) });
-export const Ready = z.object({ ok: z.literal(true), store: z.string().describe('The session store: `redis` or `memory`.') });
+export const Ready = z.object({
+  ok: z.literal(true),
+  store: z.string().describe('The session store: `redis` or `memory`.'),
+});
 
 export const SessionCreated = z.object({
   session_id: id('The new session (a ULID).'),
-  status: z.enum(SESSION_STATUSES).describe('QUEUED: the session is new (a replay with the same Idempotency-Key answers as the first request did).'),
+  status: z
+    .enum(SESSION_STATUSES)
+    .describe(
+      'QUEUED: the session is new (a replay with the same Idempotency-Key answers as the first request did).',
+    ),
 });
 
 export const SessionSummary = z.object({
   id: id('The session.'),
   status: z.enum(SESSION_STATUSES),
-  phase: z.string().describe("Where the machine is, e.g. `coding` or `preparing.waitingRetry`.").meta({ examples: ['planning'] }),
+  phase: z
+    .string()
+    .describe('Where the machine is, e.g. `coding` or `preparing.waitingRetry`.')
+    .meta({ examples: ['planning'] }),
   reason: z.string().nullable().describe('Why the session failed or waits; null otherwise.'),
   goal: z.string(),
   repo_url: z.string(),
   mode: z.enum(['auto', 'review']),
-  user_id: z.string().nullable().describe('The user who created it (null: from before users existed).'),
+  user_id: z
+    .string()
+    .nullable()
+    .describe('The user who created it (null: from before users existed).'),
   result: z
     .object({
       summary: z.string(),
@@ -274,7 +391,10 @@ export const SessionSummary = z.object({
     .describe('The change, once produced; null before.'),
   created_at: isoTime('When the session was created.'),
   updated_at: isoTime('Its last change.'),
-  owner: z.object({ node_id: z.string(), epoch: z.number().int() }).nullable().describe('The node running it now, under a lease; null when none.'),
+  owner: z
+    .object({ node_id: z.string(), epoch: z.number().int() })
+    .nullable()
+    .describe('The node running it now, under a lease; null when none.'),
   epoch: z.number().int().describe('How many times a node has claimed it.'),
 });
 
@@ -289,7 +409,10 @@ export const Usage = z
     tokens: z.number().int(),
     input_tokens: z.number().int(),
     output_tokens: z.number().int(),
-    cost: z.number().nullable().describe('USD, from the profiles’ prices; null when a profile has none.'),
+    cost: z
+      .number()
+      .nullable()
+      .describe('USD, from the profiles’ prices; null when a profile has none.'),
   })
   .describe('Every LLM call of every role so far.');
 
@@ -298,16 +421,31 @@ export const SessionDetail = SessionSummary.extend({
   plan: z
     .object({ summary: z.string(), steps: z.array(z.string()) })
     .nullable()
-    .describe("The planner's current plan (what review mode waits on); null before the first plan."),
-  partial_diff: z.string().optional().describe('Without a result (failed, cancelled, still running): the last checkpointed change.'),
-  logs: z.array(z.string()).describe('Log lines, oldest first.').meta({ examples: [['Starting session...', 'Cloning repo...']] }),
+    .describe(
+      "The planner's current plan (what review mode waits on); null before the first plan.",
+    ),
+  partial_diff: z
+    .string()
+    .optional()
+    .describe('Without a result (failed, cancelled, still running): the last checkpointed change.'),
+  logs: z
+    .array(z.string())
+    .describe('Log lines, oldest first.')
+    .meta({ examples: [['Starting session...', 'Cloning repo...']] }),
 });
 
 export const EventAccepted = z.object({
   session_id: id('The session.'),
-  event_id: z.string().describe('The event in the session inbox.').meta({ examples: ['1764072000000-0'] }),
+  event_id: z
+    .string()
+    .describe('The event in the session inbox.')
+    .meta({ examples: ['1764072000000-0'] }),
   accepted: z.literal(true),
-  duplicate: z.boolean().describe('True when this answer replays an earlier request with the same Idempotency-Key, which added the event (`Idempotent-Replayed: true` too).'),
+  duplicate: z
+    .boolean()
+    .describe(
+      'True when this answer replays an earlier request with the same Idempotency-Key, which added the event (`Idempotent-Replayed: true` too).',
+    ),
 });
 
 export const History = z.object({
@@ -323,7 +461,9 @@ export const History = z.object({
       payload: z
         .record(z.string(), z.unknown())
         .optional()
-        .describe('What the event carried, made safe to show: secret-looking fields dropped, long strings cut, diffs reduced to their size.'),
+        .describe(
+          'What the event carried, made safe to show: secret-looking fields dropped, long strings cut, diffs reduced to their size.',
+        ),
     }),
   ),
 });
@@ -340,7 +480,13 @@ export const Chart = z.object({
       exit: z.array(z.string()),
       invoke: z.array(z.string()),
       transitions: z.array(
-        z.object({ event: z.string(), kind: z.enum(['event', 'done', 'error', 'eventless']), targets: z.array(z.string()), guard: z.string().nullable(), actions: z.array(z.string()) }),
+        z.object({
+          event: z.string(),
+          kind: z.enum(['event', 'done', 'error', 'eventless']),
+          targets: z.array(z.string()),
+          guard: z.string().nullable(),
+          actions: z.array(z.string()),
+        }),
       ),
       states: z.array(z.looseObject({})).describe('Child states, each shaped like `machine`.'),
     })
@@ -350,7 +496,9 @@ export const Chart = z.object({
   phase: z.string(),
   accepts: z
     .array(z.enum(['approve', 'input', 'cancel']))
-    .describe("The events the API accepts for this session now (others answer 409): the machine's possible events, as the status allows them."),
+    .describe(
+      "The events the API accepts for this session now (others answer 409): the machine's possible events, as the status allows them.",
+    ),
 });
 
 const point = z.object({ x: z.number(), y: z.number() });
@@ -363,7 +511,10 @@ export const ChartLayout = z
     nodes: z
       .array(
         box.extend({
-          id: z.string().describe('The state id, e.g. `session.planning.running`.').meta({ examples: ['session.planning.running'] }),
+          id: z
+            .string()
+            .describe('The state id, e.g. `session.planning.running`.')
+            .meta({ examples: ['session.planning.running'] }),
           label: z.string(),
           kind: z.enum(['atomic', 'compound', 'final']),
           parent: z.string().nullable(),
@@ -381,13 +532,17 @@ export const ChartLayout = z
         z.object({
           id: z.string(),
           source: z.string(),
-          target: z.string().describe('The target state; the source itself for a targetless transition.'),
+          target: z
+            .string()
+            .describe('The target state; the source itself for a targetless transition.'),
           event: z.string().describe("The event; `''` for an eventless one."),
           kind: z.enum(['event', 'done', 'error', 'eventless']),
           guard: z.string().nullable(),
           actions: z.array(z.string()),
           internal: z.boolean().describe('Targetless: runs its actions and stays.'),
-          label: z.string().describe('The event as shown, e.g. `done: planning.running` or `always`.'),
+          label: z
+            .string()
+            .describe('The event as shown, e.g. `done: planning.running` or `always`.'),
           labelLines: z.array(z.string()),
           points: z.array(point).describe('The route, a polyline from source to target.'),
           labelBox: box.nullable(),
@@ -395,8 +550,17 @@ export const ChartLayout = z
       )
       .describe('One edge per transition target.'),
     initials: z
-      .array(point.extend({ parent: z.string(), target: z.string(), r: z.number(), points: z.array(point) }))
-      .describe('The initial marker of each compound state: a dot and the route into its initial child.'),
+      .array(
+        point.extend({
+          parent: z.string(),
+          target: z.string(),
+          r: z.number(),
+          points: z.array(point),
+        }),
+      )
+      .describe(
+        'The initial marker of each compound state: a dot and the route into its initial child.',
+      ),
   })
   .describe('The chart laid out by ELK (layered, top to bottom), in absolute coordinates.');
 
@@ -415,8 +579,16 @@ export const ProfileView = z.object({
   deployment: z.string().nullable(),
   is_default: z.boolean(),
   prices: z.object({ input_per_mtok: z.number(), output_per_mtok: z.number() }).nullable(),
-  api_key_hint: z.string().nullable().describe('The last four characters of the key (`…1234`); never the key.'),
-  owner_id: z.string().nullable().describe('The user who created it (null: made by the operator); only the owner or an admin changes it.'),
+  api_key_hint: z
+    .string()
+    .nullable()
+    .describe('The last four characters of the key (`…1234`); never the key.'),
+  owner_id: z
+    .string()
+    .nullable()
+    .describe(
+      'The user who created it (null: made by the operator); only the owner or an admin changes it.',
+    ),
   user_ids: z.array(z.string()).describe('Users it is assigned to: they see and use it.'),
 });
 
@@ -425,7 +597,10 @@ export const ProfileList = z.object({ profiles: z.array(ProfileView) });
 export const ProfileTestResult = z.object({
   ok: z.boolean(),
   model: z.string().optional().describe('The model that answered, when ok.'),
-  error: z.object({ code: z.string(), message: z.string() }).optional().describe("The provider's refusal, when not ok (never the key)."),
+  error: z
+    .object({ code: z.string(), message: z.string() })
+    .optional()
+    .describe("The provider's refusal, when not ok (never the key)."),
 });
 
 export const UserView = z.object({
@@ -433,7 +608,11 @@ export const UserView = z.object({
   name: z.string(),
   role: z.enum(['admin', 'user']),
   default_profile_id: z.string().nullable(),
-  max_running_sessions: z.number().int().nullable().describe("The user's own limit; null: the server default."),
+  max_running_sessions: z
+    .number()
+    .int()
+    .nullable()
+    .describe("The user's own limit; null: the server default."),
   effective_max_running_sessions: z.number().int().describe('The limit in force (0: none).'),
   created_at: isoTime('When the user was created.'),
 });
@@ -444,35 +623,53 @@ export const TokenView = z.object({
   id: id('The token (not the secret).'),
   user_id: z.string(),
   name: z.string(),
-  prefix: z.string().describe('The first characters of the token, to recognise it.').meta({ examples: ['swa_Ab12'] }),
+  prefix: z
+    .string()
+    .describe('The first characters of the token, to recognise it.')
+    .meta({ examples: ['swa_Ab12'] }),
   created_at: isoTime('When the token was created.'),
 });
 
 export const TokenCreated = TokenView.extend({
-  token: z.string().describe('The secret: shown in this answer only, stored as a hash. Send it as `Authorization: Bearer <token>`.'),
+  token: z
+    .string()
+    .describe(
+      'The secret: shown in this answer only, stored as a hash. Send it as `Authorization: Bearer <token>`.',
+    ),
 });
 
 export const TokenList = z.object({ tokens: z.array(TokenView) });
 
 export const Me = UserView.extend({
-  auth: z.enum(['token', 'local']).describe('`local`: an unauthenticated request on a loopback-only server, acting as the admin.'),
+  auth: z
+    .enum(['token', 'local'])
+    .describe(
+      '`local`: an unauthenticated request on a loopback-only server, acting as the admin.',
+    ),
   token_id: z.string().nullable().describe('The token the request came with.'),
 });
 
-export const NodeList = z.object({
-  nodes: z.array(
-    z.object({
-      id: z.string(),
-      address: z.string(),
-      version: z.string(),
-      started_at: isoTime('When the node started.'),
-      heartbeat_at: isoTime('Its latest heartbeat.'),
-      heartbeat_age_ms: z.number().int().describe('Milliseconds since that heartbeat, by the store clock.'),
-      active_sessions: z.number().int().describe('Sessions it runs now.'),
-      sessions: z.array(z.string()).describe('Ids of the sessions it hosts, as of its heartbeat.'),
-    }),
-  ),
-}).describe('Nodes with a recent heartbeat.');
+export const NodeList = z
+  .object({
+    nodes: z.array(
+      z.object({
+        id: z.string(),
+        address: z.string(),
+        version: z.string(),
+        started_at: isoTime('When the node started.'),
+        heartbeat_at: isoTime('Its latest heartbeat.'),
+        heartbeat_age_ms: z
+          .number()
+          .int()
+          .describe('Milliseconds since that heartbeat, by the store clock.'),
+        active_sessions: z.number().int().describe('Sessions it runs now.'),
+        sessions: z
+          .array(z.string())
+          .describe('Ids of the sessions it hosts, as of its heartbeat.'),
+      }),
+    ),
+  })
+  .describe('Nodes with a recent heartbeat.');
 
 // ------------------------------------------------------------------- parse
 
@@ -506,15 +703,23 @@ const TYPE_WORDS: Record<string, string> = {
 function plainWords(iss: z.core.$ZodRawIssue): string | undefined {
   switch (iss.code) {
     case 'invalid_type':
-      return iss.input === undefined ? 'is required' : `must be ${TYPE_WORDS[iss.expected] ?? iss.expected}`;
+      return iss.input === undefined
+        ? 'is required'
+        : `must be ${TYPE_WORDS[iss.expected] ?? iss.expected}`;
     case 'invalid_value': {
       const values = iss.values.map(String).join(', ');
-      return iss.input === undefined ? `is required: one of ${values}` : `must be one of: ${values}`;
+      return iss.input === undefined
+        ? `is required: one of ${values}`
+        : `must be one of: ${values}`;
     }
     case 'too_small':
       return iss.origin === 'string' ? 'must not be empty' : `must be at least ${iss.minimum}`;
     case 'too_big':
-      return iss.origin === 'string' ? `must be at most ${iss.maximum} characters` : iss.origin === 'array' ? `must have at most ${iss.maximum} items` : `must be at most ${iss.maximum}`;
+      return iss.origin === 'string'
+        ? `must be at most ${iss.maximum} characters`
+        : iss.origin === 'array'
+          ? `must have at most ${iss.maximum} items`
+          : `must be at most ${iss.maximum}`;
     case 'unrecognized_keys':
       return 'is not a known field';
     case 'invalid_format':

@@ -7,7 +7,9 @@ export type Admission = { host: true; events: InboxEvent[] } | { host: false; re
 const PARK_ATTEMPTS = 3;
 
 /** Whether a claimed session must be admitted under its user's running limit before it starts. */
-export function isLimited(record: SessionRecord): record is SessionRecord & { userId: string; maxRunning: number } {
+export function isLimited(
+  record: SessionRecord,
+): record is SessionRecord & { userId: string; maxRunning: number } {
   return record.status === 'QUEUED' && record.userId !== undefined && (record.maxRunning ?? 0) > 0;
 }
 
@@ -24,7 +26,12 @@ export function waitingReason(running: number, limit: number): string {
  * ended (a crash between their last commit and `setRunning`) are dropped and
  * admission tried once more.
  */
-export async function admitOrPark(store: Store, record: SessionRecord & { userId: string; maxRunning: number }, lease: Lease, recheckMs: number): Promise<Admission> {
+export async function admitOrPark(
+  store: Store,
+  record: SessionRecord & { userId: string; maxRunning: number },
+  lease: Lease,
+  recheckMs: number,
+): Promise<Admission> {
   const { id, userId, maxRunning: limit } = record;
   let events: InboxEvent[] = [];
   for (let attempt = 1; attempt <= PARK_ATTEMPTS; attempt++) {

@@ -26,11 +26,24 @@ export function sandboxProvider(config: AgentConfig): SandboxProvider {
       allowLocalRepos: config.allowLocalRepos,
     });
   }
-  return createLocalSandboxProvider({ root: config.workspaceDir, allowLocalRepos: config.allowLocalRepos, cloneTimeoutMs: config.cloneTimeoutMs, cloneMaxBytes: config.cloneMaxBytes, workspaceMaxBytes: config.sandboxMaxBytes, isolation: config.sandboxIsolation, network: config.sandboxNetwork });
+  return createLocalSandboxProvider({
+    root: config.workspaceDir,
+    allowLocalRepos: config.allowLocalRepos,
+    cloneTimeoutMs: config.cloneTimeoutMs,
+    cloneMaxBytes: config.cloneMaxBytes,
+    workspaceMaxBytes: config.sandboxMaxBytes,
+    isolation: config.sandboxIsolation,
+    network: config.sandboxNetwork,
+  });
 }
 
-export function chatModelFor(profile: StoredProfile, opts: { timeoutMs?: number; retry?: RetryPolicy } = {}): ChatModel {
-  return profile.provider === 'gemini' ? createGeminiChatModel(profile, opts) : createOpenAIChatModel(profile, opts);
+export function chatModelFor(
+  profile: StoredProfile,
+  opts: { timeoutMs?: number; retry?: RetryPolicy } = {},
+): ChatModel {
+  return profile.provider === 'gemini'
+    ? createGeminiChatModel(profile, opts)
+    : createOpenAIChatModel(profile, opts);
 }
 
 export type ProfileCheck =
@@ -44,12 +57,21 @@ export type ProfileCheck =
 export async function checkProfile(profile: StoredProfile): Promise<ProfileCheck> {
   const t0 = performance.now();
   try {
-    const model = chatModelFor(profile, { timeoutMs: 20_000, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
-    const res = await model.chat({ messages: [{ role: 'user', content: 'Reply with the word ok.' }], tools: [] });
+    const model = chatModelFor(profile, {
+      timeoutMs: 20_000,
+      retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+    });
+    const res = await model.chat({
+      messages: [{ role: 'user', content: 'Reply with the word ok.' }],
+      tools: [],
+    });
     return { ok: true, model: res.model, latency_ms: Math.round(performance.now() - t0) };
   } catch (err) {
     if (isAppError(err)) return { ok: false, error: { code: err.code, message: err.message } };
-    return { ok: false, error: { code: 'llm_unavailable', message: 'the provider could not be reached' } };
+    return {
+      ok: false,
+      error: { code: 'llm_unavailable', message: 'the provider could not be reached' },
+    };
   }
 }
 
@@ -60,21 +82,35 @@ export async function checkProfile(profile: StoredProfile): Promise<ProfileCheck
  * the step: the user chose it, so no other model stands in silently. A user
  * default that is gone falls through to the global default. Null: no profile.
  */
-export async function profileFor(store: Store, profiles: Pick<Profiles, 'get' | 'defaultProfile'>, sessionId: string, role: RoleName): Promise<StoredProfile | null> {
+export async function profileFor(
+  store: Store,
+  profiles: Pick<Profiles, 'get' | 'defaultProfile'>,
+  sessionId: string,
+  role: RoleName,
+): Promise<StoredProfile | null> {
   const session = await store.getSession(sessionId);
   const roleId = session?.roleProfiles?.[role];
   const namedId = roleId ?? session?.profileId;
   if (namedId) {
     const named = await profiles.get(namedId);
     if (named) return named;
-    const chosen = roleId ? `chosen for the ${role}` : `chosen for the session (the ${role} uses it)`;
+    const chosen = roleId
+      ? `chosen for the ${role}`
+      : `chosen for the session (the ${role} uses it)`;
     throw new AppError('not_found', 404, `AI profile ${namedId}, ${chosen}, no longer exists`);
   }
-  const userDefault = session?.userId ? (await store.getUser(session.userId))?.defaultProfileId : undefined;
+  const userDefault = session?.userId
+    ? (await store.getUser(session.userId))?.defaultProfileId
+    : undefined;
   return (userDefault ? await profiles.get(userDefault) : null) ?? profiles.defaultProfile();
 }
 
-export function agentDeps(config: AgentConfig, profiles: Profiles, store: Store, over: Partial<AgentDeps> = {}): AgentDeps {
+export function agentDeps(
+  config: AgentConfig,
+  profiles: Profiles,
+  store: Store,
+  over: Partial<AgentDeps> = {},
+): AgentDeps {
   return {
     sandboxes: over.sandboxes ?? sandboxProvider(config),
     // Read at every step: edits to profiles, and a user's default, apply to running sessions.
@@ -87,6 +123,10 @@ export function agentDeps(config: AgentConfig, profiles: Profiles, store: Store,
 }
 
 /** The agent as a node's work. */
-export function agentWorkFor(config: AgentConfig, profiles: Profiles, store: Store): WorkImplementations {
+export function agentWorkFor(
+  config: AgentConfig,
+  profiles: Profiles,
+  store: Store,
+): WorkImplementations {
   return agentWork(agentDeps(config, profiles, store));
 }

@@ -19,7 +19,8 @@ export interface DotenvFile {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\', $: '$' };
-const FIX = 'Write each setting on its own line as NAME=value (quote a value with "…" or \'…\'; # starts a comment), or delete the line.';
+const FIX =
+  'Write each setting on its own line as NAME=value (quote a value with "…" or \'…\'; # starts a comment), or delete the line.';
 
 /** Parses the text of `file` (named in errors); throws a ConfigError for `ENV_FILE` naming the line and the fix. */
 export function parseDotenv(text: string, file: string): DotenvFile {
@@ -39,10 +40,17 @@ export function parseDotenv(text: string, file: string): DotenvFile {
     if (eq < 0) fail('is not a setting: it has no "="');
     const name = body.slice(0, eq).trim();
     if (!NAME.test(name)) {
-      fail(name === '' ? 'has no name before "="' : `has a name that is not valid ("${name.slice(0, 40)}": use letters, digits and _, not starting with a digit)`);
+      fail(
+        name === ''
+          ? 'has no name before "="'
+          : `has a name that is not valid ("${name.slice(0, 40)}": use letters, digits and _, not starting with a digit)`,
+      );
     }
     const value = parseValue(body.slice(eq + 1), fail);
-    if (lines[name] !== undefined) warnings.push(`${file} line ${n} sets ${name} again (first on line ${lines[name]}); the last one wins`);
+    if (lines[name] !== undefined)
+      warnings.push(
+        `${file} line ${n} sets ${name} again (first on line ${lines[name]}); the last one wins`,
+      );
     vars[name] = value;
     lines[name] = n;
   });
@@ -69,8 +77,12 @@ function parseValue(after: string, fail: (problem: string) => never): string {
     }
     out += c;
   }
-  if (i >= raw.length) fail(`opens a ${quote === '"' ? 'double' : 'single'} quote that is not closed on the same line (values span one line)`);
+  if (i >= raw.length)
+    fail(
+      `opens a ${quote === '"' ? 'double' : 'single'} quote that is not closed on the same line (values span one line)`,
+    );
   const rest = raw.slice(i + 1).trim();
-  if (rest !== '' && !rest.startsWith('#')) fail('has text after the closing quote (only a # comment may follow it)');
+  if (rest !== '' && !rest.startsWith('#'))
+    fail('has text after the closing quote (only a # comment may follow it)');
   return out;
 }

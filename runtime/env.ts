@@ -25,7 +25,8 @@ export function readEnv(): Env {
   if (fromFile === undefined) {
     const cwd = g.Deno ? g.Deno.cwd() : (g.process?.cwd() ?? '.');
     fromFile = readEnvFile(real, cwd);
-    for (const line of [...fromFile.warnings, ...typoWarnings(real, fromFile)]) console.error(`swe-agent: warning: ${line}`);
+    for (const line of [...fromFile.warnings, ...typoWarnings(real, fromFile)])
+      console.error(`swe-agent: warning: ${line}`);
   }
   return mergeEnv(real, fromFile.vars);
 }
@@ -39,9 +40,13 @@ export function readEnvFile(real: Env, cwd: string): DotenvFile {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if (named === undefined && isNotFound(err)) return { path, vars: {}, lines: {}, warnings: [] };
-    throw new ConfigError('ENV_FILE', `cannot read ${path} (${(err as Error).message})`, named === undefined
-      ? 'Make .env readable by the user the node runs as, or remove it.'
-      : 'Point ENV_FILE at a readable file, or unset it to read ./.env when there is one.');
+    throw new ConfigError(
+      'ENV_FILE',
+      `cannot read ${path} (${(err as Error).message})`,
+      named === undefined
+        ? 'Make .env readable by the user the node runs as, or remove it.'
+        : 'Point ENV_FILE at a readable file, or unset it to read ./.env when there is one.',
+    );
   }
   return parseDotenv(text, path);
 }
@@ -66,12 +71,18 @@ export function typoWarnings(real: Env, file: DotenvFile): string[] {
   const out: string[] = [];
   for (const name of Object.keys(file.vars)) {
     const meant = suggestVariable(name);
-    if (meant) out.push(`${file.path} line ${file.lines[name]} sets ${name}, which swe-agent does not read: did you mean ${meant}?`);
+    if (meant)
+      out.push(
+        `${file.path} line ${file.lines[name]} sets ${name}, which swe-agent does not read: did you mean ${meant}?`,
+      );
   }
   for (const name of Object.keys(real)) {
     if (file.vars[name] !== undefined) continue;
     const meant = suggestVariable(name);
-    if (meant) out.push(`the environment sets ${name}, which swe-agent does not read: did you mean ${meant}?`);
+    if (meant)
+      out.push(
+        `the environment sets ${name}, which swe-agent does not read: did you mean ${meant}?`,
+      );
   }
   return out;
 }
@@ -106,12 +117,15 @@ export function suggestVariable(name: string): ConfigVariable | undefined {
 
 /** Edit distance with adjacent transpositions (optimal string alignment). */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
       d[i]![j] = v;
     }
   }

@@ -40,7 +40,12 @@ export class AppError extends Error {
   /** The request field the error is about, when there is one. */
   readonly field: string | undefined;
 
-  constructor(code: ErrorCode, status: number, message: string, opts: { expose?: boolean; field?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    status: number,
+    message: string,
+    opts: { expose?: boolean; field?: string; cause?: unknown } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
@@ -52,7 +57,8 @@ export class AppError extends Error {
 
 export const badRequest = (message: string, field?: string) =>
   new AppError('bad_request', 400, message, field === undefined ? {} : { field });
-export const notFound = (what: string, id: string) => new AppError('not_found', 404, `${what} ${id} not found`);
+export const notFound = (what: string, id: string) =>
+  new AppError('not_found', 404, `${what} ${id} not found`);
 export const conflict = (message: string) => new AppError('conflict', 409, message);
 export const unauthorized = (message: string) => new AppError('unauthorized', 401, message);
 /** The caller can see the thing but may not do this to it (a thing it cannot see is a 404). */
@@ -61,7 +67,12 @@ export const forbidden = (message: string, field?: string) =>
 export const rateLimited = (message: string) => new AppError('rate_limited', 429, message);
 /** An `Idempotency-Key` sent again with another request (route or body): the store refuses it while it remembers the key. */
 export const idempotencyKeyReused = () =>
-  new AppError('idempotency_key_reused', 422, 'this Idempotency-Key was already used for another request (another route or body); send a new key with a new request', { field: 'Idempotency-Key' });
+  new AppError(
+    'idempotency_key_reused',
+    422,
+    'this Idempotency-Key was already used for another request (another route or body); send a new key with a new request',
+    { field: 'Idempotency-Key' },
+  );
 
 /** Matches by brand, not `instanceof`, so errors crossing module copies still match. */
 export function isAppError(e: unknown): e is AppError {

@@ -9,7 +9,12 @@ export function toMachineEvent(ev: InboxEvent): SessionEvent {
       return { type: 'approve', eventId: ev.id };
     case 'input': {
       const b = p['budget'] as { maxCalls?: number; maxTokens?: number } | undefined;
-      return { type: 'input', eventId: ev.id, message: String(p['message'] ?? ''), ...(b && typeof b === 'object' ? { budget: b } : {}) };
+      return {
+        type: 'input',
+        eventId: ev.id,
+        message: String(p['message'] ?? ''),
+        ...(b && typeof b === 'object' ? { budget: b } : {}),
+      };
     }
     case 'cancel':
       return typeof p['reason'] === 'string'

@@ -50,7 +50,12 @@ export class LeaseRenewer {
   start(): void {
     if (this.#timers.length > 0) return;
     this.#timers.push(setInterval(() => void this.tick(), this.#intervalMs));
-    this.#timers.push(setInterval(() => this.#suspendExpiring(performance.now()), Math.max(10, Math.floor(this.marginMs / 2))));
+    this.#timers.push(
+      setInterval(
+        () => this.#suspendExpiring(performance.now()),
+        Math.max(10, Math.floor(this.marginMs / 2)),
+      ),
+    );
   }
 
   stop(): void {
@@ -68,7 +73,11 @@ export class LeaseRenewer {
     this.#busy = true;
     const sentAt = performance.now();
     const call = this.#ctx.store
-      .renew(this.#ctx.nodeId, hosts.map((h) => ({ id: h.id, epoch: h.lease.epoch })), this.#ctx.ttlMs)
+      .renew(
+        this.#ctx.nodeId,
+        hosts.map((h) => ({ id: h.id, epoch: h.lease.epoch })),
+        this.#ctx.ttlMs,
+      )
       .then(
         (results) => {
           this.#ctx.metrics?.renewals.ok.inc();
@@ -81,7 +90,11 @@ export class LeaseRenewer {
           // Suspended actors are renewed every few hundred ms: one line per 5 s is enough.
           this.#unreported++;
           if (performance.now() - this.#reportedAt >= 5000) {
-            this.#ctx.logger.warn('lease renewal failed', { err: String(err), sessions: hosts.length, failures: this.#unreported });
+            this.#ctx.logger.warn('lease renewal failed', {
+              err: String(err),
+              sessions: hosts.length,
+              failures: this.#unreported,
+            });
             this.#unreported = 0;
             this.#reportedAt = performance.now();
           }
@@ -90,7 +103,9 @@ export class LeaseRenewer {
     // A call that does not answer must not hold back the next attempt. Its
     // answer, should it come, is still true as of `sentAt` and is applied then.
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const slow = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.floor(this.#intervalMs * 0.8))));
+    const slow = new Promise<void>(
+      (resolve) => (timer = setTimeout(resolve, Math.floor(this.#intervalMs * 0.8))),
+    );
     try {
       await Promise.race([call, slow]);
     } finally {
@@ -111,7 +126,10 @@ export class LeaseRenewer {
         continue;
       }
       if (host.suspended) {
-        this.#ctx.logger.info('lease confirmed again; resuming the actor', { session: host.id, epoch: host.lease.epoch });
+        this.#ctx.logger.info('lease confirmed again; resuming the actor', {
+          session: host.id,
+          epoch: host.lease.epoch,
+        });
         host.resume(sentAt);
         continue;
       }
@@ -128,7 +146,11 @@ export class LeaseRenewer {
     for (const host of this.#ctx.hosts()) {
       if (host.running && now - host.lastConfirmed > limit) {
         this.#ctx.metrics?.suspensions.inc();
-        this.#ctx.logger.warn('lease not confirmed in time; pausing the actor', { session: host.id, epoch: host.lease.epoch, since_ms: Math.round(now - host.lastConfirmed) });
+        this.#ctx.logger.warn('lease not confirmed in time; pausing the actor', {
+          session: host.id,
+          epoch: host.lease.epoch,
+          since_ms: Math.round(now - host.lastConfirmed),
+        });
         host.suspend();
       }
       suspended ||= host.suspended;

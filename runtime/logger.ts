@@ -15,14 +15,21 @@ export const REDACTED = '[redacted]';
  * (`sk-…`, `sk-proj-…`), Google API keys (`AIza…`) and whatever follows `Bearer`
  * (but a `<placeholder>`).
  */
-const SECRET_SHAPES = /\bswa_[A-Za-z0-9_-]{20,}|\bsk-[A-Za-z0-9_-]{16,}|\bAIza[A-Za-z0-9_-]{30,}|\b(bearer)\s+(?!<)[^\s"',;]+/gi;
+const SECRET_SHAPES =
+  /\bswa_[A-Za-z0-9_-]{20,}|\bsk-[A-Za-z0-9_-]{16,}|\bAIza[A-Za-z0-9_-]{30,}|\b(bearer)\s+(?!<)[^\s"',;]+/gi;
 /** Configured secrets shorter than this are not searched for: they would redact ordinary words. */
 const MIN_SECRET_LENGTH = 8;
 const MAX_DEPTH = 5;
 
 /** Replaces credential-shaped values and the given secrets in a text. */
-export function createRedactor(secrets: readonly (string | undefined)[] = []): (text: string) => string {
-  const known = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))]
+export function createRedactor(
+  secrets: readonly (string | undefined)[] = [],
+): (text: string) => string {
+  const known = [
+    ...new Set(
+      secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH),
+    ),
+  ]
     // Longest first: a secret that contains another is replaced whole.
     .sort((a, b) => b.length - a.length);
   return (text) => {
@@ -30,7 +37,9 @@ export function createRedactor(secrets: readonly (string | undefined)[] = []): (
     for (const s of known) if (out.includes(s)) out = out.split(s).join(REDACTED);
     SECRET_SHAPES.lastIndex = 0;
     if (!SECRET_SHAPES.test(out)) return out;
-    return out.replace(SECRET_SHAPES, (_m, bearer: string | undefined) => (bearer ? `${bearer} ${REDACTED}` : REDACTED));
+    return out.replace(SECRET_SHAPES, (_m, bearer: string | undefined) =>
+      bearer ? `${bearer} ${REDACTED}` : REDACTED,
+    );
   };
 }
 
@@ -67,13 +76,15 @@ function build(opts: LoggerOptions, redact: (text: string) => string): Logger {
     if (Array.isArray(v)) return v.map((x) => clean(x, depth + 1));
     if (Object.getPrototypeOf(v) !== Object.prototype) return v;
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = SECRET_FIELD.test(k) ? REDACTED : clean(x, depth + 1);
+    for (const [k, x] of Object.entries(v))
+      out[k] = SECRET_FIELD.test(k) ? REDACTED : clean(x, depth + 1);
     return out;
   };
   const emit = (level: LogLevel, msg: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[level] < min) return;
     const out: Record<string, unknown> = { t: new Date().toISOString(), level, msg: redact(msg) };
-    for (const [k, v] of Object.entries({ ...base, ...fields })) out[k] = SECRET_FIELD.test(k) ? REDACTED : clean(v, 0);
+    for (const [k, v] of Object.entries({ ...base, ...fields }))
+      out[k] = SECRET_FIELD.test(k) ? REDACTED : clean(v, 0);
     write(JSON.stringify(out));
   };
   return {

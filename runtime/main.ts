@@ -2,4 +2,8 @@ import { agentWorkFor } from './agent.ts';
 import { serveOnNode } from './serve-node.ts';
 
 // The LLM agent: planner, programmer and reviewer on a sandbox per session.
-await serveOnNode(({ config, profiles, store }) => agentWorkFor(config.agent, profiles, store), 'LLM agent (planner, programmer, reviewer)', { requireProfile: true });
+await serveOnNode(
+  ({ config, profiles, store }) => agentWorkFor(config.agent, profiles, store),
+  'LLM agent (planner, programmer, reviewer)',
+  { requireProfile: true },
+);

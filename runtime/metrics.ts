@@ -51,7 +51,8 @@ abstract class Labelled<C> implements Family {
   constructor(name: string, help: string, labelNames: readonly string[]) {
     if (!METRIC_NAME.test(name)) throw new Error(`metrics: "${name}" is not a valid metric name`);
     for (const l of labelNames) {
-      if (!LABEL_NAME.test(l) || l.startsWith('__') || l === 'le') throw new Error(`metrics: "${l}" is not a valid label name for ${name}`);
+      if (!LABEL_NAME.test(l) || l.startsWith('__') || l === 'le')
+        throw new Error(`metrics: "${l}" is not a valid label name for ${name}`);
     }
     this.name = name;
     this.help = help;
@@ -64,12 +65,16 @@ abstract class Labelled<C> implements Family {
   /** The child for these label values (in `labelNames` order); made on first use, then the same object. */
   labels(...values: string[]): C {
     if (values.length !== this.labelNames.length) {
-      throw new Error(`metrics: ${this.name} takes ${this.labelNames.length} label values (${this.labelNames.join(', ')}), got ${values.length}`);
+      throw new Error(
+        `metrics: ${this.name} takes ${this.labelNames.length} label values (${this.labelNames.join(', ')}), got ${values.length}`,
+      );
     }
     const key = values.join('\u0000');
     let entry = this.#children.get(key);
     if (!entry) {
-      const labels = this.labelNames.map((n, i) => `${n}="${escapeLabelValue(values[i]!)}"`).join(',');
+      const labels = this.labelNames
+        .map((n, i) => `${n}="${escapeLabelValue(values[i]!)}"`)
+        .join(',');
       entry = { labels, child: this.create() };
       this.#children.set(key, entry);
     }
@@ -78,7 +83,10 @@ abstract class Labelled<C> implements Family {
 
   /** The one child of a family without labels. */
   protected get only(): C {
-    if (this.labelNames.length > 0) throw new Error(`metrics: ${this.name} has labels (${this.labelNames.join(', ')}); use labels(...)`);
+    if (this.labelNames.length > 0)
+      throw new Error(
+        `metrics: ${this.name} has labels (${this.labelNames.join(', ')}); use labels(...)`,
+      );
     return (this.#unlabelled ??= this.labels());
   }
 
@@ -174,9 +182,17 @@ export class Histogram extends Labelled<HistogramChild> {
   readonly buckets: readonly number[];
   #le: string[];
 
-  constructor(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    buckets: readonly number[],
+  ) {
     super(name, help, labelNames);
-    if (buckets.length === 0 || buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))) {
+    if (
+      buckets.length === 0 ||
+      buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))
+    ) {
       throw new Error(`metrics: the buckets of ${name} must be finite and increasing`);
     }
     this.buckets = buckets;
@@ -195,7 +211,10 @@ export class Histogram extends Labelled<HistogramChild> {
       out.push(`${this.name}_bucket{${sep}le="${this.#le[i]}"} ${cumulative}`);
     }
     const plain = labels ? `{${labels}}` : '';
-    out.push(`${this.name}_sum${plain} ${formatValue(h.sum)}`, `${this.name}_count${plain} ${h.count}`);
+    out.push(
+      `${this.name}_sum${plain} ${formatValue(h.sum)}`,
+      `${this.name}_count${plain} ${h.count}`,
+    );
   }
 
   observe(v: number): void {
@@ -204,7 +223,9 @@ export class Histogram extends Labelled<HistogramChild> {
 }
 
 /** Seconds, from under a millisecond to ten seconds: store round trips, requests, event latency. */
-export const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10] as const;
+export const FAST_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+] as const;
 /** Seconds, from a tenth of a second to ten minutes: model calls, commands. */
 export const SLOW_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600] as const;
 
@@ -221,12 +242,18 @@ export class MetricsRegistry {
     return this.#add(new Gauge(name, help, labelNames));
   }
 
-  histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = FAST_BUCKETS): Histogram {
+  histogram(
+    name: string,
+    help: string,
+    labelNames: readonly string[] = [],
+    buckets: readonly number[] = FAST_BUCKETS,
+  ): Histogram {
     return this.#add(new Histogram(name, help, labelNames, buckets));
   }
 
   #add<F extends Family>(family: F): F {
-    if (this.#families.has(family.name)) throw new Error(`metrics: ${family.name} is registered twice`);
+    if (this.#families.has(family.name))
+      throw new Error(`metrics: ${family.name} is registered twice`);
     this.#families.set(family.name, family);
     return family;
   }

@@ -49,7 +49,13 @@ export interface NodeCounters {
 export class RuntimeNode {
   readonly id: string;
   readonly startedAt = Date.now();
-  readonly counters: NodeCounters = { claims: 0, fenced: 0, leaseLost: 0, passivated: 0, handedOff: 0 };
+  readonly counters: NodeCounters = {
+    claims: 0,
+    fenced: 0,
+    leaseLost: 0,
+    passivated: 0,
+    handedOff: 0,
+  };
   #opts: NodeOptions;
   #hosts = new Map<string, SessionHost>();
   #claiming = 0;
@@ -67,7 +73,9 @@ export class RuntimeNode {
   protected constructor(opts: NodeOptions) {
     this.#opts = opts;
     this.id = opts.nodeId;
-    this.#machine = createSessionMachine(hostedWork(opts.work, (id) => this.#hosts.get(id), opts.metrics));
+    this.#machine = createSessionMachine(
+      hostedWork(opts.work, (id) => this.#hosts.get(id), opts.metrics),
+    );
     this.#renewer = new LeaseRenewer({
       store: opts.store,
       nodeId: opts.nodeId,
@@ -113,7 +121,9 @@ export class RuntimeNode {
 
   async #begin(): Promise<void> {
     const { store } = this.#opts;
-    this.#unsubscribe.push(await store.onWake(this.id, (sessionId, hint) => this.#hosts.get(sessionId)?.wake(hint)));
+    this.#unsubscribe.push(
+      await store.onWake(this.id, (sessionId, hint) => this.#hosts.get(sessionId)?.wake(hint)),
+    );
     this.#unsubscribe.push(await store.onReady(() => this.claimNow()));
     this.#renewer.start();
     this.#timers.push(setInterval(() => this.claimNow(), this.#opts.claimIntervalMs ?? 100));
@@ -187,8 +197,17 @@ export class RuntimeNode {
       }
       let events: InboxEvent[] = [];
       if (isLimited(res.record)) {
-        const admission = await admitOrPark(store, res.record, res.lease, this.#opts.parkedRecheckMs ?? 10_000);
-        if (!admission.host) return void logger.debug('waiting for admission', { session: id, reason: admission.reason ?? '' });
+        const admission = await admitOrPark(
+          store,
+          res.record,
+          res.lease,
+          this.#opts.parkedRecheckMs ?? 10_000,
+        );
+        if (!admission.host)
+          return void logger.debug('waiting for admission', {
+            session: id,
+            reason: admission.reason ?? '',
+          });
         events = admission.events;
         if (this.#state !== 'RUNNING') return void (await store.release(id, res.lease, true));
       }
@@ -204,7 +223,9 @@ export class RuntimeNode {
             logger,
             onStopped: (h, r) => this.#onStopped(h, r),
             ...(this.#opts.metrics ? { metrics: this.#opts.metrics } : {}),
-            ...(this.#opts.work.ended ? { onEnded: (h: SessionHost) => this.#opts.work.ended!(h.id, h.storeView()) } : {}),
+            ...(this.#opts.work.ended
+              ? { onEnded: (h: SessionHost) => this.#opts.work.ended!(h.id, h.storeView()) }
+              : {}),
           },
           res.record,
           res.lease,
@@ -231,7 +252,11 @@ export class RuntimeNode {
     else if (reason === 'passivated') this.counters.passivated++;
     else if (reason === 'shutdown') this.counters.handedOff++;
     if (reason !== 'passivated' && reason !== 'shutdown') {
-      this.#opts.logger.warn('session actor dropped', { session: host.id, reason, epoch: host.lease.epoch });
+      this.#opts.logger.warn('session actor dropped', {
+        session: host.id,
+        reason,
+        epoch: host.lease.epoch,
+      });
     }
     // Capacity freed: there may be work waiting.
     this.claimNow();

@@ -16,10 +16,13 @@ export interface Profiles {
 }
 
 export function sealedProfiles(store: Store, box: SecretBox): Profiles {
-  const open = async (p: StoredProfile | null) => (p?.apiKey ? { ...p, apiKey: await box.open(p.apiKey) } : p);
+  const open = async (p: StoredProfile | null) =>
+    p?.apiKey ? { ...p, apiKey: await box.open(p.apiKey) } : p;
   return {
     async put(profile) {
-      await store.putProfile(profile.apiKey ? { ...profile, apiKey: await box.seal(profile.apiKey) } : profile);
+      await store.putProfile(
+        profile.apiKey ? { ...profile, apiKey: await box.seal(profile.apiKey) } : profile,
+      );
     },
     get: async (id) => open(await store.getProfile(id)),
     defaultProfile: async () => open(await store.defaultProfile()),

@@ -22,9 +22,16 @@ export function isSealed(value: string): boolean {
 }
 
 export async function createSecretBox(secretKey: string): Promise<SecretBox> {
-  const material = await crypto.subtle.importKey('raw', enc.encode(secretKey), 'HKDF', false, ['deriveKey']);
+  const material = await crypto.subtle.importKey('raw', enc.encode(secretKey), 'HKDF', false, [
+    'deriveKey',
+  ]);
   const key = await crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: enc.encode('swe-agent/secrets'), info: enc.encode('provider-keys v1') },
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: enc.encode('swe-agent/secrets'),
+      info: enc.encode('provider-keys v1'),
+    },
     material,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -33,17 +40,23 @@ export async function createSecretBox(secretKey: string): Promise<SecretBox> {
   return {
     async seal(plaintext) {
       const iv = crypto.getRandomValues(new Uint8Array(12));
-      const data = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, enc.encode(plaintext)));
+      const data = new Uint8Array(
+        await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, enc.encode(plaintext)),
+      );
       return `${VERSION}:${b64(iv)}:${b64(data)}`;
     },
     async open(sealed) {
       const [version, iv, data] = sealed.split(':');
       if (version !== VERSION || !iv || !data) throw new Error('not a sealed secret');
       try {
-        return dec.decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(iv) }, key, unb64(data)));
+        return dec.decode(
+          await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(iv) }, key, unb64(data)),
+        );
       } catch {
         // No detail: it is either the wrong SECRET_KEY or a changed value.
-        throw new Error('a stored secret could not be decrypted: SECRET_KEY differs from the one it was stored with, or the value was changed');
+        throw new Error(
+          'a stored secret could not be decrypted: SECRET_KEY differs from the one it was stored with, or the value was changed',
+        );
       }
     },
   };

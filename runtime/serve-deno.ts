@@ -9,7 +9,11 @@ import { startupFailure } from './startup-error.ts';
  */
 interface DenoRuntime {
   serve(
-    options: { port: number; hostname: string; onListen?: (addr: { hostname: string; port: number }) => void },
+    options: {
+      port: number;
+      hostname: string;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+    },
     handler: (request: Request) => Response | Promise<Response>,
   ): { shutdown(): Promise<void> };
   addSignalListener(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void;
@@ -27,7 +31,11 @@ function denoRuntime(): DenoRuntime {
  * serves HTTP with `Deno.serve`, and stops gracefully on SIGTERM/SIGINT. The
  * same app as on Node; bodies are read through the web-standard reader.
  */
-export async function serveOnDeno(work: WorkSource, describeWork: string, opts: { requireProfile?: boolean } = {}): Promise<void> {
+export async function serveOnDeno(
+  work: WorkSource,
+  describeWork: string,
+  opts: { requireProfile?: boolean } = {},
+): Promise<void> {
   const deno: DenoRuntime = denoRuntime();
   let config;
   let service;
@@ -40,11 +48,19 @@ export async function serveOnDeno(work: WorkSource, describeWork: string, opts: 
     deno.exit(code);
   }
   // Only the request: the app reads nothing from Deno's connection info (Hono would take it as `env`).
-  const server = deno.serve({
-    port: config.port,
-    hostname: config.host,
-    onListen: (addr) => service.logger.info('listening', { url: `http://${config.host}:${addr.port}`, work: describeWork, runtime: 'deno' }),
-  }, (request) => service.app.fetch(request));
+  const server = deno.serve(
+    {
+      port: config.port,
+      hostname: config.host,
+      onListen: (addr) =>
+        service.logger.info('listening', {
+          url: `http://${config.host}:${addr.port}`,
+          work: describeWork,
+          runtime: 'deno',
+        }),
+    },
+    (request) => service.app.fetch(request),
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

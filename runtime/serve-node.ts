@@ -9,7 +9,11 @@ import { startupFailure } from './startup-error.ts';
  * Runs one node under Node.js: validates the configuration, starts the
  * service, serves HTTP, and stops gracefully on SIGTERM/SIGINT.
  */
-export async function serveOnNode(work: WorkSource, describeWork: string, opts: { requireProfile?: boolean } = {}): Promise<void> {
+export async function serveOnNode(
+  work: WorkSource,
+  describeWork: string,
+  opts: { requireProfile?: boolean } = {},
+): Promise<void> {
   let config;
   let service;
   try {
@@ -20,9 +24,15 @@ export async function serveOnNode(work: WorkSource, describeWork: string, opts: 
     console.error(line);
     process.exit(code);
   }
-  const server = serve({ fetch: service.app.fetch, port: config.port, hostname: config.host }, (info) => {
-    service.logger.info('listening', { url: `http://${config.host}:${info.port}`, work: describeWork });
-  });
+  const server = serve(
+    { fetch: service.app.fetch, port: config.port, hostname: config.host },
+    (info) => {
+      service.logger.info('listening', {
+        url: `http://${config.host}:${info.port}`,
+        work: describeWork,
+      });
+    },
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -34,20 +34,36 @@ export interface Service {
  * specific serving (Node, Deno) stays in the entry points.
  */
 /** The work a node runs: fixed, or made once the store is open (the agent reads profiles from it). */
-export type WorkSource = WorkImplementations | ((ctx: { store: Store; config: Config; profiles: Profiles }) => WorkImplementations);
+export type WorkSource =
+  | WorkImplementations
+  | ((ctx: { store: Store; config: Config; profiles: Profiles }) => WorkImplementations);
 
 export async function startService(
   config: Config,
   workSource: WorkSource,
-  opts: { address?: string; logger?: Logger; readBody?: BodyReader; requireProfile?: boolean; announce?: (line: string) => void } = {},
+  opts: {
+    address?: string;
+    logger?: Logger;
+    readBody?: BodyReader;
+    requireProfile?: boolean;
+    announce?: (line: string) => void;
+  } = {},
 ): Promise<Service> {
   const nodeId = config.nodeId ?? `node-${ulid().slice(-10).toLowerCase()}`;
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { node: nodeId }, secrets: configuredSecrets(config) });
+  const logger =
+    opts.logger ??
+    createLogger({
+      level: config.logLevel,
+      base: { node: nodeId },
+      secrets: configuredSecrets(config),
+    });
   const metrics = createServiceMetrics();
   if (config.agent.sandboxType === 'local') {
     // Before anything is opened: SANDBOX_ISOLATION=namespaces, or SANDBOX_NETWORK=none, on a machine without namespaces is a ConfigError.
     const { chooseIsolation, describeIsolation } = await import('../sandbox/isolation.ts');
-    const said = describeIsolation(await chooseIsolation(config.agent.sandboxIsolation, config.agent.sandboxNetwork));
+    const said = describeIsolation(
+      await chooseIsolation(config.agent.sandboxIsolation, config.agent.sandboxNetwork),
+    );
     logger[said.warn ? 'warn' : 'info'](said.message);
   }
   let store: Store;
@@ -58,20 +74,46 @@ export async function startService(
   } else {
     const { MemoryStore } = await import('./store/memory.ts');
     store = new MemoryStore();
-    logger.warn('store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes');
+    logger.warn(
+      'store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes',
+    );
   }
-  if (!config.secretKey) logger.info('SECRET_KEY not set: provider keys are sealed with a key made for this process (embedded store only)');
-  const profiles = sealedProfiles(store, await createSecretBox(config.secretKey ?? randomSecretKey()));
+  if (!config.secretKey)
+    logger.info(
+      'SECRET_KEY not set: provider keys are sealed with a key made for this process (embedded store only)',
+    );
+  const profiles = sealedProfiles(
+    store,
+    await createSecretBox(config.secretKey ?? randomSecretKey()),
+  );
   if (config.agent.profile) {
     // The environment's profile becomes the default; the key is stored sealed, never logged.
-    await profiles.put({ id: 'env', name: 'from the environment (AI_*)', isDefault: true, ...config.agent.profile });
-    logger.info('default AI profile from the environment', { provider: config.agent.profile.provider, model: config.agent.profile.model });
+    await profiles.put({
+      id: 'env',
+      name: 'from the environment (AI_*)',
+      isDefault: true,
+      ...config.agent.profile,
+    });
+    logger.info('default AI profile from the environment', {
+      provider: config.agent.profile.provider,
+      model: config.agent.profile.model,
+    });
   }
   // Loopback only: unauthenticated local requests are the admin. Beyond it: every request needs a token.
   const localAdmin = isLoopbackHost(config.host);
-  await bootstrapAdmin(store, { adminToken: config.adminToken, needsToken: !localAdmin, logger, ...(opts.announce ? { announce: opts.announce } : {}) });
-  if (!localAdmin) logger.info('listening beyond loopback: every /agent request needs Authorization: Bearer <token>', { host: config.host });
-  const work = typeof workSource === 'function' ? workSource({ store, config, profiles }) : workSource;
+  await bootstrapAdmin(store, {
+    adminToken: config.adminToken,
+    needsToken: !localAdmin,
+    logger,
+    ...(opts.announce ? { announce: opts.announce } : {}),
+  });
+  if (!localAdmin)
+    logger.info(
+      'listening beyond loopback: every /agent request needs Authorization: Bearer <token>',
+      { host: config.host },
+    );
+  const work =
+    typeof workSource === 'function' ? workSource({ store, config, profiles }) : workSource;
   const node = await RuntimeNode.start({
     store,
     nodeId,
@@ -115,9 +157,17 @@ export async function startService(
 function configuredSecrets(config: Config): (string | undefined)[] {
   let redisPassword: string | undefined;
   try {
-    redisPassword = config.redisUrl ? decodeURIComponent(new URL(config.redisUrl).password) || undefined : undefined;
+    redisPassword = config.redisUrl
+      ? decodeURIComponent(new URL(config.redisUrl).password) || undefined
+      : undefined;
   } catch {
     // not a URL: config.ts has refused it already
   }
-  return [config.secretKey, config.adminToken, config.agent.profile?.apiKey, config.agent.daytona?.apiKey, redisPassword];
+  return [
+    config.secretKey,
+    config.adminToken,
+    config.agent.profile?.apiKey,
+    config.agent.daytona?.apiKey,
+    redisPassword,
+  ];
 }

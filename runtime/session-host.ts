@@ -1,5 +1,18 @@
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
-import { ENDED_STATUSES, PASSIVE_STATUSES, compareEventIds, type Commit, type CommitResult, type InboxEvent, type Lease, type SessionRecord, type SessionStatus, type Store, type TimerSpec, type WakeHint } from './store/port.ts';
+import {
+  ENDED_STATUSES,
+  PASSIVE_STATUSES,
+  compareEventIds,
+  type Commit,
+  type CommitResult,
+  type InboxEvent,
+  type Lease,
+  type SessionRecord,
+  type SessionStatus,
+  type Store,
+  type TimerSpec,
+  type WakeHint,
+} from './store/port.ts';
 import { deriveStatus, derivePhase } from '../actors/index.ts';
 import { toMachineEvent } from './inbox-events.ts';
 import { historyPayload } from '../actors/payload.ts';
@@ -10,7 +23,10 @@ import type { CounterChild } from './metrics.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
 
 /** What a host measures: commits, fenced writes, event latency. */
-export type HostMetrics = Pick<ServiceMetrics, 'fencedWrites' | 'inboxLag' | 'eventCommitLatency' | 'commits' | 'commitDuration'>;
+export type HostMetrics = Pick<
+  ServiceMetrics,
+  'fencedWrites' | 'inboxLag' | 'eventCommitLatency' | 'commits' | 'commitDuration'
+>;
 
 /** Why a host stopped; `passivated` and `shutdown` leave a committed state behind. */
 export type StopReason = 'passivated' | 'shutdown' | 'fenced' | 'lease-lost' | 'failed';
@@ -106,7 +122,13 @@ export class SessionHost {
    * applying its inbox. Inbox events the caller already read (after the
    * record's last applied one, in order) are applied before the first commit.
    */
-  static start(ctx: HostContext, record: SessionRecord, lease: Lease, confirmedAt: number, events: InboxEvent[] = []): SessionHost {
+  static start(
+    ctx: HostContext,
+    record: SessionRecord,
+    lease: Lease,
+    confirmedAt: number,
+    events: InboxEvent[] = [],
+  ): SessionHost {
     const host = new SessionHost(ctx, record, lease, confirmedAt);
     host.#boot(record, events);
     return host;
@@ -157,7 +179,8 @@ export class SessionHost {
    * node may be doing too.
    */
   ready(): Promise<void> {
-    if (this.#status === 'stopped') return Promise.reject(new Error(`session ${this.id} is no longer hosted here`));
+    if (this.#status === 'stopped')
+      return Promise.reject(new Error(`session ${this.id} is no longer hosted here`));
     if (this.#status !== 'suspended') return Promise.resolve();
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
@@ -177,7 +200,13 @@ export class SessionHost {
     this.#actor = stored
       ? createActor(this.#ctx.machine, { snapshot: stored as never, inspect })
       : createActor(this.#ctx.machine, {
-          input: { sessionId: record.id, goal: record.goal, repoUrl: record.repo_url, mode: record.mode, ...(record.budget ? { budget: record.budget } : {}) },
+          input: {
+            sessionId: record.id,
+            goal: record.goal,
+            repoUrl: record.repo_url,
+            mode: record.mode,
+            ...(record.budget ? { budget: record.budget } : {}),
+          },
           inspect,
         });
     this.#actor.on('log', (e: { line: string }) => this.#logs.push(e.line));
@@ -185,7 +214,8 @@ export class SessionHost {
     this.#stateValue = stored ? derivePhase(this.#actor.getSnapshot()) : 'queued';
     this.#actor.start();
     // Timers armed before a restore are re-armed: scheduling is idempotent by key.
-    const armed = (this.#actor.getSnapshot().context as { timers?: TimerSpec[] } | undefined)?.timers;
+    const armed = (this.#actor.getSnapshot().context as { timers?: TimerSpec[] } | undefined)
+      ?.timers;
     if (stored && armed) this.#timers.push(...armed);
     for (const ev of events) {
       if (compareEventIds(ev.id, this.#appliedEventId) <= 0) continue;
@@ -202,7 +232,12 @@ export class SessionHost {
     const to = derivePhase(ev.snapshot as never);
     if (to !== this.#stateValue) {
       const payload = historyPayload(ev.event as { type: string } & Record<string, unknown>);
-      this.#history.push({ event: ev.event.type, from: this.#stateValue, to, ...(payload ? { payload } : {}) });
+      this.#history.push({
+        event: ev.event.type,
+        from: this.#stateValue,
+        to,
+        ...(payload ? { payload } : {}),
+      });
       this.#stateValue = to;
     }
     this.#markDirty();
@@ -308,7 +343,10 @@ export class SessionHost {
         history: this.#history.splice(0),
         logs: this.#logs.splice(0),
         // An ended session keeps its lease until its cleanup has run (see onEnded).
-        release: PASSIVE_STATUSES.includes(status) && this.#status === 'running' && (!ENDED_STATUSES.includes(status) || this.#cleaned || !this.#ctx.onEnded),
+        release:
+          PASSIVE_STATUSES.includes(status) &&
+          this.#status === 'running' &&
+          (!ENDED_STATUSES.includes(status) || this.#cleaned || !this.#ctx.onEnded),
         seq,
       };
       if (!ENDED_STATUSES.includes(status)) this.#cleaned = false;
@@ -317,7 +355,11 @@ export class SessionHost {
       // The events this snapshot includes: those handed to the actor before it was taken.
       const events = this.#eventTimes.length;
       const started = m ? performance.now() : 0;
-      const res = await this.#retrying('commit', () => this.#ctx.store.commit(this.id, this.lease, commit), m?.commits.error);
+      const res = await this.#retrying(
+        'commit',
+        () => this.#ctx.store.commit(this.id, this.lease, commit),
+        m?.commits.error,
+      );
       if (!res) return;
       if (m) this.#measureCommit(m, res.kind, started, events);
       if (res.kind !== 'ok') {
@@ -334,11 +376,18 @@ export class SessionHost {
       // meanwhile leaves them to the next owner, which re-arms them on restore.
       for (const timer of timers) {
         if (this.#stopped()) return;
-        const r = await this.#retrying('scheduling a timer', () => this.#ctx.store.scheduleTimer(this.id, this.lease, timer));
+        const r = await this.#retrying('scheduling a timer', () =>
+          this.#ctx.store.scheduleTimer(this.id, this.lease, timer),
+        );
         if (!r) return;
         if (r.kind !== 'ok') return this.#fenced();
       }
-      if (ENDED_STATUSES.includes(commit.status) && !this.#cleaned && this.#ctx.onEnded && this.#status === 'running') {
+      if (
+        ENDED_STATUSES.includes(commit.status) &&
+        !this.#cleaned &&
+        this.#ctx.onEnded &&
+        this.#status === 'running'
+      ) {
         this.#cleaned = true;
         await this.#cleanup(this.#ctx.onEnded);
         this.#markDirty(); // commit again, now releasing
@@ -366,7 +415,8 @@ export class SessionHost {
     if (userId === undefined) return;
     const starts = to === 'RUNNING' && (from !== 'RUNNING' || first);
     // A claimed QUEUED session that ends at once (cancelled while it waited, failed on start) may be counted or parked.
-    const ends = to !== 'RUNNING' && (from === 'RUNNING' || (first && from === 'QUEUED' && to !== 'QUEUED'));
+    const ends =
+      to !== 'RUNNING' && (from === 'RUNNING' || (first && from === 'QUEUED' && to !== 'QUEUED'));
     if (!starts && !ends) return;
     this.#counting = this.#counting.then(async () => {
       for (let attempt = 1; ; attempt++) {
@@ -375,7 +425,8 @@ export class SessionHost {
         } catch (err) {
           // A lost uncount is repaired at the user's next admission (stale check); a lost count at the next claim.
           const what = `counting the session as ${starts ? '' : 'no longer '}running`;
-          if (attempt >= COUNT_ATTEMPTS) return this.#ctx.logger.error(`${what} failed`, { session: this.id, err: String(err) });
+          if (attempt >= COUNT_ATTEMPTS)
+            return this.#ctx.logger.error(`${what} failed`, { session: this.id, err: String(err) });
           this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, err: String(err) });
           await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** (attempt - 1))));
         }
@@ -390,14 +441,23 @@ export class SessionHost {
    * without writing twice). The lease watchdog stops this host if the outage
    * outlasts the lease; then this gives up with null.
    */
-  async #retrying(what: string, write: () => Promise<CommitResult>, failures?: CounterChild): Promise<CommitResult | null> {
+  async #retrying(
+    what: string,
+    write: () => Promise<CommitResult>,
+    failures?: CounterChild,
+  ): Promise<CommitResult | null> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await write();
       } catch (err) {
         failures?.inc();
         // The first failure, then one line every 10 attempts (about 10 s): an outage is not a flood.
-        if (attempt % 10 === 1) this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, attempt, err: String(err) });
+        if (attempt % 10 === 1)
+          this.#ctx.logger.warn(`${what} failed, retrying`, {
+            session: this.id,
+            attempt,
+            err: String(err),
+          });
         // 100 ms, doubling to 1 s, with jitter: a store that fails fast is not asked
         // hundreds of times a second by a node's sessions, and its return is seen within a second.
         await new Promise<void>((resolve) => {
@@ -406,7 +466,10 @@ export class SessionHost {
             this.#retryNow.delete(go);
             resolve();
           };
-          const timer = setTimeout(go, Math.min(1000, 100 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2));
+          const timer = setTimeout(
+            go,
+            Math.min(1000, 100 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2),
+          );
           this.#retryNow.add(go);
         });
         if (this.#status === 'stopped') return null;
@@ -420,7 +483,10 @@ export class SessionHost {
     try {
       await Promise.race([onEnded(this), late]);
     } catch (err) {
-      this.#ctx.logger.warn('cleanup after the session ended failed', { session: this.id, err: String(err) });
+      this.#ctx.logger.warn('cleanup after the session ended failed', {
+        session: this.id,
+        err: String(err),
+      });
     } finally {
       clearTimeout(timer);
     }
@@ -437,12 +503,18 @@ export class SessionHost {
     for (const w of ready) w.resolve();
   }
 
-  #measureCommit(m: HostMetrics, kind: CommitResult['kind'], started: number, events: number): void {
+  #measureCommit(
+    m: HostMetrics,
+    kind: CommitResult['kind'],
+    started: number,
+    events: number,
+  ): void {
     m.commits[kind].inc();
     if (kind !== 'ok') return;
     const now = Date.now();
     m.commitDuration.observe((performance.now() - started) / 1000);
-    for (let i = 0; i < events; i++) m.eventCommitLatency.observe(Math.max(0, now - this.#eventTimes[i]!) / 1000);
+    for (let i = 0; i < events; i++)
+      m.eventCommitLatency.observe(Math.max(0, now - this.#eventTimes[i]!) / 1000);
     // In place: no new array per commit.
     this.#eventTimes.copyWithin(0, events);
     this.#eventTimes.length -= events;
@@ -480,7 +552,11 @@ export class SessionHost {
           if (res.kind === 'fenced') this.#fenced();
         } catch (err) {
           this.#logs.push(...lines);
-          this.#ctx.logger.warn('work log write failed; the lines go with the next commit', { session: this.id, lines: lines.length, err: String(err) });
+          this.#ctx.logger.warn('work log write failed; the lines go with the next commit', {
+            session: this.id,
+            lines: lines.length,
+            err: String(err),
+          });
         }
       }
     } finally {
@@ -504,10 +580,16 @@ export class SessionHost {
     };
     return {
       getUsage: () => store.getUsage(this.id),
-      addUsage: (delta) => fenced(() => store.addUsage(this.id, this.lease, delta), 'recording usage'),
-      appendTranscript: (role, messages) => fenced(() => store.appendTranscript(this.id, this.lease, role, messages), 'storing the transcript'),
+      addUsage: (delta) =>
+        fenced(() => store.addUsage(this.id, this.lease, delta), 'recording usage'),
+      appendTranscript: (role, messages) =>
+        fenced(
+          () => store.appendTranscript(this.id, this.lease, role, messages),
+          'storing the transcript',
+        ),
       getArtifacts: () => store.getArtifacts(this.id),
-      putArtifacts: (values) => fenced(() => store.putArtifacts(this.id, this.lease, values), 'storing work state'),
+      putArtifacts: (values) =>
+        fenced(() => store.putArtifacts(this.id, this.lease, values), 'storing work state'),
     };
   }
 
@@ -526,7 +608,10 @@ export class SessionHost {
     // A passive session needs no new owner until an event arrives.
     const requeue = !PASSIVE_STATUSES.includes(this.#committedStatus);
     await this.#ctx.store.release(this.id, this.lease, requeue).catch((err: unknown) => {
-      this.#ctx.logger.warn('release failed; the lease will expire instead', { session: this.id, err: String(err) });
+      this.#ctx.logger.warn('release failed; the lease will expire instead', {
+        session: this.id,
+        err: String(err),
+      });
     });
   }
 

@@ -22,7 +22,11 @@ export function readStoredSnapshot(stored: StoredSnapshot | null): unknown {
     v++;
   }
   if (v !== SNAPSHOT_VERSION) {
-    throw new AppError('internal', 500, `snapshot schema v${stored.v} cannot be restored by this node (v${SNAPSHOT_VERSION})`);
+    throw new AppError(
+      'internal',
+      500,
+      `snapshot schema v${stored.v} cannot be restored by this node (v${SNAPSHOT_VERSION})`,
+    );
   }
   return state;
 }

@@ -8,7 +8,11 @@ import { ConfigError, isAppError } from './errors.ts';
  * else is a bug and keeps its stack.
  */
 export function startupFailure(err: unknown): { line: string; code: number } {
-  if (err instanceof ConfigError) return { line: `swe-agent: configuration error: ${err.message}`, code: 2 };
+  if (err instanceof ConfigError)
+    return { line: `swe-agent: configuration error: ${err.message}`, code: 2 };
   if (isAppError(err)) return { line: `swe-agent: cannot start: ${err.message}`, code: 1 };
-  return { line: `swe-agent: cannot start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, code: 1 };
+  return {
+    line: `swe-agent: cannot start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    code: 1,
+  };
 }

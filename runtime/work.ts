@@ -1,5 +1,15 @@
 import { fromPromise } from 'xstate';
-import type { CloneInput, CloneOutput, CodeInput, CodeOutput, PlanInput, PlanOutput, ReviewInput, ReviewOutput, SessionActors } from '../actors/index.ts';
+import type {
+  CloneInput,
+  CloneOutput,
+  CodeInput,
+  CodeOutput,
+  PlanInput,
+  PlanOutput,
+  ReviewInput,
+  ReviewOutput,
+  SessionActors,
+} from '../actors/index.ts';
 import type { SessionHost } from './session-host.ts';
 import type { AgentUsage } from './store/port.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
@@ -51,7 +61,11 @@ export interface WorkImplementations {
  * Each one first waits until the host has committed the transition that
  * started it, so no effect runs on a decision that could still be lost.
  */
-export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string) => SessionHost | undefined, metrics?: ServiceMetrics): SessionActors {
+export function hostedWork(
+  impl: WorkImplementations,
+  hostOf: (sessionId: string) => SessionHost | undefined,
+  metrics?: ServiceMetrics,
+): SessionActors {
   const wrap = <I extends { sessionId: string }, O>(fn: WorkFn<I, O>) =>
     fromPromise<O, I>(async ({ input, signal }) => {
       // Started synchronously inside the actor's start, before the node has
@@ -62,9 +76,20 @@ export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string
       await host.committed();
       // Cancelled (or replaced by a replan) while its start was being committed: the step must not begin.
       signal.throwIfAborted();
-      return fn(input, { signal, ready: () => host.ready(), log: (line) => void host.workLog(line), session: host.storeView(), ...(metrics ? { metrics } : {}) });
+      return fn(input, {
+        signal,
+        ready: () => host.ready(),
+        log: (line) => void host.workLog(line),
+        session: host.storeView(),
+        ...(metrics ? { metrics } : {}),
+      });
     });
-  return { clone: wrap(impl.clone), plan: wrap(impl.plan), code: wrap(impl.code), review: wrap(impl.review) };
+  return {
+    clone: wrap(impl.clone),
+    plan: wrap(impl.plan),
+    code: wrap(impl.code),
+    review: wrap(impl.review),
+  };
 }
 
 /**
@@ -72,7 +97,12 @@ export function hostedWork(impl: WorkImplementations, hostOf: (sessionId: string
  * first step with a reason that says so, instead of pretending to work.
  */
 export const unconfiguredWork: WorkImplementations = {
-  clone: () => Promise.reject(new Error('no agent is configured on this node: the LLM agent (planner, programmer, reviewer) is not available yet')),
+  clone: () =>
+    Promise.reject(
+      new Error(
+        'no agent is configured on this node: the LLM agent (planner, programmer, reviewer) is not available yet',
+      ),
+    ),
   plan: () => Promise.reject(new Error('no agent is configured on this node')),
   code: () => Promise.reject(new Error('no agent is configured on this node')),
   review: () => Promise.reject(new Error('no agent is configured on this node')),

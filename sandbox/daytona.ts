@@ -18,7 +18,15 @@ import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import { AppError, badRequest, isAppError } from '../runtime/errors.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, OutputCollector } from './exec.ts';
 import { normalizeToolPath } from './paths.ts';
-import type { CommandOptions, CommandResult, FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
+import type {
+  CommandOptions,
+  CommandResult,
+  FileEntry,
+  Sandbox,
+  SandboxProvider,
+  SandboxSpec,
+  SearchHit,
+} from './port.ts';
 import { OutputFeed } from './progress.ts';
 import { checkRepoUrl } from './repo-url.ts';
 
@@ -59,7 +67,11 @@ export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): Sand
     const raw = redact(err instanceof Error ? err.message : String(err));
     const hint = status === 401 || status === 403 ? ' (check DAYTONA_API_KEY)' : '';
     // No `cause`: SDK errors carry request details, and the key must not travel with the error.
-    return new AppError('sandbox_failed', 502, `Daytona: ${what} failed${status ? ` (HTTP ${status})` : ''}: ${raw}${hint}`);
+    return new AppError(
+      'sandbox_failed',
+      502,
+      `Daytona: ${what} failed${status ? ` (HTTP ${status})` : ''}: ${raw}${hint}`,
+    );
   };
   const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -72,14 +84,17 @@ export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): Sand
   let client: Daytona | undefined;
   const daytona = (): Daytona => {
     // Built lazily so a bad key or URL surfaces as a sandbox error, not at startup.
-    client ??= guard0(() => new Daytona({
-      apiKey: opts.apiKey,
-      apiUrl: opts.serverUrl,
-      ...(opts.target ? { target: opts.target } : {}),
-      // Polling instead of the SDK's websocket event stream: one less long-lived connection per node.
-      useDeprecatedPolling: true,
-      otelEnabled: false,
-    }));
+    client ??= guard0(
+      () =>
+        new Daytona({
+          apiKey: opts.apiKey,
+          apiUrl: opts.serverUrl,
+          ...(opts.target ? { target: opts.target } : {}),
+          // Polling instead of the SDK's websocket event stream: one less long-lived connection per node.
+          useDeprecatedPolling: true,
+          otelEnabled: false,
+        }),
+    );
     return client;
   };
   const guard0 = <T>(fn: () => T): T => {
@@ -119,7 +134,11 @@ export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): Sand
       defaultTimeoutMs: opts.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     });
 
-  const repoDirOf = (sb: DaytonaSandbox) => guard('reading the work dir', async () => `${(await sb.getWorkDir())!.replace(/\/+$/, '')}/repo`);
+  const repoDirOf = (sb: DaytonaSandbox) =>
+    guard(
+      'reading the work dir',
+      async () => `${(await sb.getWorkDir())!.replace(/\/+$/, '')}/repo`,
+    );
 
   return {
     kind: 'daytona',
@@ -133,16 +152,32 @@ export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): Sand
         const labels = { [SESSION_LABEL]: spec.sessionId };
         const image = opts.image;
         sb = await guard('creating the sandbox', () =>
-          image ? daytona().create({ image, labels }, { timeout: 300 }) : daytona().create({ labels }, { timeout: 300 }));
+          image
+            ? daytona().create({ image, labels }, { timeout: 300 })
+            : daytona().create({ labels }, { timeout: 300 }),
+        );
       }
       const repoDir = await repoDirOf(sb);
-      const probe = new DaytonaRepo(sb, '', repoDir, { fail, outputCapBytes: Infinity, defaultTimeoutMs: 0 });
+      const probe = new DaytonaRepo(sb, '', repoDir, {
+        fail,
+        outputCapBytes: Infinity,
+        defaultTimeoutMs: 0,
+      });
       // Reuse means reset: whatever a previous attempt left behind is thrown away before cloning again.
       await probe.script(`rm -rf ${q(repoDir)}`, 'clearing the old clone');
       const isCommit = spec.ref !== undefined && /^[0-9a-f]{7,40}$/i.test(spec.ref);
       await guard('cloning the repository', () =>
-        sb.git.clone(url, repoDir, isCommit ? undefined : spec.ref, isCommit ? spec.ref : undefined));
-      const out = await probe.script(`cd ${q(repoDir)} && ${GIT} update-ref ${BASE_REF} HEAD && ${GIT} rev-parse ${BASE_REF}`, 'recording the base commit');
+        sb.git.clone(
+          url,
+          repoDir,
+          isCommit ? undefined : spec.ref,
+          isCommit ? spec.ref : undefined,
+        ),
+      );
+      const out = await probe.script(
+        `cd ${q(repoDir)} && ${GIT} update-ref ${BASE_REF} HEAD && ${GIT} rev-parse ${BASE_REF}`,
+        'recording the base commit',
+      );
       return open(sb, out.trim(), repoDir);
     },
 
@@ -154,8 +189,16 @@ export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): Sand
       if (!sb) return null;
       await ensureStarted(sb);
       const repoDir = await repoDirOf(sb);
-      const probe = new DaytonaRepo(sb, '', repoDir, { fail, outputCapBytes: Infinity, defaultTimeoutMs: 0 });
-      const r = await probe.exec(`cd ${q(repoDir)} && ${GIT} rev-parse --verify --quiet '${BASE_REF}^{commit}'`, SERVICE_CALL_TIMEOUT_S, 'reading the base commit');
+      const probe = new DaytonaRepo(sb, '', repoDir, {
+        fail,
+        outputCapBytes: Infinity,
+        defaultTimeoutMs: 0,
+      });
+      const r = await probe.exec(
+        `cd ${q(repoDir)} && ${GIT} rev-parse --verify --quiet '${BASE_REF}^{commit}'`,
+        SERVICE_CALL_TIMEOUT_S,
+        'reading the base commit',
+      );
       // No clone or no base: the sandbox cannot continue the session.
       if (r.exitCode !== 0) return null;
       return open(sb, r.output.trim(), repoDir);
@@ -204,12 +247,22 @@ class DaytonaRepo implements Sandbox {
   }
 
   /** Runs a shell script in the sandbox; answers the daemon's exit code and combined output. */
-  async exec(script: string, timeoutS: number, what: string): Promise<{ exitCode: number | null; output: string; daemonTimedOut: boolean }> {
+  async exec(
+    script: string,
+    timeoutS: number,
+    what: string,
+  ): Promise<{ exitCode: number | null; output: string; daemonTimedOut: boolean }> {
     try {
-      const r = await this.#sb.process.executeCommand(wrapScript(script), undefined, undefined, timeoutS);
+      const r = await this.#sb.process.executeCommand(
+        wrapScript(script),
+        undefined,
+        undefined,
+        timeoutS,
+      );
       return { exitCode: r.exitCode ?? null, output: r.result ?? '', daemonTimedOut: false };
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 408) return { exitCode: null, output: '', daemonTimedOut: true };
+      if ((err as { statusCode?: number }).statusCode === 408)
+        return { exitCode: null, output: '', daemonTimedOut: true };
       throw this.#deps.fail(what, err);
     }
   }
@@ -218,7 +271,11 @@ class DaytonaRepo implements Sandbox {
   async script(script: string, what: string): Promise<string> {
     const r = await this.exec(script, SERVICE_CALL_TIMEOUT_S, what);
     if (r.exitCode !== 0) {
-      throw new AppError('sandbox_failed', 502, `Daytona: ${what} failed (exit ${r.exitCode ?? 'timeout'}): ${r.output.trim().slice(-2000)}`);
+      throw new AppError(
+        'sandbox_failed',
+        502,
+        `Daytona: ${what} failed (exit ${r.exitCode ?? 'timeout'}): ${r.output.trim().slice(-2000)}`,
+      );
     }
     return r.output;
   }
@@ -241,7 +298,11 @@ class DaytonaRepo implements Sandbox {
     if (r.exitCode === PATH_REFUSED) throw refusal(path, r.output);
     const out = r.output.trim();
     if (r.exitCode !== 0 || !out.startsWith('ok:')) {
-      throw new AppError('sandbox_failed', 502, `Daytona: checking ${rel} failed (exit ${r.exitCode ?? 'timeout'}): ${out.slice(-2000)}`);
+      throw new AppError(
+        'sandbox_failed',
+        502,
+        `Daytona: checking ${rel} failed (exit ${r.exitCode ?? 'timeout'}): ${out.slice(-2000)}`,
+      );
     }
     return Buffer.from(out.slice(3), 'base64').toString('utf8');
   }
@@ -253,18 +314,26 @@ class DaytonaRepo implements Sandbox {
     try {
       infos = await this.#sb.fs.listFiles(this.#abs(rel));
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('sandbox_path', 404, `no such directory: ${shown || '.'}`);
+      if ((err as { statusCode?: number }).statusCode === 404)
+        throw new AppError('sandbox_path', 404, `no such directory: ${shown || '.'}`);
       throw this.#deps.fail(`listing ${shown || '.'}`, err);
     }
     return infos
       .filter((f) => f.name.toLowerCase() !== '.git')
-      .map((f): FileEntry => ({ path: rel === '' ? f.name : `${rel}/${f.name}`, type: f.isDir ? 'dir' : 'file', size: f.isDir ? 0 : f.size }))
+      .map(
+        (f): FileEntry => ({
+          path: rel === '' ? f.name : `${rel}/${f.name}`,
+          type: f.isDir ? 'dir' : 'file',
+          size: f.isDir ? 0 : f.size,
+        }),
+      )
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   /** Confines a path that must name a file (not the root). */
   async #confineFile(path: string): Promise<string> {
-    const notRoot = () => new AppError('sandbox_path', 400, 'the repository root is a directory, not a file');
+    const notRoot = () =>
+      new AppError('sandbox_path', 400, 'the repository root is a directory, not a file');
     if (normalizeToolPath(path) === '') throw notRoot();
     const rel = await this.#confine(path);
     if (rel === '') throw notRoot();
@@ -276,7 +345,8 @@ class DaytonaRepo implements Sandbox {
       const buf = await this.#sb.fs.downloadFile(this.#abs(rel));
       return buf.toString('utf8');
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('sandbox_path', 404, `no such file: ${path}`);
+      if ((err as { statusCode?: number }).statusCode === 404)
+        throw new AppError('sandbox_path', 404, `no such file: ${path}`);
       throw this.#deps.fail(`reading ${path}`, err);
     }
   }
@@ -309,7 +379,11 @@ class DaytonaRepo implements Sandbox {
       const hint = count === 0 ? 'nothing was changed' : 'include more context to make it unique';
       throw badRequest(`old_text occurs ${count} times in ${path}, not once; ${hint}`);
     }
-    await this.#upload(path, rel, text.slice(0, first) + newText + text.slice(first + oldText.length));
+    await this.#upload(
+      path,
+      rel,
+      text.slice(0, first) + newText + text.slice(first + oldText.length),
+    );
   }
 
   async searchCode(pattern: string, path?: string): Promise<SearchHit[]> {
@@ -358,9 +432,15 @@ class DaytonaRepo implements Sandbox {
       `if command -v timeout >/dev/null 2>&1; then timeout -k 1 ${seconds} ${run}; else ${run}; fi`,
     ].join('\n');
     const started = Date.now();
-    const r = await this.exec(script, Math.ceil(timeoutMs / 1000) + DAEMON_TIMEOUT_GRACE_S, 'running a command');
+    const r = await this.exec(
+      script,
+      Math.ceil(timeoutMs / 1000) + DAEMON_TIMEOUT_GRACE_S,
+      'running a command',
+    );
     // 124 is `timeout`'s own code, 137 its SIGKILL after the grace second; only past the deadline do they mean a timeout.
-    const timedOut = r.daemonTimedOut || ((r.exitCode === 124 || r.exitCode === 137) && Date.now() - started >= timeoutMs);
+    const timedOut =
+      r.daemonTimedOut ||
+      ((r.exitCode === 124 || r.exitCode === 137) && Date.now() - started >= timeoutMs);
     const out = new OutputCollector(this.#deps.outputCapBytes);
     out.push(Buffer.from(r.output, 'utf8'));
     const { output, truncatedBytes } = out.result();
@@ -398,7 +478,10 @@ class DaytonaRepo implements Sandbox {
     } catch (err) {
       throw this.#deps.fail('uploading the checkpoint', err);
     }
-    await this.script(`cd ${q(this.#dir)} && ${GIT} apply --binary --whitespace=nowarn ${q(patch)} && rm -f ${q(patch)}`, 'applying the checkpoint');
+    await this.script(
+      `cd ${q(this.#dir)} && ${GIT} apply --binary --whitespace=nowarn ${q(patch)} && rm -f ${q(patch)}`,
+      'applying the checkpoint',
+    );
   }
 }
 

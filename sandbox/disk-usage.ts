@@ -41,9 +41,13 @@ export function diskBytes(dirs: string[]): Promise<number> {
     const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LC_ALL: 'C' };
     // du exits 1 when a file vanishes during the walk (a command deleting) or a directory is missing; its totals still count.
     execFile('du', ['-sk', ...dirs], { env, maxBuffer: 64 * 1024 }, (_err, stdout) => {
-      const totals = String(stdout).split('\n').flatMap((line) => /^(\d+)\s/.exec(line)?.[1] ?? []);
+      const totals = String(stdout)
+        .split('\n')
+        .flatMap((line) => /^(\d+)\s/.exec(line)?.[1] ?? []);
       if (totals.length > 0) return resolve(totals.reduce((sum, kb) => sum + Number(kb) * 1024, 0));
-      void Promise.all(dirs.map(directoryBytes)).then((sizes) => resolve(sizes.reduce((a, b) => a + b, 0)));
+      void Promise.all(dirs.map(directoryBytes)).then((sizes) =>
+        resolve(sizes.reduce((a, b) => a + b, 0)),
+      );
     });
   });
 }

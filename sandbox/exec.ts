@@ -18,7 +18,10 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
 const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'TERM', 'TZ'] as const;
 
 /** The whole environment of a sandbox child: the allow-list, HOME, and non-interactive git/CI flags. */
-export function sandboxEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+export function sandboxEnv(
+  home: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PASSED_THROUGH) {
     const v = process.env[name];
@@ -59,7 +62,10 @@ export class OutputCollector {
     this.#tail.push(chunk);
     this.#tailLen += chunk.length;
     // Drop whole chunks that are no longer needed to hold the last #tailCap bytes.
-    while (this.#tail.length > 1 && this.#tailLen - (this.#tail[0] as Buffer).length >= this.#tailCap) {
+    while (
+      this.#tail.length > 1 &&
+      this.#tailLen - (this.#tail[0] as Buffer).length >= this.#tailCap
+    ) {
       this.#tailLen -= (this.#tail.shift() as Buffer).length;
     }
   }
@@ -70,7 +76,8 @@ export class OutputCollector {
     let tail = Buffer.concat(this.#tail);
     if (tail.length > this.#tailCap) tail = tail.subarray(tail.length - this.#tailCap);
     const cut = this.#total - head.length - tail.length;
-    if (cut === 0) return { output: Buffer.concat([head, tail]).toString('utf8'), truncatedBytes: 0 };
+    if (cut === 0)
+      return { output: Buffer.concat([head, tail]).toString('utf8'), truncatedBytes: 0 };
     const marker = `${head.length > 0 && head[head.length - 1] !== 0x0a ? '\n' : ''}[... ${cut} bytes cut ...]\n`;
     return { output: head.toString('utf8') + marker + tail.toString('utf8'), truncatedBytes: cut };
   }
@@ -110,7 +117,13 @@ export function runCommand(command: string, opts: RunCommandOptions): Promise<Co
   const isolation = opts.isolation ?? 'none';
   const network = opts.network ?? 'host';
   if (network === 'none' && isolation !== 'namespaces') {
-    return Promise.reject(new AppError('sandbox_failed', 500, "cannot run the command: network 'none' needs isolation 'namespaces'"));
+    return Promise.reject(
+      new AppError(
+        'sandbox_failed',
+        500,
+        "cannot run the command: network 'none' needs isolation 'namespaces'",
+      ),
+    );
   }
   return new Promise((resolve, reject) => {
     const { file, args } = shellArgv(command, isolation, namespaceWrapper(network));
@@ -157,14 +170,22 @@ export function runCommand(command: string, opts: RunCommandOptions): Promise<Co
       feed?.end();
       const { output, truncatedBytes } = out.result();
       const stopped = timedOut || killed !== undefined;
-      resolve({ exitCode: stopped ? null : exitCode, output, timedOut, truncatedBytes, ...(killed !== undefined ? { killed } : {}) });
+      resolve({
+        exitCode: stopped ? null : exitCode,
+        output,
+        timedOut,
+        truncatedBytes,
+        ...(killed !== undefined ? { killed } : {}),
+      });
     };
     child.on('error', (err) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', stop);
-      reject(new AppError('sandbox_failed', 500, `cannot start ${file}: ${err.message}`, { cause: err }));
+      reject(
+        new AppError('sandbox_failed', 500, `cannot start ${file}: ${err.message}`, { cause: err }),
+      );
     });
     child.on('exit', (code) => {
       exitCode = code;
@@ -284,10 +305,23 @@ export function runGit(args: string[], cwd: string, opts: GitOptions): Promise<G
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', stop);
       const stderr = err.result().output.trim();
-      if (problem !== undefined) return reject(new AppError('sandbox_failed', 500, `${what} ${problem}`));
-      if (cut) return resolve({ exitCode: null, cut, stdout: Buffer.concat(out).toString('utf8'), stderr });
+      if (problem !== undefined)
+        return reject(new AppError('sandbox_failed', 500, `${what} ${problem}`));
+      if (cut)
+        return resolve({
+          exitCode: null,
+          cut,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr,
+        });
       if (code === null || !okCodes.includes(code)) {
-        return reject(new AppError('sandbox_failed', 500, `${what} failed (exit ${code ?? 'signal'}): ${stderr || 'no message'}`));
+        return reject(
+          new AppError(
+            'sandbox_failed',
+            500,
+            `${what} failed (exit ${code ?? 'signal'}): ${stderr || 'no message'}`,
+          ),
+        );
       }
       resolve({ exitCode: code, cut, stdout: Buffer.concat(out).toString('utf8'), stderr });
     });

@@ -42,8 +42,19 @@ export type NetworkMode = 'host' | 'none';
  * over the first one, which the command does not have.
  */
 export const NAMESPACE_WRAPPER: readonly string[] = [
-  'unshare', '--user', '--map-current-user', '--pid', '--fork', '--kill-child', '--mount-proc', '--',
-  'unshare', '--user', '--map-current-user', '--mount', '--',
+  'unshare',
+  '--user',
+  '--map-current-user',
+  '--pid',
+  '--fork',
+  '--kill-child',
+  '--mount-proc',
+  '--',
+  'unshare',
+  '--user',
+  '--map-current-user',
+  '--mount',
+  '--',
 ];
 
 /**
@@ -77,7 +88,11 @@ export interface IsolationChoice {
 }
 
 /** The program and arguments that run `command` with `/bin/sh -c`, inside the namespaces or not. */
-export function shellArgv(command: string, isolation: Isolation, wrapper: readonly string[] = NAMESPACE_WRAPPER): { file: string; args: string[] } {
+export function shellArgv(
+  command: string,
+  isolation: Isolation,
+  wrapper: readonly string[] = NAMESPACE_WRAPPER,
+): { file: string; args: string[] } {
   if (isolation === 'none') return { file: '/bin/sh', args: ['-c', command] };
   const [file = 'unshare', ...rest] = wrapper;
   return { file, args: [...rest, '/bin/sh', '-c', command] };
@@ -96,20 +111,34 @@ const PROBE_SCRIPT =
  * and, when the wrapper makes a network namespace (`--net`), the only network
  * interface is `lo`. Never throws, never takes longer than `timeoutMs`.
  */
-export function probeNamespaces(wrapper: readonly string[] = NAMESPACE_WRAPPER, timeoutMs = PROBE_TIMEOUT_MS): Promise<IsolationProbe> {
+export function probeNamespaces(
+  wrapper: readonly string[] = NAMESPACE_WRAPPER,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<IsolationProbe> {
   const { file, args } = shellArgv(PROBE_SCRIPT, 'namespaces', wrapper);
   const no = (reason: string): IsolationProbe => ({ available: false, reason });
   return new Promise((resolve) => {
     let child;
     try {
-      child = spawn(file, args, { cwd: '/', env: { PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(file, args, {
+        cwd: '/',
+        env: { PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin' },
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (err) {
       return resolve(no(`cannot run ${file}: ${(err as Error).message}`));
     }
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => void (stdout = (stdout + c.toString('utf8')).slice(0, 4096)));
-    child.stderr.on('data', (c: Buffer) => void (stderr = (stderr + c.toString('utf8')).slice(0, 4096)));
+    child.stdout.on(
+      'data',
+      (c: Buffer) => void (stdout = (stdout + c.toString('utf8')).slice(0, 4096)),
+    );
+    child.stderr.on(
+      'data',
+      (c: Buffer) => void (stderr = (stderr + c.toString('utf8')).slice(0, 4096)),
+    );
     const pid = child.pid;
     const timer = setTimeout(() => {
       if (pid !== undefined) {
@@ -123,18 +152,48 @@ export function probeNamespaces(wrapper: readonly string[] = NAMESPACE_WRAPPER, 
     }, timeoutMs);
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve(no(err.code === 'ENOENT' ? `${file} is not installed (util-linux)` : `cannot run ${file}: ${err.message}`));
+      resolve(
+        no(
+          err.code === 'ENOENT'
+            ? `${file} is not installed (util-linux)`
+            : `cannot run ${file}: ${err.message}`,
+        ),
+      );
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const said = stderr.trim().split('\n')[0] ?? '';
-      if (code !== 0) return resolve(no(`${file} failed (${code === null ? `signal ${signal}` : `exit ${code}`})${said ? `: ${said}` : ''}`));
-      const seen = Object.fromEntries(stdout.split(/\s+/).filter((w) => w.includes('=')).map((w) => w.split('=', 2) as [string, string]));
+      if (code !== 0)
+        return resolve(
+          no(
+            `${file} failed (${code === null ? `signal ${signal}` : `exit ${code}`})${said ? `: ${said}` : ''}`,
+          ),
+        );
+      const seen = Object.fromEntries(
+        stdout
+          .split(/\s+/)
+          .filter((w) => w.includes('='))
+          .map((w) => w.split('=', 2) as [string, string]),
+      );
       const uid = process.getuid?.();
-      if (seen['pid'] !== '1') return resolve(no(`the command is not pid 1 of a new PID namespace (its pid is ${seen['pid'] ?? 'unknown'})`));
-      if (seen['proc'] !== 'own') return resolve(no("/proc inside still shows this machine's processes"));
-      if (uid !== undefined && seen['uid'] !== String(uid)) return resolve(no(`commands would run as uid ${seen['uid'] ?? 'unknown'} instead of ${uid}`));
-      if (wrapper.includes('--net') && seen['net'] !== 'lo,') return resolve(no(`the command still sees network interfaces other than lo (${seen['net'] || 'none listed'})`));
+      if (seen['pid'] !== '1')
+        return resolve(
+          no(
+            `the command is not pid 1 of a new PID namespace (its pid is ${seen['pid'] ?? 'unknown'})`,
+          ),
+        );
+      if (seen['proc'] !== 'own')
+        return resolve(no("/proc inside still shows this machine's processes"));
+      if (uid !== undefined && seen['uid'] !== String(uid))
+        return resolve(
+          no(`commands would run as uid ${seen['uid'] ?? 'unknown'} instead of ${uid}`),
+        );
+      if (wrapper.includes('--net') && seen['net'] !== 'lo,')
+        return resolve(
+          no(
+            `the command still sees network interfaces other than lo (${seen['net'] || 'none listed'})`,
+          ),
+        );
       resolve({ available: true, reason: '' });
     });
   });
@@ -145,7 +204,8 @@ const support = new Map<NetworkMode, Promise<IsolationProbe>>();
 /** Whether this machine runs commands in namespaces, with the wrapper `network` uses: probed once per process and mode. */
 export function namespaceSupport(network: NetworkMode = 'host'): Promise<IsolationProbe> {
   let found = support.get(network);
-  if (found === undefined) support.set(network, (found = probeNamespaces(namespaceWrapper(network))));
+  if (found === undefined)
+    support.set(network, (found = probeNamespaces(namespaceWrapper(network))));
   return found;
 }
 
@@ -165,20 +225,28 @@ export async function chooseIsolation(
 ): Promise<IsolationChoice> {
   if (mode === 'none') {
     if (network === 'none') {
-      throw new ConfigError('SANDBOX_NETWORK', 'is none, which needs namespaces (each command is cut off in a network namespace of its own), but SANDBOX_ISOLATION=none turns them off', 'Set SANDBOX_ISOLATION=auto or namespaces (on a machine that allows unprivileged user namespaces), or SANDBOX_NETWORK=host.');
+      throw new ConfigError(
+        'SANDBOX_NETWORK',
+        'is none, which needs namespaces (each command is cut off in a network namespace of its own), but SANDBOX_ISOLATION=none turns them off',
+        'Set SANDBOX_ISOLATION=auto or namespaces (on a machine that allows unprivileged user namespaces), or SANDBOX_NETWORK=host.',
+      );
     }
     return { mode, isolation: 'none', network, reason: 'SANDBOX_ISOLATION=none' };
   }
   const found = await probe();
   if (found.available) return { mode, isolation: 'namespaces', network, reason: '' };
   if (network === 'none') {
-    throw new ConfigError('SANDBOX_NETWORK', `is none, but commands cannot run in their own user, PID, mount and network namespaces here (${found.reason})`, NO_NETWORK_FIX);
+    throw new ConfigError(
+      'SANDBOX_NETWORK',
+      `is none, but commands cannot run in their own user, PID, mount and network namespaces here (${found.reason})`,
+      NO_NETWORK_FIX,
+    );
   }
   if (mode === 'namespaces') {
     throw new ConfigError(
       'SANDBOX_ISOLATION',
       `is namespaces, but commands cannot run in user namespaces here (${found.reason})`,
-      'Allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 where it exists; in Docker, a seccomp profile that allows unshare with CLONE_NEWUSER), or set SANDBOX_ISOLATION=auto or none and accept that commands can read the service\'s processes.',
+      "Allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 where it exists; in Docker, a seccomp profile that allows unshare with CLONE_NEWUSER), or set SANDBOX_ISOLATION=auto or none and accept that commands can read the service's processes.",
     );
   }
   return { mode, isolation: 'none', network, reason: found.reason };
@@ -186,15 +254,22 @@ export async function chooseIsolation(
 
 /** The start-up log line for a choice, and whether it is a warning. */
 export function describeIsolation(choice: IsolationChoice): { warn: boolean; message: string } {
-  const hostNetwork = "network: host (SANDBOX_NETWORK=host): commands reach what this machine reaches, the service's own port included";
+  const hostNetwork =
+    "network: host (SANDBOX_NETWORK=host): commands reach what this machine reaches, the service's own port included";
   if (choice.isolation === 'namespaces') {
-    const message = choice.network === 'none'
-      ? `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}), network: none (SANDBOX_NETWORK=none): commands run in their own user, PID, mount and network namespaces; they cannot see the service's processes or reach any network, this machine's loopback included`
-      : `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}): commands run in their own user, PID and mount namespaces and cannot see the service's processes; ${hostNetwork}`;
+    const message =
+      choice.network === 'none'
+        ? `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}), network: none (SANDBOX_NETWORK=none): commands run in their own user, PID, mount and network namespaces; they cannot see the service's processes or reach any network, this machine's loopback included`
+        : `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}): commands run in their own user, PID and mount namespaces and cannot see the service's processes; ${hostNetwork}`;
     return { warn: false, message };
   }
-  const risk = "commands run as the service's user and can read the service's processes, including the secrets in /proc/<pid>/environ";
-  if (choice.mode === 'none') return { warn: true, message: `local sandbox isolation: none (SANDBOX_ISOLATION=none): ${risk}; ${hostNetwork}` };
+  const risk =
+    "commands run as the service's user and can read the service's processes, including the secrets in /proc/<pid>/environ";
+  if (choice.mode === 'none')
+    return {
+      warn: true,
+      message: `local sandbox isolation: none (SANDBOX_ISOLATION=none): ${risk}; ${hostNetwork}`,
+    };
   return {
     warn: true,
     message: `local sandbox isolation: none (SANDBOX_ISOLATION=auto, and user namespaces are unavailable here: ${choice.reason}): ${risk}. Allow user namespaces, set SANDBOX_ISOLATION=none to accept this, or use SANDBOX_TYPE=daytona; ${hostNetwork}`,

@@ -26,15 +26,47 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { AppError, badRequest } from '../runtime/errors.ts';
 import { redactUrl } from '../runtime/config.ts';
-import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, runCommand, runGit, type GitOptions } from './exec.ts';
-import { chooseIsolation, type Isolation, type IsolationMode, type IsolationProbe, type NetworkMode } from './isolation.ts';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_OUTPUT_CAP_BYTES,
+  runCommand,
+  runGit,
+  type GitOptions,
+} from './exec.ts';
+import {
+  chooseIsolation,
+  type Isolation,
+  type IsolationMode,
+  type IsolationProbe,
+  type NetworkMode,
+} from './isolation.ts';
 import { directoryBytes, diskBytes, formatBytes } from './disk-usage.ts';
 import { confine } from './paths.ts';
-import type { CommandOptions, CommandResult, FileEntry, Sandbox, SandboxProvider, SandboxSpec, SearchHit } from './port.ts';
+import type {
+  CommandOptions,
+  CommandResult,
+  FileEntry,
+  Sandbox,
+  SandboxProvider,
+  SandboxSpec,
+  SearchHit,
+} from './port.ts';
 import { OutputFeed } from './progress.ts';
 import { checkRepoUrl } from './repo-url.ts';
 
@@ -96,7 +128,11 @@ const DIFF_OUTPUT_MAX_BYTES = 256 * 1024 * 1024;
 const BASE_FILE = 'swe-base';
 // Session ids are ULIDs in practice; no dots, so `${id}.home`/`${id}.cloning` can never be another session.
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
-const GIT_IDENTITY = [['user.name', 'swe-agent'], ['user.email', 'swe-agent@localhost'], ['commit.gpgsign', 'false']] as const;
+const GIT_IDENTITY = [
+  ['user.name', 'swe-agent'],
+  ['user.email', 'swe-agent@localhost'],
+  ['commit.gpgsign', 'false'],
+] as const;
 
 export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxProvider {
   const root = resolve(opts.root);
@@ -116,7 +152,11 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
       const dir = join(base, spec.sessionId);
       const tmp = join(base, `${spec.sessionId}.cloning`);
       const home = join(base, `${spec.sessionId}.home`);
-      await Promise.all([rm(dir, { recursive: true, force: true }), rm(tmp, { recursive: true, force: true }), rm(home, { recursive: true, force: true })]);
+      await Promise.all([
+        rm(dir, { recursive: true, force: true }),
+        rm(tmp, { recursive: true, force: true }),
+        rm(home, { recursive: true, force: true }),
+      ]);
       await mkdir(home, { recursive: true });
       try {
         await clone(url, tmp, base, opts, spec.onOutput);
@@ -129,7 +169,10 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
         return openSandbox(spec.sessionId, dir, home, head, opts);
       } catch (err) {
         // No sandbox was made, so no destroy() will come for it: leave neither the half clone nor its HOME.
-        await Promise.all([rm(tmp, { recursive: true, force: true }), rm(home, { recursive: true, force: true })]);
+        await Promise.all([
+          rm(tmp, { recursive: true, force: true }),
+          rm(home, { recursive: true, force: true }),
+        ]);
         throw err;
       }
     },
@@ -147,7 +190,10 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
       }
       if (!/^[0-9a-f]{40,64}$/.test(head)) return null;
       await mkdir(home, { recursive: true });
-      const known = await runGit(['cat-file', '-e', `${head}^{commit}`], dir, { home, okExitCodes: [0, 1, 128] }).catch(() => null);
+      const known = await runGit(['cat-file', '-e', `${head}^{commit}`], dir, {
+        home,
+        okExitCodes: [0, 1, 128],
+      }).catch(() => null);
       if (known === null || known.exitCode !== 0) return null;
       return openSandbox(sessionId, dir, home, head, opts);
     },
@@ -155,18 +201,30 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
     async destroy(sessionId: string): Promise<void> {
       checkSessionId(sessionId);
       const base = await realRoot();
-      await Promise.all(['', '.cloning', '.home'].map((suffix) => rm(join(base, sessionId + suffix), { recursive: true, force: true })));
+      await Promise.all(
+        ['', '.cloning', '.home'].map((suffix) =>
+          rm(join(base, sessionId + suffix), { recursive: true, force: true }),
+        ),
+      );
     },
   };
 }
 
 function checkSessionId(sessionId: string): void {
-  if (!SESSION_ID.test(sessionId)) throw badRequest(`session id ${JSON.stringify(sessionId)} is not usable as a workspace name (letters, digits, "_", "-")`);
+  if (!SESSION_ID.test(sessionId))
+    throw badRequest(
+      `session id ${JSON.stringify(sessionId)} is not usable as a workspace name (letters, digits, "_", "-")`,
+    );
 }
 
 function checkRef(ref: string): void {
   // A ref that looks like an option, or holds bytes git's ref syntax forbids, never reaches git.
-  if (ref === '' || ref.startsWith('-') || ref.length > 256 || /[\s\x00-\x1f\x7f~^:?*[\\]|\.\.|@\{/.test(ref)) {
+  if (
+    ref === '' ||
+    ref.startsWith('-') ||
+    ref.length > 256 ||
+    /[\s\x00-\x1f\x7f~^:?*[\\]|\.\.|@\{/.test(ref)
+  ) {
     throw badRequest(`ref ${JSON.stringify(ref)} is not a branch, tag or commit name`, 'ref');
   }
 }
@@ -179,31 +237,57 @@ function checkRef(ref: string): void {
  * download lands) is measured every second while git runs, the whole work
  * tree once at the end.
  */
-async function clone(url: string, into: string, cwd: string, opts: LocalSandboxOptions, onOutput?: (line: string) => void): Promise<void> {
+async function clone(
+  url: string,
+  into: string,
+  cwd: string,
+  opts: LocalSandboxOptions,
+  onOutput?: (line: string) => void,
+): Promise<void> {
   const allowLocal = opts.allowLocalRepos;
   const serviceHome = process.env['HOME'] ?? cwd;
   const env: Record<string, string> = {};
-  if (process.env['SSH_AUTH_SOCK'] !== undefined) env['SSH_AUTH_SOCK'] = process.env['SSH_AUTH_SOCK'];
+  if (process.env['SSH_AUTH_SOCK'] !== undefined)
+    env['SSH_AUTH_SOCK'] = process.env['SSH_AUTH_SOCK'];
   // The server's paths are nobody's business: "Cloning into 'workspace'...".
-  const feed = onOutput ? new OutputFeed((line) => onOutput(line.split(into).join('workspace'))) : undefined;
-  const args = ['-c', 'protocol.ext.allow=never', '-c', `protocol.file.allow=${allowLocal ? 'always' : 'never'}`, 'clone', feed ? '--progress' : '--quiet', '--no-hardlinks', '--', url, into];
+  const feed = onOutput
+    ? new OutputFeed((line) => onOutput(line.split(into).join('workspace')))
+    : undefined;
+  const args = [
+    '-c',
+    'protocol.ext.allow=never',
+    '-c',
+    `protocol.file.allow=${allowLocal ? 'always' : 'never'}`,
+    'clone',
+    feed ? '--progress' : '--quiet',
+    '--no-hardlinks',
+    '--',
+    url,
+    into,
+  ];
   const max = opts.cloneMaxBytes ?? 0;
-  const tooLarge = () => new AppError('sandbox_failed', 502, `the repository is larger than the limit of ${formatBytes(max)} (CLONE_MAX_MB)`);
+  const tooLarge = () =>
+    new AppError(
+      'sandbox_failed',
+      502,
+      `the repository is larger than the limit of ${formatBytes(max)} (CLONE_MAX_MB)`,
+    );
   const sizeLimit = new AbortController();
   let measuring = false;
-  const watch = max > 0
-    ? setInterval(() => {
-        if (measuring) return;
-        measuring = true;
-        void directoryBytes(join(into, '.git'))
-          .then((bytes) => {
-            if (bytes > max) sizeLimit.abort(tooLarge());
-          })
-          .finally(() => {
-            measuring = false;
-          });
-      }, CLONE_SIZE_POLL_MS)
-    : undefined;
+  const watch =
+    max > 0
+      ? setInterval(() => {
+          if (measuring) return;
+          measuring = true;
+          void directoryBytes(join(into, '.git'))
+            .then((bytes) => {
+              if (bytes > max) sizeLimit.abort(tooLarge());
+            })
+            .finally(() => {
+              measuring = false;
+            });
+        }, CLONE_SIZE_POLL_MS)
+      : undefined;
   try {
     await runGit(args, cwd, {
       home: serviceHome,
@@ -215,7 +299,12 @@ async function clone(url: string, into: string, cwd: string, opts: LocalSandboxO
     if (max > 0 && (await directoryBytes(into)) > max) throw tooLarge();
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new AppError('sandbox_failed', 502, `cannot clone ${redactUrl(url)}: ${feed ? withoutProgress(why) : why}`, { cause: err });
+    throw new AppError(
+      'sandbox_failed',
+      502,
+      `cannot clone ${redactUrl(url)}: ${feed ? withoutProgress(why) : why}`,
+      { cause: err },
+    );
   } finally {
     clearInterval(watch);
     feed?.end();
@@ -227,25 +316,46 @@ function withoutProgress(message: string): string {
   // runGit words failures `git clone failed (exit N): <stderr>`.
   const at = message.indexOf('): ');
   if (at === -1) return message;
-  const complaints = message.slice(at + 3).split(/\r\n|\n|\r/).filter((l) => /^(fatal|error|warning):/.test(l.trim()));
+  const complaints = message
+    .slice(at + 3)
+    .split(/\r\n|\n|\r/)
+    .filter((l) => /^(fatal|error|warning):/.test(l.trim()));
   return complaints.length > 0 ? `${message.slice(0, at + 3)}${complaints.join('\n')}` : message;
 }
 
 /** A remote branch becomes a local branch of the same name; a tag or commit is checked out detached. */
 async function checkoutRef(dir: string, home: string, ref: string): Promise<void> {
   const resolves = async (rev: string) =>
-    (await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], dir, { home, okExitCodes: [0, 1, 128] })).exitCode === 0;
+    (
+      await runGit(
+        ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`],
+        dir,
+        { home, okExitCodes: [0, 1, 128] },
+      )
+    ).exitCode === 0;
   if (await resolves(`refs/remotes/origin/${ref}`)) {
-    await runGit(['checkout', '--quiet', '-B', ref, `refs/remotes/origin/${ref}`, '--'], dir, { home });
+    await runGit(['checkout', '--quiet', '-B', ref, `refs/remotes/origin/${ref}`, '--'], dir, {
+      home,
+    });
   } else if (await resolves(ref)) {
     await runGit(['checkout', '--quiet', '--detach', ref, '--'], dir, { home });
   } else {
-    throw badRequest(`ref ${JSON.stringify(ref)} is not a branch, tag or commit of the repository`, 'ref');
+    throw badRequest(
+      `ref ${JSON.stringify(ref)} is not a branch, tag or commit of the repository`,
+      'ref',
+    );
   }
 }
 
-function openSandbox(sessionId: string, dir: string, home: string, baseCommit: string, opts: LocalSandboxOptions): Sandbox {
-  const git = (args: string[], extra: Omit<GitOptions, 'home'> = {}) => runGit(args, dir, { home, ...extra });
+function openSandbox(
+  sessionId: string,
+  dir: string,
+  home: string,
+  baseCommit: string,
+  opts: LocalSandboxOptions,
+): Sandbox {
+  const git = (args: string[], extra: Omit<GitOptions, 'home'> = {}) =>
+    runGit(args, dir, { home, ...extra });
   const quota = opts.workspaceMaxBytes ?? 0;
   const workspaceBytes = () => diskBytes([dir, home]);
 
@@ -255,15 +365,25 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
 
     async listFiles(path = ''): Promise<FileEntry[]> {
       const p = await confine(dir, path);
-      const entries = await readdir(p.abs, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-        throw fsError(err, path);
-      });
-      const names = entries.map((e) => e.name).filter((n) => n !== '.git').sort().slice(0, LIST_FILES_CAP);
+      const entries = await readdir(p.abs, { withFileTypes: true }).catch(
+        (err: NodeJS.ErrnoException) => {
+          throw fsError(err, path);
+        },
+      );
+      const names = entries
+        .map((e) => e.name)
+        .filter((n) => n !== '.git')
+        .sort()
+        .slice(0, LIST_FILES_CAP);
       // lstat: a symlink is listed as a file and never followed here.
       return Promise.all(
         names.map(async (name) => {
           const st = await lstat(join(p.abs, name));
-          return { path: p.rel === '' ? name : `${p.rel}/${name}`, type: st.isDirectory() ? 'dir' : 'file', size: st.isDirectory() ? 0 : st.size } as const;
+          return {
+            path: p.rel === '' ? name : `${p.rel}/${name}`,
+            type: st.isDirectory() ? 'dir' : 'file',
+            size: st.isDirectory() ? 0 : st.size,
+          } as const;
         }),
       );
     },
@@ -274,7 +394,11 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
         throw fsError(err, path);
       });
       if (st.isDirectory()) throw badRequest(`${path} is a directory; use listFiles`, 'path');
-      if (st.size > READ_FILE_MAX_BYTES) throw badRequest(`${path} has ${st.size} bytes, more than readFile returns (${READ_FILE_MAX_BYTES}); search it or read parts with a command`, 'path');
+      if (st.size > READ_FILE_MAX_BYTES)
+        throw badRequest(
+          `${path} has ${st.size} bytes, more than readFile returns (${READ_FILE_MAX_BYTES}); search it or read parts with a command`,
+          'path',
+        );
       return readFile(p.abs, 'utf8');
     },
 
@@ -284,16 +408,31 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
       if (quota > 0) {
         const bytes = Buffer.byteLength(content, 'utf8');
         // The file's old content makes room; du counts allocated blocks, so the old size is counted that way too.
-        const [used, old] = await Promise.all([workspaceBytes(), lstat(p.abs).then((st) => (st.isFile() ? st.blocks * 512 : 0), () => 0)]);
+        const [used, old] = await Promise.all([
+          workspaceBytes(),
+          lstat(p.abs).then(
+            (st) => (st.isFile() ? st.blocks * 512 : 0),
+            () => 0,
+          ),
+        ]);
         if (used - old + bytes > quota) {
-          throw new AppError('payload_too_large', 413, `writeFile ${path}: ${sizeText(bytes)} would take the workspace past its limit of ${formatBytes(quota)} (SANDBOX_MAX_MB); it holds ${sizeText(used)}: delete what you do not need`, { field: 'content' });
+          throw new AppError(
+            'payload_too_large',
+            413,
+            `writeFile ${path}: ${sizeText(bytes)} would take the workspace past its limit of ${formatBytes(quota)} (SANDBOX_MAX_MB); it holds ${sizeText(used)}: delete what you do not need`,
+            { field: 'content' },
+          );
         }
       }
       await mkdir(dirname(p.abs), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
         throw fsError(err, path);
       });
       // O_NOFOLLOW: a symlink swapped in after the check is refused, not written through.
-      const fh = await open(p.abs, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644).catch((err: NodeJS.ErrnoException) => {
+      const fh = await open(
+        p.abs,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+        0o644,
+      ).catch((err: NodeJS.ErrnoException) => {
         throw fsError(err, path);
       });
       try {
@@ -304,11 +443,15 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
     },
 
     async editFile(path: string, oldText: string, newText: string): Promise<void> {
-      if (oldText === '') throw badRequest(`editFile ${path}: the text to replace is empty`, 'oldText');
+      if (oldText === '')
+        throw badRequest(`editFile ${path}: the text to replace is empty`, 'oldText');
       const text = await sandbox.readFile(path);
       const count = text.split(oldText).length - 1;
       if (count !== 1) {
-        throw badRequest(`editFile ${path}: the text to replace was found ${count} times; it must occur exactly once (add surrounding lines to make it unique)`, 'oldText');
+        throw badRequest(
+          `editFile ${path}: the text to replace was found ${count} times; it must occur exactly once (add surrounding lines to make it unique)`,
+          'oldText',
+        );
       }
       const at = text.indexOf(oldText);
       await sandbox.writeFile(path, text.slice(0, at) + newText + text.slice(at + oldText.length));
@@ -317,37 +460,67 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
     async searchCode(pattern: string, path = ''): Promise<SearchHit[]> {
       if (pattern === '') throw badRequest('searchCode: the pattern is empty', 'pattern');
       // A process argument cannot hold a NUL byte: spawn would throw, and the step with it.
-      if (pattern.includes('\0')) throw badRequest('searchCode: the pattern contains a NUL byte', 'pattern');
+      if (pattern.includes('\0'))
+        throw badRequest('searchCode: the pattern contains a NUL byte', 'pattern');
       const p = await confine(dir, path);
       // Tracked and untracked (not ignored) files; -I skips binaries; -z keeps odd file names intact.
-      const res = await git(['--literal-pathspecs', 'grep', '-n', '-I', '-E', '-z', '--untracked', '--no-color', '-e', pattern, '--', p.rel === '' ? '.' : p.rel], {
-        okExitCodes: [0, 1, 128],
-        cutStdoutAt: SEARCH_HIT_CAP * (SEARCH_LINE_MAX + 300),
-      });
-      if (res.exitCode === 128) throw badRequest(`searchCode: ${res.stderr.replace(/^fatal: /, '') || 'invalid pattern'}`, 'pattern');
+      const res = await git(
+        [
+          '--literal-pathspecs',
+          'grep',
+          '-n',
+          '-I',
+          '-E',
+          '-z',
+          '--untracked',
+          '--no-color',
+          '-e',
+          pattern,
+          '--',
+          p.rel === '' ? '.' : p.rel,
+        ],
+        {
+          okExitCodes: [0, 1, 128],
+          cutStdoutAt: SEARCH_HIT_CAP * (SEARCH_LINE_MAX + 300),
+        },
+      );
+      if (res.exitCode === 128)
+        throw badRequest(
+          `searchCode: ${res.stderr.replace(/^fatal: /, '') || 'invalid pattern'}`,
+          'pattern',
+        );
       const hits: SearchHit[] = [];
       for (const line of res.stdout.split('\n')) {
         const [file, num, ...rest] = line.split('\0');
-        if (file === undefined || num === undefined || rest.length === 0 || !/^\d+$/.test(num)) continue;
-        hits.push({ path: file, line: Number(num), text: rest.join('\0').slice(0, SEARCH_LINE_MAX) });
+        if (file === undefined || num === undefined || rest.length === 0 || !/^\d+$/.test(num))
+          continue;
+        hits.push({
+          path: file,
+          line: Number(num),
+          text: rest.join('\0').slice(0, SEARCH_LINE_MAX),
+        });
         if (hits.length === SEARCH_HIT_CAP) break;
       }
       return hits;
     },
 
     async runCommand(command: string, o: CommandOptions = {}) {
-      if (command.includes('\0')) return Promise.reject(badRequest('the command contains a NUL byte, which no shell command can', 'command'));
+      if (command.includes('\0'))
+        return Promise.reject(
+          badRequest('the command contains a NUL byte, which no shell command can', 'command'),
+        );
       const isolation = await commandIsolation(opts);
-      const run = (script: string, signal?: AbortSignal) => runCommand(script, {
-        cwd: dir,
-        home,
-        timeoutMs: o.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-        outputCapBytes: opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
-        ...(o.onOutput ? { onOutput: o.onOutput } : {}),
-        ...(signal ? { signal } : {}),
-        isolation,
-        network: opts.network ?? 'host',
-      });
+      const run = (script: string, signal?: AbortSignal) =>
+        runCommand(script, {
+          cwd: dir,
+          home,
+          timeoutMs: o.timeoutMs ?? opts.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+          outputCapBytes: opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
+          ...(o.onOutput ? { onOutput: o.onOutput } : {}),
+          ...(signal ? { signal } : {}),
+          isolation,
+          network: opts.network ?? 'host',
+        });
       return quota > 0 ? runWithinQuota(command, quota, workspaceBytes, run) : run(command);
     },
 
@@ -368,11 +541,28 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
         await git(['read-tree', baseCommit], { env });
         await git(['add', '--all', '--', '.'], { env });
         const res = await git(
-          ['diff', '--cached', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--no-relative', '--src-prefix=a/', '--dst-prefix=b/', baseCommit, '--'],
+          [
+            'diff',
+            '--cached',
+            '--binary',
+            '--no-color',
+            '--no-ext-diff',
+            '--no-textconv',
+            '--no-renames',
+            '--no-relative',
+            '--src-prefix=a/',
+            '--dst-prefix=b/',
+            baseCommit,
+            '--',
+          ],
           { env, cutStdoutAt: DIFF_OUTPUT_MAX_BYTES + 1 },
         );
         if (res.cut) {
-          throw new AppError('payload_too_large', 413, `the change is larger than ${formatBytes(DIFF_OUTPUT_MAX_BYTES)}; delete generated or binary files (or add them to .gitignore)`);
+          throw new AppError(
+            'payload_too_large',
+            413,
+            `the change is larger than ${formatBytes(DIFF_OUTPUT_MAX_BYTES)}; delete generated or binary files (or add them to .gitignore)`,
+          );
         }
         return res.stdout;
       } finally {
@@ -386,8 +576,16 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
       try {
         await git(['apply', '--whitespace=nowarn', '-'], { input: diff });
       } catch (err) {
-        const why = err instanceof Error ? err.message.replace(/^git apply failed \(exit \d+\): /, '') : String(err);
-        throw new AppError('sandbox_failed', 500, `applyDiff: the diff does not apply to session ${sessionId}'s work tree: ${why}`, { cause: err });
+        const why =
+          err instanceof Error
+            ? err.message.replace(/^git apply failed \(exit \d+\): /, '')
+            : String(err);
+        throw new AppError(
+          'sandbox_failed',
+          500,
+          `applyDiff: the diff does not apply to session ${sessionId}'s work tree: ${why}`,
+          { cause: err },
+        );
       }
     },
   };
@@ -397,9 +595,13 @@ function openSandbox(sessionId: string, dir: string, home: string, baseCommit: s
 /** What a command runs in; namespaces (or network none) required but unavailable fails the command rather than run it without. */
 async function commandIsolation(opts: LocalSandboxOptions): Promise<Isolation> {
   try {
-    return (await chooseIsolation(opts.isolation ?? 'none', opts.network ?? 'host', opts.isolationProbe)).isolation;
+    return (
+      await chooseIsolation(opts.isolation ?? 'none', opts.network ?? 'host', opts.isolationProbe)
+    ).isolation;
   } catch (err) {
-    throw new AppError('sandbox_failed', 500, `cannot run commands: ${(err as Error).message}`, { cause: err });
+    throw new AppError('sandbox_failed', 500, `cannot run commands: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -433,7 +635,12 @@ async function runWithinQuota(
       const t0 = performance.now();
       void measure().then((bytes) => {
         if (done) return;
-        if (bytes > limit) over.abort(new Error(`the workspace grew past its limit of ${formatBytes(quota)} (SANDBOX_MAX_MB); delete what you do not need`));
+        if (bytes > limit)
+          over.abort(
+            new Error(
+              `the workspace grew past its limit of ${formatBytes(quota)} (SANDBOX_MAX_MB); delete what you do not need`,
+            ),
+          );
         else watch(Math.max(QUOTA_POLL_MS, 10 * (performance.now() - t0)));
       });
     }, delay);
@@ -449,9 +656,17 @@ async function runWithinQuota(
   }
   if (r.killed !== undefined || r.timedOut) return r;
   const limitText = `its limit of ${formatBytes(quota)} (SANDBOX_MAX_MB)`;
-  if ((await measure()) > quota) return { ...r, killed: `the workspace is over ${limitText}: writes past it fail ("File too large"); delete what you do not need` };
+  if ((await measure()) > quota)
+    return {
+      ...r,
+      killed: `the workspace is over ${limitText}: writes past it fail ("File too large"); delete what you do not need`,
+    };
   // Deleting and writing in one command: the writes were held to the size the command started with.
-  if (used > quota) return { ...r, killed: `the workspace was over ${limitText} when the command started, so no file it wrote could grow past 512 bytes; it is under the limit now` };
+  if (used > quota)
+    return {
+      ...r,
+      killed: `the workspace was over ${limitText} when the command started, so no file it wrote could grow past 512 bytes; it is under the limit now`,
+    };
   return r;
 }
 
@@ -463,9 +678,12 @@ function sizeText(bytes: number): string {
 }
 
 function fsError(err: NodeJS.ErrnoException, path: string): AppError {
-  if (err.code === 'ENOENT') return new AppError('not_found', 404, `no such file or directory: ${path}`);
-  if (err.code === 'ENOTDIR') return badRequest(`${path}: a component of the path is not a directory`, 'path');
+  if (err.code === 'ENOENT')
+    return new AppError('not_found', 404, `no such file or directory: ${path}`);
+  if (err.code === 'ENOTDIR')
+    return badRequest(`${path}: a component of the path is not a directory`, 'path');
   if (err.code === 'EISDIR') return badRequest(`${path} is a directory`, 'path');
-  if (err.code === 'ELOOP') return new AppError('sandbox_path', 400, `path ${JSON.stringify(path)} is a symlink`);
+  if (err.code === 'ELOOP')
+    return new AppError('sandbox_path', 400, `path ${JSON.stringify(path)} is a symlink`);
   return new AppError('sandbox_failed', 500, `${path}: ${err.message}`, { cause: err });
 }

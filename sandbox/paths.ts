@@ -16,13 +16,15 @@ export interface ConfinedPath {
   rel: string;
 }
 
-const refuse = (path: string, why: string) => new AppError('sandbox_path', 400, `path ${JSON.stringify(path)} ${why}`);
+const refuse = (path: string, why: string) =>
+  new AppError('sandbox_path', 400, `path ${JSON.stringify(path)} ${why}`);
 
 /** Checks the path's text only: no NUL, not absolute, no `..` out of the root, no `.git`. Returns its normal form ('' for the root). */
 export function normalizeToolPath(path: string): string {
   if (typeof path !== 'string') throw refuse(String(path), 'is not a string');
   if (path.includes('\0')) throw refuse(path, 'contains a NUL byte');
-  if (path.startsWith('/') || isAbsolute(path)) throw refuse(path, 'is absolute; use a path relative to the repository root');
+  if (path.startsWith('/') || isAbsolute(path))
+    throw refuse(path, 'is absolute; use a path relative to the repository root');
   const norm = posix.normalize(path === '' ? '.' : path).replace(/\/+$/, '');
   if (norm === '..' || norm.startsWith('../')) throw refuse(path, 'leaves the workspace');
   const rel = norm === '.' ? '' : norm;
@@ -47,7 +49,10 @@ export async function confine(root: string, path: string): Promise<ConfinedPath>
     try {
       st = await lstat(next);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      if (
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+        (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+      ) {
         current = join(next, ...parts.slice(i + 1));
         break;
       }
@@ -60,16 +65,19 @@ export async function confine(root: string, path: string): Promise<ConfinedPath>
       } catch {
         throw refuse(path, 'goes through a dangling symlink');
       }
-      if (!inside(root, target)) throw refuse(path, 'goes through a symlink that points outside the workspace');
+      if (!inside(root, target))
+        throw refuse(path, 'goes through a symlink that points outside the workspace');
       current = target;
     } else {
       current = next;
     }
-    if (touchesGit(toRel(root, current))) throw refuse(path, 'resolves into .git, which the sandbox tools do not touch');
+    if (touchesGit(toRel(root, current)))
+      throw refuse(path, 'resolves into .git, which the sandbox tools do not touch');
   }
   if (!inside(root, current)) throw refuse(path, 'leaves the workspace');
   const finalRel = toRel(root, current);
-  if (touchesGit(finalRel)) throw refuse(path, 'resolves into .git, which the sandbox tools do not touch');
+  if (touchesGit(finalRel))
+    throw refuse(path, 'resolves into .git, which the sandbox tools do not touch');
   return { abs: current, rel: finalRel };
 }
 

@@ -55,7 +55,12 @@ export class OutputFeed {
     this.#perSecond = opts.linesPerSecond ?? PROGRESS_LINES_PER_SECOND;
     this.#maxChars = opts.maxLineChars ?? PROGRESS_LINE_CHARS;
     this.#now = opts.now ?? Date.now;
-    const state = (): StreamState => ({ decoder: new TextDecoder(), partial: '', cut: false, cr: false });
+    const state = (): StreamState => ({
+      decoder: new TextDecoder(),
+      partial: '',
+      cut: false,
+      cr: false,
+    });
     this.#streams = { stdout: state(), stderr: state() };
   }
 
@@ -98,7 +103,8 @@ export class OutputFeed {
       if (st.partial !== '' || st.cr) this.#segment(st, '', false);
     }
     this.#ended = true;
-    if (this.#omitted > 0) this.#onLine(`… (${this.#omitted} line${this.#omitted === 1 ? '' : 's'} omitted)`);
+    if (this.#omitted > 0)
+      this.#onLine(`… (${this.#omitted} line${this.#omitted === 1 ? '' : 's'} omitted)`);
   }
 
   #append(st: StreamState, text: string): void {

@@ -17,7 +17,9 @@ const MAX_LENGTH = 2048;
 const SCP_LIKE = /^[A-Za-z0-9._~-]+@[A-Za-z0-9][A-Za-z0-9.-]*:(?!\/\/)[^\s]+$/;
 
 const refuse = (url: string, why: string) =>
-  new AppError('sandbox_repo_url', 400, `repo_url ${JSON.stringify(url.slice(0, 200))} ${why}`, { field: 'repo_url' });
+  new AppError('sandbox_repo_url', 400, `repo_url ${JSON.stringify(url.slice(0, 200))} ${why}`, {
+    field: 'repo_url',
+  });
 
 /** Returns the URL when it may be cloned; throws a `sandbox_repo_url` AppError saying why not. */
 export function checkRepoUrl(url: string, policy: RepoUrlPolicy): string {
@@ -37,20 +39,26 @@ export function checkRepoUrl(url: string, policy: RepoUrlPolicy): string {
     } catch {
       throw refuse(url, 'is not a valid URL');
     }
-    if (parsed.hostname === '' || parsed.hostname.startsWith('-')) throw refuse(url, 'has no valid host');
-    if (parsed.pathname === '' || parsed.pathname === '/') throw refuse(url, 'names no repository path');
+    if (parsed.hostname === '' || parsed.hostname.startsWith('-'))
+      throw refuse(url, 'has no valid host');
+    if (parsed.pathname === '' || parsed.pathname === '/')
+      throw refuse(url, 'names no repository path');
     return url;
   }
   if (scheme === 'file') {
-    if (!policy.allowLocalRepos) throw refuse(url, 'is a local repository; set ALLOW_LOCAL_REPOS=true to allow them');
+    if (!policy.allowLocalRepos)
+      throw refuse(url, 'is a local repository; set ALLOW_LOCAL_REPOS=true to allow them');
     if (!url.startsWith('file:///')) throw refuse(url, 'must be file:///absolute/path');
     return url;
   }
-  if (scheme === 'http' || scheme === 'git') throw refuse(url, `uses unauthenticated ${scheme}://; use https:// or ssh://`);
-  if (scheme !== undefined) throw refuse(url, `uses the unsupported scheme ${scheme}://; use https:// or ssh://`);
+  if (scheme === 'http' || scheme === 'git')
+    throw refuse(url, `uses unauthenticated ${scheme}://; use https:// or ssh://`);
+  if (scheme !== undefined)
+    throw refuse(url, `uses the unsupported scheme ${scheme}://; use https:// or ssh://`);
 
   if (url.startsWith('/')) {
-    if (!policy.allowLocalRepos) throw refuse(url, 'is a local repository; set ALLOW_LOCAL_REPOS=true to allow them');
+    if (!policy.allowLocalRepos)
+      throw refuse(url, 'is a local repository; set ALLOW_LOCAL_REPOS=true to allow them');
     return url;
   }
   if (SCP_LIKE.test(url)) {

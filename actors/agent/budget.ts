@@ -41,10 +41,18 @@ export class Budget {
     const s = this.#spent;
     const tokens = s.inputTokens + s.outputTokens;
     if (s.calls >= this.limits.maxCalls) {
-      throw new AppError('budget_exhausted', 402, `budget exhausted: ${s.calls} of ${this.limits.maxCalls} LLM calls used; send input with a higher max_calls to go on`);
+      throw new AppError(
+        'budget_exhausted',
+        402,
+        `budget exhausted: ${s.calls} of ${this.limits.maxCalls} LLM calls used; send input with a higher max_calls to go on`,
+      );
     }
     if (tokens >= this.limits.maxTokens) {
-      throw new AppError('budget_exhausted', 402, `budget exhausted: ${tokens} of ${this.limits.maxTokens} tokens used; send input with a higher max_tokens to go on`);
+      throw new AppError(
+        'budget_exhausted',
+        402,
+        `budget exhausted: ${tokens} of ${this.limits.maxTokens} tokens used; send input with a higher max_tokens to go on`,
+      );
     }
   }
 

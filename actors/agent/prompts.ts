@@ -17,7 +17,8 @@ export const SYSTEM = {
     'read files and run checks as needed, then call submit_review with approved true or false and feedback the programmer can act on.',
 };
 
-const steps = (plan: PlanOutput) => plan.steps.map((s, i) => `${i + 1}. ${s.replace(/^\d+\.\s*/, '')}`).join('\n');
+const steps = (plan: PlanOutput) =>
+  plan.steps.map((s, i) => `${i + 1}. ${s.replace(/^\d+\.\s*/, '')}`).join('\n');
 
 export function planTask(input: PlanInput): string {
   return `Goal:\n${input.goal}\n\nMake a plan for this goal in this repository.`;

@@ -11,7 +11,14 @@ import type { Sandbox } from '../../sandbox/port.ts';
 import type { ChatMessage, ChatModel, ChatResponse } from '../llm/port.ts';
 import type { Budget } from './budget.ts';
 import { printable } from './truncate.ts';
-import { runTool, TERMINAL_TOOL, toolSpecs, type RoleName, type Terminal, type ToolContext } from './tools.ts';
+import {
+  runTool,
+  TERMINAL_TOOL,
+  toolSpecs,
+  type RoleName,
+  type Terminal,
+  type ToolContext,
+} from './tools.ts';
 
 export interface RoleLimits {
   /** Most model turns in one run of the role. */
@@ -25,7 +32,13 @@ export interface RoleLimits {
   maxDiffBytes: number;
 }
 
-export const DEFAULT_ROLE_LIMITS: RoleLimits = { maxTurns: 40, repeatedFailures: 3, outputCap: 12_000, maxCommandSeconds: 600, maxDiffBytes: 5 * 1024 * 1024 };
+export const DEFAULT_ROLE_LIMITS: RoleLimits = {
+  maxTurns: 40,
+  repeatedFailures: 3,
+  outputCap: 12_000,
+  maxCommandSeconds: 600,
+  maxDiffBytes: 5 * 1024 * 1024,
+};
 
 export interface RoleRunOptions {
   role: RoleName;
@@ -54,7 +67,11 @@ export interface RoleRunOptions {
   onCommand?(seconds: number, timedOut: boolean): void;
 }
 
-const PREFIX: Record<RoleName, string> = { planner: 'PLANNER', programmer: 'PROGRAMMER', reviewer: 'REVIEWER' };
+const PREFIX: Record<RoleName, string> = {
+  planner: 'PLANNER',
+  programmer: 'PROGRAMMER',
+  reviewer: 'REVIEWER',
+};
 
 /** A one-line view of a tool call for the log, credential-shaped values hidden. */
 function describeCall(name: string, rawArgs: string): string {
@@ -82,12 +99,18 @@ function describeRaw(name: string, rawArgs: string): string {
   return `${name}${text ? ` ${text.length > 120 ? `${text.slice(0, 117)}...` : text}` : ''}`;
 }
 
-export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Terminal; turns: number }> {
+export async function runRole(
+  opts: RoleRunOptions,
+): Promise<{ terminal: Terminal; turns: number }> {
   const limits = { ...DEFAULT_ROLE_LIMITS, ...opts.limits };
   const prefix = PREFIX[opts.role];
   const terminalName = TERMINAL_TOOL[opts.role];
   const tools = toolSpecs(opts.role);
-  const toolCtx: ToolContext = { ...limits, log: opts.log, ...(opts.onCommand ? { onCommand: opts.onCommand } : {}) };
+  const toolCtx: ToolContext = {
+    ...limits,
+    log: opts.log,
+    ...(opts.onCommand ? { onCommand: opts.onCommand } : {}),
+  };
   const messages: ChatMessage[] = [
     { role: 'system', content: opts.system },
     { role: 'user', content: opts.task },
@@ -104,10 +127,16 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
     await opts.onCharge?.(res, cost);
     const added: ChatMessage[] = [res.message];
     messages.push(res.message);
-    if (res.message.content?.trim()) opts.log(`${prefix}: ${redactSecretShapes(printable(res.message.content.trim().split('\n')[0]!.slice(0, 300)))}`);
+    if (res.message.content?.trim())
+      opts.log(
+        `${prefix}: ${redactSecretShapes(printable(res.message.content.trim().split('\n')[0]!.slice(0, 300)))}`,
+      );
     const calls = res.message.toolCalls ?? [];
     if (calls.length === 0) {
-      const nudge: ChatMessage = { role: 'user', content: `Use the tools to work, and call ${terminalName} when you are done.` };
+      const nudge: ChatMessage = {
+        role: 'user',
+        content: `Use the tools to work, and call ${terminalName} when you are done.`,
+      };
       messages.push(nudge);
       added.push(nudge);
       opts.record?.(added);
@@ -120,7 +149,12 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
       const outcome = terminal
         ? { output: `ignored: ${terminal.name} already ended this run`, failed: false }
         : await runTool(opts.role, call, opts.sandbox, toolCtx);
-      const reply: ChatMessage = { role: 'tool', toolCallId: call.id, name: call.name, content: outcome.output };
+      const reply: ChatMessage = {
+        role: 'tool',
+        toolCallId: call.id,
+        name: call.name,
+        content: outcome.output,
+      };
       messages.push(reply);
       added.push(reply);
       if ('terminal' in outcome && outcome.terminal) terminal = outcome.terminal;
@@ -130,12 +164,20 @@ export async function runRole(opts: RoleRunOptions): Promise<{ terminal: Termina
         failures.set(key, n);
         if (n >= limits.repeatedFailures) {
           opts.record?.(added);
-          throw new AppError('agent_stuck', 422, `the ${opts.role} repeated the same failing call ${n} times: ${describeCall(call.name, call.arguments)} → ${outcome.output.slice(0, 300)}`);
+          throw new AppError(
+            'agent_stuck',
+            422,
+            `the ${opts.role} repeated the same failing call ${n} times: ${describeCall(call.name, call.arguments)} → ${outcome.output.slice(0, 300)}`,
+          );
         }
       }
     }
     opts.record?.(added);
     if (terminal) return { terminal, turns: turn };
   }
-  throw new AppError('agent_stuck', 422, `the ${opts.role} did not call ${terminalName} within ${limits.maxTurns} turns`);
+  throw new AppError(
+    'agent_stuck',
+    422,
+    `the ${opts.role} did not call ${terminalName} within ${limits.maxTurns} turns`,
+  );
 }

@@ -53,23 +53,50 @@ function commandLine(command: string): string {
   return redactSecretShapes(printable(`${first.slice(0, 200)}${more ? ' …' : ''}`));
 }
 
-const obj = (properties: Record<string, Schema>, required: string[]): Schema => ({ type: 'object', properties, required, additionalProperties: false });
+const obj = (properties: Record<string, Schema>, required: string[]): Schema => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
 const str = (description: string): Schema => ({ type: 'string', description });
 const ok = (output: string): ToolOutcome => ({ output, failed: false });
 
 function def(name: string, description: string, schema: Schema, run: ToolDef['run']): ToolDef {
-  return { spec: { name, description, parameters: schema as unknown as Record<string, unknown> }, schema, run };
+  return {
+    spec: { name, description, parameters: schema as unknown as Record<string, unknown> },
+    schema,
+    run,
+  };
 }
 
 const TOOLS: Record<string, ToolDef> = {
-  list_files: def('list_files', 'List files and directories under a path of the repository (the root when no path is given).',
+  list_files: def(
+    'list_files',
+    'List files and directories under a path of the repository (the root when no path is given).',
     obj({ path: str('Directory relative to the repository root.') }, []),
     async (sb, a) => {
       const entries = await sb.listFiles(a['path'] as string | undefined);
-      return ok(entries.length === 0 ? '(empty)' : entries.map((e) => (e.type === 'dir' ? `${e.path}/` : `${e.path} (${e.size} B)`)).join('\n'));
-    }),
-  read_file: def('read_file', 'Read a text file of the repository, optionally only some lines (1-based, inclusive).',
-    obj({ path: str('File relative to the repository root.'), start_line: { type: 'integer', minimum: 1 }, end_line: { type: 'integer', minimum: 1 } }, ['path']),
+      return ok(
+        entries.length === 0
+          ? '(empty)'
+          : entries
+              .map((e) => (e.type === 'dir' ? `${e.path}/` : `${e.path} (${e.size} B)`))
+              .join('\n'),
+      );
+    },
+  ),
+  read_file: def(
+    'read_file',
+    'Read a text file of the repository, optionally only some lines (1-based, inclusive).',
+    obj(
+      {
+        path: str('File relative to the repository root.'),
+        start_line: { type: 'integer', minimum: 1 },
+        end_line: { type: 'integer', minimum: 1 },
+      },
+      ['path'],
+    ),
     async (sb, a, ctx) => {
       const text = await sb.readFile(a['path'] as string);
       const start = a['start_line'] as number | undefined;
@@ -78,50 +105,128 @@ const TOOLS: Record<string, ToolDef> = {
       const lines = text.split('\n');
       const from = (start ?? 1) - 1;
       const to = Math.min(lines.length, end ?? lines.length);
-      const numbered = lines.slice(from, to).map((l, i) => `${from + i + 1}: ${l}`).join('\n');
+      const numbered = lines
+        .slice(from, to)
+        .map((l, i) => `${from + i + 1}: ${l}`)
+        .join('\n');
       return ok(truncateMiddle(numbered, ctx.outputCap));
-    }),
-  search_code: def('search_code', 'Search the repository for a regular expression; answers path:line: text for each hit.',
-    obj({ pattern: { type: 'string', minLength: 1, description: 'Extended regular expression.' }, path: str('Limit the search to this directory or file.') }, ['pattern']),
+    },
+  ),
+  search_code: def(
+    'search_code',
+    'Search the repository for a regular expression; answers path:line: text for each hit.',
+    obj(
+      {
+        pattern: { type: 'string', minLength: 1, description: 'Extended regular expression.' },
+        path: str('Limit the search to this directory or file.'),
+      },
+      ['pattern'],
+    ),
     async (sb, a, ctx) => {
       const hits = await sb.searchCode(a['pattern'] as string, a['path'] as string | undefined);
-      return ok(hits.length === 0 ? 'no matches' : truncateMiddle(hits.map((h) => `${h.path}:${h.line}: ${h.text}`).join('\n'), ctx.outputCap));
-    }),
-  write_file: def('write_file', 'Create or overwrite a file with the given content.',
-    obj({ path: str('File relative to the repository root.'), content: str('The whole new content.') }, ['path', 'content']),
+      return ok(
+        hits.length === 0
+          ? 'no matches'
+          : truncateMiddle(
+              hits.map((h) => `${h.path}:${h.line}: ${h.text}`).join('\n'),
+              ctx.outputCap,
+            ),
+      );
+    },
+  ),
+  write_file: def(
+    'write_file',
+    'Create or overwrite a file with the given content.',
+    obj(
+      {
+        path: str('File relative to the repository root.'),
+        content: str('The whole new content.'),
+      },
+      ['path', 'content'],
+    ),
     async (sb, a) => {
       await sb.writeFile(a['path'] as string, a['content'] as string);
       return ok(`wrote ${a['path']} (${(a['content'] as string).length} characters)`);
-    }),
-  edit_file: def('edit_file', 'Replace exactly one occurrence of old_text with new_text in a file.',
-    obj({ path: str('File relative to the repository root.'), old_text: { type: 'string', minLength: 1 }, new_text: { type: 'string' } }, ['path', 'old_text', 'new_text']),
+    },
+  ),
+  edit_file: def(
+    'edit_file',
+    'Replace exactly one occurrence of old_text with new_text in a file.',
+    obj(
+      {
+        path: str('File relative to the repository root.'),
+        old_text: { type: 'string', minLength: 1 },
+        new_text: { type: 'string' },
+      },
+      ['path', 'old_text', 'new_text'],
+    ),
     async (sb, a) => {
       await sb.editFile(a['path'] as string, a['old_text'] as string, a['new_text'] as string);
       return ok(`edited ${a['path']}`);
-    }),
-  run_command: def('run_command', 'Run a shell command in the repository root (tests, builds, linters). Answers the exit code and output.',
-    obj({ command: { type: 'string', minLength: 1 }, timeout_s: { type: 'integer', minimum: 1, maximum: 3600 } }, ['command']),
+    },
+  ),
+  run_command: def(
+    'run_command',
+    'Run a shell command in the repository root (tests, builds, linters). Answers the exit code and output.',
+    obj(
+      {
+        command: { type: 'string', minLength: 1 },
+        timeout_s: { type: 'integer', minimum: 1, maximum: 3600 },
+      },
+      ['command'],
+    ),
     async (sb, a, ctx) => {
-      const seconds = Math.min((a['timeout_s'] as number | undefined) ?? 120, ctx.maxCommandSeconds);
+      const seconds = Math.min(
+        (a['timeout_s'] as number | undefined) ?? 120,
+        ctx.maxCommandSeconds,
+      );
       const command = a['command'] as string;
       const log = ctx.log;
       // The session log follows the command as it runs; the model gets the capped result below.
       log?.(`  $ ${commandLine(command)}`);
       const started = performance.now();
-      const r = await sb.runCommand(command, { timeoutMs: seconds * 1000, ...(log ? { onOutput: (line: string) => log(`  | ${redactSecretShapes(line)}`) } : {}) });
+      const r = await sb.runCommand(command, {
+        timeoutMs: seconds * 1000,
+        ...(log ? { onOutput: (line: string) => log(`  | ${redactSecretShapes(line)}`) } : {}),
+      });
       const took = (performance.now() - started) / 1000;
       ctx.onCommand?.(took, r.timedOut);
       // `killed` is a limit the command ran into (the workspace quota): it was killed for it, or ended over it.
       const killed = !r.timedOut && r.killed !== undefined && r.exitCode === null;
       const limit = r.killed !== undefined && !killed ? `; ${r.killed}` : '';
-      log?.(`  ${r.timedOut ? `killed at its timeout of ${seconds} s` : killed ? `killed: ${r.killed}` : `exit ${r.exitCode ?? 'by a signal'}${limit}`} (${took.toFixed(1)} s)`);
-      const head = r.timedOut ? `timed out after ${seconds} s (killed)` : killed ? `killed: ${r.killed}` : `exit code ${r.exitCode}${limit}`;
+      log?.(
+        `  ${r.timedOut ? `killed at its timeout of ${seconds} s` : killed ? `killed: ${r.killed}` : `exit ${r.exitCode ?? 'by a signal'}${limit}`} (${took.toFixed(1)} s)`,
+      );
+      const head = r.timedOut
+        ? `timed out after ${seconds} s (killed)`
+        : killed
+          ? `killed: ${r.killed}`
+          : `exit code ${r.exitCode}${limit}`;
       return ok(`${head}\n${truncateMiddle(r.output, ctx.outputCap)}`);
+    },
+  ),
+  submit_plan: def(
+    'submit_plan',
+    'Submit the plan: a short summary and the ordered steps. Ends planning.',
+    obj(
+      {
+        summary: { type: 'string', minLength: 1 },
+        steps: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+      },
+      ['summary', 'steps'],
+    ),
+    async (_sb, a) => ({
+      output: 'plan submitted',
+      failed: false,
+      terminal: {
+        name: 'submit_plan',
+        args: { summary: a['summary'] as string, steps: a['steps'] as string[] },
+      },
     }),
-  submit_plan: def('submit_plan', 'Submit the plan: a short summary and the ordered steps. Ends planning.',
-    obj({ summary: { type: 'string', minLength: 1 }, steps: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } }, ['summary', 'steps']),
-    async (_sb, a) => ({ output: 'plan submitted', failed: false, terminal: { name: 'submit_plan', args: { summary: a['summary'] as string, steps: a['steps'] as string[] } } })),
-  finish: def('finish', 'Declare the change done, with a summary of what was changed. Ends this coding step.',
+  ),
+  finish: def(
+    'finish',
+    'Declare the change done, with a summary of what was changed. Ends this coding step.',
     obj({ summary: { type: 'string', minLength: 1 } }, ['summary']),
     async (sb, a, ctx) => {
       // Checked here, in the loop: a change over the limit is the model's to shrink, and it can.
@@ -131,17 +236,34 @@ const TOOLS: Record<string, ToolDef> = {
       if (bytes > max) {
         const over = `the change is ${sizeText(bytes)}, over the ${sizeText(max)} limit (DIFF_MAX_MB)`;
         ctx.log?.(`  refused: ${over}`);
-        const largest = largestFiles(diff, 5).map((f) => `${f.path} (${sizeText(f.bytes)})`).join(', ');
+        const largest = largestFiles(diff, 5)
+          .map((f) => `${f.path} (${sizeText(f.bytes)})`)
+          .join(', ');
         return {
           output: `error: ${over}. Largest files in it: ${largest}. Delete generated, downloaded or binary files that are not part of the change (or add them to .gitignore), then call finish again.`,
           failed: true,
         };
       }
-      return { output: 'finished', failed: false, terminal: { name: 'finish', args: { summary: a['summary'] as string }, diff } };
-    }),
-  submit_review: def('submit_review', 'Submit the review: approved or not, and feedback the programmer can act on. Ends the review.',
+      return {
+        output: 'finished',
+        failed: false,
+        terminal: { name: 'finish', args: { summary: a['summary'] as string }, diff },
+      };
+    },
+  ),
+  submit_review: def(
+    'submit_review',
+    'Submit the review: approved or not, and feedback the programmer can act on. Ends the review.',
     obj({ approved: { type: 'boolean' }, feedback: { type: 'string' } }, ['approved', 'feedback']),
-    async (_sb, a) => ({ output: 'review submitted', failed: false, terminal: { name: 'submit_review', args: { approved: a['approved'] as boolean, feedback: a['feedback'] as string } } })),
+    async (_sb, a) => ({
+      output: 'review submitted',
+      failed: false,
+      terminal: {
+        name: 'submit_review',
+        args: { approved: a['approved'] as boolean, feedback: a['feedback'] as string },
+      },
+    }),
+  ),
 };
 
 /** UTF-8 length of a string without encoding it (a diff can be hundreds of MB). */
@@ -175,7 +297,17 @@ function largestFiles(diff: string, n: number): Array<{ path: string; bytes: num
 
 /** A path git quoted (`sp ace/\303\274.txt`, without its quotes), as the file is named. */
 function unquote(quoted: string): string {
-  const named: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, '\\': 92 };
+  const named: Record<string, number> = {
+    a: 7,
+    b: 8,
+    t: 9,
+    n: 10,
+    v: 11,
+    f: 12,
+    r: 13,
+    '"': 34,
+    '\\': 92,
+  };
   const bytes: number[] = [];
   for (let i = 0; i < quoted.length; i++) {
     const octal = quoted[i] === '\\' ? /^[0-7]{3}/.exec(quoted.slice(i + 1, i + 4)) : null;
@@ -207,7 +339,11 @@ export const ROLE_TOOLS: Record<RoleName, string[]> = {
   reviewer: [...READ, 'run_command', 'submit_review'],
 };
 
-export const TERMINAL_TOOL: Record<RoleName, Terminal['name']> = { planner: 'submit_plan', programmer: 'finish', reviewer: 'submit_review' };
+export const TERMINAL_TOOL: Record<RoleName, Terminal['name']> = {
+  planner: 'submit_plan',
+  programmer: 'finish',
+  reviewer: 'submit_review',
+};
 
 export function toolSpecs(role: RoleName): ToolSpec[] {
   return ROLE_TOOLS[role].map((n) => TOOLS[n]!.spec);
@@ -227,17 +363,22 @@ export async function runTool(
 ): Promise<ToolOutcome> {
   const fail = (output: string): ToolOutcome => ({ output: `error: ${output}`, failed: true });
   if (!ROLE_TOOLS[role].includes(call.name)) {
-    return fail(`unknown tool "${call.name}" for the ${role}; available: ${ROLE_TOOLS[role].join(', ')}`);
+    return fail(
+      `unknown tool "${call.name}" for the ${role}; available: ${ROLE_TOOLS[role].join(', ')}`,
+    );
   }
   const tool = TOOLS[call.name]!;
   let args: unknown;
   try {
     args = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
   } catch (err) {
-    return fail(`the arguments are not valid JSON (${(err as Error).message}); send a JSON object matching the schema of ${call.name}`);
+    return fail(
+      `the arguments are not valid JSON (${(err as Error).message}); send a JSON object matching the schema of ${call.name}`,
+    );
   }
   const problems = validate(tool.schema, args);
-  if (problems.length > 0) return fail(`invalid arguments for ${call.name}: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    return fail(`invalid arguments for ${call.name}: ${problems.join('; ')}`);
   try {
     return await tool.run(sandbox, args as Record<string, unknown>, ctx);
   } catch (err) {

@@ -36,23 +36,45 @@ export interface AgentDeps {
 const cloneProgress = (ctx: WorkContext) => (line: string) => ctx.log(`  | ${line}`);
 
 /** Attaches to the session's sandbox, or rebuilds it from the repository and the last checkpoint. */
-async function sandboxFor(deps: AgentDeps, sessionId: string, repoUrl: string, ctx: WorkContext): Promise<Sandbox> {
+async function sandboxFor(
+  deps: AgentDeps,
+  sessionId: string,
+  repoUrl: string,
+  ctx: WorkContext,
+): Promise<Sandbox> {
   const art = await ctx.session.getArtifacts();
   if (art['sandbox_id']) {
     const attached = await deps.sandboxes.attach(sessionId, art['sandbox_id']);
     if (attached) return attached;
   }
   ctx.log('Re-creating the workspace from the repository and the last checkpoint...');
-  const sandbox = await deps.sandboxes.create({ sessionId, repoUrl, onOutput: cloneProgress(ctx), ...(art['base_commit'] ? { ref: art['base_commit'] } : {}) });
+  const sandbox = await deps.sandboxes.create({
+    sessionId,
+    repoUrl,
+    onOutput: cloneProgress(ctx),
+    ...(art['base_commit'] ? { ref: art['base_commit'] } : {}),
+  });
   if (art['checkpoint']) await sandbox.applyDiff(art['checkpoint']);
   await ctx.session.putArtifacts({ sandbox_id: sandbox.id, base_commit: sandbox.baseCommit });
   return sandbox;
 }
 
-async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: Sandbox, task: string, ctx: WorkContext, over: BudgetOverride = {}): Promise<Terminal> {
+async function run(
+  deps: AgentDeps,
+  role: RoleName,
+  sessionId: string,
+  sandbox: Sandbox,
+  task: string,
+  ctx: WorkContext,
+  over: BudgetOverride = {},
+): Promise<Terminal> {
   const profile = await deps.profile(sessionId, role);
   if (!profile) {
-    throw new AppError('bad_request', 400, 'no AI profile is configured: store a default profile (provider, model, key) before starting sessions');
+    throw new AppError(
+      'bad_request',
+      400,
+      'no AI profile is configured: store a default profile (provider, model, key) before starting sessions',
+    );
   }
   const m = ctx.metrics;
   const model = m ? measuredModel(deps.makeModel(profile), m) : deps.makeModel(profile);
@@ -66,7 +88,10 @@ async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: 
   // This role's profile prices its calls: a session whose roles use different models is charged per model.
   const prices = pricesFor(profile);
   const usage = await ctx.session.getUsage();
-  const limits = { maxCalls: over.maxCalls ?? deps.budget.maxCalls, maxTokens: over.maxTokens ?? deps.budget.maxTokens };
+  const limits = {
+    maxCalls: over.maxCalls ?? deps.budget.maxCalls,
+    maxTokens: over.maxTokens ?? deps.budget.maxTokens,
+  };
   const budget = new Budget(limits, {
     calls: usage.calls,
     inputTokens: usage.inputTokens,
@@ -85,7 +110,12 @@ async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: 
     ...(deps.roleLimits ? { limits: deps.roleLimits } : {}),
     costOf: (res) => costOf(res.usage, prices),
     onCharge: (res, cost) =>
-      ctx.session.addUsage({ calls: 1, inputTokens: res.usage.inputTokens, outputTokens: res.usage.outputTokens, costMicros: cost === null ? null : Math.round(cost * 1e6) }),
+      ctx.session.addUsage({
+        calls: 1,
+        inputTokens: res.usage.inputTokens,
+        outputTokens: res.usage.outputTokens,
+        costMicros: cost === null ? null : Math.round(cost * 1e6),
+      }),
     log: ctx.log,
     ...(onCommand ? { onCommand } : {}),
     // The transcript is for reading later; a failed write must not fail the step (a fenced one stops the host anyway).
@@ -97,22 +127,47 @@ async function run(deps: AgentDeps, role: RoleName, sessionId: string, sandbox: 
 export function agentWork(deps: AgentDeps): WorkImplementations {
   return {
     async clone(input, ctx) {
-      const sandbox = await deps.sandboxes.create({ sessionId: input.sessionId, repoUrl: input.repoUrl, onOutput: cloneProgress(ctx) });
+      const sandbox = await deps.sandboxes.create({
+        sessionId: input.sessionId,
+        repoUrl: input.repoUrl,
+        onOutput: cloneProgress(ctx),
+      });
       // Later steps get no repository URL in their input: they find it here.
-      await ctx.session.putArtifacts({ sandbox_id: sandbox.id, base_commit: sandbox.baseCommit, checkpoint: '', repo_url: input.repoUrl });
+      await ctx.session.putArtifacts({
+        sandbox_id: sandbox.id,
+        base_commit: sandbox.baseCommit,
+        checkpoint: '',
+        repo_url: input.repoUrl,
+      });
       ctx.log(`Cloned ${input.repoUrl} at ${sandbox.baseCommit.slice(0, 12)}`);
       return {};
     },
     async plan(input, ctx) {
       const sandbox = await sandboxFor(deps, input.sessionId, input.repoUrl, ctx);
-      const t = await run(deps, 'planner', input.sessionId, sandbox, planTask(input), ctx, input.budget);
+      const t = await run(
+        deps,
+        'planner',
+        input.sessionId,
+        sandbox,
+        planTask(input),
+        ctx,
+        input.budget,
+      );
       if (t.name !== 'submit_plan') throw new Error(`planner ended with ${t.name}`);
       return { summary: t.args.summary, steps: t.args.steps };
     },
     async code(input, ctx) {
       const repoUrl = (await ctx.session.getArtifacts())['repo_url'] ?? '';
       const sandbox = await sandboxFor(deps, input.sessionId, repoUrl, ctx);
-      const t = await run(deps, 'programmer', input.sessionId, sandbox, codeTask(input), ctx, input.budget);
+      const t = await run(
+        deps,
+        'programmer',
+        input.sessionId,
+        sandbox,
+        codeTask(input),
+        ctx,
+        input.budget,
+      );
       if (t.name !== 'finish') throw new Error(`programmer ended with ${t.name}`);
       // The change finish checked against DIFF_MAX_MB (a change over it was refused to the model, which could shrink it).
       const diff = t.diff ?? (await sandbox.diff());
@@ -128,7 +183,15 @@ export function agentWork(deps: AgentDeps): WorkImplementations {
     async review(input, ctx) {
       const repoUrl = (await ctx.session.getArtifacts())['repo_url'] ?? '';
       const sandbox = await sandboxFor(deps, input.sessionId, repoUrl, ctx);
-      const t = await run(deps, 'reviewer', input.sessionId, sandbox, reviewTask(input), ctx, input.budget);
+      const t = await run(
+        deps,
+        'reviewer',
+        input.sessionId,
+        sandbox,
+        reviewTask(input),
+        ctx,
+        input.budget,
+      );
       if (t.name !== 'submit_review') throw new Error(`reviewer ended with ${t.name}`);
       return { approved: t.args.approved, feedback: t.args.feedback };
     },

@@ -16,7 +16,12 @@
  * - The SDK has no retries of its own; `withRetries` does them, one abortable
  *   attempt at a time.
  */
-import { GoogleGenerativeAI, GoogleGenerativeAIFetchError, type GenerateContentResponse, type GenerativeModel } from '@google/generative-ai';
+import {
+  GoogleGenerativeAI,
+  GoogleGenerativeAIFetchError,
+  type GenerateContentResponse,
+  type GenerativeModel,
+} from '@google/generative-ai';
 import {
   LlmError,
   type AssistantMessage,
@@ -42,9 +47,16 @@ export interface GeminiOptions {
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 type Json = Record<string, unknown>;
-type Fail = (kind: LlmErrorKind, message: string, extra?: { retryAfterMs?: number | null }) => LlmError;
+type Fail = (
+  kind: LlmErrorKind,
+  message: string,
+  extra?: { retryAfterMs?: number | null },
+) => LlmError;
 
-export function createGeminiChatModel(profile: ProviderProfile, opts: GeminiOptions = {}): ChatModel {
+export function createGeminiChatModel(
+  profile: ProviderProfile,
+  opts: GeminiOptions = {},
+): ChatModel {
   const model = profile.model;
   // The SDK sends the key in the `x-goog-api-key` header, never in the URL, so
   // its error messages (which quote the URL) do not hold it; `redact` is a
@@ -54,7 +66,8 @@ export function createGeminiChatModel(profile: ProviderProfile, opts: GeminiOpti
     { model },
     profile.baseUrl ? { baseUrl: profile.baseUrl.replace(/\/+$/, '') } : {},
   );
-  const fail: Fail = (kind, message, extra = {}) => new LlmError(kind, 'gemini', redact(message, key), extra);
+  const fail: Fail = (kind, message, extra = {}) =>
+    new LlmError(kind, 'gemini', redact(message, key), extra);
 
   async function attempt(body: Json, req: ChatRequest): Promise<ChatResponse> {
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -67,11 +80,17 @@ export function createGeminiChatModel(profile: ProviderProfile, opts: GeminiOpti
       // The body is built as plain JSON (the SDK's types are narrower than the
       // wire: no `thoughtSignature`, lower-case schema types); the SDK sends
       // it as is.
-      response = (await client.generateContent(body as unknown as Parameters<GenerativeModel['generateContent']>[0], { signal })).response;
+      response = (
+        await client.generateContent(
+          body as unknown as Parameters<GenerativeModel['generateContent']>[0],
+          { signal },
+        )
+      ).response;
     } catch (err) {
       // The caller's abort wins: it is not a provider failure and must not be retried.
       if (req.signal?.aborted) throw req.signal.reason;
-      if (timeout.aborted) throw fail('timeout', `Gemini model ${model} did not answer within ${timeoutMs} ms`);
+      if (timeout.aborted)
+        throw fail('timeout', `Gemini model ${model} did not answer within ${timeoutMs} ms`);
       throw fromSdkError(err, model, fail);
     }
     return fromResponse(response, model, fail);
@@ -107,7 +126,8 @@ function toRequestBody(messages: ChatMessage[], tools: ToolSpec[]): Json {
         contents.push({ role: 'user', parts: [{ text: m.content }] });
         break;
       case 'assistant': {
-        const parts = m.providerParts && m.providerParts.length > 0 ? m.providerParts : modelParts(m);
+        const parts =
+          m.providerParts && m.providerParts.length > 0 ? m.providerParts : modelParts(m);
         // A turn with no parts is rejected by the API; an empty assistant turn says nothing anyway.
         if (parts.length > 0) contents.push({ role: 'model', parts });
         break;
@@ -119,7 +139,8 @@ function toRequestBody(messages: ChatMessage[], tools: ToolSpec[]): Json {
         // Gemini pairs them with that turn's function calls.
         const part = { functionResponse: { name: m.name, response: toolResponse(m.content) } };
         const last = contents[contents.length - 1];
-        if (last && last.role === 'user' && last.parts.every(isFunctionResponse)) last.parts.push(part);
+        if (last && last.role === 'user' && last.parts.every(isFunctionResponse))
+          last.parts.push(part);
         else contents.push({ role: 'user', parts: [part] });
         break;
       }
@@ -135,7 +156,8 @@ function toRequestBody(messages: ChatMessage[], tools: ToolSpec[]): Json {
 function modelParts(m: AssistantMessage): unknown[] {
   const parts: unknown[] = [];
   if (m.content) parts.push({ text: m.content });
-  for (const call of m.toolCalls ?? []) parts.push({ functionCall: { name: call.name, args: callArgs(call) } });
+  for (const call of m.toolCalls ?? [])
+    parts.push({ functionCall: { name: call.name, args: callArgs(call) } });
   return parts;
 }
 
@@ -167,9 +189,28 @@ function toDeclaration(tool: ToolSpec): Json {
 
 /** The Schema keywords Gemini accepts (https://ai.google.dev/api/caching#Schema); anything else is dropped. */
 const SCHEMA_KEYS = new Set([
-  'type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties', 'required',
-  'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'example', 'anyOf', 'propertyOrdering',
-  'default', 'items', 'minimum', 'maximum',
+  'type',
+  'format',
+  'title',
+  'description',
+  'nullable',
+  'enum',
+  'maxItems',
+  'minItems',
+  'properties',
+  'required',
+  'minProperties',
+  'maxProperties',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'example',
+  'anyOf',
+  'propertyOrdering',
+  'default',
+  'items',
+  'minimum',
+  'maximum',
 ]);
 
 /**
@@ -207,20 +248,32 @@ function toGeminiSchema(schema: unknown): Json {
 
 // ---------------------------------------------------------------- response
 
-
 /** Finish reasons that mean the content was withheld, not cut short. */
-const REFUSED = new Set(['SAFETY', 'RECITATION', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'IMAGE_SAFETY', 'LANGUAGE']);
+const REFUSED = new Set([
+  'SAFETY',
+  'RECITATION',
+  'PROHIBITED_CONTENT',
+  'BLOCKLIST',
+  'SPII',
+  'IMAGE_SAFETY',
+  'LANGUAGE',
+]);
 
 function fromResponse(response: GenerateContentResponse, model: string, fail: Fail): ChatResponse {
   const raw = response as unknown as Json;
-  const blocked = isObject(raw['promptFeedback']) ? raw['promptFeedback']['blockReason'] : undefined;
+  const blocked = isObject(raw['promptFeedback'])
+    ? raw['promptFeedback']['blockReason']
+    : undefined;
   const candidate = Array.isArray(raw['candidates']) ? raw['candidates'][0] : undefined;
   if (typeof blocked === 'string' && blocked !== 'BLOCK_REASON_UNSPECIFIED') {
     throw fail('refused', `Gemini model ${model} blocked the prompt (${blocked})`);
   }
-  if (!isObject(candidate)) throw fail('invalid_response', `Gemini model ${model} returned no candidate`);
-  const reason = typeof candidate['finishReason'] === 'string' ? candidate['finishReason'] : undefined;
-  if (reason && REFUSED.has(reason)) throw fail('refused', `Gemini model ${model} stopped its answer (${reason})`);
+  if (!isObject(candidate))
+    throw fail('invalid_response', `Gemini model ${model} returned no candidate`);
+  const reason =
+    typeof candidate['finishReason'] === 'string' ? candidate['finishReason'] : undefined;
+  if (reason && REFUSED.has(reason))
+    throw fail('refused', `Gemini model ${model} stopped its answer (${reason})`);
 
   const content = isObject(candidate['content']) ? candidate['content'] : {};
   const parts: unknown[] = Array.isArray(content['parts']) ? content['parts'] : [];
@@ -234,12 +287,16 @@ function fromResponse(response: GenerateContentResponse, model: string, fail: Fa
     if (isObject(fc) && typeof fc['name'] === 'string') {
       // Gemini has no call ids (only some models send one): a stable id per
       // position; the tool message's `name` is what Gemini matches on.
-      const id = typeof fc['id'] === 'string' && fc['id'] !== '' ? fc['id'] : `call_${toolCalls.length}`;
+      const id =
+        typeof fc['id'] === 'string' && fc['id'] !== '' ? fc['id'] : `call_${toolCalls.length}`;
       toolCalls.push({ id, name: fc['name'], arguments: JSON.stringify(fc['args'] ?? {}) });
     }
   }
   if (parts.length === 0 && reason !== 'MAX_TOKENS') {
-    throw fail('invalid_response', `Gemini model ${model} returned an empty answer (${reason ?? 'no finish reason'})`);
+    throw fail(
+      'invalid_response',
+      `Gemini model ${model} returned an empty answer (${reason ?? 'no finish reason'})`,
+    );
   }
 
   const message: AssistantMessage = {
@@ -252,7 +309,10 @@ function fromResponse(response: GenerateContentResponse, model: string, fail: Fa
   return {
     message,
     usage: usageOf(raw['usageMetadata']),
-    model: typeof raw['modelVersion'] === 'string' && raw['modelVersion'] !== '' ? raw['modelVersion'] : model,
+    model:
+      typeof raw['modelVersion'] === 'string' && raw['modelVersion'] !== ''
+        ? raw['modelVersion']
+        : model,
     finishReason: finishOf(reason, toolCalls.length > 0),
   };
 }
@@ -284,19 +344,30 @@ function fromSdkError(err: unknown, model: string, fail: Fail): LlmError {
     const info = errorInfo(err);
     const said = serverMessage(err);
     const detail = `HTTP ${status}${info.reason ? ` ${info.reason}` : ''}${said ? `: ${said}` : ''}`;
-    const badKey = (info.reason !== undefined && /API_KEY/.test(info.reason)) || /API key not valid/i.test(said);
+    const badKey =
+      (info.reason !== undefined && /API_KEY/.test(info.reason)) || /API key not valid/i.test(said);
     if (status === 401 || status === 403 || (status === 400 && badKey)) {
       return fail('auth', `Gemini rejected the API key for model ${model} (${detail})`);
     }
     if (status === 404) return fail('model_not_found', `Gemini has no model ${model} (${detail})`);
-    if (status === 429) return fail('rate_limited', `Gemini rate-limited model ${model} (${detail})`, { retryAfterMs: info.retryDelayMs });
+    if (status === 429)
+      return fail('rate_limited', `Gemini rate-limited model ${model} (${detail})`, {
+        retryAfterMs: info.retryDelayMs,
+      });
     if (status === 408) return fail('timeout', `Gemini timed out on model ${model} (${detail})`);
-    if (status >= 500) return fail('unavailable', `Gemini is unavailable for model ${model} (${detail})`);
+    if (status >= 500)
+      return fail('unavailable', `Gemini is unavailable for model ${model} (${detail})`);
     return fail('bad_request', `Gemini refused the request for model ${model} (${detail})`);
   }
-  if (err instanceof SyntaxError) return fail('invalid_response', `Gemini model ${model} answered with invalid JSON`);
+  if (err instanceof SyntaxError)
+    return fail('invalid_response', `Gemini model ${model} answered with invalid JSON`);
   // Anything else is the connection failing (refused, reset, DNS): worth another try.
-  const why = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? 'network error' : String(err);
+  const why =
+    err instanceof Error && err.cause instanceof Error
+      ? err.cause.message
+      : err instanceof Error
+        ? 'network error'
+        : String(err);
   return fail('unavailable', `Gemini could not be reached for model ${model} (${why})`);
 }
 
@@ -305,7 +376,10 @@ function fromSdkError(err: unknown, model: string, fail: Fail): LlmError {
  * and the `RetryInfo` delay. The SDK does not expose response headers, so a
  * Retry-After header cannot be read; RetryInfo is where Gemini puts the wait.
  */
-function errorInfo(err: GoogleGenerativeAIFetchError): { reason?: string; retryDelayMs: number | null } {
+function errorInfo(err: GoogleGenerativeAIFetchError): {
+  reason?: string;
+  retryDelayMs: number | null;
+} {
   let reason: string | undefined;
   let retryDelayMs: number | null = null;
   for (const d of Array.isArray(err.errorDetails) ? (err.errorDetails as unknown[]) : []) {

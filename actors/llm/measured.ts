@@ -6,7 +6,10 @@ import { isAppError } from '../../runtime/errors.ts';
 import type { ServiceMetrics } from '../../runtime/service-metrics.ts';
 import type { ChatModel } from './port.ts';
 
-export type LlmMetrics = Pick<ServiceMetrics, 'llmCalls' | 'llmTokens' | 'llmErrors' | 'llmDuration'>;
+export type LlmMetrics = Pick<
+  ServiceMetrics,
+  'llmCalls' | 'llmTokens' | 'llmErrors' | 'llmDuration'
+>;
 
 export function measuredModel(model: ChatModel, metrics: LlmMetrics): ChatModel {
   const provider = model.provider;

@@ -6,7 +6,12 @@
  * (or, when the caller aborted, as the caller's abort reason), and no message
  * ever holds the API key.
  */
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, AzureOpenAI } from 'openai';
+import OpenAI, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  AzureOpenAI,
+} from 'openai';
 import type {
   ChatCompletion,
   ChatCompletionCreateParamsNonStreaming,
@@ -42,12 +47,26 @@ export const OLLAMA_BASE_URL = 'http://127.0.0.1:11434/v1';
 /** Ollama ignores the key, but the SDK refuses to start without one. */
 const OLLAMA_PLACEHOLDER_KEY = 'ollama';
 
-export function createOpenAIChatModel(profile: ProviderProfile, opts: OpenAIChatModelOptions = {}): ChatModel {
+export function createOpenAIChatModel(
+  profile: ProviderProfile,
+  opts: OpenAIChatModelOptions = {},
+): ChatModel {
   const provider = profile.provider;
-  if (provider === 'gemini') throw new LlmError('bad_request', provider, 'gemini: not an OpenAI-style provider; use the Gemini adapter');
+  if (provider === 'gemini')
+    throw new LlmError(
+      'bad_request',
+      provider,
+      'gemini: not an OpenAI-style provider; use the Gemini adapter',
+    );
   const defaultTimeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const client = makeClient(provider, profile, defaultTimeoutMs);
-  const ctx: ErrorContext = { provider, model: profile.model, deployment: profile.deployment, apiKey: profile.apiKey, origin: originOf(client.baseURL) };
+  const ctx: ErrorContext = {
+    provider,
+    model: profile.model,
+    deployment: profile.deployment,
+    apiKey: profile.apiKey,
+    origin: originOf(client.baseURL),
+  };
 
   return {
     provider,
@@ -76,14 +95,20 @@ export function createOpenAIChatModel(profile: ProviderProfile, opts: OpenAIChat
   };
 }
 
-function makeClient(provider: OpenAIProviderKind, profile: ProviderProfile, timeout: number): OpenAI {
+function makeClient(
+  provider: OpenAIProviderKind,
+  profile: ProviderProfile,
+  timeout: number,
+): OpenAI {
   // Every option is passed explicitly: left undefined, the SDK would read
   // OPENAI_API_KEY / OPENAI_BASE_URL / AZURE_OPENAI_* from the environment
   // and quietly talk to somewhere the profile never named.
   const common = { maxRetries: 0, timeout };
   if (provider === 'azure') {
-    if (!profile.baseUrl) throw new LlmError('bad_request', provider, 'azure: the endpoint (baseUrl) is required');
-    if (!profile.apiVersion) throw new LlmError('bad_request', provider, 'azure: apiVersion is required');
+    if (!profile.baseUrl)
+      throw new LlmError('bad_request', provider, 'azure: the endpoint (baseUrl) is required');
+    if (!profile.apiVersion)
+      throw new LlmError('bad_request', provider, 'azure: apiVersion is required');
     if (!profile.apiKey) throw new LlmError('auth', provider, 'azure: no API key is configured');
     return new AzureOpenAI({
       ...common,
@@ -95,19 +120,31 @@ function makeClient(provider: OpenAIProviderKind, profile: ProviderProfile, time
     });
   }
   if (provider === 'ollama') {
-    return new OpenAI({ ...common, apiKey: profile.apiKey || OLLAMA_PLACEHOLDER_KEY, baseURL: profile.baseUrl ?? OLLAMA_BASE_URL });
+    return new OpenAI({
+      ...common,
+      apiKey: profile.apiKey || OLLAMA_PLACEHOLDER_KEY,
+      baseURL: profile.baseUrl ?? OLLAMA_BASE_URL,
+    });
   }
   if (provider === 'openai-compatible') {
-    if (!profile.baseUrl) throw new LlmError('bad_request', provider, 'openai-compatible: baseUrl is required');
+    if (!profile.baseUrl)
+      throw new LlmError('bad_request', provider, 'openai-compatible: baseUrl is required');
     // Local servers (vLLM, llama.cpp, LM Studio) often need no key.
     return new OpenAI({ ...common, apiKey: profile.apiKey || 'none', baseURL: profile.baseUrl });
   }
   if (!profile.apiKey) throw new LlmError('auth', provider, 'openai: no API key is configured');
-  return new OpenAI({ ...common, apiKey: profile.apiKey, baseURL: profile.baseUrl ?? OPENAI_BASE_URL });
+  return new OpenAI({
+    ...common,
+    apiKey: profile.apiKey,
+    baseURL: profile.baseUrl ?? OPENAI_BASE_URL,
+  });
 }
 
 function toRequestBody(model: string, req: ChatRequest): ChatCompletionCreateParamsNonStreaming {
-  const body: ChatCompletionCreateParamsNonStreaming = { model, messages: req.messages.map(toMessageParam) };
+  const body: ChatCompletionCreateParamsNonStreaming = {
+    model,
+    messages: req.messages.map(toMessageParam),
+  };
   // OpenAI rejects `tool_choice` without tools, and an empty `tools` array.
   if (req.tools.length > 0) {
     body.tools = req.tools.map(toToolParam);
@@ -130,14 +167,21 @@ function toMessageParam(m: ChatMessage): ChatCompletionMessageParam {
       return {
         role: 'assistant',
         content: m.content,
-        tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+        tool_calls: calls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.name, arguments: c.arguments },
+        })),
       };
     }
   }
 }
 
 function toToolParam(t: ToolSpec): ChatCompletionTool {
-  return { type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } };
+  return {
+    type: 'function',
+    function: { name: t.name, description: t.description, parameters: t.parameters },
+  };
 }
 
 interface ErrorContext {
@@ -152,16 +196,29 @@ interface ErrorContext {
 function toResponse(completion: ChatCompletion, ctx: ErrorContext): ChatResponse {
   // The SDK hands back whatever parsed (text, when the server did not say JSON), so nothing below is taken on trust.
   const raw: unknown = completion;
-  const choice = isObject(raw) && Array.isArray(raw.choices) ? (raw.choices[0] as unknown) : undefined;
+  const choice =
+    isObject(raw) && Array.isArray(raw.choices) ? (raw.choices[0] as unknown) : undefined;
   if (!isObject(choice) || !isObject(choice.message)) {
-    throw new LlmError('invalid_response', ctx.provider, `${ctx.provider}: ${ctx.model} answered without a choice`);
+    throw new LlmError(
+      'invalid_response',
+      ctx.provider,
+      `${ctx.provider}: ${ctx.model} answered without a choice`,
+    );
   }
   const msg = choice.message;
   if (typeof msg.refusal === 'string' && msg.refusal !== '') {
-    throw new LlmError('refused', ctx.provider, `${ctx.provider}: ${ctx.model} refused: ${redact(msg.refusal, ctx.apiKey)}`);
+    throw new LlmError(
+      'refused',
+      ctx.provider,
+      `${ctx.provider}: ${ctx.model} refused: ${redact(msg.refusal, ctx.apiKey)}`,
+    );
   }
   if (msg.content !== undefined && msg.content !== null && typeof msg.content !== 'string') {
-    throw new LlmError('invalid_response', ctx.provider, `${ctx.provider}: ${ctx.model} sent message content that is not text`);
+    throw new LlmError(
+      'invalid_response',
+      ctx.provider,
+      `${ctx.provider}: ${ctx.model} sent message content that is not text`,
+    );
   }
   const toolCalls = toToolCalls(msg.tool_calls, ctx);
   const message: AssistantMessage = { role: 'assistant', content: msg.content ?? null };
@@ -169,14 +226,22 @@ function toResponse(completion: ChatCompletion, ctx: ErrorContext): ChatResponse
   return {
     message,
     usage: toUsage(completion.usage),
-    model: typeof completion.model === 'string' && completion.model !== '' ? completion.model : ctx.model,
+    model:
+      typeof completion.model === 'string' && completion.model !== ''
+        ? completion.model
+        : ctx.model,
     finishReason: toFinishReason(choice.finish_reason, toolCalls.length > 0),
   };
 }
 
 function toToolCalls(raw: unknown, ctx: ErrorContext): ToolCall[] {
   if (raw === undefined || raw === null) return [];
-  const bad = (why: string) => new LlmError('invalid_response', ctx.provider, `${ctx.provider}: ${ctx.model} sent a malformed tool call (${why})`);
+  const bad = (why: string) =>
+    new LlmError(
+      'invalid_response',
+      ctx.provider,
+      `${ctx.provider}: ${ctx.model} sent a malformed tool call (${why})`,
+    );
   if (!Array.isArray(raw)) throw bad('tool_calls is not a list');
   return raw.map((c: unknown): ToolCall => {
     if (!isObject(c) || !isObject(c.function)) throw bad('not a function call');
@@ -191,13 +256,18 @@ function toToolCalls(raw: unknown, ctx: ErrorContext): ToolCall[] {
 function toUsage(u: ChatCompletion['usage']): ChatResponse['usage'] {
   const inputTokens = num(u?.prompt_tokens);
   const outputTokens = num(u?.completion_tokens);
-  return { inputTokens, outputTokens, totalTokens: u?.total_tokens !== undefined ? num(u.total_tokens) : inputTokens + outputTokens };
+  return {
+    inputTokens,
+    outputTokens,
+    totalTokens: u?.total_tokens !== undefined ? num(u.total_tokens) : inputTokens + outputTokens,
+  };
 }
 
 function toFinishReason(reason: unknown, hasToolCalls: boolean): ChatResponse['finishReason'] {
   // Some compatible servers (older Ollama among them) say 'stop' while
   // calling tools; what the turn holds is what the caller acts on.
-  if (hasToolCalls && (reason === 'stop' || reason === null || reason === undefined)) return 'tool_calls';
+  if (hasToolCalls && (reason === 'stop' || reason === null || reason === undefined))
+    return 'tool_calls';
   switch (reason) {
     case 'stop':
     case 'length':
@@ -213,15 +283,28 @@ function toFinishReason(reason: unknown, hasToolCalls: boolean): ChatResponse['f
 }
 
 /** Maps anything the SDK threw to an `LlmError`; `timedOut` says our own per-attempt clock ran out. */
-function toLlmError(err: unknown, ctx: ErrorContext, timedOut: boolean, timeoutMs: number): LlmError {
+function toLlmError(
+  err: unknown,
+  ctx: ErrorContext,
+  timedOut: boolean,
+  timeoutMs: number,
+): LlmError {
   const { provider, model } = ctx;
   if (err instanceof LlmError) return err;
   // Checked before the error's class: our clock aborts the request, which the SDK reports as a user abort.
   if (timedOut || err instanceof APIConnectionTimeoutError) {
-    return new LlmError('timeout', provider, `${provider}: ${model} did not answer within ${timeoutMs} ms`);
+    return new LlmError(
+      'timeout',
+      provider,
+      `${provider}: ${model} did not answer within ${timeoutMs} ms`,
+    );
   }
   if (err instanceof APIConnectionError) {
-    return new LlmError('unavailable', provider, `${provider}: could not connect to ${ctx.origin}${connectionCode(err)}`);
+    return new LlmError(
+      'unavailable',
+      provider,
+      `${provider}: could not connect to ${ctx.origin}${connectionCode(err)}`,
+    );
   }
   if (err instanceof APIError && typeof err.status === 'number') {
     const status = err.status;
@@ -232,32 +315,64 @@ function toLlmError(err: unknown, ctx: ErrorContext, timedOut: boolean, timeoutM
       return new LlmError('auth', provider, `${provider}: the API key was rejected (${status})`);
     }
     if (status === 404) {
-      const what = provider === 'azure' ? `deployment '${ctx.deployment ?? model}'` : `model '${model}'`;
-      return new LlmError('model_not_found', provider, `${provider}: ${what} was not found at ${ctx.origin} (404)${said}`);
+      const what =
+        provider === 'azure' ? `deployment '${ctx.deployment ?? model}'` : `model '${model}'`;
+      return new LlmError(
+        'model_not_found',
+        provider,
+        `${provider}: ${what} was not found at ${ctx.origin} (404)${said}`,
+      );
     }
     if (status === 429) {
       // Quota exhaustion is also a 429, but no wait will cure it.
       const quota = err.code === 'insufficient_quota';
-      return new LlmError('rate_limited', provider, `${provider}: ${quota ? 'quota exhausted' : 'rate limited'} (429)${said}`, {
-        retryable: !quota,
-        retryAfterMs: retryAfterMs(err.headers),
-      });
+      return new LlmError(
+        'rate_limited',
+        provider,
+        `${provider}: ${quota ? 'quota exhausted' : 'rate limited'} (429)${said}`,
+        {
+          retryable: !quota,
+          retryAfterMs: retryAfterMs(err.headers),
+        },
+      );
     }
-    if (status === 408) return new LlmError('timeout', provider, `${provider}: ${model} timed out on the server (408)${said}`);
+    if (status === 408)
+      return new LlmError(
+        'timeout',
+        provider,
+        `${provider}: ${model} timed out on the server (408)${said}`,
+      );
     // 409 is what OpenAI answers on lock contention; like 5xx, a later attempt may pass.
     if (status === 409 || status >= 500) {
-      return new LlmError('unavailable', provider, `${provider}: the service failed (${status})${said}`, {
-        retryable: true,
-        retryAfterMs: retryAfterMs(err.headers),
-      });
+      return new LlmError(
+        'unavailable',
+        provider,
+        `${provider}: the service failed (${status})${said}`,
+        {
+          retryable: true,
+          retryAfterMs: retryAfterMs(err.headers),
+        },
+      );
     }
-    return new LlmError('bad_request', provider, `${provider}: the request was refused as invalid (${status})${said}`);
+    return new LlmError(
+      'bad_request',
+      provider,
+      `${provider}: the request was refused as invalid (${status})${said}`,
+    );
   }
   if (err instanceof SyntaxError) {
-    return new LlmError('invalid_response', provider, `${provider}: ${model} sent a body that is not valid JSON`);
+    return new LlmError(
+      'invalid_response',
+      provider,
+      `${provider}: ${model} sent a body that is not valid JSON`,
+    );
   }
   const name = err instanceof Error ? err.name : typeof err;
-  return new LlmError('invalid_response', provider, `${provider}: the call to ${model} failed unexpectedly (${name}: ${redact(err instanceof Error ? err.message : String(err), ctx.apiKey)})`);
+  return new LlmError(
+    'invalid_response',
+    provider,
+    `${provider}: the call to ${model} failed unexpectedly (${name}: ${redact(err instanceof Error ? err.message : String(err), ctx.apiKey)})`,
+  );
 }
 
 /** The provider's own error text, as `: text`; safe to show once any copy of the key is cut out. */

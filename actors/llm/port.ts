@@ -89,7 +89,15 @@ export interface ChatModel {
   chat(req: ChatRequest): Promise<ChatResponse>;
 }
 
-export type LlmErrorKind = 'auth' | 'model_not_found' | 'refused' | 'rate_limited' | 'timeout' | 'bad_request' | 'unavailable' | 'invalid_response';
+export type LlmErrorKind =
+  | 'auth'
+  | 'model_not_found'
+  | 'refused'
+  | 'rate_limited'
+  | 'timeout'
+  | 'bad_request'
+  | 'unavailable'
+  | 'invalid_response';
 
 const STATUS: Record<LlmErrorKind, number> = {
   auth: 502,
@@ -114,12 +122,18 @@ export class LlmError extends AppError {
   /** The provider's Retry-After, when it sent one. */
   readonly retryAfterMs: number | null;
 
-  constructor(kind: LlmErrorKind, provider: ProviderKind, message: string, opts: { retryable?: boolean; retryAfterMs?: number | null; cause?: unknown } = {}) {
+  constructor(
+    kind: LlmErrorKind,
+    provider: ProviderKind,
+    message: string,
+    opts: { retryable?: boolean; retryAfterMs?: number | null; cause?: unknown } = {},
+  ) {
     super(`llm_${kind}` as ErrorCode, STATUS[kind], message, { expose: true, cause: opts.cause });
     this.name = 'AppError';
     this.kind = kind;
     this.provider = provider;
-    this.retryable = opts.retryable ?? (kind === 'rate_limited' || kind === 'unavailable' || kind === 'timeout');
+    this.retryable =
+      opts.retryable ?? (kind === 'rate_limited' || kind === 'unavailable' || kind === 'timeout');
     this.retryAfterMs = opts.retryAfterMs ?? null;
   }
 }

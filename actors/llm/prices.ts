@@ -16,7 +16,9 @@ const TABLE: Record<string, Prices> = {
 };
 
 /** Prices for a profile: its own, else the table's for its model (Ollama runs locally: free), else null. */
-export function pricesFor(profile: Pick<ProviderProfile, 'provider' | 'model' | 'prices'>): Prices | null {
+export function pricesFor(
+  profile: Pick<ProviderProfile, 'provider' | 'model' | 'prices'>,
+): Prices | null {
   if (profile.prices) return profile.prices;
   if (profile.provider === 'ollama') return { inputPerMTok: 0, outputPerMTok: 0 };
   return TABLE[profile.model] ?? null;
@@ -25,5 +27,8 @@ export function pricesFor(profile: Pick<ProviderProfile, 'provider' | 'model' | 
 /** Cost of one call in USD, or null when the price is unknown. */
 export function costOf(usage: Usage, prices: Prices | null): number | null {
   if (!prices) return null;
-  return (usage.inputTokens * prices.inputPerMTok + usage.outputTokens * prices.outputPerMTok) / 1_000_000;
+  return (
+    (usage.inputTokens * prices.inputPerMTok + usage.outputTokens * prices.outputPerMTok) /
+    1_000_000
+  );
 }

@@ -17,10 +17,14 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 20_000 };
 
 /** Parses Retry-After (seconds or an HTTP date) or retry-after-ms; null when absent or unreadable. */
-export function retryAfterMs(headers: { get(name: string): string | null } | undefined, now = Date.now()): number | null {
+export function retryAfterMs(
+  headers: { get(name: string): string | null } | undefined,
+  now = Date.now(),
+): number | null {
   if (!headers) return null;
   const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms)))
+    return Math.max(0, Number(ms));
   const v = headers.get('retry-after');
   if (v === null || v.trim() === '') return null;
   if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v) * 1000;
@@ -45,14 +49,24 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export async function withRetries<T>(
   attempt: (n: number) => Promise<T>,
-  opts: { policy?: RetryPolicy; signal?: AbortSignal; onRetry?: (err: LlmError, delayMs: number, n: number) => void } = {},
+  opts: {
+    policy?: RetryPolicy;
+    signal?: AbortSignal;
+    onRetry?: (err: LlmError, delayMs: number, n: number) => void;
+  } = {},
 ): Promise<T> {
   const policy = opts.policy ?? DEFAULT_RETRY;
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
     } catch (err) {
-      if (!(err instanceof LlmError) || !err.retryable || n >= policy.maxAttempts || opts.signal?.aborted) throw err;
+      if (
+        !(err instanceof LlmError) ||
+        !err.retryable ||
+        n >= policy.maxAttempts ||
+        opts.signal?.aborted
+      )
+        throw err;
       const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
       const jittered = backoff / 2 + Math.random() * (backoff / 2);
       const delay = Math.min(policy.maxDelayMs, err.retryAfterMs ?? jittered);

@@ -16,11 +16,15 @@ interface Rendered {
 }
 
 /** The session machine's chart (its work is never run here). */
-export const SESSION_CHART: ChartNode = chartOf(createSessionMachine(hostedWork(unconfiguredWork, () => undefined)));
+export const SESSION_CHART: ChartNode = chartOf(
+  createSessionMachine(hostedWork(unconfiguredWork, () => undefined)),
+);
 
 async function render(chart: ChartNode): Promise<Rendered> {
   const body = JSON.stringify({ machine: chart, layout: await layoutChart(chart) });
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)),
+  );
   const hex = [...digest.slice(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join('');
   return { body, etag: `"chart-${hex}"` };
 }

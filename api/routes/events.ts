@@ -1,12 +1,18 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { ENDED_STATUSES, type SessionRecord, type SessionStatus, type Store } from '../../runtime/store/port.ts';
+import {
+  ENDED_STATUSES,
+  type SessionRecord,
+  type SessionStatus,
+  type Store,
+} from '../../runtime/store/port.ts';
 import { badRequest, notFound } from '../../runtime/errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 
 const CURSOR = /^(0|[1-9][0-9]{0,14})\.(0|[1-9][0-9]{0,14})$/;
 const MALFORMED = 'must be an event id of this stream: "<logs>.<transitions>", e.g. "12.4"';
-const AHEAD = "is past the end of this session's events; reconnect without it to read from the start";
+const AHEAD =
+  "is past the end of this session's events; reconnect without it to read from the start";
 const PING = ': ping\n\n';
 
 export interface EventRouteOptions {
@@ -46,7 +52,8 @@ export function eventRoutes(store: Store, opts: EventRouteOptions = {}): Hono {
     const resume = cursorOf(c);
     const record = await store.getSession(id);
     if (!record || (opts.canSee && !(await opts.canSee(c, record)))) throw notFound('session', id);
-    if (resume && (await isAhead(store, id, resume.cursor))) throw badRequest(`${resume.field} ${AHEAD}`, resume.field);
+    if (resume && (await isAhead(store, id, resume.cursor)))
+      throw badRequest(`${resume.field} ${AHEAD}`, resume.field);
     const cursor: Cursor = resume?.cursor ?? { logs: 0, transitions: 0 };
 
     return streamSSE(c, async function follow(stream) {
@@ -57,10 +64,11 @@ export function eventRoutes(store: Store, opts: EventRouteOptions = {}): Hono {
         wake?.();
       });
       c.req.raw.signal.addEventListener('abort', () => stream.abort(), { once: true });
-      const pause = (ms: number) => new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, ms);
-      });
+      const pause = (ms: number) =>
+        new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, ms);
+        });
 
       const feed = sessionFeed(store, id, cursor, stream, logChunk);
       let lastWrite = Date.now();
@@ -78,7 +86,10 @@ export function eventRoutes(store: Store, opts: EventRouteOptions = {}): Hono {
         }
       } catch (err) {
         // Closing is safe: the client reconnects with its last id and loses nothing.
-        opts.logger?.warn('session event stream failed', { session: id, err: err instanceof Error ? err.message : String(err) });
+        opts.logger?.warn('session event stream failed', {
+          session: id,
+          err: err instanceof Error ? err.message : String(err),
+        });
       }
     });
   });
@@ -92,11 +103,21 @@ export function eventRoutes(store: Store, opts: EventRouteOptions = {}): Hono {
  * log line committed up to that status; logs are read before the history, so
  * a log line never comes before the transition that produced it.
  */
-function sessionFeed(store: Store, id: string, cursor: Cursor, stream: SSEStreamingApi, logChunk: number) {
+function sessionFeed(
+  store: Store,
+  id: string,
+  cursor: Cursor,
+  stream: SSEStreamingApi,
+  logChunk: number,
+) {
   let shown: string | undefined;
   let shownStatus: SessionStatus | undefined;
   const send = (event: string, data: unknown) =>
-    stream.writeSSE({ event, data: JSON.stringify(data), id: `${cursor.logs}.${cursor.transitions}` });
+    stream.writeSSE({
+      event,
+      data: JSON.stringify(data),
+      id: `${cursor.logs}.${cursor.transitions}`,
+    });
 
   /** 'more': a full log chunk was sent and more may wait; 'gone': the session no longer exists. */
   async function poll(): Promise<'wrote' | 'idle' | 'more' | 'gone'> {
@@ -107,7 +128,9 @@ function sessionFeed(store: Store, id: string, cursor: Cursor, stream: SSEStream
     if (stream.aborted) return 'idle';
     // The history is the costly read (a whole capped list on Redis): skipped when the record says nothing new was committed.
     const news = record.history_count === undefined || record.history_count > cursor.transitions;
-    const history = news ? (await store.getHistory(id, cursor.transitions)).filter((h) => h.n >= cursor.transitions) : [];
+    const history = news
+      ? (await store.getHistory(id, cursor.transitions)).filter((h) => h.n >= cursor.transitions)
+      : [];
     let wrote = false;
 
     const first = history[0];
@@ -135,7 +158,8 @@ function sessionFeed(store: Store, id: string, cursor: Cursor, stream: SSEStream
     if (key !== shown) {
       await send('status', view);
       const ended = ENDED_STATUSES.includes(record.status);
-      if (ended && (shownStatus === undefined || !ENDED_STATUSES.includes(shownStatus))) await send('end', { status: record.status });
+      if (ended && (shownStatus === undefined || !ENDED_STATUSES.includes(shownStatus)))
+        await send('end', { status: record.status });
       shown = key;
       shownStatus = record.status;
       wrote = true;
@@ -165,7 +189,9 @@ function statusView(r: SessionRecord) {
  */
 function cursorOf(c: Context): { cursor: Cursor; field: string } | undefined {
   const header = c.req.header('last-event-id');
-  const [raw, field] = header ? [header, 'Last-Event-ID'] : [c.req.query('last_event_id'), 'last_event_id'];
+  const [raw, field] = header
+    ? [header, 'Last-Event-ID']
+    : [c.req.query('last_event_id'), 'last_event_id'];
   if (!raw) return undefined;
   const m = CURSOR.exec(raw.trim());
   if (!m) throw badRequest(`${field} ${MALFORMED}`, field);
@@ -175,6 +201,7 @@ function cursorOf(c: Context): { cursor: Cursor; field: string } | undefined {
 /** A cursor this stream never handed out: the log line or transition before it does not exist (yet). */
 async function isAhead(store: Store, id: string, at: Cursor): Promise<boolean> {
   if (at.logs > 0 && (await store.getLogs(id, at.logs - 1, 1)).length === 0) return true;
-  if (at.transitions > 0 && (await store.getHistory(id, at.transitions - 1)).length === 0) return true;
+  if (at.transitions > 0 && (await store.getHistory(id, at.transitions - 1)).length === 0)
+    return true;
   return false;
 }

@@ -33,7 +33,9 @@ export function profileView(p: StoredProfile) {
     api_version: p.apiVersion ?? null,
     deployment: p.deployment ?? null,
     is_default: p.isDefault,
-    prices: p.prices ? { input_per_mtok: p.prices.inputPerMTok, output_per_mtok: p.prices.outputPerMTok } : null,
+    prices: p.prices
+      ? { input_per_mtok: p.prices.inputPerMTok, output_per_mtok: p.prices.outputPerMTok }
+      : null,
     api_key_hint: keyHint(p.apiKey),
     owner_id: p.ownerId ?? null,
     user_ids: p.userIds ?? [],
@@ -43,17 +45,21 @@ export function profileView(p: StoredProfile) {
 /** Checks a whole profile as each provider needs it; names the missing field. */
 function checkProvider(p: StoredProfile): void {
   const need = (field: string, value: unknown, why: string) => {
-    if (value === undefined || value === '') throw badRequest(`${field} is required for provider ${p.provider}: ${why}`, field);
+    if (value === undefined || value === '')
+      throw badRequest(`${field} is required for provider ${p.provider}: ${why}`, field);
   };
-  if (p.provider === 'openai' || p.provider === 'gemini') need('api_key', p.apiKey, 'the provider rejects calls without one');
+  if (p.provider === 'openai' || p.provider === 'gemini')
+    need('api_key', p.apiKey, 'the provider rejects calls without one');
   if (p.provider === 'azure') {
     need('base_url', p.baseUrl, 'the Azure endpoint, e.g. https://NAME.openai.azure.com');
     need('deployment', p.deployment, 'the deployment name in Azure');
     need('api_version', p.apiVersion, 'e.g. 2024-10-21');
     need('api_key', p.apiKey, 'the Azure key');
   }
-  if (p.provider === 'openai-compatible') need('base_url', p.baseUrl, "the server's base URL, e.g. http://host:8080/v1");
-  if (p.baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(p.baseUrl)) throw badRequest('base_url must be an http(s) URL', 'base_url');
+  if (p.provider === 'openai-compatible')
+    need('base_url', p.baseUrl, "the server's base URL, e.g. http://host:8080/v1");
+  if (p.baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(p.baseUrl))
+    throw badRequest('base_url must be an http(s) URL', 'base_url');
 }
 
 type ProfileFields = z.infer<typeof ProfilePatch>;
@@ -64,7 +70,10 @@ function apply(base: StoredProfile, body: ProfileFields): StoredProfile {
   if (body.name !== undefined) next.name = body.name;
   if (body.provider !== undefined) next.provider = body.provider;
   if (body.model !== undefined) next.model = body.model;
-  const set = <K extends 'apiKey' | 'baseUrl' | 'apiVersion' | 'deployment'>(key: K, v: string | null | undefined) => {
+  const set = <K extends 'apiKey' | 'baseUrl' | 'apiVersion' | 'deployment'>(
+    key: K,
+    v: string | null | undefined,
+  ) => {
     if (v === null) delete next[key];
     else if (v !== undefined) next[key] = v;
   };
@@ -74,7 +83,11 @@ function apply(base: StoredProfile, body: ProfileFields): StoredProfile {
   set('deployment', body.deployment);
   if (body.is_default !== undefined) next.isDefault = body.is_default;
   if (body.prices === null) delete next.prices;
-  else if (body.prices !== undefined) next.prices = { inputPerMTok: body.prices.input_per_mtok, outputPerMTok: body.prices.output_per_mtok };
+  else if (body.prices !== undefined)
+    next.prices = {
+      inputPerMTok: body.prices.input_per_mtok,
+      outputPerMTok: body.prices.output_per_mtok,
+    };
   // Assigning users is for admins: the route checks the caller before applying.
   if (body.user_ids !== undefined) next.userIds = [...new Set(body.user_ids)];
   // Cross-field rules need the merged profile (a PATCH may change the provider alone).
@@ -94,12 +107,18 @@ export interface ProfileRouteDeps {
 /** Admin-only fields, refused (403, naming the field) when a user sends them. */
 async function checkPrivileged(b: ProfileFields, p: Principal, store: Store): Promise<void> {
   if (!isAdmin(p)) {
-    if (b.is_default !== undefined) throw forbidden('only admins set the global default profile; set your own with PATCH /agent/me {"default_profile_id": …}', 'is_default');
-    if (b.user_ids !== undefined) throw forbidden('only admins assign profiles to users', 'user_ids');
+    if (b.is_default !== undefined)
+      throw forbidden(
+        'only admins set the global default profile; set your own with PATCH /agent/me {"default_profile_id": …}',
+        'is_default',
+      );
+    if (b.user_ids !== undefined)
+      throw forbidden('only admins assign profiles to users', 'user_ids');
     return;
   }
   for (const [i, id] of (b.user_ids ?? []).entries()) {
-    if (!(await store.getUser(id))) throw badRequest(`user_ids[${i}]: user ${id} does not exist`, 'user_ids');
+    if (!(await store.getUser(id)))
+      throw badRequest(`user_ids[${i}]: user ${id} does not exist`, 'user_ids');
   }
 }
 
@@ -117,7 +136,10 @@ export function profileRoutes(deps: ProfileRouteDeps): Hono<AppEnv> {
   /** Seen, and also the caller's to change. */
   const mine = async (c: Context<AppEnv>): Promise<StoredProfile> => {
     const profile = await visible(c);
-    if (!owns(c.get('principal'), profile.ownerId)) throw forbidden(`AI profile ${profile.id} is shared with you, not yours: only its owner or an admin changes it`);
+    if (!owns(c.get('principal'), profile.ownerId))
+      throw forbidden(
+        `AI profile ${profile.id} is shared with you, not yours: only its owner or an admin changes it`,
+      );
     return profile;
   };
 
@@ -125,7 +147,17 @@ export function profileRoutes(deps: ProfileRouteDeps): Hono<AppEnv> {
     const principal = c.get('principal');
     const b = parse(ProfileCreate, await body(c));
     await checkPrivileged(b, principal, store);
-    const p = apply({ id: ulid(), name: b.name, provider: b.provider, model: b.model, isDefault: false, ownerId: principal.userId }, b);
+    const p = apply(
+      {
+        id: ulid(),
+        name: b.name,
+        provider: b.provider,
+        model: b.model,
+        isDefault: false,
+        ownerId: principal.userId,
+      },
+      b,
+    );
     await profiles.put(p);
     c.header('Location', `/agent/ai-profiles/${p.id}`);
     return c.json(profileView(p), 201);
@@ -133,7 +165,9 @@ export function profileRoutes(deps: ProfileRouteDeps): Hono<AppEnv> {
 
   app.get('/', async (c) => {
     const principal = c.get('principal');
-    return c.json({ profiles: (await profiles.list()).filter((p) => canUseProfile(principal, p)).map(profileView) });
+    return c.json({
+      profiles: (await profiles.list()).filter((p) => canUseProfile(principal, p)).map(profileView),
+    });
   });
 
   app.get('/:id', async (c) => c.json(profileView(await visible(c))));

@@ -1,14 +1,39 @@
 import { Hono, type Context } from 'hono';
 import { monotonicFactory } from 'ulid';
-import { IDEMPOTENCY_TTL_MS, type AppendResult, type InboxEventType, type RequestKey, type RoleProfiles, type SessionRecord, type SessionStatus, type SessionSummary, type Store } from '../../runtime/store/port.ts';
-import { badRequest, conflict, forbidden, idempotencyKeyReused, notFound } from '../../runtime/errors.ts';
+import {
+  IDEMPOTENCY_TTL_MS,
+  type AppendResult,
+  type InboxEventType,
+  type RequestKey,
+  type RoleProfiles,
+  type SessionRecord,
+  type SessionStatus,
+  type SessionSummary,
+  type Store,
+} from '../../runtime/store/port.ts';
+import {
+  badRequest,
+  conflict,
+  forbidden,
+  idempotencyKeyReused,
+  notFound,
+} from '../../runtime/errors.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
 import type { Profiles } from '../../runtime/profiles.ts';
 import { activeIds, chartOf } from '../../actors/chart.ts';
 import { createSessionMachine } from '../../actors/index.ts';
 import { hostedWork, unconfiguredWork } from '../../runtime/work.ts';
 import { repoUrl } from '../validate.ts';
-import { ApproveBody, CancelBody, IdempotencyKey, InputBody, SessionCreate, SessionListQuery, parse, type Budget } from '../schemas.ts';
+import {
+  ApproveBody,
+  CancelBody,
+  IdempotencyKey,
+  InputBody,
+  SessionCreate,
+  SessionListQuery,
+  parse,
+  type Budget,
+} from '../schemas.ts';
 import type { z } from 'zod';
 import { canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
 
@@ -75,25 +100,37 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
     const roleProfiles = await chooseRoleProfiles(body, p, opts);
     // The limit as it stands now travels with the session: nodes need no user lookup to enforce it.
     const maxRunning = user?.maxRunning ?? opts.defaultMaxRunning ?? 0;
-    const { record, created } = await store.createSession({
-      id: ulid(),
-      goal,
-      repo_url,
-      mode,
-      userId: p.userId,
-      ...(maxRunning > 0 ? { maxRunning } : {}),
-      ...(limits ? { budget: limits } : {}),
-      ...(profileId ? { profileId } : {}),
-      ...(roleProfiles ? { roleProfiles } : {}),
-    }, key);
+    const { record, created } = await store.createSession(
+      {
+        id: ulid(),
+        goal,
+        repo_url,
+        mode,
+        userId: p.userId,
+        ...(maxRunning > 0 ? { maxRunning } : {}),
+        ...(limits ? { budget: limits } : {}),
+        ...(profileId ? { profileId } : {}),
+        ...(roleProfiles ? { roleProfiles } : {}),
+      },
+      key,
+    );
     return sessionCreated(c, record.id, !created);
   });
 
   app.get('/', async (c) => {
-    const { status, limit, cursor, before: oldCursor, created_after: createdAfter, created_before: createdBefore, user_id: userFilter } = parse(SessionListQuery, c.req.query());
+    const {
+      status,
+      limit,
+      cursor,
+      before: oldCursor,
+      created_after: createdAfter,
+      created_before: createdBefore,
+      user_id: userFilter,
+    } = parse(SessionListQuery, c.req.query());
     const before = cursor ?? oldCursor;
     const p = c.get('principal');
-    if (!isAdmin(p) && userFilter !== undefined && userFilter !== p.userId) throw forbidden("only admins list other users' sessions", 'user_id');
+    if (!isAdmin(p) && userFilter !== undefined && userFilter !== p.userId)
+      throw forbidden("only admins list other users' sessions", 'user_id');
     const userId = isAdmin(p) ? userFilter : p.userId;
     const rows = await store.listSessions({
       limit,
@@ -103,14 +140,18 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
       ...(createdAfter !== undefined ? { createdAfter } : {}),
       ...(createdBefore !== undefined ? { createdBefore } : {}),
     });
-    const next = rows.length === limit ? rows[rows.length - 1]?.id ?? null : null;
+    const next = rows.length === limit ? (rows[rows.length - 1]?.id ?? null) : null;
     return c.json({ sessions: rows.map(summaryView), next_cursor: next });
   });
 
   app.get('/:id', async (c) => {
     const record = await visible(c);
     const id = record.id;
-    const [logs, spent, artifacts] = await Promise.all([store.getLogs(id), store.getUsage(id), store.getArtifacts(id)]);
+    const [logs, spent, artifacts] = await Promise.all([
+      store.getLogs(id),
+      store.getUsage(id),
+      store.getArtifacts(id),
+    ]);
     const { snapshot: _snapshot, ...summary } = record;
     const view = summaryView(summary);
     // Every LLM call of every role, counted in the store as it happens (not in the snapshot).
@@ -121,11 +162,17 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
       output_tokens: spent.outputTokens,
       cost: spent.costMicros === null ? null : spent.costMicros / 1e6,
     };
-    const result = view.result && typeof view.result === 'object' ? { ...(view.result as Record<string, unknown>), usage } : view.result;
+    const result =
+      view.result && typeof view.result === 'object'
+        ? { ...(view.result as Record<string, unknown>), usage }
+        : view.result;
     // Without a result (failed, cancelled, still running) the last checkpointed change is still the user's.
-    const partial = !view.result && artifacts['checkpoint'] ? { partial_diff: artifacts['checkpoint'] } : {};
+    const partial =
+      !view.result && artifacts['checkpoint'] ? { partial_diff: artifacts['checkpoint'] } : {};
     // The plan under review lives in the machine's context until a result holds it.
-    const plan = (record.snapshot?.state as { context?: { plan?: unknown } } | undefined)?.context?.plan ?? null;
+    const plan =
+      (record.snapshot?.state as { context?: { plan?: unknown } } | undefined)?.context?.plan ??
+      null;
     return c.json({ ...view, result, usage, plan, ...partial, logs });
   });
 
@@ -133,8 +180,16 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
   app.get('/:id/chart', async (c) => {
     const record = await visible(c);
     const value = (record.snapshot?.state as { value?: unknown } | undefined)?.value ?? 'queued';
-    const accepts = (['approve', 'input', 'cancel'] as const).filter((t) => ACCEPTS[t].includes(record.status));
-    return c.json({ machine: CHART, active: activeIds(CHART.id, value), status: record.status, phase: record.phase, accepts });
+    const accepts = (['approve', 'input', 'cancel'] as const).filter((t) =>
+      ACCEPTS[t].includes(record.status),
+    );
+    return c.json({
+      machine: CHART,
+      active: activeIds(CHART.id, value),
+      status: record.status,
+      phase: record.phase,
+      accepts,
+    });
   });
 
   app.get('/:id/history', async (c) => {
@@ -142,32 +197,63 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
     return c.json({ history: await store.getHistory(record.id) });
   });
 
-  const event = (type: InboxEventType, payloadOf: (body: Record<string, unknown>) => Record<string, unknown>, optionalBody: boolean) =>
+  const event =
+    (
+      type: InboxEventType,
+      payloadOf: (body: Record<string, unknown>) => Record<string, unknown>,
+      optionalBody: boolean,
+    ) =>
     async (c: Context<AppEnv>) => {
       const id = c.req.param('id') ?? '';
       // Admins reach every session, so only users pay for the ownership read.
       if (!isAdmin(c.get('principal'))) await visible(c);
       const body = await readJsonObject(c, { optional: optionalBody, ...(read ? { read } : {}) });
       const payload = payloadOf(body);
-      const key = await requestKey(c, c.get('principal').userId, `POST /agent/sessions/${id}/${type}`, payload);
-      const res = await store.appendEvent(id, { type, payload }, { allowedStatuses: ACCEPTS[type], ...(key ? { idempotencyKey: key } : {}) });
+      const key = await requestKey(
+        c,
+        c.get('principal').userId,
+        `POST /agent/sessions/${id}/${type}`,
+        payload,
+      );
+      const res = await store.appendEvent(
+        id,
+        { type, payload },
+        { allowedStatuses: ACCEPTS[type], ...(key ? { idempotencyKey: key } : {}) },
+      );
       const answer = accepted(id, type, res);
       // The first answer again; `duplicate` (older than the header) says so too.
       if (answer.duplicate) c.header(REPLAYED, 'true');
       return c.json(answer, 202);
     };
 
-  app.post('/:id/approve', event('approve', (b) => parse(ApproveBody, b), true));
-  app.post('/:id/input', event('input', (b) => {
-    const { message, budget } = parse(InputBody, b);
-    // A budget here raises the session's limits (a session stopped by its budget goes on).
-    const limits = limitsOf(budget);
-    return { message, ...(limits ? { budget: limits } : {}) };
-  }, false));
-  app.post('/:id/cancel', event('cancel', (b) => {
-    const { reason } = parse(CancelBody, b);
-    return reason ? { reason } : {};
-  }, true));
+  app.post(
+    '/:id/approve',
+    event('approve', (b) => parse(ApproveBody, b), true),
+  );
+  app.post(
+    '/:id/input',
+    event(
+      'input',
+      (b) => {
+        const { message, budget } = parse(InputBody, b);
+        // A budget here raises the session's limits (a session stopped by its budget goes on).
+        const limits = limitsOf(budget);
+        return { message, ...(limits ? { budget: limits } : {}) };
+      },
+      false,
+    ),
+  );
+  app.post(
+    '/:id/cancel',
+    event(
+      'cancel',
+      (b) => {
+        const { reason } = parse(CancelBody, b);
+        return reason ? { reason } : {};
+      },
+      true,
+    ),
+  );
 
   return app;
 }
@@ -175,7 +261,10 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
 function accepted(id: string, type: InboxEventType, res: AppendResult) {
   if (res.kind === 'not_found') throw notFound('session', id);
   if (res.kind === 'conflict') {
-    throw conflict(`cannot ${type} session ${id} while it is ${res.status}` + (type === 'approve' ? ' (approve needs WAITING_FOR_USER)' : ''));
+    throw conflict(
+      `cannot ${type} session ${id} while it is ${res.status}` +
+        (type === 'approve' ? ' (approve needs WAITING_FOR_USER)' : ''),
+    );
   }
   return { session_id: id, event_id: res.eventId, accepted: true, duplicate: res.duplicate };
 }
@@ -192,14 +281,27 @@ function sessionCreated(c: Context, id: string, replayed: boolean) {
  * request: the route and the validated body (so the order of JSON fields
  * or defaults left out make no difference), hashed.
  */
-async function requestKey(c: Context, userId: string, route: string, body: unknown): Promise<RequestKey | undefined> {
+async function requestKey(
+  c: Context,
+  userId: string,
+  route: string,
+  body: unknown,
+): Promise<RequestKey | undefined> {
   const key = c.req.header('idempotency-key');
   if (key === undefined) return undefined;
   if (!IdempotencyKey.safeParse(key).success) {
-    throw badRequest('Idempotency-Key must be 1-200 printable ASCII characters, without spaces', 'Idempotency-Key');
+    throw badRequest(
+      'Idempotency-Key must be 1-200 printable ASCII characters, without spaces',
+      'Idempotency-Key',
+    );
   }
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${route}\n${JSON.stringify(body)}`));
-  const fingerprint = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const digest = await crypto.subtle.digest(
+    'SHA-256',
+    new TextEncoder().encode(`${route}\n${JSON.stringify(body)}`),
+  );
+  const fingerprint = [...new Uint8Array(digest)]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('');
   return { userId, key, fingerprint, ttlMs: IDEMPOTENCY_TTL_MS };
 }
 
@@ -222,9 +324,14 @@ function summaryView(s: SessionSummary) {
 }
 
 /** The API's `budget` as the agent's limits; undefined when absent or empty. */
-function limitsOf(b: z.infer<typeof Budget> | undefined): { maxCalls?: number; maxTokens?: number } | undefined {
+function limitsOf(
+  b: z.infer<typeof Budget> | undefined,
+): { maxCalls?: number; maxTokens?: number } | undefined {
   if (!b) return undefined;
-  return { ...(b.max_calls !== undefined ? { maxCalls: b.max_calls } : {}), ...(b.max_tokens !== undefined ? { maxTokens: b.max_tokens } : {}) };
+  return {
+    ...(b.max_calls !== undefined ? { maxCalls: b.max_calls } : {}),
+    ...(b.max_tokens !== undefined ? { maxTokens: b.max_tokens } : {}),
+  };
 }
 
 /**
@@ -232,7 +339,12 @@ function limitsOf(b: z.infer<typeof Budget> | undefined): { maxCalls?: number; m
  * needs one, the user's default or the global default must exist (the agent
  * resolves them at each step, so later changes to the defaults apply).
  */
-async function chooseProfile(body: z.infer<typeof SessionCreate>, p: Principal, userDefault: string | undefined, opts: { profiles?: Profiles; requireProfile?: boolean }): Promise<string | undefined> {
+async function chooseProfile(
+  body: z.infer<typeof SessionCreate>,
+  p: Principal,
+  userDefault: string | undefined,
+  opts: { profiles?: Profiles; requireProfile?: boolean },
+): Promise<string | undefined> {
   const id = body.ai_profile_id;
   if (id !== undefined) {
     await checkProfile(id, 'ai_profile_id', p, opts);
@@ -241,13 +353,20 @@ async function chooseProfile(body: z.infer<typeof SessionCreate>, p: Principal, 
   if (!opts.requireProfile || !opts.profiles) return undefined;
   const mine = userDefault ? await opts.profiles.get(userDefault) : null;
   if (!mine && !(await opts.profiles.defaultProfile())) {
-    throw badRequest('no AI profile to run the session with: create one with POST /agent/ai-profiles (is_default: true), or name one in ai_profile_id', 'ai_profile_id');
+    throw badRequest(
+      'no AI profile to run the session with: create one with POST /agent/ai-profiles (is_default: true), or name one in ai_profile_id',
+      'ai_profile_id',
+    );
   }
   return undefined;
 }
 
 /** Per-role profiles (`planner_profile_id`, …), each one that exists; undefined when none is named. */
-async function chooseRoleProfiles(body: z.infer<typeof SessionCreate>, p: Principal, opts: { profiles?: Profiles }): Promise<RoleProfiles | undefined> {
+async function chooseRoleProfiles(
+  body: z.infer<typeof SessionCreate>,
+  p: Principal,
+  opts: { profiles?: Profiles },
+): Promise<RoleProfiles | undefined> {
   const roles: RoleProfiles = {};
   for (const role of ['planner', 'programmer', 'reviewer'] as const) {
     const id = body[`${role}_profile_id`];
@@ -259,7 +378,16 @@ async function chooseRoleProfiles(body: z.infer<typeof SessionCreate>, p: Princi
 }
 
 /** A named profile must exist and be one the caller may use (its own, assigned to it, or the global default). */
-async function checkProfile(id: string, field: string, p: Principal, opts: { profiles?: Profiles }): Promise<void> {
+async function checkProfile(
+  id: string,
+  field: string,
+  p: Principal,
+  opts: { profiles?: Profiles },
+): Promise<void> {
   const profile = opts.profiles ? await opts.profiles.get(id) : null;
-  if (!profile || !canUseProfile(p, profile)) throw badRequest(`${field} ${id} is not an AI profile (GET /agent/ai-profiles lists them)`, field);
+  if (!profile || !canUseProfile(p, profile))
+    throw badRequest(
+      `${field} ${id} is not an AI profile (GET /agent/ai-profiles lists them)`,
+      field,
+    );
 }

@@ -10,7 +10,14 @@ import type { Profiles } from '../../runtime/profiles.ts';
 import type { Store, StoredToken, StoredUser } from '../../runtime/store/port.ts';
 import { hashToken, newToken, tokenPrefix } from '../../runtime/tokens.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
-import { ADMIN_USER_ID, canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
+import {
+  ADMIN_USER_ID,
+  canUseProfile,
+  isAdmin,
+  owns,
+  type AppEnv,
+  type Principal,
+} from '../principal.ts';
 import { MePatch, TokenCreate, UserCreate, UserPatch, parse } from '../schemas.ts';
 
 export interface UserRoutesDeps {
@@ -34,13 +41,20 @@ export function userView(u: StoredUser, defaultMaxRunning: number) {
 }
 
 export function tokenView(t: StoredToken) {
-  return { id: t.id, user_id: t.userId, name: t.name, prefix: t.prefix, created_at: new Date(t.createdAt).toISOString() };
+  return {
+    id: t.id,
+    user_id: t.userId,
+    name: t.name,
+    prefix: t.prefix,
+    created_at: new Date(t.createdAt).toISOString(),
+  };
 }
 
 export function userRoutes(deps: UserRoutesDeps): Hono<AppEnv> {
   const { store } = deps;
   const app = new Hono<AppEnv>();
-  const body = (c: Context, optional = false) => readJsonObject(c, { optional, ...(deps.read ? { read: deps.read } : {}) });
+  const body = (c: Context, optional = false) =>
+    readJsonObject(c, { optional, ...(deps.read ? { read: deps.read } : {}) });
   const view = (u: StoredUser) => userView(u, deps.defaultMaxRunning);
 
   const requireAdmin = (p: Principal) => {
@@ -57,14 +71,22 @@ export function userRoutes(deps: UserRoutesDeps): Hono<AppEnv> {
   const checkDefaultProfile = async (user: StoredUser, id: string) => {
     const profile = deps.profiles ? await deps.profiles.get(id) : null;
     if (!profile || !canUseProfile({ userId: user.id, role: user.role, via: 'token' }, profile)) {
-      throw badRequest(`default_profile_id ${id} is not an AI profile this user can use (GET /agent/ai-profiles lists them)`, 'default_profile_id');
+      throw badRequest(
+        `default_profile_id ${id} is not an AI profile this user can use (GET /agent/ai-profiles lists them)`,
+        'default_profile_id',
+      );
     }
   };
 
   app.post('/', async (c) => {
     requireAdmin(c.get('principal'));
     const b = parse(UserCreate, await body(c));
-    const user: StoredUser = { id: ulid(), name: b.name, role: b.role, createdAt: await store.now() };
+    const user: StoredUser = {
+      id: ulid(),
+      name: b.name,
+      role: b.role,
+      createdAt: await store.now(),
+    };
     if (b.max_running_sessions !== undefined) user.maxRunning = b.max_running_sessions;
     if (b.default_profile_id !== undefined) {
       await checkDefaultProfile(user, b.default_profile_id);
@@ -88,7 +110,8 @@ export function userRoutes(deps: UserRoutesDeps): Hono<AppEnv> {
     const b = parse(UserPatch, await body(c));
     if (!isAdmin(p)) {
       if (b.role !== undefined) throw forbidden('only admins change roles', 'role');
-      if (b.max_running_sessions !== undefined) throw forbidden('only admins change limits', 'max_running_sessions');
+      if (b.max_running_sessions !== undefined)
+        throw forbidden('only admins change limits', 'max_running_sessions');
     }
     const next: StoredUser = { ...user };
     if (b.name !== undefined) next.name = b.name;
@@ -110,7 +133,8 @@ export function userRoutes(deps: UserRoutesDeps): Hono<AppEnv> {
   app.delete('/:id', async (c) => {
     requireAdmin(c.get('principal'));
     const id = c.req.param('id');
-    if (id === ADMIN_USER_ID) throw conflict('the built-in admin cannot be deleted (revoke its tokens instead)');
+    if (id === ADMIN_USER_ID)
+      throw conflict('the built-in admin cannot be deleted (revoke its tokens instead)');
     if (!(await store.deleteUser(id))) throw notFound('user', id);
     return c.body(null, 204);
   });
@@ -157,7 +181,11 @@ export function meRoutes(deps: UserRoutesDeps): Hono<AppEnv> {
     if (!user) throw notFound('user', p.userId);
     return user;
   };
-  const answer = (user: StoredUser, p: Principal) => ({ ...userView(user, deps.defaultMaxRunning), auth: p.via, token_id: p.tokenId ?? null });
+  const answer = (user: StoredUser, p: Principal) => ({
+    ...userView(user, deps.defaultMaxRunning),
+    auth: p.via,
+    token_id: p.tokenId ?? null,
+  });
 
   app.get('/', async (c) => {
     const p = c.get('principal');
@@ -173,7 +201,10 @@ export function meRoutes(deps: UserRoutesDeps): Hono<AppEnv> {
     else if (b.default_profile_id !== undefined) {
       const profile = deps.profiles ? await deps.profiles.get(b.default_profile_id) : null;
       if (!profile || !canUseProfile(p, profile)) {
-        throw badRequest(`default_profile_id ${b.default_profile_id} is not an AI profile you can use (GET /agent/ai-profiles lists them)`, 'default_profile_id');
+        throw badRequest(
+          `default_profile_id ${b.default_profile_id} is not an AI profile you can use (GET /agent/ai-profiles lists them)`,
+          'default_profile_id',
+        );
       }
       next.defaultProfileId = b.default_profile_id;
     }

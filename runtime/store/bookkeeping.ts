@@ -21,7 +21,8 @@ export interface UsageIncrement {
 }
 
 function int(name: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`usage ${name} must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`usage ${name} must be a finite number, got ${String(v)}`);
   return Math.round(v);
 }
 

@@ -3,8 +3,10 @@ import type { StoredToken, StoredUser } from './port.ts';
 const copy = <T>(v: T): T => structuredClone(v);
 
 /** Oldest first; ids break ties so the order is stable. */
-const byCreation = <T extends { id: string }>(created: (v: T) => number) => (a: T, b: T) =>
-  created(a) - created(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byCreation =
+  <T extends { id: string }>(created: (v: T) => number) =>
+  (a: T, b: T) =>
+    created(a) - created(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * Users and API tokens of the in-process store, with the semantics of the
@@ -36,7 +38,8 @@ export class MemoryAccounts {
   }
 
   putToken(token: StoredToken, onlyIfUserHasNone: boolean): boolean {
-    if (onlyIfUserHasNone && [...this.#tokens.values()].some((t) => t.userId === token.userId)) return false;
+    if (onlyIfUserHasNone && [...this.#tokens.values()].some((t) => t.userId === token.userId))
+      return false;
     const old = this.#tokens.get(token.id);
     if (old) this.#drop(old);
     this.#tokens.set(token.id, copy(token));
@@ -51,7 +54,10 @@ export class MemoryAccounts {
   }
 
   listTokens(userId: string): StoredToken[] {
-    return [...this.#tokens.values()].filter((t) => t.userId === userId).map(copy).sort(byCreation((t) => t.createdAt));
+    return [...this.#tokens.values()]
+      .filter((t) => t.userId === userId)
+      .map(copy)
+      .sort(byCreation((t) => t.createdAt));
   }
 
   deleteToken(userId: string, tokenId: string): boolean {

@@ -1,11 +1,39 @@
 import { idempotencyKeyReused } from '../errors.ts';
 import { checkArtifacts, checkRole, encodeMessage, usageIncrement } from './bookkeeping.ts';
 import {
-  HISTORY_CAP, TRANSCRIPT_CAP, PASSIVE_STATUSES, SESSION_STATUSES, compareEventIds, requestKeyOf, type RequestKey, type RequestKeyState,
-  type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
-  type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
-  type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type StoredProfile, type TimerSpec, type WakeHandler, type WakeHint,
-  type StoredToken, type StoredUser,
+  HISTORY_CAP,
+  TRANSCRIPT_CAP,
+  PASSIVE_STATUSES,
+  SESSION_STATUSES,
+  compareEventIds,
+  requestKeyOf,
+  type RequestKey,
+  type RequestKeyState,
+  type AgentUsage,
+  type AppendOptions,
+  type AppendResult,
+  type ClaimResult,
+  type Commit,
+  type CommitResult,
+  type HistoryEntry,
+  type InboxEvent,
+  type InboxEventType,
+  type Lease,
+  type ListQuery,
+  type NewSession,
+  type NodeInfo,
+  type RenewResult,
+  type SessionRecord,
+  type SessionStatus,
+  type SessionSummary,
+  type Store,
+  type StoreStats,
+  type StoredProfile,
+  type TimerSpec,
+  type WakeHandler,
+  type WakeHint,
+  type StoredToken,
+  type StoredUser,
 } from './port.ts';
 import { MemoryAccounts } from './memory-accounts.ts';
 import { MemoryAdmission } from './memory-admission.ts';
@@ -25,7 +53,13 @@ interface Session {
   /** Request keys recorded with this session's writes, as the Redis adapter's `idem` hash. */
   idem: Map<string, KeyRecord>;
   timers: Map<string, { payload: Record<string, unknown>; due: number; state: 'armed' | 'fired' }>;
-  usage: { calls: number; inputTokens: number; outputTokens: number; costMicros: number; costUnknown: boolean };
+  usage: {
+    calls: number;
+    inputTokens: number;
+    outputTokens: number;
+    costMicros: number;
+    costUnknown: boolean;
+  };
   /** Role → messages as JSON text, as the Redis adapter keeps them. */
   transcripts: Map<string, string[]>;
   artifacts: Map<string, string>;
@@ -43,7 +77,8 @@ const keyName = (rk: RequestKey) => `${encodeURIComponent(rk.userId)}:${rk.key}`
 
 const copy = <T>(v: T): T => structuredClone(v);
 /** A copy without the keys set to undefined: absent fields stay absent, as in Redis. */
-const defined = <T extends object>(v: T): T => Object.fromEntries(Object.entries(copy(v)).filter(([, x]) => x !== undefined)) as T;
+const defined = <T extends object>(v: T): T =>
+  Object.fromEntries(Object.entries(copy(v)).filter(([, x]) => x !== undefined)) as T;
 const isPassive = (s: string) => (PASSIVE_STATUSES as readonly string[]).includes(s);
 
 /**
@@ -79,7 +114,10 @@ export class MemoryStore implements Store {
 
   #view(s: Session): SessionRecord {
     const now = this.#clock();
-    const owner = s.leaseNode && s.leaseUntil > now ? { nodeId: s.leaseNode, epoch: s.record.epoch, until: s.leaseUntil } : null;
+    const owner =
+      s.leaseNode && s.leaseUntil > now
+        ? { nodeId: s.leaseNode, epoch: s.record.epoch, until: s.leaseUntil }
+        : null;
     // Like Redis, counted from the first commit that brings transitions.
     return copy({ ...s.record, owner, ...(s.historyN > 0 ? { history_count: s.historyN } : {}) });
   }
@@ -97,7 +135,8 @@ export class MemoryStore implements Store {
   /** After an append: wake the valid owner (with the new event, if any), else queue for any node. */
   #notify(id: string, s: Session, hint?: WakeHint): void {
     if (s.leaseNode && s.leaseUntil > this.#clock()) {
-      for (const h of this.#wake.get(s.leaseNode) ?? []) setTimeout(() => h(id, hint && copy(hint)), 0);
+      for (const h of this.#wake.get(s.leaseNode) ?? [])
+        setTimeout(() => h(id, hint && copy(hint)), 0);
     } else {
       this.#enqueue(id);
     }
@@ -120,7 +159,10 @@ export class MemoryStore implements Store {
     return `${ms}-${this.#lastEventSeq}`;
   }
 
-  async createSession(init: NewSession, idempotencyKey?: string | RequestKey): Promise<{ record: SessionRecord; created: boolean }> {
+  async createSession(
+    init: NewSession,
+    idempotencyKey?: string | RequestKey,
+  ): Promise<{ record: SessionRecord; created: boolean }> {
     const rk = idempotencyKey === undefined ? undefined : requestKeyOf(idempotencyKey);
     // The first request's id wins, as in the Redis adapter (where its write may not have happened).
     const id = rk ? this.#reservedFor(rk, init.id) : init.id;
@@ -132,11 +174,31 @@ export class MemoryStore implements Store {
     const now = this.#clock();
     const s: Session = {
       record: {
-        ...defined(init), id, status: 'QUEUED', phase: 'queued', reason: null, result: null, created_at: now, updated_at: now,
-        snapshot: null, last_event_id: '0-0', epoch: 0, fenced_writes: 0,
+        ...defined(init),
+        id,
+        status: 'QUEUED',
+        phase: 'queued',
+        reason: null,
+        result: null,
+        created_at: now,
+        updated_at: now,
+        snapshot: null,
+        last_event_id: '0-0',
+        epoch: 0,
+        fenced_writes: 0,
       },
-      leaseNode: '', leaseUntil: 0, commitTag: '', inbox: [], logs: [], history: [], historyN: 0, idem: new Map(), timers: new Map(),
-      usage: { calls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0, costUnknown: false }, transcripts: new Map(), artifacts: new Map(),
+      leaseNode: '',
+      leaseUntil: 0,
+      commitTag: '',
+      inbox: [],
+      logs: [],
+      history: [],
+      historyN: 0,
+      idem: new Map(),
+      timers: new Map(),
+      usage: { calls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0, costUnknown: false },
+      transcripts: new Map(),
+      artifacts: new Map(),
     };
     this.#sessions.set(id, s);
     if (rk) this.#remember(s, rk, '');
@@ -151,7 +213,11 @@ export class MemoryStore implements Store {
     const seen = this.#sessions.get(r.sessionId)?.idem.get(keyName(rk));
     if (!seen || seen.until <= this.#clock()) return { kind: 'unused' };
     if (seen.fingerprint !== rk.fingerprint) return { kind: 'reused' };
-    return { kind: 'used', sessionId: r.sessionId, ...(seen.answer ? { eventId: seen.answer } : {}) };
+    return {
+      kind: 'used',
+      sessionId: r.sessionId,
+      ...(seen.answer ? { eventId: seen.answer } : {}),
+    };
   }
 
   #reservation(rk: RequestKey) {
@@ -186,7 +252,11 @@ export class MemoryStore implements Store {
       }
       // Deleted first, so that it goes to the back (an expired one may still be in the map).
       this.#reservations.delete(keyName(rk));
-      this.#reservations.set(keyName(rk), { fingerprint: rk.fingerprint, sessionId: s.record.id, until });
+      this.#reservations.set(keyName(rk), {
+        fingerprint: rk.fingerprint,
+        sessionId: s.record.id,
+        until,
+      });
     }
     for (const [k, r] of s.idem) if (r.until <= now) s.idem.delete(k);
     s.idem.set(keyName(rk), { until, fingerprint: rk.fingerprint, answer });
@@ -199,12 +269,20 @@ export class MemoryStore implements Store {
 
   async listSessions(q: ListQuery): Promise<SessionSummary[]> {
     // Newest first by (created_at, id); the cursor is the last id of the previous page.
-    const newer = (a: Session['record'], b: Session['record']) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    const newer = (a: Session['record'], b: Session['record']) =>
+      b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
     const cursor = q.before === undefined ? undefined : this.#sessions.get(q.before)?.record;
     return [...this.#sessions.values()]
-      .filter((s) => (!q.status || s.record.status === q.status) && (!cursor || newer(s.record, cursor) > 0))
+      .filter(
+        (s) =>
+          (!q.status || s.record.status === q.status) && (!cursor || newer(s.record, cursor) > 0),
+      )
       .filter((s) => q.userId === undefined || s.record.userId === q.userId)
-      .filter((s) => (q.createdAfter === undefined || s.record.created_at > q.createdAfter) && (q.createdBefore === undefined || s.record.created_at < q.createdBefore))
+      .filter(
+        (s) =>
+          (q.createdAfter === undefined || s.record.created_at > q.createdAfter) &&
+          (q.createdBefore === undefined || s.record.created_at < q.createdBefore),
+      )
       .sort((a, b) => newer(a.record, b.record))
       .slice(0, q.limit)
       .map((s) => {
@@ -223,8 +301,13 @@ export class MemoryStore implements Store {
     return copy(from === undefined ? all : all.filter((e) => e.n >= from));
   }
 
-  async appendEvent(id: string, event: { type: InboxEventType; payload: Record<string, unknown> }, options: AppendOptions = {}): Promise<AppendResult> {
-    const rk = options.idempotencyKey === undefined ? undefined : requestKeyOf(options.idempotencyKey);
+  async appendEvent(
+    id: string,
+    event: { type: InboxEventType; payload: Record<string, unknown> },
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    const rk =
+      options.idempotencyKey === undefined ? undefined : requestKeyOf(options.idempotencyKey);
     if (rk) this.#reservedFor(rk, id);
     const s = this.#sessions.get(id);
     if (!s) return { kind: 'not_found' };
@@ -235,8 +318,14 @@ export class MemoryStore implements Store {
       this.#notify(id, s);
       return { kind: 'appended', eventId: first, duplicate: true };
     }
-    if (options.allowedStatuses && !options.allowedStatuses.includes(s.record.status)) return { kind: 'conflict', status: s.record.status };
-    const ev: InboxEvent = { id: this.#nextEventId(), type: event.type, payload: copy(event.payload), at: this.#clock() };
+    if (options.allowedStatuses && !options.allowedStatuses.includes(s.record.status))
+      return { kind: 'conflict', status: s.record.status };
+    const ev: InboxEvent = {
+      id: this.#nextEventId(),
+      type: event.type,
+      payload: copy(event.payload),
+      at: this.#clock(),
+    };
     const prevId = s.inbox[s.inbox.length - 1]?.id ?? '0-0';
     s.inbox.push(ev);
     if (rk) this.#remember(s, rk, ev.id);
@@ -246,7 +335,9 @@ export class MemoryStore implements Store {
 
   async readEvents(id: string, afterId: string, count: number): Promise<InboxEvent[]> {
     const inbox = this.#sessions.get(id)?.inbox ?? [];
-    return copy(inbox.filter((e) => compareEventIds(e.id, afterId) > 0).slice(0, Math.max(0, count)));
+    return copy(
+      inbox.filter((e) => compareEventIds(e.id, afterId) > 0).slice(0, Math.max(0, count)),
+    );
   }
 
   async takeReady(max: number, ttlMs: number): Promise<string[]> {
@@ -281,7 +372,12 @@ export class MemoryStore implements Store {
     s.leaseNode = nodeId;
     s.leaseUntil = now + ttlMs;
     this.#deadlines.set(id, s.leaseUntil);
-    return { kind: 'claimed', lease: { nodeId, epoch: s.record.epoch }, until: s.leaseUntil, record: this.#view(s) };
+    return {
+      kind: 'claimed',
+      lease: { nodeId, epoch: s.record.epoch },
+      until: s.leaseUntil,
+      record: this.#view(s),
+    };
   }
 
   async forget(id: string): Promise<void> {
@@ -289,7 +385,11 @@ export class MemoryStore implements Store {
     this.#deadlines.delete(id);
   }
 
-  async renew(nodeId: string, leases: { id: string; epoch: number }[], ttlMs: number): Promise<RenewResult[]> {
+  async renew(
+    nodeId: string,
+    leases: { id: string; epoch: number }[],
+    ttlMs: number,
+  ): Promise<RenewResult[]> {
     const now = this.#clock();
     return leases.map(({ id, epoch }) => {
       const s = this.#sessions.get(id);
@@ -312,11 +412,25 @@ export class MemoryStore implements Store {
     s.commitTag = `${lease.epoch}:${c.seq}`;
     const now = this.#clock();
     Object.assign(s.record, {
-      snapshot: copy(c.snapshot), status: c.status, phase: c.phase, reason: c.reason, goal: c.goal,
-      result: copy(c.result ?? null), last_event_id: c.lastEventId, updated_at: now,
+      snapshot: copy(c.snapshot),
+      status: c.status,
+      phase: c.phase,
+      reason: c.reason,
+      goal: c.goal,
+      result: copy(c.result ?? null),
+      last_event_id: c.lastEventId,
+      updated_at: now,
     });
     s.logs.push(...c.logs);
-    s.history.push(...c.history.map((h) => ({ ...h, n: s.historyN++, at: now, node: lease.nodeId, epoch: lease.epoch })));
+    s.history.push(
+      ...c.history.map((h) => ({
+        ...h,
+        n: s.historyN++,
+        at: now,
+        node: lease.nodeId,
+        epoch: lease.epoch,
+      })),
+    );
     if (s.history.length > HISTORY_CAP) s.history.splice(0, s.history.length - HISTORY_CAP);
     let released = false;
     if (c.release && !this.#pending(s)) {
@@ -352,7 +466,11 @@ export class MemoryStore implements Store {
     const refused = this.#fence(s, lease);
     if (refused || !s) return refused ?? { kind: 'not_found' };
     if (!s.timers.has(timer.key)) {
-      s.timers.set(timer.key, { payload: { ...copy(timer.payload), key: timer.key }, due: this.#clock() + timer.delayMs, state: 'armed' });
+      s.timers.set(timer.key, {
+        payload: { ...copy(timer.payload), key: timer.key },
+        due: this.#clock() + timer.delayMs,
+        state: 'armed',
+      });
     }
     return { kind: 'ok', released: false };
   }
@@ -388,7 +506,8 @@ export class MemoryStore implements Store {
   async putProfile(profile: StoredProfile): Promise<void> {
     const p = copy(profile);
     p.isDefault = p.isDefault === true;
-    if (p.isDefault) for (const other of this.#profiles.values()) if (other.id !== p.id) other.isDefault = false;
+    if (p.isDefault)
+      for (const other of this.#profiles.values()) if (other.id !== p.id) other.isDefault = false;
     this.#profiles.set(p.id, p);
   }
 
@@ -403,7 +522,9 @@ export class MemoryStore implements Store {
   }
 
   async listProfiles(): Promise<StoredProfile[]> {
-    return [...this.#profiles.values()].map(copy).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    return [...this.#profiles.values()]
+      .map(copy)
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   }
 
   async deleteProfile(id: string): Promise<boolean> {
@@ -426,10 +547,20 @@ export class MemoryStore implements Store {
   async getUsage(id: string): Promise<AgentUsage> {
     const u = this.#sessions.get(id)?.usage;
     if (!u) return { calls: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
-    return { calls: u.calls, inputTokens: u.inputTokens, outputTokens: u.outputTokens, costMicros: u.costUnknown ? null : u.costMicros };
+    return {
+      calls: u.calls,
+      inputTokens: u.inputTokens,
+      outputTokens: u.outputTokens,
+      costMicros: u.costUnknown ? null : u.costMicros,
+    };
   }
 
-  async appendTranscript(id: string, lease: Lease, role: string, messages: unknown[]): Promise<CommitResult> {
+  async appendTranscript(
+    id: string,
+    lease: Lease,
+    role: string,
+    messages: unknown[],
+  ): Promise<CommitResult> {
     checkRole(role);
     const encoded = messages.map(encodeMessage);
     const s = this.#sessions.get(id);
@@ -444,10 +575,16 @@ export class MemoryStore implements Store {
 
   async getTranscript(id: string, role: string): Promise<unknown[]> {
     checkRole(role);
-    return (this.#sessions.get(id)?.transcripts.get(role) ?? []).map((m) => JSON.parse(m) as unknown);
+    return (this.#sessions.get(id)?.transcripts.get(role) ?? []).map(
+      (m) => JSON.parse(m) as unknown,
+    );
   }
 
-  async putArtifacts(id: string, lease: Lease, values: Record<string, string>): Promise<CommitResult> {
+  async putArtifacts(
+    id: string,
+    lease: Lease,
+    values: Record<string, string>,
+  ): Promise<CommitResult> {
     const entries = checkArtifacts(values);
     const s = this.#sessions.get(id);
     const refused = this.#fence(s, lease);
@@ -521,7 +658,9 @@ export class MemoryStore implements Store {
     const s = this.#sessions.get(id);
     const refused = this.#fence(s, lease);
     if (refused || !s) return refused ?? { kind: 'not_found' };
-    const cancel = s.inbox.some((e) => e.type === 'cancel' && compareEventIds(e.id, s.record.last_event_id) > 0);
+    const cancel = s.inbox.some(
+      (e) => e.type === 'cancel' && compareEventIds(e.id, s.record.last_event_id) > 0,
+    );
     if (cancel) return { kind: 'ok', released: false };
     const now = this.#clock();
     Object.assign(s.record, { reason, updated_at: now });
@@ -537,7 +676,10 @@ export class MemoryStore implements Store {
   }
 
   async countByStatus(): Promise<Record<SessionStatus, number>> {
-    const counts = Object.fromEntries(SESSION_STATUSES.map((s) => [s, 0])) as Record<SessionStatus, number>;
+    const counts = Object.fromEntries(SESSION_STATUSES.map((s) => [s, 0])) as Record<
+      SessionStatus,
+      number
+    >;
     for (const s of this.#sessions.values()) counts[s.record.status]++;
     return counts;
   }

@@ -165,7 +165,9 @@ export type RequestKeyState =
 
 /** A plain string key as a `RequestKey` (see there). */
 export function requestKeyOf(key: string | RequestKey): RequestKey {
-  return typeof key === 'string' ? { userId: '', key, fingerprint: '', ttlMs: IDEMPOTENCY_TTL_MS } : key;
+  return typeof key === 'string'
+    ? { userId: '', key, fingerprint: '', ttlMs: IDEMPOTENCY_TTL_MS }
+    : key;
 }
 
 export interface AppendOptions {
@@ -372,7 +374,10 @@ export interface Store {
    * have left out are written again); the first request's id wins even if its
    * write never happened. Throws `idempotencyKeyReused()` for another request.
    */
-  createSession(init: NewSession, idempotencyKey?: string | RequestKey): Promise<{ record: SessionRecord; created: boolean }>;
+  createSession(
+    init: NewSession,
+    idempotencyKey?: string | RequestKey,
+  ): Promise<{ record: SessionRecord; created: boolean }>;
   /**
    * Whether a key's write happened, to answer a retry before any other work.
    * Changes nothing, except that a create found this way has its indexes
@@ -414,7 +419,11 @@ export interface Store {
   /** Drops a reservation or lease-deadline entry made by `takeReady` for a session that turned out idle. */
   forget(id: string): Promise<void>;
   /** Renews many leases in one round trip. */
-  renew(nodeId: string, leases: { id: string; epoch: number }[], ttlMs: number): Promise<RenewResult[]>;
+  renew(
+    nodeId: string,
+    leases: { id: string; epoch: number }[],
+    ttlMs: number,
+  ): Promise<RenewResult[]>;
   /** Fenced snapshot write; see `Commit`. */
   commit(id: string, lease: Lease, commit: Commit): Promise<CommitResult>;
   /** Fenced log append outside a commit (progress of long work). */
@@ -452,7 +461,12 @@ export interface Store {
   /** All zeros for a session without calls. */
   getUsage(id: string): Promise<AgentUsage>;
   /** Fenced: appends JSON-safe transcript messages of a role; keeps the newest `TRANSCRIPT_CAP`. */
-  appendTranscript(id: string, lease: Lease, role: string, messages: unknown[]): Promise<CommitResult>;
+  appendTranscript(
+    id: string,
+    lease: Lease,
+    role: string,
+    messages: unknown[],
+  ): Promise<CommitResult>;
   getTranscript(id: string, role: string): Promise<unknown[]>;
   /** Fenced: sets named values of the session's work (sandbox id, checkpoint diff, base commit). */
   putArtifacts(id: string, lease: Lease, values: Record<string, string>): Promise<CommitResult>;

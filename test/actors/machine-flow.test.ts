@@ -11,7 +11,9 @@ function start(mode: 'auto' | 'review' = 'auto', extra: Record<string, unknown> 
   const machine = createSessionMachine(work.actors);
   const logs: string[] = [];
   const timers: unknown[] = [];
-  const actor = createActor(machine, { input: { sessionId: 'S', goal: 'the goal', repoUrl: 'https://x/y.git', mode, ...extra } });
+  const actor = createActor(machine, {
+    input: { sessionId: 'S', goal: 'the goal', repoUrl: 'https://x/y.git', mode, ...extra },
+  });
   actor.on('log', (e) => logs.push(e.line));
   actor.on('timer', (e) => timers.push(e.timer));
   actor.start();
@@ -28,7 +30,7 @@ async function toCoding(t: ReturnType<typeof start>) {
 }
 
 describe('session machine', () => {
-  it('auto mode: queued → preparing → planning → coding → reviewing → completed, with the guide\'s logs', async () => {
+  it("auto mode: queued → preparing → planning → coding → reviewing → completed, with the guide's logs", async () => {
     const t = start();
     expect(t.phase()).toBe('preparing.running');
     expect(t.status()).toBe('RUNNING');
@@ -40,8 +42,19 @@ describe('session machine', () => {
     t.last('review').resolve({ approved: true, feedback: 'ok' });
     await flush();
     expect(t.status()).toBe('COMPLETED');
-    expect(t.actor.getSnapshot().context.result).toEqual({ summary: 'done', diff: '+x\n', files_changed: [], plan: PLAN, review: { approved: true, feedback: 'ok' } });
-    expect(t.logs.slice(0, 4)).toEqual(['Starting session...', 'Cloning repo...', 'PLANNER: Generating plan...', expect.stringContaining('PLANNER: Plan ready: do it')]);
+    expect(t.actor.getSnapshot().context.result).toEqual({
+      summary: 'done',
+      diff: '+x\n',
+      files_changed: [],
+      plan: PLAN,
+      review: { approved: true, feedback: 'ok' },
+    });
+    expect(t.logs.slice(0, 4)).toEqual([
+      'Starting session...',
+      'Cloning repo...',
+      'PLANNER: Generating plan...',
+      expect.stringContaining('PLANNER: Plan ready: do it'),
+    ]);
     expect(t.logs).toContain('PROGRAMMER: Executing plan...');
     expect(t.logs.at(-1)).toBe('Session completed');
   });
@@ -151,8 +164,8 @@ describe('session machine', () => {
   it('cancel from every non-final state ends in cancelled (final)', async () => {
     for (const steps of [0, 1, 2]) {
       const t = start('review');
-      if (steps >= 1) (t.last('clone').resolve({}), await flush());
-      if (steps >= 2) (t.last('plan').resolve(PLAN), await flush());
+      if (steps >= 1) t.last('clone').resolve({}), await flush();
+      if (steps >= 2) t.last('plan').resolve(PLAN), await flush();
       t.actor.send({ type: 'cancel', eventId: '9-0', reason: 'nope' });
       expect(t.status()).toBe('CANCELLED');
       expect(t.actor.getSnapshot().status).toBe('done');
@@ -188,7 +201,9 @@ describe('session machine', () => {
     await flush();
     const persisted = JSON.parse(JSON.stringify(t.actor.getPersistedSnapshot()));
     const w2 = controlledWork();
-    const restored = createActor(createSessionMachine(w2.actors), { snapshot: persisted } as never).start();
+    const restored = createActor(createSessionMachine(w2.actors), {
+      snapshot: persisted,
+    } as never).start();
     expect(restored.getSnapshot().context.timers[0]?.key).toBe('S:retry:1');
     restored.send({ type: 'timer', eventId: '1-0', key: 'S:retry:1' });
     expect(derivePhase(restored.getSnapshot())).toBe('preparing.running');
@@ -201,7 +216,9 @@ describe('session machine', () => {
     for (const send of [undefined, { type: 'approve', eventId: '1-0' }] as const) {
       if (send) t.actor.send(send);
       const p = JSON.parse(JSON.stringify(t.actor.getPersistedSnapshot()));
-      const r = createActor(createSessionMachine(controlledWork().actors), { snapshot: p } as never).start();
+      const r = createActor(createSessionMachine(controlledWork().actors), {
+        snapshot: p,
+      } as never).start();
       expect(derivePhase(r.getSnapshot())).toBe(t.phase());
       expect(deriveStatus(r.getSnapshot())).toBe(t.status());
       r.stop();

@@ -29,7 +29,11 @@ const run = (command: string) => ({ name: 'run_command', args: { command } });
 
 describe('session progress', () => {
   it('streams command output into the session log as it runs, rate-limited, with no secrets', async () => {
-    const secrets = { SECRET_KEY: `secret-key-${ulid()}`, ADMIN_TOKEN: `admin-token-${ulid()}`, AI_API_KEY: `sk-${ulid()}` };
+    const secrets = {
+      SECRET_KEY: `secret-key-${ulid()}`,
+      ADMIN_TOKEN: `admin-token-${ulid()}`,
+      AI_API_KEY: `sk-${ulid()}`,
+    };
     const saved = Object.fromEntries(Object.keys(secrets).map((k) => [k, process.env[k]]));
     Object.assign(process.env, secrets);
     const model = scriptedModel({
@@ -42,23 +46,35 @@ describe('session progress', () => {
     });
     const svc = await agentService({ model, workspace: join(dir, 'ws1') });
     try {
-      const created = await svc.call('POST', '/agent/sessions', { goal: 'show progress', repo_url: origin });
+      const created = await svc.call('POST', '/agent/sessions', {
+        goal: 'show progress',
+        repo_url: origin,
+      });
       expect(created.status).toBe(201);
       const id = created.body.session_id as string;
 
       // While the command runs: its first line is in the log, its last is not, nor its exit.
-      const running = await waitFor('the first line of the command in the session log', async () => {
-        const logs = await svc.store.getLogs(id);
-        return logs.includes('  | first') ? logs : undefined;
-      }, 20_000, 25);
+      const running = await waitFor(
+        'the first line of the command in the session log',
+        async () => {
+          const logs = await svc.store.getLogs(id);
+          return logs.includes('  | first') ? logs : undefined;
+        },
+        20_000,
+        25,
+      );
       expect(running).not.toContain('  | third');
       expect(running.some((l) => /^ {2}exit /.test(l))).toBe(false);
       expect(running).toContain('  $ echo first; sleep 2; echo second >&2; sleep 1; echo third');
 
-      const done = await waitFor('the session to complete', async () => {
-        const r = await svc.call('GET', `/agent/sessions/${id}`);
-        return r.body.status === 'COMPLETED' ? r.body : undefined;
-      }, 30_000);
+      const done = await waitFor(
+        'the session to complete',
+        async () => {
+          const r = await svc.call('GET', `/agent/sessions/${id}`);
+          return r.body.status === 'COMPLETED' ? r.body : undefined;
+        },
+        30_000,
+      );
       const logs: string[] = done.logs;
       const at = (line: string) => logs.indexOf(line);
       // The clone's own output, indented under the machine's line.
@@ -84,8 +100,18 @@ describe('session progress', () => {
       expect(logs).toContain('  | key=[redacted]');
 
       // The model still got each command's whole output.
-      const transcript = (await svc.store.getTranscript(id, 'programmer')) as { role: string; content?: string }[];
-      expect(transcript.some((m) => m.role === 'tool' && m.content?.startsWith('exit code 0\n1\n2\n') && m.content.trimEnd().endsWith('\n300'))).toBe(true);
+      const transcript = (await svc.store.getTranscript(id, 'programmer')) as {
+        role: string;
+        content?: string;
+      }[];
+      expect(
+        transcript.some(
+          (m) =>
+            m.role === 'tool' &&
+            m.content?.startsWith('exit code 0\n1\n2\n') &&
+            m.content.trimEnd().endsWith('\n300'),
+        ),
+      ).toBe(true);
     } finally {
       await svc.stop();
       for (const [k, v] of Object.entries(saved)) {

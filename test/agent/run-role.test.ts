@@ -32,7 +32,10 @@ const call = (name: string, args: unknown, raw?: string): ScriptedReply => ({
 beforeAll(async () => {
   server = await startOpenAIServer({ apiKey: KEY });
   dir = await mkdtemp(join(tmpdir(), 'swe-role-'));
-  repo = await makeTestRepo(join(dir, 'origin'), { 'src/add.js': 'export const add = (a, b) => a - b;\n', 'README.md': '# demo\n' });
+  repo = await makeTestRepo(join(dir, 'origin'), {
+    'src/add.js': 'export const add = (a, b) => a - b;\n',
+    'README.md': '# demo\n',
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -43,12 +46,22 @@ beforeEach(async () => {
   sandbox = await provider.create({ sessionId: `s${++n}`, repoUrl: repo });
 });
 
-function options(over: Partial<RoleRunOptions> = {}): RoleRunOptions & { lines: string[]; transcript: ChatMessage[] } {
+function options(
+  over: Partial<RoleRunOptions> = {},
+): RoleRunOptions & { lines: string[]; transcript: ChatMessage[] } {
   const lines: string[] = [];
   const transcript: ChatMessage[] = [];
   return {
     role: 'programmer',
-    model: createOpenAIChatModel({ provider: 'openai-compatible', model: 'scripted', apiKey: KEY, baseUrl: `${server.url}/v1` }, { timeoutMs: 5000 }),
+    model: createOpenAIChatModel(
+      {
+        provider: 'openai-compatible',
+        model: 'scripted',
+        apiKey: KEY,
+        baseUrl: `${server.url}/v1`,
+      },
+      { timeoutMs: 5000 },
+    ),
     sandbox,
     system: 'You are the programmer.',
     task: 'Fix add().',
@@ -68,14 +81,19 @@ describe('a role run', () => {
     server.script(
       call('read_file', { path: 'src/add.js' }),
       call('edit_file', { path: 'src/add.js', old_text: 'a - b', new_text: 'a + b' }),
-      call('run_command', { command: 'node -e "import(\'./src/add.js\').then(m => process.exit(m.add(2, 2) === 4 ? 0 : 1))"' }),
+      call('run_command', {
+        command:
+          'node -e "import(\'./src/add.js\').then(m => process.exit(m.add(2, 2) === 4 ? 0 : 1))"',
+      }),
       call('finish', { summary: 'add() adds' }),
     );
     const o = options();
     const out = await runRole(o);
     expect(out.terminal).toMatchObject({ name: 'finish', args: { summary: 'add() adds' } });
     // finish hands on the change it checked: the step stores that one.
-    expect(out.terminal.name === 'finish' && out.terminal.diff).toMatch(/^diff --git a\/src\/add\.js b\/src\/add\.js\n[\s\S]*\+export const add = \(a, b\) => a \+ b;\n$/);
+    expect(out.terminal.name === 'finish' && out.terminal.diff).toMatch(
+      /^diff --git a\/src\/add\.js b\/src\/add\.js\n[\s\S]*\+export const add = \(a, b\) => a \+ b;\n$/,
+    );
     expect(await sandbox.readFile('src/add.js')).toBe('export const add = (a, b) => a + b;\n');
     expect(o.budget.spent).toMatchObject({ calls: 4, inputTokens: 400, outputTokens: 40 });
     expect(o.lines).toContain('PROGRAMMER: edit_file src/add.js');
@@ -83,7 +101,15 @@ describe('a role run', () => {
     expect(toolReplies[2]).toMatch(/^exit code 0/);
     // The model saw its tools, and each tool result answers its call.
     const last = server.requests.at(-1)!.body;
-    expect(last.tools.map((t: any) => t.function.name)).toEqual(['list_files', 'read_file', 'search_code', 'write_file', 'edit_file', 'run_command', 'finish']);
+    expect(last.tools.map((t: any) => t.function.name)).toEqual([
+      'list_files',
+      'read_file',
+      'search_code',
+      'write_file',
+      'edit_file',
+      'run_command',
+      'finish',
+    ]);
     expect(last.messages.at(-1)).toMatchObject({ role: 'tool', tool_call_id: `call_${n - 1}` });
   });
 
@@ -97,27 +123,41 @@ describe('a role run', () => {
     );
     const o = options();
     await runRole(o);
-    const replies = o.transcript.filter((m): m is Extract<ChatMessage, { role: 'tool' }> => m.role === 'tool').map((m) => m.content);
-    expect(replies[0]).toMatch(/^error: unknown tool "delete_everything" for the programmer; available: list_files/);
+    const replies = o.transcript
+      .filter((m): m is Extract<ChatMessage, { role: 'tool' }> => m.role === 'tool')
+      .map((m) => m.content);
+    expect(replies[0]).toMatch(
+      /^error: unknown tool "delete_everything" for the programmer; available: list_files/,
+    );
     expect(replies[1]).toMatch(/^error: the arguments are not valid JSON/);
-    expect(replies[2]).toBe('error: invalid arguments for write_file: arguments.content is required');
+    expect(replies[2]).toBe(
+      'error: invalid arguments for write_file: arguments.content is required',
+    );
     expect(replies[3]).toMatch(/^error: .*\.\.\/\.\.\/etc\/passwd/);
     expect(replies[3]).not.toContain('root:');
   });
 
   it('a command that never ends is killed at its timeout and the model is told', async () => {
-    server.script(call('run_command', { command: 'sleep 100', timeout_s: 1 }), call('finish', { summary: 'done' }));
+    server.script(
+      call('run_command', { command: 'sleep 100', timeout_s: 1 }),
+      call('finish', { summary: 'done' }),
+    );
     const o = options();
     const t0 = performance.now();
     await runRole(o);
     expect(performance.now() - t0).toBeLessThan(10_000);
-    expect(o.transcript.find((m) => m.role === 'tool')).toMatchObject({ content: expect.stringMatching(/^timed out after 1 s \(killed\)/) });
+    expect(o.transcript.find((m) => m.role === 'tool')).toMatchObject({
+      content: expect.stringMatching(/^timed out after 1 s \(killed\)/),
+    });
   });
 
   it('finish refuses a change over the size limit, naming its largest files; the programmer deletes them and finishes', async () => {
     server.script(
       call('edit_file', { path: 'src/add.js', old_text: 'a - b', new_text: 'a + b' }),
-      call('run_command', { command: 'mkdir -p build && head -c 150000 /dev/urandom > build/bundle.bin && head -c 40000 /dev/urandom > build/map.bin' }),
+      call('run_command', {
+        command:
+          'mkdir -p build && head -c 150000 /dev/urandom > build/bundle.bin && head -c 40000 /dev/urandom > build/map.bin',
+      }),
       call('finish', { summary: 'add() adds' }),
       call('run_command', { command: 'rm -r build' }),
       call('finish', { summary: 'add() adds' }),
@@ -129,7 +169,11 @@ describe('a role run', () => {
     expect(replies[2]).toMatch(
       /^error: the change is 2\d\d(\.\d)? KB, over the 100 KB limit \(DIFF_MAX_MB\)\. Largest files in it: build\/bundle\.bin \(1\d\d(\.\d)? KB\), build\/map\.bin \(\d\d(\.\d)? KB\), src\/add\.js \(\d+ bytes\)\. Delete generated, downloaded or binary files that are not part of the change \(or add them to \.gitignore\), then call finish again\.$/,
     );
-    expect(o.lines).toContainEqual(expect.stringMatching(/^ {2}refused: the change is 2\d\d(\.\d)? KB, over the 100 KB limit \(DIFF_MAX_MB\)$/));
+    expect(o.lines).toContainEqual(
+      expect.stringMatching(
+        /^ {2}refused: the change is 2\d\d(\.\d)? KB, over the 100 KB limit \(DIFF_MAX_MB\)$/,
+      ),
+    );
     expect(replies[4]).toBe('finished');
     expect(out.terminal).toMatchObject({ name: 'finish', args: { summary: 'add() adds' } });
     const diff = out.terminal.name === 'finish' ? out.terminal.diff : undefined;
@@ -138,24 +182,41 @@ describe('a role run', () => {
   });
 
   it('the planner has no tool that writes', async () => {
-    server.script(call('write_file', { path: 'x', content: 'y' }), call('submit_plan', { summary: 's', steps: ['one'] }));
+    server.script(
+      call('write_file', { path: 'x', content: 'y' }),
+      call('submit_plan', { summary: 's', steps: ['one'] }),
+    );
     const o = options({ role: 'planner' });
     const out = await runRole(o);
     expect(out.terminal).toEqual({ name: 'submit_plan', args: { summary: 's', steps: ['one'] } });
-    expect(o.transcript.find((m) => m.role === 'tool')).toMatchObject({ content: expect.stringMatching(/^error: unknown tool "write_file" for the planner/) });
+    expect(o.transcript.find((m) => m.role === 'tool')).toMatchObject({
+      content: expect.stringMatching(/^error: unknown tool "write_file" for the planner/),
+    });
     await expect(sandbox.readFile('x')).rejects.toThrow();
   });
 
   it('stops when the same failing call repeats', async () => {
     server.script(...Array.from({ length: 3 }, () => call('read_file', { path: 'missing.txt' })));
-    await expect(runRole(options())).rejects.toMatchObject({ code: 'agent_stuck', message: expect.stringMatching(/repeated the same failing call 3 times: read_file missing.txt/) });
+    await expect(runRole(options())).rejects.toMatchObject({
+      code: 'agent_stuck',
+      message: expect.stringMatching(
+        /repeated the same failing call 3 times: read_file missing.txt/,
+      ),
+    });
   });
 
   it('checks the budget before every call: the call over the limit is not made', async () => {
-    server.script(call('list_files', {}), call('list_files', { path: 'src' }), call('finish', { summary: 'never reached' }));
+    server.script(
+      call('list_files', {}),
+      call('list_files', { path: 'src' }),
+      call('finish', { summary: 'never reached' }),
+    );
     const before = server.requests.length;
     const o = options({ budget: new Budget({ maxCalls: 2, maxTokens: 1_000_000 }) });
-    await expect(runRole(o)).rejects.toMatchObject({ code: 'budget_exhausted', message: expect.stringMatching(/2 of 2 LLM calls/) });
+    await expect(runRole(o)).rejects.toMatchObject({
+      code: 'budget_exhausted',
+      message: expect.stringMatching(/2 of 2 LLM calls/),
+    });
     expect(server.requests.length - before).toBe(2);
     expect(server.pending()).toBe(1);
     // The unused reply is still queued: a run with budget left consumes it.
@@ -165,6 +226,9 @@ describe('a role run', () => {
   it('stops on tokens too', async () => {
     server.script(call('list_files', {}));
     const o = options({ budget: new Budget({ maxCalls: 50, maxTokens: 100 }) });
-    await expect(runRole(o)).rejects.toMatchObject({ code: 'budget_exhausted', message: expect.stringMatching(/110 of 100 tokens/) });
+    await expect(runRole(o)).rejects.toMatchObject({
+      code: 'budget_exhausted',
+      message: expect.stringMatching(/110 of 100 tokens/),
+    });
   });
 });

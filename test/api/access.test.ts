@@ -36,14 +36,29 @@ describe('cross-user access', () => {
     // Nothing bob sent reached the session.
     expect(await h.store.readEvents(id, '0-0', 10)).toEqual([]);
 
-    expect((await ada.call('GET', '/agent/sessions')).body.sessions.map((s: any) => s.id)).toEqual([id]);
-    expect((await bob.call('GET', '/agent/sessions')).body.sessions.map((s: any) => s.id)).toEqual([bobs.body.session_id]);
+    expect((await ada.call('GET', '/agent/sessions')).body.sessions.map((s: any) => s.id)).toEqual([
+      id,
+    ]);
+    expect((await bob.call('GET', '/agent/sessions')).body.sessions.map((s: any) => s.id)).toEqual([
+      bobs.body.session_id,
+    ]);
     expect((await h.admin('GET', '/agent/sessions')).body.sessions).toHaveLength(2);
-    expect((await h.admin('GET', `/agent/sessions?user_id=${bob.id}`)).body.sessions.map((s: any) => s.id)).toEqual([bobs.body.session_id]);
-    expect((await ada.call('GET', `/agent/sessions?user_id=${bob.id}`)).body.error).toMatchObject({ code: 'forbidden', field: 'user_id' });
-    expect((await ada.call('GET', `/agent/sessions?user_id=${ada.id}`)).body.sessions).toHaveLength(1);
+    expect(
+      (await h.admin('GET', `/agent/sessions?user_id=${bob.id}`)).body.sessions.map(
+        (s: any) => s.id,
+      ),
+    ).toEqual([bobs.body.session_id]);
+    expect((await ada.call('GET', `/agent/sessions?user_id=${bob.id}`)).body.error).toMatchObject({
+      code: 'forbidden',
+      field: 'user_id',
+    });
+    expect((await ada.call('GET', `/agent/sessions?user_id=${ada.id}`)).body.sessions).toHaveLength(
+      1,
+    );
     expect((await h.admin('GET', `/agent/sessions/${id}`)).status).toBe(200);
-    expect((await ada.call('POST', `/agent/sessions/${id}/input`, { message: 'more' })).status).toBe(202);
+    expect(
+      (await ada.call('POST', `/agent/sessions/${id}/input`, { message: 'more' })).status,
+    ).toBe(202);
     expect((await h.admin('POST', `/agent/sessions/${id}/cancel`, {})).status).toBe(202);
   });
 
@@ -51,7 +66,12 @@ describe('cross-user access', () => {
     const h = await apiHarness();
     const ada = await h.user('ada');
     const bob = await h.user('bob');
-    const mine = await ada.call('POST', '/agent/ai-profiles', { name: 'ada', provider: 'openai', model: 'gpt-4o-mini', api_key: KEY });
+    const mine = await ada.call('POST', '/agent/ai-profiles', {
+      name: 'ada',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      api_key: KEY,
+    });
     expect(mine.status).toBe(201);
     expect(mine.body.owner_id).toBe(ada.id);
     const pid = mine.body.id as string;
@@ -68,28 +88,54 @@ describe('cross-user access', () => {
     const refused = await bob.call('POST', '/agent/sessions', { ...SESSION, ai_profile_id: pid });
     expect(refused.status).toBe(400);
     expect(refused.body.error.field).toBe('ai_profile_id');
-    expect((await bob.call('POST', '/agent/sessions', { ...SESSION, planner_profile_id: pid })).body.error.field).toBe('planner_profile_id');
+    expect(
+      (await bob.call('POST', '/agent/sessions', { ...SESSION, planner_profile_id: pid })).body
+        .error.field,
+    ).toBe('planner_profile_id');
 
     // Users cannot make global defaults or share.
-    expect((await ada.call('PATCH', `/agent/ai-profiles/${pid}`, { is_default: true })).body.error).toMatchObject({ code: 'forbidden', field: 'is_default' });
-    expect((await ada.call('PATCH', `/agent/ai-profiles/${pid}`, { user_ids: [bob.id] })).body.error).toMatchObject({ code: 'forbidden', field: 'user_ids' });
+    expect(
+      (await ada.call('PATCH', `/agent/ai-profiles/${pid}`, { is_default: true })).body.error,
+    ).toMatchObject({ code: 'forbidden', field: 'is_default' });
+    expect(
+      (await ada.call('PATCH', `/agent/ai-profiles/${pid}`, { user_ids: [bob.id] })).body.error,
+    ).toMatchObject({ code: 'forbidden', field: 'user_ids' });
 
     // An admin assigns it to bob: bob sees and uses it, but cannot change it.
-    expect((await h.admin('PATCH', `/agent/ai-profiles/${pid}`, { user_ids: ['nobody'] })).body.error.field).toBe('user_ids');
+    expect(
+      (await h.admin('PATCH', `/agent/ai-profiles/${pid}`, { user_ids: ['nobody'] })).body.error
+        .field,
+    ).toBe('user_ids');
     const assigned = await h.admin('PATCH', `/agent/ai-profiles/${pid}`, { user_ids: [bob.id] });
     expect(assigned.body.user_ids).toEqual([bob.id]);
     expect((await bob.call('GET', `/agent/ai-profiles/${pid}`)).body.api_key_hint).toBe('…6789');
     expect((await bob.call('PATCH', `/agent/ai-profiles/${pid}`, { model: 'x' })).status).toBe(403);
     expect((await bob.call('DELETE', `/agent/ai-profiles/${pid}`)).status).toBe(403);
-    const used = await bob.call('POST', '/agent/sessions', { ...SESSION, ai_profile_id: pid, reviewer_profile_id: pid });
+    const used = await bob.call('POST', '/agent/sessions', {
+      ...SESSION,
+      ai_profile_id: pid,
+      reviewer_profile_id: pid,
+    });
     expect(used.status).toBe(201);
-    expect(await h.store.getSession(used.body.session_id)).toMatchObject({ profileId: pid, roleProfiles: { reviewer: pid } });
+    expect(await h.store.getSession(used.body.session_id)).toMatchObject({
+      profileId: pid,
+      roleProfiles: { reviewer: pid },
+    });
 
     // The global default is everyone's to read and use.
-    const global = await h.admin('POST', '/agent/ai-profiles', { name: 'house', provider: 'ollama', model: 'llama3.1', is_default: true });
+    const global = await h.admin('POST', '/agent/ai-profiles', {
+      name: 'house',
+      provider: 'ollama',
+      model: 'llama3.1',
+      is_default: true,
+    });
     expect(global.body.owner_id).toBe('admin');
-    expect((await ada.call('GET', '/agent/ai-profiles')).body.profiles.map((p: any) => p.name).sort()).toEqual(['ada', 'house']);
-    expect((await ada.call('PATCH', `/agent/ai-profiles/${global.body.id}`, { model: 'x' })).status).toBe(403);
+    expect(
+      (await ada.call('GET', '/agent/ai-profiles')).body.profiles.map((p: any) => p.name).sort(),
+    ).toEqual(['ada', 'house']);
+    expect(
+      (await ada.call('PATCH', `/agent/ai-profiles/${global.body.id}`, { model: 'x' })).status,
+    ).toBe(403);
     // Admins reach everything.
     expect((await h.admin('GET', '/agent/ai-profiles')).body.profiles).toHaveLength(2);
     expect((await ada.call('DELETE', `/agent/ai-profiles/${pid}`)).status).toBe(204);
@@ -105,18 +151,37 @@ describe('cross-user access', () => {
     expect(none.status).toBe(400);
     expect(none.body.error).toMatchObject({ field: 'ai_profile_id' });
     expect(none.body.error.message).toContain('POST /agent/ai-profiles');
-    const p = await ada.call('POST', '/agent/ai-profiles', { name: 'mine', provider: 'ollama', model: 'llama3.1' });
-    expect((await ada.call('PATCH', '/agent/me', { default_profile_id: p.body.id })).status).toBe(200);
+    const p = await ada.call('POST', '/agent/ai-profiles', {
+      name: 'mine',
+      provider: 'ollama',
+      model: 'llama3.1',
+    });
+    expect((await ada.call('PATCH', '/agent/me', { default_profile_id: p.body.id })).status).toBe(
+      200,
+    );
     expect((await ada.call('POST', '/agent/sessions', SESSION)).status).toBe(201);
   });
 
   it('GET /agent/nodes is for admins, with the sessions each node hosts', async () => {
     const h = await apiHarness();
     const ada = await h.user('ada');
-    await h.store.heartbeat({ id: 'n1', address: '127.0.0.1:1', started_at: 1, version: 'v', active_sessions: 1, sessions: ['s1'], heartbeat_at: 0 }, 3000);
+    await h.store.heartbeat(
+      {
+        id: 'n1',
+        address: '127.0.0.1:1',
+        started_at: 1,
+        version: 'v',
+        active_sessions: 1,
+        sessions: ['s1'],
+        heartbeat_at: 0,
+      },
+      3000,
+    );
     expect((await ada.call('GET', '/agent/nodes')).status).toBe(403);
     const nodes = await h.admin('GET', '/agent/nodes');
-    expect(nodes.body.nodes).toEqual([expect.objectContaining({ id: 'n1', sessions: ['s1'], active_sessions: 1 })]);
+    expect(nodes.body.nodes).toEqual([
+      expect.objectContaining({ id: 'n1', sessions: ['s1'], active_sessions: 1 }),
+    ]);
     expect(nodes.body.nodes[0].heartbeat_age_ms).toBeGreaterThanOrEqual(0);
   });
 });

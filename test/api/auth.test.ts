@@ -10,7 +10,10 @@ import { apiHarness } from '../support/api-harness.ts';
 describe('authentication in the app', () => {
   it('without a token: the local admin on a loopback-only server, 401 otherwise', async () => {
     const local = await apiHarness({ localAdmin: true });
-    expect((await local.admin('GET', '/agent/me')).body).toMatchObject({ id: 'admin', auth: 'local' });
+    expect((await local.admin('GET', '/agent/me')).body).toMatchObject({
+      id: 'admin',
+      auth: 'local',
+    });
     const open = await apiHarness({ localAdmin: false });
     const r = await open.admin('GET', '/agent/sessions');
     expect(r.status).toBe(401);
@@ -23,14 +26,20 @@ describe('authentication in the app', () => {
 
   it('a forwarded request is never the local admin', async () => {
     const h = await apiHarness({ localAdmin: true });
-    expect((await h.admin('GET', '/agent/me', undefined, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(401);
-    expect((await h.admin('GET', '/agent/me', undefined, { forwarded: 'for=203.0.113.9' })).status).toBe(401);
+    expect(
+      (await h.admin('GET', '/agent/me', undefined, { 'x-forwarded-for': '203.0.113.9' })).status,
+    ).toBe(401);
+    expect(
+      (await h.admin('GET', '/agent/me', undefined, { forwarded: 'for=203.0.113.9' })).status,
+    ).toBe(401);
   });
 
   it('a bad or unknown token is a 401 even on loopback', async () => {
     const h = await apiHarness({ localAdmin: true });
     for (const header of ['Basic YWxhZGRpbjpvcGVu', 'Bearer', 'Bearer a b', 'token swa_x']) {
-      const r = await h.request(undefined, 'GET', '/agent/me', undefined, { authorization: header });
+      const r = await h.request(undefined, 'GET', '/agent/me', undefined, {
+        authorization: header,
+      });
       expect(r.status, header).toBe(401);
     }
     expect((await h.as('swa_not-a-real-token-at-all')('GET', '/agent/me')).status).toBe(401);
@@ -60,12 +69,21 @@ async function served(env: Record<string, string>) {
   const announced: string[] = [];
   const config = loadConfig({ ...env, PORT: '0' });
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
-  const service = await startService(config, scriptedWork(), { logger, announce: (l) => announced.push(l) });
+  const service = await startService(config, scriptedWork(), {
+    logger,
+    announce: (l) => announced.push(l),
+  });
   const server = serve({ fetch: service.app.fetch, port: 0, hostname: config.host });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   const call = async (path: string, token?: string, init: RequestInit = {}) => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string> | undefined) } });
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      ...init,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null, text };
   };
@@ -81,11 +99,15 @@ async function served(env: Record<string, string>) {
 }
 
 describe('authentication over real HTTP', () => {
-  it('HOST=127.0.0.1 (npm start): the guide\'s curl commands work without a token', async () => {
+  it("HOST=127.0.0.1 (npm start): the guide's curl commands work without a token", async () => {
     const s = await served({ HOST: '127.0.0.1' });
     try {
       expect(s.announced).toEqual([]);
-      const created = await s.call('/agent/sessions', undefined, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: 'g', repo_url: 'https://github.com/o/r.git' }) });
+      const created = await s.call('/agent/sessions', undefined, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ goal: 'g', repo_url: 'https://github.com/o/r.git' }),
+      });
       expect(created.status).toBe(201);
       expect((await s.call(`/agent/sessions/${created.body.session_id}`)).status).toBe(200);
     } finally {
@@ -109,7 +131,7 @@ describe('authentication over real HTTP', () => {
     }
   });
 
-  it('HOST=0.0.0.0 with ADMIN_TOKEN: that token is the admin\'s, nothing is generated', async () => {
+  it("HOST=0.0.0.0 with ADMIN_TOKEN: that token is the admin's, nothing is generated", async () => {
     const ADMIN = 'admin-token-0123456789abcdef';
     const s = await served({ HOST: '0.0.0.0', ADMIN_TOKEN: ADMIN });
     try {

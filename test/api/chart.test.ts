@@ -15,7 +15,10 @@ describe('GET /agent/chart', () => {
     expect(layout.nodes.map((n: any) => n.id)).toContain('session.awaitingApproval');
     expect(layout.edges.some((e: any) => e.kind === 'eventless')).toBe(true);
 
-    const created = await h.admin('POST', '/agent/sessions', { goal: 'fix it', repo_url: 'https://github.com/o/r.git' });
+    const created = await h.admin('POST', '/agent/sessions', {
+      goal: 'fix it',
+      repo_url: 'https://github.com/o/r.git',
+    });
     const session = await h.admin('GET', `/agent/sessions/${created.body.session_id}/chart`);
     expect(session.body.machine).toEqual(machine);
   });
@@ -33,11 +36,15 @@ describe('GET /agent/chart', () => {
       expect(again.body, inm).toBeNull();
       expect(again.headers.get('etag')).toBe(etag);
     }
-    const changed = await h.admin('GET', '/agent/chart', undefined, { 'if-none-match': '"chart-0"' });
+    const changed = await h.admin('GET', '/agent/chart', undefined, {
+      'if-none-match': '"chart-0"',
+    });
     expect(changed.status).toBe(200);
     expect(changed.body).toEqual(first.body);
     // Another app in the same process: the same layout, the same ETag.
-    expect((await (await apiHarness()).admin('GET', '/agent/chart')).headers.get('etag')).toBe(etag);
+    expect((await (await apiHarness()).admin('GET', '/agent/chart')).headers.get('etag')).toBe(
+      etag,
+    );
   });
 
   it('needs a token when the server is not loopback-only', async () => {
@@ -47,7 +54,9 @@ describe('GET /agent/chart', () => {
     const anonymous = await strict.request('/agent/chart');
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('etag')).toBeNull();
-    const withToken = await strict.request('/agent/chart', { headers: { authorization: `Bearer ${ada.token}` } });
+    const withToken = await strict.request('/agent/chart', {
+      headers: { authorization: `Bearer ${ada.token}` },
+    });
     expect(withToken.status).toBe(200);
     expect((await withToken.json()).machine.id).toBe('session');
   });

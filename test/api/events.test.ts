@@ -43,7 +43,12 @@ class SseReader {
       this.#pending ??= this.#reader.read();
       const left = deadline - Date.now();
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const r = await Promise.race([this.#pending, new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), Math.max(0, left))))]);
+      const r = await Promise.race([
+        this.#pending,
+        new Promise<'timeout'>(
+          (res) => (timer = setTimeout(() => res('timeout'), Math.max(0, left))),
+        ),
+      ]);
       clearTimeout(timer);
       if (r === 'timeout') throw new Error(`no SSE frame within ${timeoutMs} ms`);
       this.#pending = undefined;
@@ -95,7 +100,8 @@ function parseFrame(text: string): Frame {
   for (const line of text.split('\n')) {
     if (line.startsWith(':')) f.comment = line.slice(1).trim();
     else if (line.startsWith('event: ')) f.event = line.slice(7);
-    else if (line.startsWith('data: ')) f.data = f.data === undefined ? line.slice(6) : `${f.data}\n${line.slice(6)}`;
+    else if (line.startsWith('data: '))
+      f.data = f.data === undefined ? line.slice(6) : `${f.data}\n${line.slice(6)}`;
     else if (line.startsWith('id: ')) f.id = line.slice(4);
   }
   return f;
@@ -114,14 +120,30 @@ function appFor(store: Store, opts: EventRouteOptions = {}): Hono {
 let seq = 0;
 function commitOf(over: Partial<Commit> = {}): Commit {
   return {
-    seq: ++seq, snapshot: { v: 1, state: { value: 'coding' } }, status: 'RUNNING', phase: 'coding.running', reason: null,
-    goal: 'goal', result: null, lastEventId: '0-0', history: [], logs: [], release: false, ...over,
+    seq: ++seq,
+    snapshot: { v: 1, state: { value: 'coding' } },
+    status: 'RUNNING',
+    phase: 'coding.running',
+    reason: null,
+    goal: 'goal',
+    result: null,
+    lastEventId: '0-0',
+    history: [],
+    logs: [],
+    release: false,
+    ...over,
   };
 }
 const step = (event: string, from: string, to: string) => ({ event, from, to });
 
 async function queued(store: Store, userId?: string): Promise<string> {
-  const { record } = await store.createSession({ id: ulid(), goal: 'goal', repo_url: REPO, mode: 'auto', ...(userId ? { userId } : {}) });
+  const { record } = await store.createSession({
+    id: ulid(),
+    goal: 'goal',
+    repo_url: REPO,
+    mode: 'auto',
+    ...(userId ? { userId } : {}),
+  });
   return record.id;
 }
 
@@ -137,7 +159,12 @@ async function running(store: Store): Promise<{ id: string; lease: Lease }> {
   return { id, lease: await claim(store, id) };
 }
 
-async function open(app: Hono, id: string, headers: Record<string, string> = {}, query = ''): Promise<SseReader> {
+async function open(
+  app: Hono,
+  id: string,
+  headers: Record<string, string> = {},
+  query = '',
+): Promise<SseReader> {
   const res = await app.request(`/agent/sessions/${id}/events${query}`, { headers });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -145,8 +172,10 @@ async function open(app: Hono, id: string, headers: Record<string, string> = {},
 }
 
 /** Log lines and transitions as keys, in stream order, for comparing with the store. */
-const logKeys = (frames: Frame[]) => frames.filter((f) => f.event === 'log').map((f) => `${dataOf(f).index}:${dataOf(f).line}`);
-const transitionKeys = (frames: Frame[]) => frames.filter((f) => f.event === 'transition').map((f) => `${dataOf(f).n}:${dataOf(f).event}`);
+const logKeys = (frames: Frame[]) =>
+  frames.filter((f) => f.event === 'log').map((f) => `${dataOf(f).index}:${dataOf(f).line}`);
+const transitionKeys = (frames: Frame[]) =>
+  frames.filter((f) => f.event === 'transition').map((f) => `${dataOf(f).n}:${dataOf(f).event}`);
 async function storeKeys(store: Store, id: string) {
   return {
     logs: (await store.getLogs(id)).map((line, i) => `${i}:${line}`),
@@ -169,20 +198,47 @@ describe('GET /agent/sessions/:id/events', () => {
   it('sends existing transitions, then logs, then the status, each with the cursor after it', async () => {
     const store = new MemoryStore();
     const { id, lease } = await running(store);
-    await store.commit(id, lease, commitOf({ history: [step('START', 'queued', 'preparing'), step('READY', 'preparing', 'coding')], logs: ['Starting session...', 'two\nlines'] }));
+    await store.commit(
+      id,
+      lease,
+      commitOf({
+        history: [step('START', 'queued', 'preparing'), step('READY', 'preparing', 'coding')],
+        logs: ['Starting session...', 'two\nlines'],
+      }),
+    );
     await store.appendLogs(id, lease, ['progress']);
     const r = track(await open(appFor(store), id));
     const frames = await r.until(isStatus);
     expect(frames.map((f) => [f.event, f.id])).toEqual([
-      ['transition', '0.1'], ['transition', '0.2'], ['log', '1.2'], ['log', '2.2'], ['log', '3.2'], ['status', '3.2'],
+      ['transition', '0.1'],
+      ['transition', '0.2'],
+      ['log', '1.2'],
+      ['log', '2.2'],
+      ['log', '3.2'],
+      ['status', '3.2'],
     ]);
-    expect(dataOf(frames[0]!)).toMatchObject({ n: 0, event: 'START', from: 'queued', to: 'preparing', node: 'n1', epoch: 1 });
+    expect(dataOf(frames[0]!)).toMatchObject({
+      n: 0,
+      event: 'START',
+      from: 'queued',
+      to: 'preparing',
+      node: 'n1',
+      epoch: 1,
+    });
     expect(dataOf(frames[1]!)).toMatchObject({ n: 1, event: 'READY' });
     expect(frames.slice(2, 5).map(dataOf)).toEqual([
-      { index: 0, line: 'Starting session...' }, { index: 1, line: 'two\nlines' }, { index: 2, line: 'progress' },
+      { index: 0, line: 'Starting session...' },
+      { index: 1, line: 'two\nlines' },
+      { index: 2, line: 'progress' },
     ]);
     const status = dataOf(frames[5]!);
-    expect(status).toEqual({ status: 'RUNNING', phase: 'coding.running', reason: null, owner: { node_id: 'n1', epoch: 1 }, updated_at: expect.any(String) });
+    expect(status).toEqual({
+      status: 'RUNNING',
+      phase: 'coding.running',
+      reason: null,
+      owner: { node_id: 'n1', epoch: 1 },
+      updated_at: expect.any(String),
+    });
     expect(Number.isNaN(Date.parse(status.updated_at))).toBe(false);
     // Nothing is repeated while nothing changes.
     expect(await r.quiet(5 * POLL)).toEqual([]);
@@ -213,9 +269,17 @@ describe('GET /agent/sessions/:id/events', () => {
     const owned = await r.next();
     expect([owned.event, dataOf(owned).owner]).toEqual(['status', { node_id: 'n1', epoch: 1 }]);
 
-    await store.commit(id, lease, commitOf({ history: [step('START', 'queued', 'coding')], logs: ['Starting session...'] }));
+    await store.commit(
+      id,
+      lease,
+      commitOf({ history: [step('START', 'queued', 'coding')], logs: ['Starting session...'] }),
+    );
     const frames = await r.until(isStatus);
-    expect(frames.map((f) => [f.event, f.id])).toEqual([['transition', '0.1'], ['log', '1.1'], ['status', '1.1']]);
+    expect(frames.map((f) => [f.event, f.id])).toEqual([
+      ['transition', '0.1'],
+      ['log', '1.1'],
+      ['status', '1.1'],
+    ]);
     expect(dataOf(frames[2]!)).toMatchObject({ status: 'RUNNING', phase: 'coding.running' });
 
     await store.appendLogs(id, lease, ['cloning']);
@@ -234,7 +298,16 @@ describe('GET /agent/sessions/:id/events', () => {
     const { id, lease } = await running(store);
     const r = track(await open(appFor(store), id));
     await r.until(isStatus);
-    await store.commit(id, lease, commitOf({ status: 'COMPLETED', phase: 'completed', history: [step('DONE', 'coding', 'completed')], release: true }));
+    await store.commit(
+      id,
+      lease,
+      commitOf({
+        status: 'COMPLETED',
+        phase: 'completed',
+        history: [step('DONE', 'coding', 'completed')],
+        release: true,
+      }),
+    );
     const done = await r.until((f) => f.event === 'end');
     expect(done.map((f) => f.event)).toEqual(['transition', 'status', 'end']);
     expect(dataOf(done[1]!)).toMatchObject({ status: 'COMPLETED', owner: null });
@@ -243,20 +316,39 @@ describe('GET /agent/sessions/:id/events', () => {
     await store.appendEvent(id, { type: 'input', payload: { message: 'more' } });
     const again = await claim(store, id, 'n2');
     const owned = await r.next();
-    expect([owned.event, dataOf(owned).status, dataOf(owned).owner]).toEqual(['status', 'COMPLETED', { node_id: 'n2', epoch: 2 }]);
-    await store.commit(id, again, commitOf({ history: [step('INPUT', 'completed', 'planning')], logs: ['replanning'] }));
+    expect([owned.event, dataOf(owned).status, dataOf(owned).owner]).toEqual([
+      'status',
+      'COMPLETED',
+      { node_id: 'n2', epoch: 2 },
+    ]);
+    await store.commit(
+      id,
+      again,
+      commitOf({ history: [step('INPUT', 'completed', 'planning')], logs: ['replanning'] }),
+    );
     const rerun = await r.until(isStatus);
     expect(rerun.map((f) => f.event)).toEqual(['transition', 'log', 'status']);
     expect(dataOf(rerun[2]!).status).toBe('RUNNING');
-    await store.commit(id, again, commitOf({ status: 'FAILED', phase: 'failed', reason: 'boom', release: true }));
-    expect((await r.until((f) => f.event === 'end')).map((f) => f.event)).toEqual(['status', 'end']);
+    await store.commit(
+      id,
+      again,
+      commitOf({ status: 'FAILED', phase: 'failed', reason: 'boom', release: true }),
+    );
+    expect((await r.until((f) => f.event === 'end')).map((f) => f.event)).toEqual([
+      'status',
+      'end',
+    ]);
   });
 
   it('disconnect mid-stream, more commits, reconnect with the last id: both connections together are exactly the whole sequence', async () => {
     const store = new MemoryStore();
     const { id, lease } = await running(store);
     const app = appFor(store);
-    await store.commit(id, lease, commitOf({ history: [step('A', 'q', 'p'), step('B', 'p', 'c')], logs: ['l0', 'l1', 'l2'] }));
+    await store.commit(
+      id,
+      lease,
+      commitOf({ history: [step('A', 'q', 'p'), step('B', 'p', 'c')], logs: ['l0', 'l1', 'l2'] }),
+    );
     await store.appendLogs(id, lease, ['l3']);
 
     const one = await open(app, id);
@@ -284,12 +376,20 @@ describe('GET /agent/sessions/:id/events', () => {
   it('?last_event_id= resumes for clients that cannot set headers; the header wins over it', async () => {
     const store = new MemoryStore();
     const { id, lease } = await running(store);
-    await store.commit(id, lease, commitOf({ history: [step('A', 'q', 'p'), step('B', 'p', 'c')], logs: ['l0', 'l1', 'l2'] }));
+    await store.commit(
+      id,
+      lease,
+      commitOf({ history: [step('A', 'q', 'p'), step('B', 'p', 'c')], logs: ['l0', 'l1', 'l2'] }),
+    );
     const app = appFor(store);
 
     const byQuery = track(await open(app, id, {}, '?last_event_id=2.1'));
     const q = await byQuery.until(isStatus);
-    expect(q.map((f) => [f.event, f.id])).toEqual([['transition', '2.2'], ['log', '3.2'], ['status', '3.2']]);
+    expect(q.map((f) => [f.event, f.id])).toEqual([
+      ['transition', '2.2'],
+      ['log', '3.2'],
+      ['status', '3.2'],
+    ]);
 
     // A reconnecting EventSource repeats the first URL and sends its newer id as the header.
     const both = track(await open(app, id, { 'Last-Event-ID': '3.2' }, '?last_event_id=0.0'));
@@ -302,7 +402,9 @@ describe('GET /agent/sessions/:id/events', () => {
     await store.commit(id, lease, commitOf({ history: [step('A', 'q', 'p')], logs: ['l0'] }));
     const app = appFor(store);
     for (const bad of ['abc', '1', '1.2.3', '-1.0', '01.0', '1.x', '1e3.0']) {
-      const res = await app.request(`/agent/sessions/${id}/events`, { headers: { 'Last-Event-ID': bad } });
+      const res = await app.request(`/agent/sessions/${id}/events`, {
+        headers: { 'Last-Event-ID': bad },
+      });
       expect(res.status, bad).toBe(400);
       const body = (await res.json()) as any;
       expect(body.error).toMatchObject({ code: 'bad_request', field: 'Last-Event-ID' });
@@ -310,9 +412,14 @@ describe('GET /agent/sessions/:id/events', () => {
     }
     const q = await app.request(`/agent/sessions/${id}/events?last_event_id=nope`);
     expect(q.status).toBe(400);
-    expect(((await q.json()) as any).error).toMatchObject({ code: 'bad_request', field: 'last_event_id' });
+    expect(((await q.json()) as any).error).toMatchObject({
+      code: 'bad_request',
+      field: 'last_event_id',
+    });
     for (const ahead of ['2.0', '1.2']) {
-      const res = await app.request(`/agent/sessions/${id}/events`, { headers: { 'Last-Event-ID': ahead } });
+      const res = await app.request(`/agent/sessions/${id}/events`, {
+        headers: { 'Last-Event-ID': ahead },
+      });
       expect(res.status, ahead).toBe(400);
       expect(((await res.json()) as any).error.message).toContain('past the end');
     }
@@ -327,22 +434,33 @@ describe('GET /agent/sessions/:id/events', () => {
     const app = new Hono<AppEnv>();
     app.onError(errorResponder(createLogger({ write: () => {} })));
     app.use(async (c, next) => {
-      c.set('principal', { userId: c.req.header('x-user') ?? 'nobody', role: 'user', via: 'token' });
+      c.set('principal', {
+        userId: c.req.header('x-user') ?? 'nobody',
+        role: 'user',
+        via: 'token',
+      });
       await next();
     });
-    const canSee = (c: Context<AppEnv>, record: { userId?: string }) => owns(c.get('principal'), record.userId);
+    const canSee = (c: Context<AppEnv>, record: { userId?: string }) =>
+      owns(c.get('principal'), record.userId);
     app.route('/agent/sessions', eventRoutes(store, { pollMs: POLL, canSee }));
 
     const unknownId = ulid();
-    const unknown = await app.request(`/agent/sessions/${unknownId}/events`, { headers: { 'x-user': 'bob' } });
-    const hidden = await app.request(`/agent/sessions/${alices}/events`, { headers: { 'x-user': 'bob' } });
+    const unknown = await app.request(`/agent/sessions/${unknownId}/events`, {
+      headers: { 'x-user': 'bob' },
+    });
+    const hidden = await app.request(`/agent/sessions/${alices}/events`, {
+      headers: { 'x-user': 'bob' },
+    });
     expect([unknown.status, hidden.status]).toEqual([404, 404]);
     const [u, h] = [(await unknown.json()) as any, (await hidden.json()) as any];
     expect(u).toEqual({ error: { code: 'not_found', message: `session ${unknownId} not found` } });
     expect(h).toEqual({ error: { code: 'not_found', message: `session ${alices} not found` } });
     expect(hidden.headers.get('content-type')).toBe(unknown.headers.get('content-type'));
 
-    const own = await app.request(`/agent/sessions/${alices}/events`, { headers: { 'x-user': 'alice' } });
+    const own = await app.request(`/agent/sessions/${alices}/events`, {
+      headers: { 'x-user': 'alice' },
+    });
     expect(own.status).toBe(200);
     const r = track(new SseReader(own.body));
     expect((await r.next()).event).toBe('status');
@@ -357,8 +475,16 @@ describe('GET /agent/sessions/:id/events', () => {
 
     const fresh = track(await open(app, id));
     const frames = await fresh.until(isStatus);
-    expect([frames[0]!.event, frames[0]!.id, dataOf(frames[0]!)]).toEqual(['gap', '0.5', { transitions_lost: 5, first_available: 5 }]);
-    expect([frames[1]!.event, frames[1]!.id, dataOf(frames[1]!).n]).toEqual(['transition', '0.6', 5]);
+    expect([frames[0]!.event, frames[0]!.id, dataOf(frames[0]!)]).toEqual([
+      'gap',
+      '0.5',
+      { transitions_lost: 5, first_available: 5 },
+    ]);
+    expect([frames[1]!.event, frames[1]!.id, dataOf(frames[1]!).n]).toEqual([
+      'transition',
+      '0.6',
+      5,
+    ]);
     expect(frames.filter((f) => f.event === 'transition')).toHaveLength(HISTORY_CAP);
     expect(frames.at(-1)!.id).toBe(`0.${HISTORY_CAP + 5}`);
 
@@ -414,7 +540,8 @@ describe('GET /agent/sessions/:id/events', () => {
     const store = new Proxy(inner, {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver);
-        if (prop === 'getHistory') return (...args: [string, number?]) => (historyReads++, inner.getHistory(...args));
+        if (prop === 'getHistory')
+          return (...args: [string, number?]) => (historyReads++, inner.getHistory(...args));
         return typeof v === 'function' ? v.bind(target) : v;
       },
     }) as Store;
@@ -451,11 +578,16 @@ describe('GET /agent/sessions/:id/events', () => {
     abort.abort();
 
     // The server notices the closed socket and stops reading the store.
-    const stable = await waitFor('polling to stop', async () => {
-      const n = calls();
-      await sleep(5 * POLL);
-      return calls() === n ? n : undefined;
-    }, 3_000, 0);
+    const stable = await waitFor(
+      'polling to stop',
+      async () => {
+        const n = calls();
+        await sleep(5 * POLL);
+        return calls() === n ? n : undefined;
+      },
+      3_000,
+      0,
+    );
     await store.appendLogs(id, lease, ['l2']);
     await store.commit(id, lease, commitOf({ history: [step('C', 'c', 'd')], logs: ['l3'] }));
     const afterWrites = calls();

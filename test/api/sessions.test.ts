@@ -11,22 +11,38 @@ afterEach(async () => svc?.stop());
 const REPO = 'https://github.com/example/my-repo.git';
 
 async function statusOf(id: string, want: string) {
-  return waitFor(`session ${id} to be ${want}`, async () => {
-    const r = await svc.call('GET', `/agent/sessions/${id}`);
-    return r.body.status === want ? r.body : undefined;
-  }, 10_000, 10);
+  return waitFor(
+    `session ${id} to be ${want}`,
+    async () => {
+      const r = await svc.call('GET', `/agent/sessions/${id}`);
+      return r.body.status === want ? r.body : undefined;
+    },
+    10_000,
+    10,
+  );
 }
 
 describe('session routes (the guide)', () => {
   it('auto mode: create → RUNNING → COMPLETED with logs and a diff', async () => {
     svc = await inProcessService();
-    const created = await svc.call('POST', '/agent/sessions', { goal: 'Refactor the login function', repo_url: REPO, mode: 'auto' });
+    const created = await svc.call('POST', '/agent/sessions', {
+      goal: 'Refactor the login function',
+      repo_url: REPO,
+      mode: 'auto',
+    });
     expect(created.status).toBe(201);
     expect(created.body.session_id).toMatch(/^[0-9A-Z]{26}$/);
     expect(created.headers.get('location')).toBe(`/agent/sessions/${created.body.session_id}`);
     const done = await statusOf(created.body.session_id, 'COMPLETED');
     expect(done.result.diff).toBe(expectedDiff('Refactor the login function'));
-    expect(done.logs).toEqual(expect.arrayContaining(['Starting session...', 'Cloning repo...', 'PLANNER: Generating plan...', 'PROGRAMMER: Executing plan...']));
+    expect(done.logs).toEqual(
+      expect.arrayContaining([
+        'Starting session...',
+        'Cloning repo...',
+        'PLANNER: Generating plan...',
+        'PROGRAMMER: Executing plan...',
+      ]),
+    );
     expect(done.owner).toBeNull(); // passivated: no lease held
     const hist = await svc.call('GET', `/agent/sessions/${done.id}/history`);
     expect(hist.body.history.map((h: any) => h.to)).toContain('completed');
@@ -42,7 +58,11 @@ describe('session routes (the guide)', () => {
 
   it('review mode waits for approval; approve continues; approve again is 409', async () => {
     svc = await inProcessService();
-    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'Critical security fix', repo_url: REPO, mode: 'review' });
+    const { body } = await svc.call('POST', '/agent/sessions', {
+      goal: 'Critical security fix',
+      repo_url: REPO,
+      mode: 'review',
+    });
     const id = body.session_id;
     const waiting = await statusOf(id, 'WAITING_FOR_USER');
     expect(waiting.owner).toBeNull();
@@ -51,7 +71,10 @@ describe('session routes (the guide)', () => {
     expect(waiting.plan.steps.length).toBeGreaterThan(0);
     // The timeline says what each event carried.
     const hist = (await svc.call('GET', `/agent/sessions/${id}/history`)).body.history;
-    expect(hist.find((h: any) => h.to === 'awaitingApproval')?.payload?.output).toEqual({ summary: waiting.plan.summary, steps: waiting.plan.steps });
+    expect(hist.find((h: any) => h.to === 'awaitingApproval')?.payload?.output).toEqual({
+      summary: waiting.plan.summary,
+      steps: waiting.plan.steps,
+    });
     const approve = await svc.call('POST', `/agent/sessions/${id}/approve`); // no body, no content-type: as the guide's curl
     expect(approve.status).toBe(202);
     expect(approve.body).toMatchObject({ session_id: id, accepted: true, duplicate: false });
@@ -63,14 +86,28 @@ describe('session routes (the guide)', () => {
 
   it('input on a completed session updates the goal and replans', async () => {
     svc = await inProcessService();
-    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'first goal', repo_url: REPO });
+    const { body } = await svc.call('POST', '/agent/sessions', {
+      goal: 'first goal',
+      repo_url: REPO,
+    });
     await statusOf(body.session_id, 'COMPLETED');
-    const r = await svc.call('POST', `/agent/sessions/${body.session_id}/input`, { message: 'Please also update the README' });
+    const r = await svc.call('POST', `/agent/sessions/${body.session_id}/input`, {
+      message: 'Please also update the README',
+    });
     expect(r.status).toBe(202);
-    const s = await waitFor('replanned result', async () => {
-      const v = (await svc.call('GET', `/agent/sessions/${body.session_id}`)).body;
-      return v.status === 'COMPLETED' && v.goal.includes('Please also update the README') && v.result.diff.includes('README') ? v : undefined;
-    }, 10_000, 10);
+    const s = await waitFor(
+      'replanned result',
+      async () => {
+        const v = (await svc.call('GET', `/agent/sessions/${body.session_id}`)).body;
+        return v.status === 'COMPLETED' &&
+          v.goal.includes('Please also update the README') &&
+          v.result.diff.includes('README')
+          ? v
+          : undefined;
+      },
+      10_000,
+      10,
+    );
     expect(s.result.diff).toBe(expectedDiff(s.goal));
   });
 
@@ -79,21 +116,43 @@ describe('session routes (the guide)', () => {
     svc = await inProcessService({ work: slow });
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'slow', repo_url: REPO });
     await statusOf(body.session_id, 'RUNNING');
-    expect((await svc.call('POST', `/agent/sessions/${body.session_id}/cancel`, { reason: 'changed my mind' })).status).toBe(202);
+    expect(
+      (
+        await svc.call('POST', `/agent/sessions/${body.session_id}/cancel`, {
+          reason: 'changed my mind',
+        })
+      ).status,
+    ).toBe(202);
     const s = await statusOf(body.session_id, 'CANCELLED');
     expect(s.reason).toContain('changed my mind');
     expect((await svc.call('POST', `/agent/sessions/${body.session_id}/cancel`)).status).toBe(409);
-    expect((await svc.call('POST', `/agent/sessions/${body.session_id}/input`, { message: 'x' })).status).toBe(409);
+    expect(
+      (await svc.call('POST', `/agent/sessions/${body.session_id}/input`, { message: 'x' })).status,
+    ).toBe(409);
   });
 
   it('lists sessions newest first, filters by status, paginates with a cursor', async () => {
     svc = await inProcessService();
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await svc.call('POST', '/agent/sessions', { goal: `g${i}`, repo_url: REPO, mode: i % 2 ? 'review' : 'auto' })).body.session_id);
-    await waitFor('all settled', async () => {
-      const l = (await svc.call('GET', '/agent/sessions?limit=50')).body.sessions;
-      return l.every((s: any) => s.status === 'COMPLETED' || s.status === 'WAITING_FOR_USER');
-    }, 10_000, 10);
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        (
+          await svc.call('POST', '/agent/sessions', {
+            goal: `g${i}`,
+            repo_url: REPO,
+            mode: i % 2 ? 'review' : 'auto',
+          })
+        ).body.session_id,
+      );
+    await waitFor(
+      'all settled',
+      async () => {
+        const l = (await svc.call('GET', '/agent/sessions?limit=50')).body.sessions;
+        return l.every((s: any) => s.status === 'COMPLETED' || s.status === 'WAITING_FOR_USER');
+      },
+      10_000,
+      10,
+    );
     const page1 = await svc.call('GET', '/agent/sessions?limit=2');
     expect(page1.body.sessions.map((s: any) => s.id)).toEqual([ids[4], ids[3]]);
     const page2 = await svc.call('GET', `/agent/sessions?limit=2&cursor=${page1.body.next_cursor}`);
@@ -106,8 +165,18 @@ describe('session routes (the guide)', () => {
   it('an Idempotency-Key makes a retried create and a retried input no-ops', async () => {
     svc = await inProcessService();
     const h = { 'idempotency-key': 'create-1' };
-    const a = await svc.call('POST', '/agent/sessions', { goal: 'once', repo_url: REPO, mode: 'review' }, h);
-    const b = await svc.call('POST', '/agent/sessions', { goal: 'once', repo_url: REPO, mode: 'review' }, h);
+    const a = await svc.call(
+      'POST',
+      '/agent/sessions',
+      { goal: 'once', repo_url: REPO, mode: 'review' },
+      h,
+    );
+    const b = await svc.call(
+      'POST',
+      '/agent/sessions',
+      { goal: 'once', repo_url: REPO, mode: 'review' },
+      h,
+    );
     expect(a.status).toBe(201);
     // The first answer again, marked as a replay.
     expect(b.status).toBe(201);
@@ -116,14 +185,31 @@ describe('session routes (the guide)', () => {
     expect(a.headers.get('idempotent-replayed')).toBeNull();
     const id = a.body.session_id;
     await statusOf(id, 'WAITING_FOR_USER');
-    const i1 = await svc.call('POST', `/agent/sessions/${id}/input`, { message: 'only once please' }, { 'idempotency-key': 'in-1' });
-    const i2 = await svc.call('POST', `/agent/sessions/${id}/input`, { message: 'only once please' }, { 'idempotency-key': 'in-1' });
+    const i1 = await svc.call(
+      'POST',
+      `/agent/sessions/${id}/input`,
+      { message: 'only once please' },
+      { 'idempotency-key': 'in-1' },
+    );
+    const i2 = await svc.call(
+      'POST',
+      `/agent/sessions/${id}/input`,
+      { message: 'only once please' },
+      { 'idempotency-key': 'in-1' },
+    );
     expect(i2.body).toMatchObject({ event_id: i1.body.event_id, duplicate: true });
     expect(i2.headers.get('idempotent-replayed')).toBe('true');
-    const s = await waitFor('input applied', async () => {
-      const v = (await svc.call('GET', `/agent/sessions/${id}`)).body;
-      return v.status === 'WAITING_FOR_USER' && v.goal.includes('only once please') ? v : undefined;
-    }, 10_000, 10);
+    const s = await waitFor(
+      'input applied',
+      async () => {
+        const v = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+        return v.status === 'WAITING_FOR_USER' && v.goal.includes('only once please')
+          ? v
+          : undefined;
+      },
+      10_000,
+      10,
+    );
     expect(s.goal.split('only once please').length - 1).toBe(1);
   });
 });
@@ -134,15 +220,31 @@ describe('session routes: bad input', () => {
     ['empty goal', { goal: '  ', repo_url: REPO }, 'goal'],
     ['goal not a string', { goal: 42, repo_url: REPO }, 'goal'],
     ['missing repo_url', { goal: 'g' }, 'repo_url'],
-    ['repo_url option injection', { goal: 'g', repo_url: '--upload-pack=touch /tmp/x' }, 'repo_url'],
+    [
+      'repo_url option injection',
+      { goal: 'g', repo_url: '--upload-pack=touch /tmp/x' },
+      'repo_url',
+    ],
     ['repo_url ext transport', { goal: 'g', repo_url: 'ext::sh -c touch% /tmp/pwned' }, 'repo_url'],
     ['bad mode', { goal: 'g', repo_url: REPO, mode: 'turbo' }, 'mode'],
     ['unknown field', { goal: 'g', repo_url: REPO, extra: 1 }, 'extra'],
     ['control characters', { goal: 'a\u0000b', repo_url: REPO }, 'goal'],
     ['budget not an object', { goal: 'g', repo_url: REPO, budget: 5 }, 'budget'],
-    ['budget.max_calls not a positive integer', { goal: 'g', repo_url: REPO, budget: { max_calls: 0 } }, 'budget.max_calls'],
-    ['budget.max_tokens a string', { goal: 'g', repo_url: REPO, budget: { max_tokens: '1e6' } }, 'budget.max_tokens'],
-    ['budget unknown field', { goal: 'g', repo_url: REPO, budget: { max_dollars: 5 } }, 'budget.max_dollars'],
+    [
+      'budget.max_calls not a positive integer',
+      { goal: 'g', repo_url: REPO, budget: { max_calls: 0 } },
+      'budget.max_calls',
+    ],
+    [
+      'budget.max_tokens a string',
+      { goal: 'g', repo_url: REPO, budget: { max_tokens: '1e6' } },
+      'budget.max_tokens',
+    ],
+    [
+      'budget unknown field',
+      { goal: 'g', repo_url: REPO, budget: { max_dollars: 5 } },
+      'budget.max_dollars',
+    ],
   ])('%s → 400 naming the field', async (_name, body, field) => {
     svc = await inProcessService();
     const r = await svc.call('POST', '/agent/sessions', body);
@@ -154,9 +256,16 @@ describe('session routes: bad input', () => {
   it('malformed JSON → 400, not JSON → 415, too large → 413, array → 400', async () => {
     svc = await inProcessService();
     expect((await svc.call('POST', '/agent/sessions', '{"goal": ')).status).toBe(400);
-    const notJson = await svc.app.request('/agent/sessions', { method: 'POST', body: 'goal=x', headers: { 'content-type': 'text/plain' } });
+    const notJson = await svc.app.request('/agent/sessions', {
+      method: 'POST',
+      body: 'goal=x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(notJson.status).toBe(415);
-    expect((await svc.call('POST', '/agent/sessions', { goal: 'x'.repeat(70_000), repo_url: REPO })).status).toBe(413);
+    expect(
+      (await svc.call('POST', '/agent/sessions', { goal: 'x'.repeat(70_000), repo_url: REPO }))
+        .status,
+    ).toBe(413);
     expect((await svc.call('POST', '/agent/sessions', '[1,2]')).body.error.field).toBe('body');
   });
 
@@ -179,10 +288,19 @@ describe('session routes: bad input', () => {
 
   it('input needs a message; bad Idempotency-Key is 400', async () => {
     svc = await inProcessService();
-    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO, mode: 'review' });
+    const { body } = await svc.call('POST', '/agent/sessions', {
+      goal: 'g',
+      repo_url: REPO,
+      mode: 'review',
+    });
     const r = await svc.call('POST', `/agent/sessions/${body.session_id}/input`, {});
     expect(r.body.error.field).toBe('message');
-    const k = await svc.call('POST', `/agent/sessions/${body.session_id}/input`, { message: 'm' }, { 'idempotency-key': 'a b' });
+    const k = await svc.call(
+      'POST',
+      `/agent/sessions/${body.session_id}/input`,
+      { message: 'm' },
+      { 'idempotency-key': 'a b' },
+    );
     expect(k.body.error.field).toBe('Idempotency-Key');
   });
 
@@ -198,29 +316,60 @@ describe('cluster view', () => {
     svc = await inProcessService({ nodeId: 'node-x' });
     const r = await svc.call('GET', '/agent/nodes');
     expect(r.status).toBe(200);
-    expect(r.body.nodes).toEqual([expect.objectContaining({ id: 'node-x', active_sessions: 0, version: '0.1.0' })]);
+    expect(r.body.nodes).toEqual([
+      expect.objectContaining({ id: 'node-x', active_sessions: 0, version: '0.1.0' }),
+    ]);
   });
 });
 
 describe('the state chart of a session', () => {
   it('gives the machine with its eventless transitions, and the active states as the session moves', async () => {
     svc = await inProcessService();
-    const created = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO, mode: 'review' });
+    const created = await svc.call('POST', '/agent/sessions', {
+      goal: 'g',
+      repo_url: REPO,
+      mode: 'review',
+    });
     const id = created.body.session_id as string;
-    const waiting = await waitFor('waiting', async () => {
-      const r = await svc.call('GET', `/agent/sessions/${id}/chart`);
-      return r.body.status === 'WAITING_FOR_USER' ? r : undefined;
-    }, 10_000, 10);
+    const waiting = await waitFor(
+      'waiting',
+      async () => {
+        const r = await svc.call('GET', `/agent/sessions/${id}/chart`);
+        return r.body.status === 'WAITING_FOR_USER' ? r : undefined;
+      },
+      10_000,
+      10,
+    );
     expect(waiting.status).toBe(200);
     const machine = waiting.body.machine;
     expect(machine).toMatchObject({ id: 'session', type: 'compound', initial: 'session.queued' });
     const byId = new Map<string, any>();
     const walk = (n: any) => (byId.set(n.id, n), n.states.forEach(walk));
     walk(machine);
-    expect(byId.get('session.queued').transitions).toEqual([{ event: '', kind: 'eventless', targets: ['session.preparing'], guard: null, actions: ['log'] }]);
+    expect(byId.get('session.queued').transitions).toEqual([
+      {
+        event: '',
+        kind: 'eventless',
+        targets: ['session.preparing'],
+        guard: null,
+        actions: ['log'],
+      },
+    ]);
     expect(byId.get('session.coding.running').invoke).toEqual(['code']);
-    expect(byId.get('session.awaitingApproval').transitions).toContainEqual({ event: 'approve', kind: 'event', targets: ['session.coding'], guard: null, actions: [] });
-    expect(byId.get('session.reviewing.running').transitions).toContainEqual(expect.objectContaining({ kind: 'done', guard: 'reviewApproved', targets: ['session.completed'] }));
+    expect(byId.get('session.awaitingApproval').transitions).toContainEqual({
+      event: 'approve',
+      kind: 'event',
+      targets: ['session.coding'],
+      guard: null,
+      actions: [],
+    });
+    expect(byId.get('session.reviewing.running').transitions).toContainEqual(
+      expect.objectContaining({
+        kind: 'done',
+        guard: 'reviewApproved',
+        targets: ['session.completed'],
+      }),
+    );
     expect(waiting.body.active).toEqual(['session', 'session.awaitingApproval']);
     expect(waiting.body.accepts).toEqual(['approve', 'input', 'cancel']);
     await svc.call('POST', `/agent/sessions/${id}/approve`);
@@ -229,20 +378,30 @@ describe('the state chart of a session', () => {
     expect(done.active).toEqual(['session', 'session.completed']);
     // The machine would take a cancel here; the API would not (409), so the chart does not offer it.
     expect(done.accepts).toEqual(['input']);
-    expect((await svc.call('GET', '/agent/sessions/01JZZZZZZZZZZZZZZZZZZZZZZZ/chart')).status).toBe(404);
+    expect((await svc.call('GET', '/agent/sessions/01JZZZZZZZZZZZZZZZZZZZZZZZ/chart')).status).toBe(
+      404,
+    );
   });
 });
 
 describe('listing by creation time', () => {
   it('filters with created_after and created_before (ISO or ms), and names a bad one', async () => {
     svc = await inProcessService();
-    const first = (await svc.call('POST', '/agent/sessions', { goal: 'one', repo_url: REPO })).body.session_id;
+    const first = (await svc.call('POST', '/agent/sessions', { goal: 'one', repo_url: REPO })).body
+      .session_id;
     const created = (await svc.call('GET', `/agent/sessions/${first}`)).body.created_at as string;
     await new Promise((r) => setTimeout(r, 15));
-    const second = (await svc.call('POST', '/agent/sessions', { goal: 'two', repo_url: REPO })).body.session_id;
-    const after = await svc.call('GET', `/agent/sessions?created_after=${encodeURIComponent(created)}`);
+    const second = (await svc.call('POST', '/agent/sessions', { goal: 'two', repo_url: REPO })).body
+      .session_id;
+    const after = await svc.call(
+      'GET',
+      `/agent/sessions?created_after=${encodeURIComponent(created)}`,
+    );
     expect(after.body.sessions.map((s: any) => s.id)).toEqual([second]);
-    const before = await svc.call('GET', `/agent/sessions?created_before=${Date.parse(created) + 1}`);
+    const before = await svc.call(
+      'GET',
+      `/agent/sessions?created_before=${Date.parse(created) + 1}`,
+    );
     expect(before.body.sessions.map((s: any) => s.id)).toEqual([first]);
     const bad = await svc.call('GET', '/agent/sessions?created_after=yesterday');
     expect(bad.status).toBe(400);

@@ -20,7 +20,8 @@ const TYPES: Record<string, RegExp> = {
 async function staticFiles(dir = STATIC_DIR, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...(await staticFiles(new URL(`${e.name}/`, dir), `${prefix}${e.name}/`)));
+    if (e.isDirectory())
+      out.push(...(await staticFiles(new URL(`${e.name}/`, dir), `${prefix}${e.name}/`)));
     else if (e.isFile() && !e.name.startsWith('.')) out.push(`${prefix}${e.name}`);
   }
   return out;
@@ -51,7 +52,9 @@ describe('GET /', () => {
     const html = await res.text();
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).toContain('<html lang="en">');
-    const assets = [...html.matchAll(/<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"]*)"/gi)].map((m) => m[1]!);
+    const assets = [...html.matchAll(/<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"]*)"/gi)].map(
+      (m) => m[1]!,
+    );
     expect(assets).toEqual(expect.arrayContaining(['/ui/app.js', '/ui/style.css']));
     for (const a of assets) expect(a, a).toMatch(/^\/ui\/[\w./-]+$/);
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
@@ -80,19 +83,34 @@ describe('GET /ui/{path}', () => {
       expect(res.headers.get('content-type'), path).toMatch(TYPES[path.split('.').pop()!]!);
       expectUiHeaders(res, path);
       const text = await res.text();
-      expect(Number(res.headers.get('content-length')), path).toBe(new TextEncoder().encode(text).byteLength);
+      expect(Number(res.headers.get('content-length')), path).toBe(
+        new TextEncoder().encode(text).byteLength,
+      );
       if (path.endsWith('.js')) {
         expect(text.startsWith('// @ts-check'), `${path} is type-checked`).toBe(true);
-        expect(text, `${path} sets no HTML`).not.toMatch(/\.(?:innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write/);
+        expect(text, `${path} sets no HTML`).not.toMatch(
+          /\.(?:innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write/,
+        );
         for (const m of text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)) {
           const spec = m[1]!;
           expect(spec, `${path} imports ${spec}`).toMatch(/^\.\.?\/.*\.js$/);
           queue.push(new URL(spec, `http://x${path}`).pathname);
         }
       }
-      if (path.endsWith('.css')) expect(text, 'no remote fonts or images').not.toMatch(/url\(|@import/);
+      if (path.endsWith('.css'))
+        expect(text, 'no remote fonts or images').not.toMatch(/url\(|@import/);
     }
-    expect([...seen]).toEqual(expect.arrayContaining(['/ui/api.js', '/ui/diff.js', '/ui/pages/sessions.js', '/ui/pages/session.js', '/ui/pages/profiles.js', '/ui/pages/users.js', '/ui/pages/cluster.js']));
+    expect([...seen]).toEqual(
+      expect.arrayContaining([
+        '/ui/api.js',
+        '/ui/diff.js',
+        '/ui/pages/sessions.js',
+        '/ui/pages/session.js',
+        '/ui/pages/profiles.js',
+        '/ui/pages/users.js',
+        '/ui/pages/cluster.js',
+      ]),
+    );
   });
 
   it('serves every file of the static directory', async () => {
@@ -138,7 +156,14 @@ describe('GET /ui/{path}', () => {
     const head = await app.request('/ui/app.js', { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
-    for (const h of ['content-type', 'content-length', 'etag', 'content-security-policy', 'cache-control']) expect(head.headers.get(h), h).toBe(get.headers.get(h));
+    for (const h of [
+      'content-type',
+      'content-length',
+      'etag',
+      'content-security-policy',
+      'cache-control',
+    ])
+      expect(head.headers.get(h), h).toBe(get.headers.get(h));
     expect((await app.request('/', { method: 'HEAD' })).status).toBe(200);
   });
 
@@ -156,9 +181,14 @@ describe('GET /ui/{path}', () => {
     expect(changed.status).toBe(200);
     expect(await changed.text()).toBe(await first.text());
     const page = await app.request('/');
-    expect((await app.request('/', { headers: { 'if-none-match': page.headers.get('etag')! } })).status).toBe(304);
+    expect(
+      (await app.request('/', { headers: { 'if-none-match': page.headers.get('etag')! } })).status,
+    ).toBe(304);
     expect(page.headers.get('etag')).not.toBe(etag);
-    expect((await app.request('/ui/style.css', { method: 'HEAD', headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect(
+      (await app.request('/ui/style.css', { method: 'HEAD', headers: { 'if-none-match': etag } }))
+        .status,
+    ).toBe(304);
   });
 });
 
@@ -182,7 +212,14 @@ describe('uiRoutes over a directory', () => {
     const sub = uiRoutes({ dir: pathToFileURL(join(root, 'static') + '/') });
     expect((await sub.request('/')).status).toBe(200);
     expect(await (await sub.request('/ui/sub/a%20b.js')).text()).toBe('export {};');
-    for (const path of ['/ui/.env.js', '/ui/notes.md', '/ui/link.js', '/ui/up/secret.js', '/ui/../secret.js', '/ui/..%2fsecret.js']) {
+    for (const path of [
+      '/ui/.env.js',
+      '/ui/notes.md',
+      '/ui/link.js',
+      '/ui/up/secret.js',
+      '/ui/../secret.js',
+      '/ui/..%2fsecret.js',
+    ]) {
       expect((await sub.request(path)).status, path).toBe(404);
     }
   });

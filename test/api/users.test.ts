@@ -8,16 +8,35 @@ describe('users', () => {
     const created = await h.admin('POST', '/agent/users', { name: 'ada', max_running_sessions: 2 });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe(`/agent/users/${created.body.id}`);
-    expect(created.body).toMatchObject({ name: 'ada', role: 'user', max_running_sessions: 2, effective_max_running_sessions: 2, default_profile_id: null });
+    expect(created.body).toMatchObject({
+      name: 'ada',
+      role: 'user',
+      max_running_sessions: 2,
+      effective_max_running_sessions: 2,
+      default_profile_id: null,
+    });
     const bob = await h.admin('POST', '/agent/users', { name: 'bob', role: 'admin' });
-    expect(bob.body).toMatchObject({ role: 'admin', max_running_sessions: null, effective_max_running_sessions: 3 });
+    expect(bob.body).toMatchObject({
+      role: 'admin',
+      max_running_sessions: null,
+      effective_max_running_sessions: 3,
+    });
 
     const list = await h.admin('GET', '/agent/users');
     expect(list.body.users.map((u: any) => u.name)).toEqual(['admin', 'ada', 'bob']);
     expect((await h.admin('GET', `/agent/users/${created.body.id}`)).body.name).toBe('ada');
 
-    const patched = await h.admin('PATCH', `/agent/users/${created.body.id}`, { name: 'ada l.', max_running_sessions: null, role: 'admin' });
-    expect(patched.body).toMatchObject({ name: 'ada l.', role: 'admin', max_running_sessions: null, effective_max_running_sessions: 3 });
+    const patched = await h.admin('PATCH', `/agent/users/${created.body.id}`, {
+      name: 'ada l.',
+      max_running_sessions: null,
+      role: 'admin',
+    });
+    expect(patched.body).toMatchObject({
+      name: 'ada l.',
+      role: 'admin',
+      max_running_sessions: null,
+      effective_max_running_sessions: 3,
+    });
 
     expect((await h.admin('DELETE', `/agent/users/${created.body.id}`)).status).toBe(204);
     expect((await h.admin('GET', `/agent/users/${created.body.id}`)).status).toBe(404);
@@ -48,7 +67,11 @@ describe('users', () => {
     const h = await apiHarness();
     expect((await h.admin('DELETE', '/agent/users/admin')).status).toBe(409);
     expect((await h.admin('PATCH', '/agent/users/admin', { role: 'user' })).status).toBe(409);
-    expect((await h.admin('GET', '/agent/me')).body).toMatchObject({ id: 'admin', role: 'admin', auth: 'local' });
+    expect((await h.admin('GET', '/agent/me')).body).toMatchObject({
+      id: 'admin',
+      role: 'admin',
+      auth: 'local',
+    });
   });
 
   it('a user sees and changes only itself, and cannot raise its own role or limit', async () => {
@@ -73,10 +96,20 @@ describe('users', () => {
     const role = await ada.call('PATCH', `/agent/users/${ada.id}`, { role: 'admin' });
     expect(role.status).toBe(403);
     expect(role.body.error.field).toBe('role');
-    expect((await ada.call('PATCH', `/agent/users/${ada.id}`, { max_running_sessions: 0 })).body.error.field).toBe('max_running_sessions');
-    expect((await ada.call('PATCH', `/agent/users/${ada.id}`, { name: 'Ada' })).body.name).toBe('Ada');
+    expect(
+      (await ada.call('PATCH', `/agent/users/${ada.id}`, { max_running_sessions: 0 })).body.error
+        .field,
+    ).toBe('max_running_sessions');
+    expect((await ada.call('PATCH', `/agent/users/${ada.id}`, { name: 'Ada' })).body.name).toBe(
+      'Ada',
+    );
     // bob's token still works: nothing ada did touched it.
-    expect((await bob.call('GET', '/agent/me')).body).toMatchObject({ id: bob.id, role: 'user', auth: 'token', token_id: bob.tokenId });
+    expect((await bob.call('GET', '/agent/me')).body).toMatchObject({
+      id: bob.id,
+      role: 'user',
+      auth: 'token',
+      token_id: bob.tokenId,
+    });
   });
 });
 
@@ -100,9 +133,13 @@ describe('tokens', () => {
       expect(t.prefix).toHaveLength(8);
     }
 
-    expect((await ada.call('DELETE', `/agent/users/${ada.id}/tokens/${second.body.id}`)).status).toBe(204);
+    expect(
+      (await ada.call('DELETE', `/agent/users/${ada.id}/tokens/${second.body.id}`)).status,
+    ).toBe(204);
     expect((await h.as(second.body.token)('GET', '/agent/me')).status).toBe(401);
-    expect((await ada.call('DELETE', `/agent/users/${ada.id}/tokens/${second.body.id}`)).status).toBe(404);
+    expect(
+      (await ada.call('DELETE', `/agent/users/${ada.id}/tokens/${second.body.id}`)).status,
+    ).toBe(404);
     expect((await ada.call('GET', '/agent/me')).status).toBe(200);
 
     // Deleting the user revokes all its tokens.
@@ -122,15 +159,25 @@ describe('tokens', () => {
     const h = await apiHarness();
     const ada = await h.user('ada');
     const bob = await h.user('bob');
-    const own = await ada.call('POST', '/agent/ai-profiles', { name: 'mine', provider: 'ollama', model: 'llama3.1' });
+    const own = await ada.call('POST', '/agent/ai-profiles', {
+      name: 'mine',
+      provider: 'ollama',
+      model: 'llama3.1',
+    });
     expect(own.status).toBe(201);
-    const bobs = await bob.call('POST', '/agent/ai-profiles', { name: 'bobs', provider: 'ollama', model: 'qwen' });
+    const bobs = await bob.call('POST', '/agent/ai-profiles', {
+      name: 'bobs',
+      provider: 'ollama',
+      model: 'qwen',
+    });
     const set = await ada.call('PATCH', '/agent/me', { default_profile_id: own.body.id });
     expect(set.status).toBe(200);
     expect(set.body.default_profile_id).toBe(own.body.id);
     const refused = await ada.call('PATCH', '/agent/me', { default_profile_id: bobs.body.id });
     expect(refused.status).toBe(400);
     expect(refused.body.error.field).toBe('default_profile_id');
-    expect((await ada.call('PATCH', '/agent/me', { default_profile_id: null })).body.default_profile_id).toBeNull();
+    expect(
+      (await ada.call('PATCH', '/agent/me', { default_profile_id: null })).body.default_profile_id,
+    ).toBeNull();
   });
 });

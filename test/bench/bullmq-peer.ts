@@ -6,13 +6,23 @@ import { Queue, Worker } from 'bullmq';
  * timed from the first job's start to the last job's completion, and the CPU
  * time this process spent per job (µs) over the same span.
  */
-export async function benchBullmq(url: string, jobs: number, concurrency: number): Promise<{ perSecond: number; cpuUs: number }> {
+export async function benchBullmq(
+  url: string,
+  jobs: number,
+  concurrency: number,
+): Promise<{ perSecond: number; cpuUs: number }> {
   const { hostname, port } = new URL(url);
   const connection = { host: hostname, port: Number(port || 6379), maxRetriesPerRequest: null };
   const name = `bench-${Date.now().toString(36)}`;
   const queue = new Queue(name, { connection });
   for (let i = 0; i < jobs; i += 1000) {
-    await queue.addBulk(Array.from({ length: Math.min(1000, jobs - i) }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, jobs - i) }, (_, k) => ({
+        name: 'noop',
+        data: { i: i + k },
+        opts: { removeOnComplete: true },
+      })),
+    );
   }
   let done = 0;
   let finish!: () => void;
@@ -23,9 +33,13 @@ export async function benchBullmq(url: string, jobs: number, concurrency: number
     const u = process.cpuUsage();
     return u.user + u.system;
   };
-  const worker = new Worker(name, async () => {
-    if (t0 === 0) (t0 = performance.now()), (c0 = cpu());
-  }, { connection, concurrency, autorun: true });
+  const worker = new Worker(
+    name,
+    async () => {
+      if (t0 === 0) (t0 = performance.now()), (c0 = cpu());
+    },
+    { connection, concurrency, autorun: true },
+  );
   worker.on('completed', () => {
     if (++done === jobs) finish();
   });

@@ -13,11 +13,26 @@ export function httpClient(baseUrl: string) {
       const data = JSON.stringify(body);
       return new Promise((resolve, reject) => {
         const req = request(
-          { agent, host: hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+          {
+            agent,
+            host: hostname,
+            port,
+            path,
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(data),
+            },
+          },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                body: JSON.parse(Buffer.concat(chunks).toString() || 'null'),
+              }),
+            );
           },
         );
         req.on('error', reject);

@@ -25,7 +25,8 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
-const line = (label: string, value: string, goal = '') => console.log(`  ${label.padEnd(38)} ${value.padEnd(28)} ${goal}`);
+const line = (label: string, value: string, goal = '') =>
+  console.log(`  ${label.padEnd(38)} ${value.padEnd(28)} ${goal}`);
 
 const { url, teardown } = await findRedis();
 const raw = new Redis(url);
@@ -34,8 +35,20 @@ const newPrefix = () => `bench${Date.now().toString(36)}${prefixN++}`;
 const nodes: NodeProc[] = [];
 // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the node processes (written when they stop).
 const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-const startNode = async (prefix: string, id: string, env: { ttl?: number; delay?: number; concurrency?: number }) => {
-  const n = await NodeProc.start({ redisUrl: url, prefix, nodeId: id, leaseTtlMs: env.ttl ?? 3000, delayMs: env.delay ?? 0, concurrency: env.concurrency ?? 2000, nodeArgs });
+const startNode = async (
+  prefix: string,
+  id: string,
+  env: { ttl?: number; delay?: number; concurrency?: number },
+) => {
+  const n = await NodeProc.start({
+    redisUrl: url,
+    prefix,
+    nodeId: id,
+    leaseTtlMs: env.ttl ?? 3000,
+    delayMs: env.delay ?? 0,
+    concurrency: env.concurrency ?? 2000,
+    nodeArgs,
+  });
   nodes.push(n);
   return n;
 };
@@ -46,23 +59,46 @@ const rssMb = async (pid: number) => {
 };
 
 /** Creates sessions straight in the store (the API path is measured by the latency section). */
-async function createMany(store: RedisStore, n: number, mode: 'auto' | 'review', goal = 'bench goal'): Promise<string[]> {
+async function createMany(
+  store: RedisStore,
+  n: number,
+  mode: 'auto' | 'review',
+  goal = 'bench goal',
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += 100) {
     const batch = Array.from({ length: Math.min(100, n - i) }, () => ulid());
-    await Promise.all(batch.map((id) => store.createSession({ id, goal: `${goal} ${id}`, repo_url: 'https://example.com/org/bench.git', mode })));
+    await Promise.all(
+      batch.map((id) =>
+        store.createSession({
+          id,
+          goal: `${goal} ${id}`,
+          repo_url: 'https://example.com/org/bench.git',
+          mode,
+        }),
+      ),
+    );
     ids.push(...batch);
   }
   return ids;
 }
 
-async function owners(prefix: string, ids: string[]): Promise<{ node: string; epoch: number; status: string; phase: string }[]> {
+async function owners(
+  prefix: string,
+  ids: string[],
+): Promise<{ node: string; epoch: number; status: string; phase: string }[]> {
   const p = raw.pipeline();
-  for (const id of ids) p.hmget(sessionKeys(prefix, id).record, 'lease_node', 'epoch', 'status', 'phase');
+  for (const id of ids)
+    p.hmget(sessionKeys(prefix, id).record, 'lease_node', 'epoch', 'status', 'phase');
   const res = (await p.exec()) ?? [];
   return res.map(([, v]) => {
     const [node, epoch, status, phase] = v as (string | null)[];
-    return { node: node ?? '', epoch: Number(epoch ?? 0), status: status ?? '', phase: phase ?? '' };
+    return {
+      node: node ?? '',
+      epoch: Number(epoch ?? 0),
+      status: status ?? '',
+      phase: phase ?? '',
+    };
   });
 }
 
@@ -75,8 +111,16 @@ async function owners(prefix: string, ids: string[]): Promise<{ node: string; ep
 async function commitWatcher(prefix: string) {
   const sub = new Redis(url);
   // Restored on close: REDIS_URL may point at a Redis that others use.
-  const before = await raw.config('GET', 'notify-keyspace-events').then((r) => String((r as string[])[1] ?? ''), () => null);
-  const notify = before !== null && (await raw.config('SET', 'notify-keyspace-events', `${before}Kh`).then(() => true, () => false));
+  const before = await raw.config('GET', 'notify-keyspace-events').then(
+    (r) => String((r as string[])[1] ?? ''),
+    () => null,
+  );
+  const notify =
+    before !== null &&
+    (await raw.config('SET', 'notify-keyspace-events', `${before}Kh`).then(
+      () => true,
+      () => false,
+    ));
   let waiter: { key: string; eventId: string; resolve: (t: number) => void } | null = null;
   const check = async (key: string, eventId: string) => {
     const last = await raw.hget(key, 'last_event_id');
@@ -115,21 +159,28 @@ async function commitWatcher(prefix: string) {
 }
 
 async function latency(): Promise<void> {
-  console.log(`\nEvent latency: POST /input on node A, session owned by node B → transition committed`);
+  console.log(
+    `\nEvent latency: POST /input on node A, session owned by node B → transition committed`,
+  );
   const prefix = newPrefix();
   const store = await RedisStore.create({ url, prefix });
   const b = await startNode(prefix, 'B', { delay: FOREVER_MS });
   const ids = await createMany(store, 50, 'auto');
-  await waitFor('B to own 50 sessions in coding', async () => {
-    const o = await owners(prefix, ids);
-    return o.every((x) => x.node === 'B' && x.phase.startsWith('preparing')) || undefined;
-  }, 60_000);
+  await waitFor(
+    'B to own 50 sessions in coding',
+    async () => {
+      const o = await owners(prefix, ids);
+      return o.every((x) => x.node === 'B' && x.phase.startsWith('preparing')) || undefined;
+    },
+    60_000,
+  );
   const a = await startNode(prefix, 'A', { concurrency: 1 });
   const total = 3000; // ≥ 1,000 asked; more makes the p99 steadier from run to run
   const post: number[] = [];
   const commit: number[] = [];
   const http = httpClient(a.url);
-  for (let i = 0; i < 200; i++) await http.post(`/agent/sessions/${ids[i % ids.length]}/input`, { message: 'warm-up' });
+  for (let i = 0; i < 200; i++)
+    await http.post(`/agent/sessions/${ids[i % ids.length]}/input`, { message: 'warm-up' });
   const committedAt = await commitWatcher(prefix);
   for (let i = 0; i < total; i++) {
     const id = ids[i % ids.length]!;
@@ -167,13 +218,22 @@ async function latency(): Promise<void> {
 
 async function failover(kind: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   const ttl = 3000;
-  console.log(`\n${kind === 'SIGKILL' ? 'Crash failover (SIGKILL)' : 'Graceful handoff (SIGTERM)'}: node owning 200 active sessions, lease TTL ${ttl} ms`);
+  console.log(
+    `\n${kind === 'SIGKILL' ? 'Crash failover (SIGKILL)' : 'Graceful handoff (SIGTERM)'}: node owning 200 active sessions, lease TTL ${ttl} ms`,
+  );
   const prefix = newPrefix();
   const store = await RedisStore.create({ url, prefix });
   const victim = await startNode(prefix, 'V', { ttl, delay: FOREVER_MS });
   const ids = await createMany(store, 200, 'auto');
-  await waitFor('V to own 200 sessions', async () => (await owners(prefix, ids)).every((x) => x.node === 'V') || undefined, 60_000);
-  await Promise.all([startNode(prefix, 'S1', { ttl, delay: FOREVER_MS }), startNode(prefix, 'S2', { ttl, delay: FOREVER_MS })]);
+  await waitFor(
+    'V to own 200 sessions',
+    async () => (await owners(prefix, ids)).every((x) => x.node === 'V') || undefined,
+    60_000,
+  );
+  await Promise.all([
+    startNode(prefix, 'S1', { ttl, delay: FOREVER_MS }),
+    startNode(prefix, 'S2', { ttl, delay: FOREVER_MS }),
+  ]);
   const t0 = performance.now();
   victim.signal(kind);
   const resumed = new Map<string, number>();
@@ -186,15 +246,22 @@ async function failover(kind: 'SIGKILL' | 'SIGTERM'): Promise<void> {
     await sleep(5);
   }
   const times = [...resumed.values()];
-  const goal = kind === 'SIGKILL' ? `goal: max ≤ ${ttl + 1000} ms (TTL + 1 s)` : 'goal: max ≤ 250 ms';
+  const goal =
+    kind === 'SIGKILL' ? `goal: max ≤ ${ttl + 1000} ms (TTL + 1 s)` : 'goal: max ≤ 250 ms';
   line('sessions resumed elsewhere', `${resumed.size} / ${ids.length}`);
-  line('time to resume p50 / p99 / max', `${ms(pct(times, 50))} / ${ms(pct(times, 99))} / ${ms(Math.max(...times))}`, goal);
+  line(
+    'time to resume p50 / p99 / max',
+    `${ms(pct(times, 50))} / ${ms(pct(times, 99))} / ${ms(Math.max(...times))}`,
+    goal,
+  );
   for (const n of nodes.splice(0)) await n.kill();
   await store.close();
 }
 
 /** One node runs `sessions` sessions to completion; committed transitions per second, first commit to last. */
-async function oursOnce(sessions: number): Promise<{ transitions: number; seconds: number; snapshotBytes: number[] }> {
+async function oursOnce(
+  sessions: number,
+): Promise<{ transitions: number; seconds: number; snapshotBytes: number[] }> {
   const prefix = newPrefix();
   const store = await RedisStore.create({ url, prefix });
   // Both sides are timed from their first unit of work to their last: the
@@ -202,23 +269,36 @@ async function oursOnce(sessions: number): Promise<{ transitions: number; second
   const ids = await createMany(store, sessions, 'auto');
   const node = await startNode(prefix, 'T', { concurrency: sessions });
   const done = globalKeys(prefix).status('COMPLETED');
-  await waitFor('all sessions completed', async () => (await raw.zcard(done)) === sessions || undefined, 300_000, 20);
+  await waitFor(
+    'all sessions completed',
+    async () => (await raw.zcard(done)) === sessions || undefined,
+    300_000,
+    20,
+  );
   const p = raw.pipeline();
   for (const id of ids) p.lrange(sessionKeys(prefix, id).history, 0, -1);
-  const at = ((await p.exec()) ?? []).flatMap(([, l]) => (l as string[]).map((h) => (JSON.parse(h) as { at: number }).at));
+  const at = ((await p.exec()) ?? []).flatMap(([, l]) =>
+    (l as string[]).map((h) => (JSON.parse(h) as { at: number }).at),
+  );
   const sizes = raw.pipeline();
   for (const id of ids.slice(0, 100)) sizes.hstrlen(sessionKeys(prefix, id).record, 'snapshot');
   const snapshotBytes = ((await sizes.exec()) ?? []).map(([, n]) => Number(n));
   await node.stop();
   nodes.splice(nodes.indexOf(node), 1);
   await store.close();
-  return { transitions: at.length, seconds: (Math.max(...at) - Math.min(...at)) / 1000, snapshotBytes };
+  return {
+    transitions: at.length,
+    seconds: (Math.max(...at) - Math.min(...at)) / 1000,
+    snapshotBytes,
+  };
 }
 
 async function throughput(): Promise<void> {
   const sessions = 1000;
   const rounds = 3;
-  console.log(`\nThroughput: ${sessions} sessions active at once on one node vs BullMQ no-op jobs, same Redis (median of ${rounds} alternating rounds)`);
+  console.log(
+    `\nThroughput: ${sessions} sessions active at once on one node vs BullMQ no-op jobs, same Redis (median of ${rounds} alternating rounds)`,
+  );
   const ours: number[] = [];
   const bull: number[] = [];
   const bullCpu: number[] = [];
@@ -235,7 +315,10 @@ async function throughput(): Promise<void> {
   const us = (x: number) => `${x.toFixed(0)} µs`;
   line('committed transitions per round', `${last!.transitions} (5 per session)`);
   line('transitions / s (one node)', `${median(ours).toFixed(0)} (rounds: ${range(ours)})`);
-  line('BullMQ no-op jobs / s', `${median(bull).toFixed(0)} (rounds: ${range(bull)}; concurrency ${sessions})`);
+  line(
+    'BullMQ no-op jobs / s',
+    `${median(bull).toFixed(0)} (rounds: ${range(bull)}; concurrency ${sessions})`,
+  );
   line('ratio ours / BullMQ', (median(ours) / median(bull)).toFixed(2), 'goal: ≥ 1');
   line('CPU per BullMQ job', `${us(median(bullCpu))} (its worker's process)`);
   // The parts of a transition, alone (best of 3, in this process, warm): what
@@ -243,10 +326,19 @@ async function throughput(): Promise<void> {
   const avgSnapshot = 1000;
   const machine = await machineAlone(sessions);
   const commits = await commitsAlone(url, newPrefix(), sessions, 5, avgSnapshot);
-  line('part: session machine, no store', `${machine.perSecond.toFixed(0)} transitions / s, ${us(machine.cpuUs)} CPU each`);
-  line('part: fenced commits, no machine', `${commits.perSecond.toFixed(0)} commits / s, ${us(commits.cpuUs)} client CPU each (~${avgSnapshot} B snapshot)`);
+  line(
+    'part: session machine, no store',
+    `${machine.perSecond.toFixed(0)} transitions / s, ${us(machine.cpuUs)} CPU each`,
+  );
+  line(
+    'part: fenced commits, no machine',
+    `${commits.perSecond.toFixed(0)} commits / s, ${us(commits.cpuUs)} client CPU each (~${avgSnapshot} B snapshot)`,
+  );
   const bytes = last!.snapshotBytes;
-  line('persisted snapshot size (completed)', `avg ${Math.round(bytes.reduce((s, x) => s + x, 0) / bytes.length)} B, max ${Math.max(...bytes)} B`);
+  line(
+    'persisted snapshot size (completed)',
+    `avg ${Math.round(bytes.reduce((s, x) => s + x, 0) / bytes.length)} B, max ${Math.max(...bytes)} B`,
+  );
 }
 
 /** Heap used after a full GC: before, then after each round of `n` sessions run to WAITING_FOR_USER on an in-process node. */
@@ -260,7 +352,14 @@ async function heapAfterPassivating(n: number, rounds: number): Promise<number[]
   const { scriptedWork } = await import('../support/scripted-work.ts');
   const prefix = newPrefix();
   const local = await RedisStore.create({ url, prefix });
-  const node = await RuntimeNode.start({ store: local, nodeId: 'M3', work: scriptedWork(), logger: createLogger({ level: 'warn', write: () => undefined }), concurrency: 2000, leaseTtlMs: 3000 });
+  const node = await RuntimeNode.start({
+    store: local,
+    nodeId: 'M3',
+    work: scriptedWork(),
+    logger: createLogger({ level: 'warn', write: () => undefined }),
+    concurrency: 2000,
+    leaseTtlMs: 3000,
+  });
   const heapMb = async () => {
     await sleep(1000);
     gc();
@@ -271,7 +370,12 @@ async function heapAfterPassivating(n: number, rounds: number): Promise<number[]
   const waiting = globalKeys(prefix).status('WAITING_FOR_USER');
   for (let r = 1; r <= rounds; r++) {
     await createMany(local, n, 'review');
-    await waitFor(`${n * r} sessions passivated`, async () => ((await raw.zcard(waiting)) === n * r && node.activeSessions === 0) || undefined, 600_000, 100);
+    await waitFor(
+      `${n * r} sessions passivated`,
+      async () => ((await raw.zcard(waiting)) === n * r && node.activeSessions === 0) || undefined,
+      600_000,
+      100,
+    );
     out.push(await heapMb());
   }
   await node.shutdown();
@@ -290,7 +394,12 @@ async function memory(): Promise<void> {
   const worker = await startNode(prefix, 'M1', { concurrency: 2000 });
   const ids = await createMany(store, 10_000, 'review');
   const waiting = globalKeys(prefix).status('WAITING_FOR_USER');
-  await waitFor('10,000 sessions passivated', async () => (await raw.zcard(waiting)) === ids.length || undefined, 600_000, 200);
+  await waitFor(
+    '10,000 sessions passivated',
+    async () => (await raw.zcard(waiting)) === ids.length || undefined,
+    600_000,
+    200,
+  );
   await sleep(3000);
   const afterRun = await rssMb(worker.pid);
   await worker.kill();
@@ -298,12 +407,23 @@ async function memory(): Promise<void> {
   await sleep(3000);
   const withPassive = await rssMb(fresh.pid);
   line('RSS, no sessions', `${base.toFixed(1)} MB`);
-  line('RSS, 10,000 passivated (fresh node)', `${withPassive.toFixed(1)} MB (${(withPassive - base >= 0 ? '+' : '') + (withPassive - base).toFixed(1)} MB)`, 'goal: flat');
-  line('RSS, node that ran the 10,000', `${afterRun.toFixed(1)} MB (after passivation; V8 keeps freed pages)`);
+  line(
+    'RSS, 10,000 passivated (fresh node)',
+    `${withPassive.toFixed(1)} MB (${(withPassive - base >= 0 ? '+' : '') + (withPassive - base).toFixed(1)} MB)`,
+    'goal: flat',
+  );
+  line(
+    'RSS, node that ran the 10,000',
+    `${afterRun.toFixed(1)} MB (after passivation; V8 keeps freed pages)`,
+  );
   // RSS of the node that ran them says little about leaks; its heap after a
   // full GC does. Measured on a node in this process, so gc() can be called.
   const heap = await heapAfterPassivating(5000, 2);
-  line('heap after GC, 0 / 5,000 / 10,000 run', `${heap.map((h) => h.toFixed(1)).join(' / ')} MB`, 'goal: flat');
+  line(
+    'heap after GC, 0 / 5,000 / 10,000 run',
+    `${heap.map((h) => h.toFixed(1)).join(' / ')} MB`,
+    'goal: flat',
+  );
   await fresh.kill();
   nodes.splice(0);
   // Per active actor: 1,000 sessions held in long work on one node.
@@ -313,17 +433,26 @@ async function memory(): Promise<void> {
   await sleep(3000);
   const before = await rssMb(holder.pid);
   const held = await createMany(s2, 1000, 'auto');
-  await waitFor('1,000 active', async () => (await owners(p2, held)).every((x) => x.node === 'M4') || undefined, 120_000);
+  await waitFor(
+    '1,000 active',
+    async () => (await owners(p2, held)).every((x) => x.node === 'M4') || undefined,
+    120_000,
+  );
   await sleep(3000);
   const after = await rssMb(holder.pid);
-  line('RSS per active actor', `${(((after - before) * 1024) / 1000).toFixed(1)} KB (${before.toFixed(0)} → ${after.toFixed(0)} MB for 1,000)`);
+  line(
+    'RSS per active actor',
+    `${(((after - before) * 1024) / 1000).toFixed(1)} KB (${before.toFixed(0)} → ${after.toFixed(0)} MB for 1,000)`,
+  );
   await holder.kill();
   await s2.close();
   await store.close();
 }
 
 try {
-  console.log(`SWE Agent runtime benchmark — Redis ${url}, node ${process.version}, ${new Date().toISOString()}`);
+  console.log(
+    `SWE Agent runtime benchmark — Redis ${url}, node ${process.version}, ${new Date().toISOString()}`,
+  );
   if (want('latency')) await latency();
   if (want('failover')) await failover('SIGKILL');
   if (want('handoff')) await failover('SIGTERM');

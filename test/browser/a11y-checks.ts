@@ -31,12 +31,17 @@ function installHelpers(): void {
   if (w.__a11y) return;
   const selectorOf = (start: Element): string => {
     const parts: string[] = [];
-    for (let el: Element | null = start; el && parts.length < 4 && el !== document.body; el = el.parentElement) {
+    for (
+      let el: Element | null = start;
+      el && parts.length < 4 && el !== document.body;
+      el = el.parentElement
+    ) {
       let part = el.tagName.toLowerCase();
       if (el.id) part += `#${el.id}`;
       const testId = el.getAttribute('data-testid');
       if (testId) part += `[data-testid="${testId}"]`;
-      const classes = typeof el.className === 'string' ? el.className.trim().split(/\s+/).filter(Boolean) : [];
+      const classes =
+        typeof el.className === 'string' ? el.className.trim().split(/\s+/).filter(Boolean) : [];
       if (classes.length > 0) part += `.${classes.slice(0, 2).join('.')}`;
       parts.unshift(part);
       if (el.id) break;
@@ -46,7 +51,7 @@ function installHelpers(): void {
   const byIds = (el: Element, attr: string): string =>
     (el.getAttribute(attr) ?? '')
       .split(/\s+/)
-      .map((id) => (id ? document.getElementById(id)?.textContent ?? '' : ''))
+      .map((id) => (id ? (document.getElementById(id)?.textContent ?? '') : ''))
       .join(' ')
       .trim();
   const nameOf = (el: Element): string => {
@@ -56,7 +61,10 @@ function installHelpers(): void {
     if (aria) return aria;
     const labels = (el as HTMLInputElement).labels;
     if (labels && labels.length > 0) {
-      const text = Array.from(labels).map((l) => l.textContent ?? '').join(' ').trim();
+      const text = Array.from(labels)
+        .map((l) => l.textContent ?? '')
+        .join(' ')
+        .trim();
       if (text) return text;
     }
     const tag = el.tagName.toLowerCase();
@@ -65,9 +73,11 @@ function installHelpers(): void {
       if (text) return text;
       // An icon button named by its image's alt text or the svg's title.
       const img = el.querySelector('img[alt]:not([alt=""]), svg[aria-label], svg title');
-      if (img) return img.getAttribute('alt') ?? img.getAttribute('aria-label') ?? img.textContent ?? '';
+      if (img)
+        return img.getAttribute('alt') ?? img.getAttribute('aria-label') ?? img.textContent ?? '';
     }
-    if (tag === 'input' && ['submit', 'button', 'reset'].includes((el as HTMLInputElement).type)) return (el as HTMLInputElement).value.trim();
+    if (tag === 'input' && ['submit', 'button', 'reset'].includes((el as HTMLInputElement).type))
+      return (el as HTMLInputElement).value.trim();
     return el.getAttribute('title')?.trim() ?? '';
   };
   w.__a11y = { selectorOf, nameOf };
@@ -80,17 +90,31 @@ export async function unnamedFields(page: Page): Promise<Offender[]> {
   await page.evaluate(installHelpers);
   return page.locator('input:not([type="hidden"]), select, textarea').evaluateAll((els) => {
     const h = (window as unknown as { __a11y: Helpers }).__a11y;
-    return els.filter((el) => !h.nameOf(el)).map((el) => ({ selector: h.selectorOf(el), problem: `<${el.tagName.toLowerCase()}${(el as HTMLInputElement).type ? ` type=${(el as HTMLInputElement).type}` : ''}> has no label, aria-label or aria-labelledby` }));
+    return els
+      .filter((el) => !h.nameOf(el))
+      .map((el) => ({
+        selector: h.selectorOf(el),
+        problem: `<${el.tagName.toLowerCase()}${(el as HTMLInputElement).type ? ` type=${(el as HTMLInputElement).type}` : ''}> has no label, aria-label or aria-labelledby`,
+      }));
   });
 }
 
 /** Buttons with neither text nor aria-label. */
 export async function unnamedButtons(page: Page): Promise<Offender[]> {
   await page.evaluate(installHelpers);
-  return page.locator('button, [role="button"], input[type="submit"], input[type="button"], input[type="reset"]').evaluateAll((els) => {
-    const h = (window as unknown as { __a11y: Helpers }).__a11y;
-    return els.filter((el) => !h.nameOf(el)).map((el) => ({ selector: h.selectorOf(el), problem: 'button without text or aria-label' }));
-  });
+  return page
+    .locator(
+      'button, [role="button"], input[type="submit"], input[type="button"], input[type="reset"]',
+    )
+    .evaluateAll((els) => {
+      const h = (window as unknown as { __a11y: Helpers }).__a11y;
+      return els
+        .filter((el) => !h.nameOf(el))
+        .map((el) => ({
+          selector: h.selectorOf(el),
+          problem: 'button without text or aria-label',
+        }));
+    });
 }
 
 /**
@@ -107,15 +131,27 @@ export async function unnamedImages(page: Page): Promise<Offender[]> {
       if (el.closest('[aria-hidden="true"]')) continue;
       const tag = el.tagName.toLowerCase();
       if (tag === 'img') {
-        if (!el.hasAttribute('alt') && !el.getAttribute('aria-label')) out.push({ selector: h.selectorOf(el), problem: 'img without alt' });
+        if (!el.hasAttribute('alt') && !el.getAttribute('aria-label'))
+          out.push({ selector: h.selectorOf(el), problem: 'img without alt' });
         continue;
       }
       if (tag === 'svg' && el.parentElement?.closest('svg')) continue; // nested in a drawing: part of it
       const role = el.getAttribute('role');
       if (role === 'presentation' || role === 'none') continue;
-      const name = el.getAttribute('aria-label')?.trim() || el.getAttribute('aria-labelledby') || (tag === 'svg' ? el.querySelector(':scope > title')?.textContent?.trim() : '');
-      if (!role && tag === 'svg') out.push({ selector: h.selectorOf(el), problem: `svg without a role (role="img", "group" or "application"), not aria-hidden${name ? '' : ', and without aria-label'}` });
-      else if (!name) out.push({ selector: h.selectorOf(el), problem: `${tag}${role ? ` role=${role}` : ''} without aria-label, aria-labelledby or title` });
+      const name =
+        el.getAttribute('aria-label')?.trim() ||
+        el.getAttribute('aria-labelledby') ||
+        (tag === 'svg' ? el.querySelector(':scope > title')?.textContent?.trim() : '');
+      if (!role && tag === 'svg')
+        out.push({
+          selector: h.selectorOf(el),
+          problem: `svg without a role (role="img", "group" or "application"), not aria-hidden${name ? '' : ', and without aria-label'}`,
+        });
+      else if (!name)
+        out.push({
+          selector: h.selectorOf(el),
+          problem: `${tag}${role ? ` role=${role}` : ''} without aria-label, aria-labelledby or title`,
+        });
     }
     return out;
   });
@@ -128,7 +164,14 @@ export async function unnamedImages(page: Page): Promise<Offender[]> {
  * (24 px, or 18.66 px bold). Text in an SVG is its `fill` against the shape
  * drawn under it. Disabled controls are exempt, as WCAG exempts them.
  */
-export async function lowContrastText(page: Page): Promise<{ offenders: ContrastOffender[]; checked: number; root: string; lowest: { selector: string; text: string; ratio: number; required: number }[] }> {
+export async function lowContrastText(
+  page: Page,
+): Promise<{
+  offenders: ContrastOffender[];
+  checked: number;
+  root: string;
+  lowest: { selector: string; text: string; ratio: number; required: number }[];
+}> {
   await page.evaluate(installHelpers);
   return page.evaluate(() => {
     const h = (window as unknown as { __a11y: Helpers }).__a11y;
@@ -148,7 +191,12 @@ export async function lowContrastText(page: Page): Promise<{ offenders: Contrast
     };
     const over = (top: RGBA, below: RGBA): RGBA => {
       const a = top[3];
-      return [top[0] * a + below[0] * (1 - a), top[1] * a + below[1] * (1 - a), top[2] * a + below[2] * (1 - a), 1];
+      return [
+        top[0] * a + below[0] * (1 - a),
+        top[1] * a + below[1] * (1 - a),
+        top[2] * a + below[2] * (1 - a),
+        1,
+      ];
     };
     const luminance = ([r, g, b]: RGBA) => {
       const ch = (v: number) => {
@@ -216,7 +264,8 @@ export async function lowContrastText(page: Page): Promise<{ offenders: Contrast
       if (rect.width === 0 || rect.height === 0) continue;
       const style = getComputedStyle(el);
       let opacity = 1;
-      for (let e: Element | null = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+      for (let e: Element | null = el; e; e = e.parentElement)
+        opacity *= Number(getComputedStyle(e).opacity);
       const inSvg = el instanceof SVGElement;
       const fg = rgba(inSvg ? style.fill : style.color);
       if (!fg) continue;
@@ -235,7 +284,12 @@ export async function lowContrastText(page: Page): Promise<{ offenders: Contrast
       const required = large ? 3 : 4.5;
       checked++;
       const selector = h.selectorOf(el);
-      all.push({ selector, text: text.slice(0, 40), ratio: Math.round(ratio * 100) / 100, required });
+      all.push({
+        selector,
+        text: text.slice(0, 40),
+        ratio: Math.round(ratio * 100) / 100,
+        required,
+      });
       if (ratio + 1e-9 >= required) continue;
       const key = `${selector}|${show(text1)}|${show(bg)}`;
       if (seen.has(key)) continue;
@@ -254,7 +308,12 @@ export async function lowContrastText(page: Page): Promise<{ offenders: Contrast
     }
     // The closest calls, relative to what each needs: for reports.
     const lowest = all.sort((a, b) => a.ratio / a.required - b.ratio / b.required).slice(0, 5);
-    return { offenders, checked, lowest, root: root === document.body ? 'body (no <main>)' : 'main' };
+    return {
+      offenders,
+      checked,
+      lowest,
+      root: root === document.body ? 'body (no <main>)' : 'main',
+    };
   });
 }
 
@@ -264,6 +323,8 @@ export async function focused(page: Page): Promise<{ name: string; tag: string }
   return page.evaluate(() => {
     const h = (window as unknown as { __a11y: Helpers }).__a11y;
     const el = document.activeElement;
-    return el && el !== document.body ? { name: h.nameOf(el).replace(/\s+/g, ' ').trim(), tag: el.tagName.toLowerCase() } : { name: '', tag: 'body' };
+    return el && el !== document.body
+      ? { name: h.nameOf(el).replace(/\s+/g, ' ').trim(), tag: el.tagName.toLowerCase() }
+      : { name: '', tag: 'body' };
   });
 }

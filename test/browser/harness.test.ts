@@ -47,7 +47,11 @@ describe('the browser harness', () => {
       }),
     );
     await page.goto(`${server.url}/probe`);
-    await page.evaluate(() => setTimeout(() => { throw new Error('boom'); }, 0));
+    await page.evaluate(() =>
+      setTimeout(() => {
+        throw new Error('boom');
+      }, 0),
+    );
     await expect.poll(() => problems.pageErrors.length, { timeout: 10_000 }).toBeGreaterThan(0);
     await expect.poll(() => problems.cspViolations.length, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(() => expectClean()).toThrow(/page error: Error: boom[\s\S]*CSP violation/);
@@ -71,12 +75,24 @@ describe('the accessibility checks', () => {
         <p id="large-ok" style="color:#888;font-size:24px">Large, 3.54 is enough</p>
         <button disabled style="color:#ccc">Disabled is exempt</button>
       </main></body></html>`);
-    expect((await unnamedFields(page)).map((o) => o.selector)).toEqual(['input#bad-input', 'select#bad-select']);
+    expect((await unnamedFields(page)).map((o) => o.selector)).toEqual([
+      'input#bad-input',
+      'select#bad-select',
+    ]);
     expect((await unnamedButtons(page)).map((o) => o.selector)).toEqual(['button#bad-button']);
-    expect((await unnamedImages(page)).map((o) => o.selector)).toEqual(['img#bad-img', 'svg#bad-svg']);
+    expect((await unnamedImages(page)).map((o) => o.selector)).toEqual([
+      'img#bad-img',
+      'svg#bad-svg',
+    ]);
     const { offenders } = await lowContrastText(page);
-    expect(offenders.map((o) => o.selector).sort()).toEqual(['span#bad-half', 'p#bad-grey', 'text#svg-bad'].sort());
-    expect(offenders.find((o) => o.selector.endsWith('#bad-grey'))).toMatchObject({ color: 'rgb(153, 153, 153)', background: 'rgb(255, 255, 255)', ratio: 2.85 });
+    expect(offenders.map((o) => o.selector).sort()).toEqual(
+      ['span#bad-half', 'p#bad-grey', 'text#svg-bad'].sort(),
+    );
+    expect(offenders.find((o) => o.selector.endsWith('#bad-grey'))).toMatchObject({
+      color: 'rgb(153, 153, 153)',
+      background: 'rgb(255, 255, 255)',
+      ratio: 2.85,
+    });
     await page.close();
   });
 });

@@ -44,7 +44,8 @@ export async function startBrowserServer(): Promise<BrowserServer> {
   const repo = await makeTestRepo(join(dir, 'origin'), {
     'package.json': '{ "type": "module" }\n',
     'src/add.js': 'export const add = (a, b) => a - b;\n',
-    'test.js': "import { add } from './src/add.js';\nif (add(2, 3) !== 5) { console.error('FAIL: add(2, 3) = ' + add(2, 3)); process.exit(1); }\nconsole.log('ok');\n",
+    'test.js':
+      "import { add } from './src/add.js';\nif (add(2, 3) !== 5) { console.error('FAIL: add(2, 3) = ' + add(2, 3)); process.exit(1); }\nconsole.log('ok');\n",
   });
   const prefix = uniquePrefix();
   const config = loadConfig({
@@ -59,20 +60,34 @@ export async function startBrowserServer(): Promise<BrowserServer> {
     WORKSPACE_DIR: join(dir, 'workspace'),
   });
   const lines: string[] = [];
-  const logger = createLogger({ level: 'info', base: { node: 'browser-node' }, write: (l) => lines.push(l) });
+  const logger = createLogger({
+    level: 'info',
+    base: { node: 'browser-node' },
+    write: (l) => lines.push(l),
+  });
 
   // The HTTP server first, so the node announces its real address.
   let service: Service | undefined;
-  const http = serve({ fetch: (req) => (service ? service.app.fetch(req) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' }) as Server;
-  await new Promise<void>((resolve) => (http.listening ? resolve() : http.once('listening', () => resolve())));
+  const http = serve({
+    fetch: (req) => (service ? service.app.fetch(req) : new Response('starting', { status: 503 })),
+    port: 0,
+    hostname: '127.0.0.1',
+  }) as Server;
+  await new Promise<void>((resolve) =>
+    http.listening ? resolve() : http.once('listening', () => resolve()),
+  );
   const { port } = http.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-  service = await startService(config, ({ config: c, profiles, store }) => agentWorkFor(c.agent, profiles, store), {
-    address: `127.0.0.1:${port}`,
-    logger,
-    readBody: nodeBodyReader,
-    requireProfile: true,
-  });
+  service = await startService(
+    config,
+    ({ config: c, profiles, store }) => agentWorkFor(c.agent, profiles, store),
+    {
+      address: `127.0.0.1:${port}`,
+      logger,
+      readBody: nodeBodyReader,
+      requireProfile: true,
+    },
+  );
   const started = service;
 
   const api = async (method: string, path: string, body?: unknown) => {
@@ -134,4 +149,8 @@ export const review = (): ScriptedReply[] => [
   call('submit_review', { approved: true, feedback: 'Tests pass.' }),
 ];
 /** The answer to the profile check ("Test connection"). */
-export const connectionOk = (): ScriptedReply => ({ kind: 'completion', content: 'ok', usage: { prompt_tokens: 5, completion_tokens: 1 } });
+export const connectionOk = (): ScriptedReply => ({
+  kind: 'completion',
+  content: 'ok',
+  usage: { prompt_tokens: 5, completion_tokens: 1 },
+});

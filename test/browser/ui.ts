@@ -42,7 +42,10 @@ export function browserRig(opts: BrowserRigOptions = {}): BrowserRig {
   let server: BrowserServer | undefined;
   let watched: WatchedPage | undefined;
   const set = <T>(value: T | undefined, name: string): T => {
-    if (value === undefined) throw new Error(`the browser rig's ${name} is set in beforeAll: read it inside a test or a hook`);
+    if (value === undefined)
+      throw new Error(
+        `the browser rig's ${name} is set in beforeAll: read it inside a test or a hook`,
+      );
     return value;
   };
   const rig: BrowserRig = {
@@ -79,17 +82,28 @@ export function browserRig(opts: BrowserRigOptions = {}): BrowserRig {
 }
 
 /** `WAITING_FOR_USER`, however the page words it ("Waiting for user", "waiting-for-user"). */
-export const asStatus = (text: string | null): string => (text ?? '').trim().toUpperCase().replace(/[\s-]+/g, '_');
+export const asStatus = (text: string | null): string =>
+  (text ?? '')
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '_');
 
 /** Waits until the page's `session-status` shows one of `statuses`; returns the one it shows. */
 export async function untilStatus(page: Page, ...statuses: string[]): Promise<string> {
   const status = page.getByTestId('session-status');
   let seen = '';
   await expect
-    .poll(async () => {
-      seen = asStatus(await status.textContent());
-      return statuses.some((s) => seen.includes(s));
-    }, { timeout: DEADLINE, interval: 200, message: `session-status to show ${statuses.join(' or ')}` })
+    .poll(
+      async () => {
+        seen = asStatus(await status.textContent());
+        return statuses.some((s) => seen.includes(s));
+      },
+      {
+        timeout: DEADLINE,
+        interval: 200,
+        message: `session-status to show ${statuses.join(' or ')}`,
+      },
+    )
     .toBe(true);
   return seen;
 }
@@ -99,10 +113,13 @@ export async function untilStatusLeaves(page: Page, status: string): Promise<str
   const loc = page.getByTestId('session-status');
   let seen = '';
   await expect
-    .poll(async () => {
-      seen = asStatus(await loc.textContent());
-      return seen !== '' && !seen.includes(status);
-    }, { timeout: DEADLINE, interval: 100, message: `session-status to leave ${status}` })
+    .poll(
+      async () => {
+        seen = asStatus(await loc.textContent());
+        return seen !== '' && !seen.includes(status);
+      },
+      { timeout: DEADLINE, interval: 100, message: `session-status to leave ${status}` },
+    )
     .toBe(true);
   return seen;
 }
@@ -114,26 +131,40 @@ export function sessionIdOf(page: Page): string | undefined {
 
 /** A `g.state` node's state id: `data-id`, else `data-state-id`, else its `id`. */
 function stateIds(nodes: Locator): Promise<string[]> {
-  return nodes.evaluateAll((els) => els.map((el) => el.getAttribute('data-id') ?? el.getAttribute('data-state-id') ?? el.id).sort());
+  return nodes.evaluateAll((els) =>
+    els.map((el) => el.getAttribute('data-id') ?? el.getAttribute('data-state-id') ?? el.id).sort(),
+  );
 }
 
 /** Ids of the states the visualizer highlights. */
-export function highlightedStates(page: Page, svg = 'svg[data-testid="state-chart"]'): Promise<string[]> {
+export function highlightedStates(
+  page: Page,
+  svg = 'svg[data-testid="state-chart"]',
+): Promise<string[]> {
   return stateIds(page.locator(`${svg} g.state[data-active="true"]`));
 }
 
 /** Waits until the visualizer highlights exactly the states the API reports active for `id`; fails showing both. */
-export async function expectChartMatchesApi(page: Page, server: BrowserServer, id: string): Promise<void> {
+export async function expectChartMatchesApi(
+  page: Page,
+  server: BrowserServer,
+  id: string,
+): Promise<void> {
   let api: string[] = [];
   let ui: string[] = [];
   const deadline = Date.now() + DEADLINE;
   do {
-    api = ((await server.api('GET', `/agent/sessions/${id}/chart`)).active as string[]).slice().sort();
+    api = ((await server.api('GET', `/agent/sessions/${id}/chart`)).active as string[])
+      .slice()
+      .sort();
     ui = await highlightedStates(page);
     if (JSON.stringify(ui) === JSON.stringify(api)) return;
     await sleep(250);
   } while (Date.now() < deadline);
-  expect(ui, `svg[data-testid="state-chart"] g.state[data-active="true"] (data-state-id) vs GET /agent/sessions/${id}/chart active, for ${DEADLINE} ms`).toEqual(api);
+  expect(
+    ui,
+    `svg[data-testid="state-chart"] g.state[data-active="true"] (data-state-id) vs GET /agent/sessions/${id}/chart active, for ${DEADLINE} ms`,
+  ).toEqual(api);
 }
 
 /** The ids `activeIds` gives for a history entry's `to` (a dotted path below the root). */
@@ -145,19 +176,37 @@ export function idsOfPath(rootId: string, to: string): string[] {
 /** The timeline's rows: `data-testid="timeline-row"`, else its table body rows, else its list items. */
 export async function timelineRows(page: Page): Promise<Locator> {
   const timeline = page.getByTestId('timeline');
-  const candidates = [timeline.getByTestId('timeline-row'), timeline.locator('tbody tr'), timeline.getByRole('listitem')];
+  const candidates = [
+    timeline.getByTestId('timeline-row'),
+    timeline.locator('tbody tr'),
+    timeline.getByRole('listitem'),
+  ];
   for (const rows of candidates) if ((await rows.count()) > 0) return rows;
   return candidates[0]!;
 }
 
 /** Waits until the chart's "Possible events" lists exactly what `GET /agent/sessions/{id}/chart` says the API accepts now. */
-export async function expectPossibleEventsMatchApi(page: Page, server: BrowserServer, id: string): Promise<void> {
+export async function expectPossibleEventsMatchApi(
+  page: Page,
+  server: BrowserServer,
+  id: string,
+): Promise<void> {
   let accepts: string[] = [];
   await expect
-    .poll(async () => {
-      accepts = (await server.api('GET', `/agent/sessions/${id}/chart`)).accepts as string[];
-      const shown = await page.getByTestId('possible-events').locator('li').evaluateAll((els) => els.map((el) => el.getAttribute('data-event') ?? ''));
-      return JSON.stringify(shown.slice().sort()) === JSON.stringify(accepts.slice().sort());
-    }, { timeout: DEADLINE, interval: 100, message: `possible-events to list what the API accepts (${JSON.stringify(accepts)})` })
+    .poll(
+      async () => {
+        accepts = (await server.api('GET', `/agent/sessions/${id}/chart`)).accepts as string[];
+        const shown = await page
+          .getByTestId('possible-events')
+          .locator('li')
+          .evaluateAll((els) => els.map((el) => el.getAttribute('data-event') ?? ''));
+        return JSON.stringify(shown.slice().sort()) === JSON.stringify(accepts.slice().sort());
+      },
+      {
+        timeout: DEADLINE,
+        interval: 100,
+        message: `possible-events to list what the API accepts (${JSON.stringify(accepts)})`,
+      },
+    )
     .toBe(true);
 }

@@ -73,12 +73,27 @@ export function planSessions(r: Prng, n: number, spreadMs: number): SessionPlan[
     const mode = kind === 'review' || (kind === 'cancel' && r.chance(0.3)) ? 'review' : 'auto';
     // Some reviewers reject the first round: a longer life, one more coding step.
     const reject = kind !== 'review' && r.chance(0.25) ? ' [reject:1]' : '';
-    const goal = `soak ${tag} session ${index}: ${r.pick(WORDS)} the ${r.pick(THINGS)}${reject}` + (r.chance(0.3) ? `\nalso ${r.pick(WORDS)} its tests` : '');
+    const goal =
+      `soak ${tag} session ${index}: ${r.pick(WORDS)} the ${r.pick(THINGS)}${reject}` +
+      (r.chance(0.3) ? `\nalso ${r.pick(WORDS)} its tests` : '');
     const count = kind === 'inputs' ? r.int(1, 3) : kind === 'review' ? r.int(0, 2) : 0;
-    const inputs = Array.from({ length: count }, (_, k) => ({ delayMs: r.int(100, 2500), marker: `${tag}-s${index}-i${k}` }));
+    const inputs = Array.from({ length: count }, (_, k) => ({
+      delayMs: r.int(100, 2500),
+      marker: `${tag}-s${index}-i${k}`,
+    }));
     const startMs = Math.floor((index / n) * spreadMs + r.int(0, 200));
     const repoUrl = `https://example.com/org/${kind !== 'review' && r.chance(0.15) ? 'flaky' : 'soak'}.git`;
-    return { tag, index, kind, mode, goal, repoUrl, startMs, inputs, cancelAfterMs: r.int(50, 3000) };
+    return {
+      tag,
+      index,
+      kind,
+      mode,
+      goal,
+      repoUrl,
+      startMs,
+      inputs,
+      cancelAfterMs: r.int(50, 3000),
+    };
   });
 }
 
@@ -97,11 +112,25 @@ export interface ClientContext {
 
 /** Runs one session's client to the end of its plan. Never throws: problems go to `anomalies`. */
 export async function runClient(plan: SessionPlan, ctx: ClientContext): Promise<SessionLedger> {
-  const ledger: SessionLedger = { plan, id: null, accepted: [], unacknowledged: [], cancelRefused: false, anomalies: [] };
+  const ledger: SessionLedger = {
+    plan,
+    id: null,
+    accepted: [],
+    unacknowledged: [],
+    cancelRefused: false,
+    anomalies: [],
+  };
   const opts: CallOptions = { ...ctx.http, r: ctx.r };
   const { tag } = plan;
   try {
-    const created = await call(ctx.nodes, opts, 'POST', '/agent/sessions', { goal: plan.goal, repo_url: plan.repoUrl, mode: plan.mode }, `create-${tag}-${plan.index}`);
+    const created = await call(
+      ctx.nodes,
+      opts,
+      'POST',
+      '/agent/sessions',
+      { goal: plan.goal, repo_url: plan.repoUrl, mode: plan.mode },
+      `create-${tag}-${plan.index}`,
+    );
     if (created.status === 'gave-up' || (created.status !== 201 && created.status !== 200)) {
       ledger.anomalies.push(`create: ${describe(created)}`);
       return ledger;
@@ -109,11 +138,17 @@ export async function runClient(plan: SessionPlan, ctx: ClientContext): Promise<
     const id = created.body.session_id as string;
     ledger.id = id;
     ctx.onCreated?.(id);
-    const send = (type: EventType, n: number, body?: unknown, marker?: string) => postEvent(ctx, opts, ledger, id, type, `${type}-${tag}-${plan.index}-${n}`, body, marker);
+    const send = (type: EventType, n: number, body?: unknown, marker?: string) =>
+      postEvent(ctx, opts, ledger, id, type, `${type}-${tag}-${plan.index}-${n}`, body, marker);
     if (plan.kind === 'inputs') {
       for (const [k, input] of plan.inputs.entries()) {
         await sleep(input.delayMs);
-        const status = await send('input', k, { message: inputMessage(input.marker) }, input.marker);
+        const status = await send(
+          'input',
+          k,
+          { message: inputMessage(input.marker) },
+          input.marker,
+        );
         if (status === 409) ledger.anomalies.push(`input ${input.marker} refused with 409`);
       }
     } else if (plan.kind === 'review') {
@@ -121,11 +156,23 @@ export async function runClient(plan: SessionPlan, ctx: ClientContext): Promise<
       for (let k = 0; ; ) {
         // Waiting with a plan that includes every input sent so far. The plan and the status come
         // from one read of the record; the logs are read after it and may be newer than the status.
-        const waiting = await until(ctx, opts, id, (s) => s.status === 'WAITING_FOR_USER' && (!lastMarker || planIncludes(s.plan, inputMessage(lastMarker))));
+        const waiting = await until(
+          ctx,
+          opts,
+          id,
+          (s) =>
+            s.status === 'WAITING_FOR_USER' &&
+            (!lastMarker || planIncludes(s.plan, inputMessage(lastMarker))),
+        );
         if (!waiting) return (ledger.anomalies.push('gave up waiting for the plan'), ledger);
         const input = plan.inputs[k];
         if (input) {
-          const status = await send('input', k, { message: inputMessage(input.marker) }, input.marker);
+          const status = await send(
+            'input',
+            k,
+            { message: inputMessage(input.marker) },
+            input.marker,
+          );
           if (status === 409) ledger.anomalies.push(`input ${input.marker} refused with 409`);
           lastMarker = input.marker;
           k++;
@@ -148,14 +195,31 @@ export async function runClient(plan: SessionPlan, ctx: ClientContext): Promise<
 }
 
 /** Posts an event until it is answered; records it as accepted (2xx) or unacknowledged. Returns the status. */
-async function postEvent(ctx: ClientContext, opts: CallOptions, ledger: SessionLedger, id: string, type: EventType, key: string, body?: unknown, marker?: string): Promise<number | 'gave-up'> {
+async function postEvent(
+  ctx: ClientContext,
+  opts: CallOptions,
+  ledger: SessionLedger,
+  id: string,
+  type: EventType,
+  key: string,
+  body?: unknown,
+  marker?: string,
+): Promise<number | 'gave-up'> {
   const res = await call(ctx.nodes, opts, 'POST', `/agent/sessions/${id}/${type}`, body, key);
   if (res.status === 'gave-up') {
     ledger.unacknowledged.push({ type, key, ...(marker ? { marker } : {}) });
     return 'gave-up';
   }
   if (res.status === 202) {
-    ledger.accepted.push({ type, eventId: res.body.event_id, key, ...(marker ? { marker } : {}), node: res.node, attempts: res.attempts, duplicate: res.body.duplicate === true });
+    ledger.accepted.push({
+      type,
+      eventId: res.body.event_id,
+      key,
+      ...(marker ? { marker } : {}),
+      node: res.node,
+      attempts: res.attempts,
+      duplicate: res.body.duplicate === true,
+    });
   } else if (res.status !== 409) {
     ledger.anomalies.push(`${type}: ${describe(res)}`);
   }
@@ -163,7 +227,12 @@ async function postEvent(ctx: ClientContext, opts: CallOptions, ledger: SessionL
 }
 
 /** Polls the session until `ok` holds; null at the deadline. */
-async function until(ctx: ClientContext, opts: CallOptions, id: string, ok: (s: any) => boolean): Promise<any | null> {
+async function until(
+  ctx: ClientContext,
+  opts: CallOptions,
+  id: string,
+  ok: (s: any) => boolean,
+): Promise<any | null> {
   for (;;) {
     const res = await call(ctx.nodes, opts, 'GET', `/agent/sessions/${id}`);
     if (res.status === 'gave-up') return null;
@@ -177,5 +246,7 @@ function planIncludes(plan: { steps?: string[] } | null, message: string): boole
 }
 
 function describe(a: Answer): string {
-  return a.status === 'gave-up' ? `gave up after ${a.attempts} attempts (${a.last})` : `${a.status} ${JSON.stringify(a.body)}`;
+  return a.status === 'gave-up'
+    ? `gave up after ${a.attempts} attempts (${a.last})`
+    : `${a.status} ${JSON.stringify(a.body)}`;
 }

@@ -60,11 +60,24 @@ type Action = 'kill' | 'pause' | 'term';
 
 export async function runDisruptions(ctx: DisruptionContext): Promise<DisruptionStats> {
   const stats: DisruptionStats = {
-    kills: 0, pauses: 0, restarts: 0, redisRestarts: 0, failoverMs: [], handoffMs: [], redisRecoveryMs: [], redisResumedInPlace: 0,
-    redisDownMs: 0, redisCensus: null, redisLosses: [], notNeeded: 0, notObserved: 0, timeline: [],
+    kills: 0,
+    pauses: 0,
+    restarts: 0,
+    redisRestarts: 0,
+    failoverMs: [],
+    handoffMs: [],
+    redisRecoveryMs: [],
+    redisResumedInPlace: 0,
+    redisDownMs: 0,
+    redisCensus: null,
+    redisLosses: [],
+    notNeeded: 0,
+    notObserved: 0,
+    timeline: [],
   };
   const start = Date.now();
-  const note = (what: string) => stats.timeline.push(`${((Date.now() - start) / 1000).toFixed(1).padStart(6)} s  ${what}`);
+  const note = (what: string) =>
+    stats.timeline.push(`${((Date.now() - start) / 1000).toFixed(1).padStart(6)} s  ${what}`);
   const { r, leaseTtlMs: ttl } = ctx;
   // Each kind once first, in a seeded order, so even a short run has them all.
   const first: Action[] = [];
@@ -101,7 +114,9 @@ export async function runDisruptions(ctx: DisruptionContext): Promise<Disruption
     } else {
       await victim.proc!.stop(15_000);
       stats.restarts++;
-      note(`SIGTERM ${victim.id} (${held.length} sessions held), exited after ${Date.now() - t0} ms`);
+      note(
+        `SIGTERM ${victim.id} (${held.length} sessions held), exited after ${Date.now() - t0} ms`,
+      );
       const took = track(ctx, held, t0, stats);
       await sleep(r.int(200, 1500));
       await restart(ctx, victim, note);
@@ -113,12 +128,18 @@ export async function runDisruptions(ctx: DisruptionContext): Promise<Disruption
   return stats;
 }
 
-async function restartRedis(ctx: DisruptionContext, stats: DisruptionStats, note: (w: string) => void): Promise<void> {
+async function restartRedis(
+  ctx: DisruptionContext,
+  stats: DisruptionStats,
+  note: (w: string) => void,
+): Promise<void> {
   const held = await heldBy(ctx, null);
   const before = await census(ctx);
   const t0 = Date.now();
   await ctx.redis.stop();
-  note(`Redis stopped (SIGTERM; ${held.length} sessions active; ${before.inbox} inbox entries, ${before.logs} log lines, ${before.history} history entries)`);
+  note(
+    `Redis stopped (SIGTERM; ${held.length} sessions active; ${before.inbox} inbox entries, ${before.logs} log lines, ${before.history} history entries)`,
+  );
   // Longer than the TTL: every lease runs out, every actor is paused by its node's watchdog.
   await sleep(ctx.r.int(ctx.leaseTtlMs * 2, ctx.leaseTtlMs * 3));
   await ctx.redis.resume();
@@ -130,9 +151,14 @@ async function restartRedis(ctx: DisruptionContext, stats: DisruptionStats, note
   // Counts only grow: fewer of anything after the restart is data the AOF lost.
   for (const [id, b] of before.perSession) {
     const a = after.perSession.get(id);
-    if (!a || a.some((x, i) => x < b[i]!)) stats.redisLosses.push(`session ${id}: inbox/log/history ${b.join('/')} before the Redis restart, ${a?.join('/') ?? 'gone'} after`);
+    if (!a || a.some((x, i) => x < b[i]!))
+      stats.redisLosses.push(
+        `session ${id}: inbox/log/history ${b.join('/')} before the Redis restart, ${a?.join('/') ?? 'gone'} after`,
+      );
   }
-  note(`Redis back after ${stats.redisDownMs} ms (AOF, appendfsync ${ctx.redis.fsync}); sessions with data lost: ${stats.redisLosses.length}`);
+  note(
+    `Redis back after ${stats.redisDownMs} ms (AOF, appendfsync ${ctx.redis.fsync}); sessions with data lost: ${stats.redisLosses.length}`,
+  );
   // Paused actors resume under the epoch they had: count any commit after Redis is back.
   stats.redisRecoveryMs.push(...(await track(ctx, held, back, stats, { after: back })));
 }
@@ -169,7 +195,11 @@ async function census(ctx: DisruptionContext): Promise<Census> {
   }
 }
 
-async function restart(ctx: DisruptionContext, slot: Slot, note: (w: string) => void): Promise<void> {
+async function restart(
+  ctx: DisruptionContext,
+  slot: Slot,
+  note: (w: string) => void,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await ctx.slots.start(slot);
@@ -195,7 +225,8 @@ async function leases(ctx: DisruptionContext): Promise<(Held & { node: string })
   const ids = ctx.ids();
   if (ids.length === 0) return [];
   const p = ctx.raw.pipeline();
-  for (const id of ids) p.hmget(sessionKeys(ctx.prefix, id).record, 'lease_node', 'lease_until', 'status', 'epoch');
+  for (const id of ids)
+    p.hmget(sessionKeys(ctx.prefix, id).record, 'lease_node', 'lease_until', 'status', 'epoch');
   const rows = (await p.exec()) ?? [];
   const now = Date.now();
   return rows.flatMap(([err, v], i) => {
@@ -222,20 +253,36 @@ async function heldBy(ctx: DisruptionContext, node: string | null): Promise<Held
  * node took it over), or with `after`, its next commit at or after that store
  * time under any epoch (the owner resumed it; counted in `redisResumedInPlace`).
  */
-async function track(ctx: DisruptionContext, held: Held[], from: number, stats: DisruptionStats, opts: { after?: number } = {}): Promise<number[]> {
+async function track(
+  ctx: DisruptionContext,
+  held: Held[],
+  from: number,
+  stats: DisruptionStats,
+  opts: { after?: number } = {},
+): Promise<number[]> {
   const times: number[] = [];
   let pending = held;
   const deadline = Date.now() + 30_000;
   while (pending.length > 0 && Date.now() < deadline) {
     await sleep(20);
     const p = ctx.raw.pipeline();
-    for (const h of pending) p.hmget(sessionKeys(ctx.prefix, h.id).record, 'commit_tag', 'updated_at', 'status', 'lease_node');
+    for (const h of pending)
+      p.hmget(
+        sessionKeys(ctx.prefix, h.id).record,
+        'commit_tag',
+        'updated_at',
+        'status',
+        'lease_node',
+      );
     const rows = await p.exec().catch(() => null);
     if (!rows) continue;
     pending = pending.filter((h, i) => {
       const [tag, updated, status, node] = (rows[i]?.[1] ?? []) as (string | null)[];
       const epoch = Number((tag ?? '0:0').split(':')[0]);
-      if (epoch > h.epoch || (opts.after !== undefined && epoch === h.epoch && Number(updated) >= opts.after)) {
+      if (
+        epoch > h.epoch ||
+        (opts.after !== undefined && epoch === h.epoch && Number(updated) >= opts.after)
+      ) {
         if (epoch === h.epoch) stats.redisResumedInPlace++;
         times.push(Math.max(0, Number(updated) - from));
         return false;

@@ -22,9 +22,18 @@ export interface HttpStats {
   droppedAnswers: number;
 }
 
-export const newHttpStats = (): HttpStats => ({ requests: 0, retried: 0, serverErrors: {}, connectionErrors: 0, timeouts: 0, droppedAnswers: 0 });
+export const newHttpStats = (): HttpStats => ({
+  requests: 0,
+  retried: 0,
+  serverErrors: {},
+  connectionErrors: 0,
+  timeouts: 0,
+  droppedAnswers: 0,
+});
 
-export type Answer = { status: number; body: any; node: string; attempts: number } | { status: 'gave-up'; attempts: number; last: string };
+export type Answer =
+  | { status: number; body: any; node: string; attempts: number }
+  | { status: 'gave-up'; attempts: number; last: string };
 
 export interface CallOptions {
   stats: HttpStats;
@@ -42,7 +51,14 @@ export interface CallOptions {
 }
 
 /** One logical request: retried until a non-5xx answer, or the deadline. */
-export async function call(nodes: NodeDirectory, opts: CallOptions, method: string, path: string, body?: unknown, key?: string): Promise<Answer> {
+export async function call(
+  nodes: NodeDirectory,
+  opts: CallOptions,
+  method: string,
+  path: string,
+  body?: unknown,
+  key?: string,
+): Promise<Answer> {
   const { stats, r } = opts;
   let attempts = 0;
   let last = 'no live node';
@@ -63,7 +79,8 @@ export async function call(nodes: NodeDirectory, opts: CallOptions, method: stri
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (key !== undefined) headers['idempotency-key'] = key;
-    const drop = attempts === 1 && key !== undefined && method === 'POST' && r.chance(opts.dropAnswer ?? 0);
+    const drop =
+      attempts === 1 && key !== undefined && method === 'POST' && r.chance(opts.dropAnswer ?? 0);
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? 6000);
     try {
       const res = await fetch(node.url + path, {
@@ -82,7 +99,8 @@ export async function call(nodes: NodeDirectory, opts: CallOptions, method: stri
       }
       return { status: res.status, body: parsed, node: node.id, attempts };
     } catch (err) {
-      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      const timedOut =
+        err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       if (drop && timedOut && !timeout.aborted) stats.droppedAnswers++;
       else if (timedOut) stats.timeouts++;
       else stats.connectionErrors++;

@@ -19,7 +19,13 @@
  * the one an undisturbed run of that goal gives; history positions are
  * contiguous and epochs never go back (no write from a stale epoch landed).
  */
-import { HISTORY_CAP, compareEventIds, type HistoryEntry, type InboxEvent, type SessionRecord } from '../../runtime/store/port.ts';
+import {
+  HISTORY_CAP,
+  compareEventIds,
+  type HistoryEntry,
+  type InboxEvent,
+  type SessionRecord,
+} from '../../runtime/store/port.ts';
 import { expectedDiff } from '../support/expected.ts';
 import { inputLogLine, inputMessage, type SessionLedger } from './clients.ts';
 
@@ -61,8 +67,20 @@ export function foldedGoal(goal: string, messages: string[]): string {
 
 export function checkSessions(all: SessionFacts[]): Verdict {
   const v: Verdict = {
-    sessions: all.length, byStatus: {}, accepted: 0, applied: 0, lost: 0, duplicated: 0, unacknowledged: 0,
-    retriedDuplicates: 0, timersFired: 0, fencedWrites: 0, staleEpochEntries: 0, diffsChecked: 0, diffMismatches: 0, violations: [],
+    sessions: all.length,
+    byStatus: {},
+    accepted: 0,
+    applied: 0,
+    lost: 0,
+    duplicated: 0,
+    unacknowledged: 0,
+    retriedDuplicates: 0,
+    timersFired: 0,
+    fencedWrites: 0,
+    staleEpochEntries: 0,
+    diffsChecked: 0,
+    diffMismatches: 0,
+    violations: [],
   };
   for (const facts of all) checkOne(facts, v);
   return v;
@@ -90,9 +108,13 @@ function checkOne(f: SessionFacts, v: Verdict): void {
   const stored = new Set<string>();
   for (const a of ledger.accepted) {
     const e = inbox.get(a.eventId);
-    const sent = a.type === 'input' ? inputMessage(a.marker!) : a.type === 'cancel' ? a.marker! : '';
+    const sent =
+      a.type === 'input' ? inputMessage(a.marker!) : a.type === 'cancel' ? a.marker! : '';
     if (!e) fail(`accepted ${a.type} ${a.eventId} is not in the inbox`);
-    else if (e.type !== a.type || markerOf(e) !== sent) fail(`inbox entry ${a.eventId} is ${e.type} "${markerOf(e)}", accepted as ${a.type} "${sent}"`);
+    else if (e.type !== a.type || markerOf(e) !== sent)
+      fail(
+        `inbox entry ${a.eventId} is ${e.type} "${markerOf(e)}", accepted as ${a.type} "${sent}"`,
+      );
     else stored.add(a.eventId);
   }
   const markers = new Map<string, number>();
@@ -100,8 +122,15 @@ function checkOne(f: SessionFacts, v: Verdict): void {
     if (e.type === 'timer') continue;
     if (markerOf(e)) markers.set(markerOf(e), (markers.get(markerOf(e)) ?? 0) + 1);
     if (stored.has(e.id)) continue;
-    const unacked = ledger.unacknowledged.some((u) => u.type === e.type && (u.type === 'approve' || inputMessage(u.marker ?? '') === markerOf(e) || u.marker === markerOf(e)));
-    if (!unacked) fail(`inbox entry ${e.id} (${e.type} "${markerOf(e)}") was accepted by no client`);
+    const unacked = ledger.unacknowledged.some(
+      (u) =>
+        u.type === e.type &&
+        (u.type === 'approve' ||
+          inputMessage(u.marker ?? '') === markerOf(e) ||
+          u.marker === markerOf(e)),
+    );
+    if (!unacked)
+      fail(`inbox entry ${e.id} (${e.type} "${markerOf(e)}") was accepted by no client`);
   }
   for (const [m, n] of markers) if (n > 1) fail(`"${m}" is in the inbox ${n} times`);
   // Durable timers (a flaky clone's retry): each key delivered once.
@@ -129,27 +158,37 @@ function checkOne(f: SessionFacts, v: Verdict): void {
   }
   const approves = ledger.accepted.filter((e) => e.type === 'approve').length;
   const approvals = f.history.filter((h) => h.event === 'approve').length;
-  for (let i = 0; i < Math.max(approves, approvals); i++) count(i < Math.min(approves, approvals) ? 1 : i < approves ? 0 : 2);
+  for (let i = 0; i < Math.max(approves, approvals); i++)
+    count(i < Math.min(approves, approvals) ? 1 : i < approves ? 0 : 2);
   if (approvals !== approves) fail(`${approves} approve(s) accepted, ${approvals} applied`);
   const cancels = ledger.accepted.filter((e) => e.type === 'cancel');
   const cancelled = f.history.filter((h) => h.event === 'cancel' && h.to === 'cancelled').length;
   for (const c of cancels) {
     const n = record.reason === `cancelled: ${c.marker}` ? cancelled : 0;
     count(n);
-    if (n !== 1) fail(`cancel ${c.marker} applied ${n} times (reason ${JSON.stringify(record.reason)})`);
+    if (n !== 1)
+      fail(`cancel ${c.marker} applied ${n} times (reason ${JSON.stringify(record.reason)})`);
   }
-  if (cancels.length === 0 && cancelled > 0) fail(`cancelled ${cancelled} times without an accepted cancel`);
+  if (cancels.length === 0 && cancelled > 0)
+    fail(`cancelled ${cancelled} times without an accepted cancel`);
 
   // The end: the expected status, the undisturbed result, nothing held.
   const expected = cancels.length > 0 ? 'CANCELLED' : 'COMPLETED';
-  if (record.status !== expected) fail(`ended ${record.status} (${record.reason ?? ''}), expected ${expected}`);
-  if (record.owner !== null) fail(`still leased by ${record.owner.nodeId} at epoch ${record.owner.epoch}`);
+  if (record.status !== expected)
+    fail(`ended ${record.status} (${record.reason ?? ''}), expected ${expected}`);
+  if (record.owner !== null)
+    fail(`still leased by ${record.owner.nodeId} at epoch ${record.owner.epoch}`);
   if (record.status === 'COMPLETED' && !ledger.unacknowledged.some((u) => u.type === 'input')) {
-    const goal = foldedGoal(ledger.plan.goal, ledger.accepted.filter((e) => e.type === 'input').map((e) => inputMessage(e.marker!)));
+    const goal = foldedGoal(
+      ledger.plan.goal,
+      ledger.accepted.filter((e) => e.type === 'input').map((e) => inputMessage(e.marker!)),
+    );
     const diff = (record.result as { diff?: string } | null)?.diff;
     v.diffsChecked++;
-    if (record.goal !== goal) fail(`goal ${JSON.stringify(record.goal)}, expected ${JSON.stringify(goal)}`);
-    if (diff !== expectedDiff(goal)) fail(`diff differs from an undisturbed run's: ${JSON.stringify(diff)}`);
+    if (record.goal !== goal)
+      fail(`goal ${JSON.stringify(record.goal)}, expected ${JSON.stringify(goal)}`);
+    if (diff !== expectedDiff(goal))
+      fail(`diff differs from an undisturbed run's: ${JSON.stringify(diff)}`);
     if (record.goal !== goal || diff !== expectedDiff(goal)) v.diffMismatches++;
   }
 
@@ -164,15 +203,19 @@ function checkOne(f: SessionFacts, v: Verdict): void {
   for (const e of h) {
     if (e.epoch < maxEpoch) {
       v.staleEpochEntries++;
-      fail(`history entry ${e.n} (${e.event}: ${e.from} → ${e.to}) from epoch ${e.epoch} after epoch ${maxEpoch} had committed`);
+      fail(
+        `history entry ${e.n} (${e.event}: ${e.from} → ${e.to}) from epoch ${e.epoch} after epoch ${maxEpoch} had committed`,
+      );
     }
     maxEpoch = Math.max(maxEpoch, e.epoch);
     const seen = nodeOf.get(e.epoch);
-    if (seen !== undefined && seen !== e.node) fail(`epoch ${e.epoch} wrote history from ${seen} and ${e.node}`);
+    if (seen !== undefined && seen !== e.node)
+      fail(`epoch ${e.epoch} wrote history from ${seen} and ${e.node}`);
     nodeOf.set(e.epoch, e.node);
   }
   if (maxEpoch > record.epoch) fail(`history epoch ${maxEpoch} above the record's ${record.epoch}`);
   const lastTo = h.at(-1)?.to;
   const phase = expected === 'CANCELLED' ? 'cancelled' : 'completed';
-  if (record.status === expected && lastTo !== phase) fail(`last history entry goes to ${lastTo}, expected ${phase}`);
+  if (record.status === expected && lastTo !== phase)
+    fail(`last history entry goes to ${lastTo}, expected ${phase}`);
 }

@@ -26,7 +26,11 @@ export class NodeSlots implements NodeDirectory {
     this.#redisUrl = redisUrl;
     this.#prefix = prefix;
     this.#opts = opts;
-    this.slots = Array.from({ length: count }, (_, i) => ({ id: `n${i + 1}`, proc: null, retired: [] }));
+    this.slots = Array.from({ length: count }, (_, i) => ({
+      id: `n${i + 1}`,
+      proc: null,
+      retired: [],
+    }));
   }
 
   async startAll(): Promise<void> {
@@ -38,7 +42,12 @@ export class NodeSlots implements NodeDirectory {
     if (slot.proc?.alive) return;
     if (slot.proc) slot.retired.push(slot.proc);
     slot.proc = null;
-    slot.proc = await NodeProc.start({ ...this.#opts, redisUrl: this.#redisUrl, prefix: this.#prefix, nodeId: slot.id });
+    slot.proc = await NodeProc.start({
+      ...this.#opts,
+      redisUrl: this.#redisUrl,
+      prefix: this.#prefix,
+      nodeId: slot.id,
+    });
   }
 
   /**
@@ -64,7 +73,12 @@ export class NodeSlots implements NodeDirectory {
 
   /** Output of every process, oldest process first, for a failure report. */
   output(): string[] {
-    return this.slots.flatMap((s) => [...s.retired, ...(s.proc ? [s.proc] : [])].flatMap((p, i) => [`===== ${s.id} process ${i + 1} (pid ${p.pid})`, ...p.output]));
+    return this.slots.flatMap((s) =>
+      [...s.retired, ...(s.proc ? [s.proc] : [])].flatMap((p, i) => [
+        `===== ${s.id} process ${i + 1} (pid ${p.pid})`,
+        ...p.output,
+      ]),
+    );
   }
 
   async stopAll(): Promise<void> {

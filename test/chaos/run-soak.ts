@@ -29,8 +29,12 @@ const number = (name: string, raw: string | undefined, min: number): number => {
 };
 const duration = number('duration', values.duration, 10);
 // About two new sessions per second of the run, and never fewer than 100.
-const sessions = values.sessions === undefined ? Math.max(100, Math.round(duration * 2)) : number('sessions', values.sessions, 1);
-const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : number('seed', values.seed, 0);
+const sessions =
+  values.sessions === undefined
+    ? Math.max(100, Math.round(duration * 2))
+    : number('sessions', values.sessions, 1);
+const seed =
+  values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : number('seed', values.seed, 0);
 if (values.fsync !== 'always' && values.fsync !== 'everysec') {
   console.error(`soak: --fsync must be always or everysec, got ${values.fsync}`);
   process.exit(2);

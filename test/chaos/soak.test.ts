@@ -11,14 +11,28 @@ const seed = Number(process.env['SOAK_SEED'] ?? 20261125);
 
 describe('chaos soak', () => {
   it('every session ends as expected and every accepted event is applied exactly once', async () => {
-    const report = await runSoak({ durationMs: 70_000, sessions: 150, seed, delayMs: 500, drainMs: 60_000 });
+    const report = await runSoak({
+      durationMs: 70_000,
+      sessions: 150,
+      seed,
+      delayMs: 500,
+      drainMs: 60_000,
+    });
     console.log(formatSummary(report));
     const { verdict: v, disruptions: d } = report;
     expect(v.violations).toEqual([]);
     expect(v.sessions).toBeGreaterThanOrEqual(100);
     expect(v.accepted).toBeGreaterThan(100);
-    expect({ lost: v.lost, duplicated: v.duplicated, applied: v.applied, staleEpochEntries: v.staleEpochEntries }).toEqual({
-      lost: 0, duplicated: 0, applied: v.accepted, staleEpochEntries: 0,
+    expect({
+      lost: v.lost,
+      duplicated: v.duplicated,
+      applied: v.applied,
+      staleEpochEntries: v.staleEpochEntries,
+    }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      applied: v.accepted,
+      staleEpochEntries: 0,
     });
     expect(v.diffsChecked).toBe(v.byStatus['COMPLETED']);
     expect(v.diffMismatches).toBe(0);

@@ -59,18 +59,32 @@ export interface SoakReport {
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const o = { nodes: 3, leaseTtlMs: 1000, delayMs: 500, fsync: 'always' as Fsync, drainMs: 120_000, userMaxRunning: 0, ...options };
+  const o = {
+    nodes: 3,
+    leaseTtlMs: 1000,
+    delayMs: 500,
+    fsync: 'always' as Fsync,
+    drainMs: 120_000,
+    userMaxRunning: 0,
+    ...options,
+  };
   const log = o.log ?? (() => undefined);
   const r = prng(o.seed);
   const started = Date.now();
   const redis = await RedisProcess.start({ fsync: o.fsync });
   const prefix = `soak${o.seed.toString(36)}`;
-  const slots = new NodeSlots(redis.url, prefix, o.nodes, { leaseTtlMs: o.leaseTtlMs, delayMs: o.delayMs, env: { USER_MAX_RUNNING_SESSIONS: String(o.userMaxRunning) } });
+  const slots = new NodeSlots(redis.url, prefix, o.nodes, {
+    leaseTtlMs: o.leaseTtlMs,
+    delayMs: o.delayMs,
+    env: { USER_MAX_RUNNING_SESSIONS: String(o.userMaxRunning) },
+  });
   const raw = new Redis(redis.url, { commandTimeout: 3000, maxRetriesPerRequest: 1 });
   raw.on('error', () => undefined);
   let store: RedisStore | undefined;
   try {
-    log(`redis-server ${redis.url} (appendonly yes, appendfsync ${o.fsync}, dir ${redis.dir}); starting ${o.nodes} nodes`);
+    log(
+      `redis-server ${redis.url} (appendonly yes, appendfsync ${o.fsync}, dir ${redis.dir}); starting ${o.nodes} nodes`,
+    );
     await slots.startAll();
     const plans = planSessions(r.fork(), o.sessions, o.durationMs * 0.9);
     const clientRs = plans.map(() => r.fork());
@@ -79,14 +93,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const until = t0 + o.durationMs;
     const http = newHttpStats();
     const ids: string[] = [];
-    const ctx = { nodes: slots, http: { stats: http, giveUpAt: until + o.drainMs, dropAnswer: 0.2 }, pollMs: 400 };
+    const ctx = {
+      nodes: slots,
+      http: { stats: http, giveUpAt: until + o.drainMs, dropAnswer: 0.2 },
+      pollMs: 400,
+    };
     const clients = plans.map(async (plan, i): Promise<SessionLedger> => {
       await sleep(plan.startMs);
       return runClient(plan, { ...ctx, r: clientRs[i]!, onCreated: (id) => ids.push(id) });
     });
-    log(`${o.sessions} sessions over ${Math.round((o.durationMs * 0.9) / 1000)} s, disruptions for ${Math.round(o.durationMs / 1000)} s (seed ${o.seed})`);
+    log(
+      `${o.sessions} sessions over ${Math.round((o.durationMs * 0.9) / 1000)} s, disruptions for ${Math.round(o.durationMs / 1000)} s (seed ${o.seed})`,
+    );
     const disruptions = await runDisruptions({
-      slots, redis, raw, prefix, ids: () => ids, r: disruptR, leaseTtlMs: o.leaseTtlMs, until,
+      slots,
+      redis,
+      raw,
+      prefix,
+      ids: () => ids,
+      r: disruptR,
+      leaseTtlMs: o.leaseTtlMs,
+      until,
       redisAt: t0 + o.durationMs * (0.35 + disruptR.next() * 0.25),
     });
     for (const line of disruptions.timeline) log(line);
@@ -106,12 +133,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // The timeline and every node's output, on a violation or when asked (SOAK_DUMP=1).
     if (verdict.violations.length > 0 || process.env['SOAK_DUMP']) {
       logFile = join(tmpdir(), `soak-${o.seed}-nodes.log`);
-      const bad = facts.filter((f) => verdict.violations.some((v) => f.ledger.id && v.includes(f.ledger.id)));
-      const dump = bad.map((f) => JSON.stringify({ ledger: f.ledger, record: f.record, history: f.history, logs: f.logs, inbox: f.inbox }, null, 1));
-      await writeFile(logFile, [...disruptions.timeline, ...verdict.violations, ...dump, ...slots.output()].join('\n'));
+      const bad = facts.filter((f) =>
+        verdict.violations.some((v) => f.ledger.id && v.includes(f.ledger.id)),
+      );
+      const dump = bad.map((f) =>
+        JSON.stringify(
+          { ledger: f.ledger, record: f.record, history: f.history, logs: f.logs, inbox: f.inbox },
+          null,
+          1,
+        ),
+      );
+      await writeFile(
+        logFile,
+        [...disruptions.timeline, ...verdict.violations, ...dump, ...slots.output()].join('\n'),
+      );
     }
     const { log: _log, ...kept } = o;
-    return { options: kept, redisVersion: redisVersion(), verdict, disruptions, http, storeFencedWrites, settleMs, elapsedMs: Date.now() - started, logFile };
+    return {
+      options: kept,
+      redisVersion: redisVersion(),
+      verdict,
+      disruptions,
+      http,
+      storeFencedWrites,
+      settleMs,
+      elapsedMs: Date.now() - started,
+      logFile,
+    };
   } finally {
     await slots.stopAll();
     await store?.close();
@@ -127,14 +175,21 @@ async function settle(raw: Redis, prefix: string, ids: string[], deadline: numbe
     const p = raw.pipeline();
     for (const id of pending) {
       const k = sessionKeys(prefix, id);
-      p.hmget(k.record, 'status', 'lease_node', 'last_event_id').xrevrange(k.inbox, '+', '-', 'COUNT', 1);
+      p.hmget(k.record, 'status', 'lease_node', 'last_event_id').xrevrange(
+        k.inbox,
+        '+',
+        '-',
+        'COUNT',
+        1,
+      );
     }
     const rows = await p.exec().catch(() => null);
     if (rows) {
       pending = pending.filter((_, i) => {
         const [status, node, last] = (rows[2 * i]?.[1] ?? []) as (string | null)[];
         const newest = (rows[2 * i + 1]?.[1] as [string, string[]][] | undefined)?.[0]?.[0];
-        const ended = (ENDED_STATUSES as readonly (string | null | undefined)[]).includes(status) && !node;
+        const ended =
+          (ENDED_STATUSES as readonly (string | null | undefined)[]).includes(status) && !node;
         return !(ended && (!newest || compareEventIds(last ?? '0-0', newest) >= 0));
       });
     }
@@ -143,14 +198,19 @@ async function settle(raw: Redis, prefix: string, ids: string[], deadline: numbe
 }
 
 async function gather(store: RedisStore, ledgers: SessionLedger[]): Promise<SessionFacts[]> {
-  return Promise.all(ledgers.map(async (ledger): Promise<SessionFacts> => {
-    if (!ledger.id) return { ledger, record: null, history: [], logs: [], inbox: [] };
-    const [rec, history, logs, inbox] = await Promise.all([
-      store.getSession(ledger.id), store.getHistory(ledger.id), store.getLogs(ledger.id), store.readEvents(ledger.id, '0-0', 100_000),
-    ]);
-    const record = rec ? (({ snapshot: _s, ...rest }) => rest)(rec) : null;
-    return { ledger, record, history, logs, inbox };
-  }));
+  return Promise.all(
+    ledgers.map(async (ledger): Promise<SessionFacts> => {
+      if (!ledger.id) return { ledger, record: null, history: [], logs: [], inbox: [] };
+      const [rec, history, logs, inbox] = await Promise.all([
+        store.getSession(ledger.id),
+        store.getHistory(ledger.id),
+        store.getLogs(ledger.id),
+        store.readEvents(ledger.id, '0-0', 100_000),
+      ]);
+      const record = rec ? (({ snapshot: _s, ...rest }) => rest)(rec) : null;
+      return { ledger, record, history, logs, inbox };
+    }),
+  );
 }
 
 function redisVersion(): string {
@@ -165,34 +225,74 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
-const spread = (xs: number[]) => (xs.length === 0 ? 'none measured' : `p50 ${pct(xs, 50)} ms, p99 ${pct(xs, 99)} ms, max ${Math.max(...xs)} ms (${xs.length} sessions)`);
+const spread = (xs: number[]) =>
+  xs.length === 0
+    ? 'none measured'
+    : `p50 ${pct(xs, 50)} ms, p99 ${pct(xs, 99)} ms, max ${Math.max(...xs)} ms (${xs.length} sessions)`;
 
 /** The one summary the soak prints. */
 export function formatSummary(rep: SoakReport): string {
   const { verdict: v, disruptions: d, options: o, http } = rep;
-  const statuses = Object.entries(v.byStatus).map(([s, n]) => `${s} ${n}`).join(', ');
-  const errors = Object.entries(http.serverErrors).map(([s, n]) => `${s}: ${n}`).join(', ') || 'none';
+  const statuses = Object.entries(v.byStatus)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(', ');
+  const errors =
+    Object.entries(http.serverErrors)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ') || 'none';
   const row = (label: string, value: string) => `  ${label.padEnd(34)} ${value}`;
   return [
     `Chaos soak: seed ${o.seed}, ${Math.round(o.durationMs / 1000)} s of disruptions, ${o.nodes} nodes, lease TTL ${o.leaseTtlMs} ms, scripted work ${o.delayMs} ms a step, Redis ${rep.redisVersion} (appendonly yes, appendfsync ${o.fsync})`,
     row('sessions', `${v.sessions} (${statuses})`),
-    row('disruptions', `${d.kills} SIGKILL, ${d.pauses} SIGSTOP past the TTL, ${d.restarts} SIGTERM restarts, ${d.redisRestarts} Redis restart (down ${d.redisDownMs} ms)`),
-    row('data across the Redis restart', d.redisCensus
-      ? `${d.redisCensus.inbox} inbox entries, ${d.redisCensus.logs} log lines, ${d.redisCensus.history} history entries before; sessions with fewer after: ${d.redisLosses.length}`
-      : 'not counted'),
+    row(
+      'disruptions',
+      `${d.kills} SIGKILL, ${d.pauses} SIGSTOP past the TTL, ${d.restarts} SIGTERM restarts, ${d.redisRestarts} Redis restart (down ${d.redisDownMs} ms)`,
+    ),
+    row(
+      'data across the Redis restart',
+      d.redisCensus
+        ? `${d.redisCensus.inbox} inbox entries, ${d.redisCensus.logs} log lines, ${d.redisCensus.history} history entries before; sessions with fewer after: ${d.redisLosses.length}`
+        : 'not counted',
+    ),
     row('events accepted (2xx)', String(v.accepted)),
     row('applied exactly once', `${v.applied}; lost ${v.lost}; duplicated ${v.duplicated}`),
-    row('durable timers delivered', `${v.timersFired} (back-offs of flaky clones; each key at most once is checked)`),
-    row('retries answered as duplicates', `${v.retriedDuplicates} (never acknowledged: ${v.unacknowledged})`),
-    row('fenced writes (stale epoch)', `${rep.storeFencedWrites} refused (records: ${v.fencedWrites}); landed: ${v.staleEpochEntries}`),
+    row(
+      'durable timers delivered',
+      `${v.timersFired} (back-offs of flaky clones; each key at most once is checked)`,
+    ),
+    row(
+      'retries answered as duplicates',
+      `${v.retriedDuplicates} (never acknowledged: ${v.unacknowledged})`,
+    ),
+    row(
+      'fenced writes (stale epoch)',
+      `${rep.storeFencedWrites} refused (records: ${v.fencedWrites}); landed: ${v.staleEpochEntries}`,
+    ),
     row('failover: kill/pause → next commit', spread(d.failoverMs)),
     row('handoff: SIGTERM → next commit', spread(d.handoffMs)),
-    row('Redis back → next commit', `${spread(d.redisRecoveryMs)}${d.redisRecoveryMs.length > 0 ? `; ${d.redisResumedInPlace} resumed by their owner, same epoch` : ''}`),
-    row('final diff = undisturbed run', `${v.diffsChecked - v.diffMismatches} of ${v.diffsChecked} completed sessions`),
-    row('client retries', `${http.retried} (answers dropped on purpose ${http.droppedAnswers}; 5xx: ${errors}; connection errors ${http.connectionErrors}; timeouts ${http.timeouts})`),
-    row('time', `settled ${(rep.settleMs / 1000).toFixed(1)} s after the last disruption; ${(rep.elapsedMs / 1000).toFixed(0)} s in all`),
-    row('violations', `${v.violations.length}${rep.logFile ? ` (node output: ${rep.logFile})` : ''}`),
+    row(
+      'Redis back → next commit',
+      `${spread(d.redisRecoveryMs)}${d.redisRecoveryMs.length > 0 ? `; ${d.redisResumedInPlace} resumed by their owner, same epoch` : ''}`,
+    ),
+    row(
+      'final diff = undisturbed run',
+      `${v.diffsChecked - v.diffMismatches} of ${v.diffsChecked} completed sessions`,
+    ),
+    row(
+      'client retries',
+      `${http.retried} (answers dropped on purpose ${http.droppedAnswers}; 5xx: ${errors}; connection errors ${http.connectionErrors}; timeouts ${http.timeouts})`,
+    ),
+    row(
+      'time',
+      `settled ${(rep.settleMs / 1000).toFixed(1)} s after the last disruption; ${(rep.elapsedMs / 1000).toFixed(0)} s in all`,
+    ),
+    row(
+      'violations',
+      `${v.violations.length}${rep.logFile ? ` (node output: ${rep.logFile})` : ''}`,
+    ),
     ...v.violations.slice(0, 30).map((x) => `    ${x}`),
-    ...(d.notObserved > 0 ? [`  note: ${d.notObserved} held session(s) had no newer commit within 30 s of a disruption`] : []),
+    ...(d.notObserved > 0
+      ? [`  note: ${d.notObserved} held session(s) had no newer commit within 30 s of a disruption`]
+      : []),
   ].join('\n');
 }

@@ -29,24 +29,40 @@ function denoBinary(): string {
     const api = createRequire(import.meta.url)('deno/install_api.cjs') as { runInstall(): string };
     return api.runInstall();
   } catch (err) {
-    throw new Error(`deno is not installed: run \`npm ci\` (the \`deno\` devDependency brings the binary for this platform): ${(err as Error).message}`);
+    throw new Error(
+      `deno is not installed: run \`npm ci\` (the \`deno\` devDependency brings the binary for this platform): ${(err as Error).message}`,
+    );
   }
 }
 
 /** Runs deno with `args` in the project root; resolves with its exit code and output. */
-function runDeno(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: string[]; exited: Promise<{ code: number | null; signal: string | null }> } {
+function runDeno(
+  args: string[],
+  env: Record<string, string> = {},
+): {
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<{ code: number | null; signal: string | null }>;
+} {
   const child = spawn(denoBinary(), args, {
     cwd: ROOT,
     // Its own process group, so a failed test can kill `deno task` and the server it started.
     detached: true,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', NO_COLOR: '1', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/tmp',
+      NO_COLOR: '1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
   const keep = (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output, exited };
 }
 
@@ -94,12 +110,14 @@ describe('deno task start', () => {
     origin = await makeTestRepo(join(dir, 'origin'), {
       'package.json': '{ "type": "module" }\n',
       'src/add.js': 'export const add = (a, b) => a - b;\n',
-      'test.js': "import { add } from './src/add.js';\nif (add(2, 3) !== 5) process.exit(1);\nconsole.log('ok');\n",
+      'test.js':
+        "import { add } from './src/add.js';\nif (add(2, 3) !== 5) process.exit(1);\nconsole.log('ok');\n",
     });
   });
 
   afterAll(async () => {
-    if (server && server.child.exitCode === null && server.child.signalCode === null) process.kill(-server.child.pid!, 'SIGKILL');
+    if (server && server.child.exitCode === null && server.child.signalCode === null)
+      process.kill(-server.child.pid!, 'SIGKILL');
     await model?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
     const raw = new Redis(redisUrl());
@@ -129,11 +147,24 @@ describe('deno task start', () => {
       throw new Error(`deno task start exited (${code}) before answering /health:\n${logs()}`);
     });
     died.catch(() => undefined);
-    await Promise.race([waitFor('the Deno node to answer /health', async () => (await fetch(`${url}/health`).catch(() => null))?.ok === true, 60_000, 100), died]);
+    await Promise.race([
+      waitFor(
+        'the Deno node to answer /health',
+        async () => (await fetch(`${url}/health`).catch(() => null))?.ok === true,
+        60_000,
+        100,
+      ),
+      died,
+    ]);
     const startupMs = Date.now() - started;
 
     const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(url + path, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url + path, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(10_000),
+      });
       return { status: res.status, headers: res.headers, text: await res.text() };
     };
     expect(JSON.parse((await api('GET', '/health')).text)).toEqual({ ok: true });
@@ -146,7 +177,13 @@ describe('deno task start', () => {
     expect(JSON.parse(spec.text)).toMatchObject({ openapi: expect.stringMatching(/^3\.1/) });
 
     // The profile goes through the Deno node: its key is sealed there with SECRET_KEY.
-    const profile = await api('POST', '/agent/ai-profiles', { name: 'scripted', provider: 'openai-compatible', model: 'scripted', api_key: KEY, base_url: `${model.url}/v1` });
+    const profile = await api('POST', '/agent/ai-profiles', {
+      name: 'scripted',
+      provider: 'openai-compatible',
+      model: 'scripted',
+      api_key: KEY,
+      base_url: `${model.url}/v1`,
+    });
     expect(profile.status, profile.text).toBe(201);
     expect(profile.text).not.toContain(KEY);
     model.script(
@@ -158,20 +195,34 @@ describe('deno task start', () => {
       call('run_command', { command: 'node test.js' }),
       call('submit_review', { approved: true, feedback: 'ok' }),
     );
-    const created = await api('POST', '/agent/sessions', { goal: 'Make the test pass', repo_url: origin, mode: 'auto', ai_profile_id: JSON.parse(profile.text).id });
+    const created = await api('POST', '/agent/sessions', {
+      goal: 'Make the test pass',
+      repo_url: origin,
+      mode: 'auto',
+      ai_profile_id: JSON.parse(profile.text).id,
+    });
     expect(created.status, created.text).toBe(201);
-    const { session_id: id, status } = JSON.parse(created.text) as { session_id: string; status: string };
+    const { session_id: id, status } = JSON.parse(created.text) as {
+      session_id: string;
+      status: string;
+    };
     expect(status).toBe('QUEUED');
 
-    const session = await waitFor(`session ${id} to finish on Deno`, async () => {
-      const s = JSON.parse((await api('GET', `/agent/sessions/${id}`)).text);
-      return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(s.status) ? s : undefined;
-    }, 60_000, 100);
+    const session = await waitFor(
+      `session ${id} to finish on Deno`,
+      async () => {
+        const s = JSON.parse((await api('GET', `/agent/sessions/${id}`)).text);
+        return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(s.status) ? s : undefined;
+      },
+      60_000,
+      100,
+    );
     expect(session.status, `${session.reason}\n${logs()}`).toBe('COMPLETED');
     expect(session.logs).toContain('Cloning repo...');
     expect(session.result.diff).toContain('+export const add = (a, b) => a + b;');
     expect(model.pending()).toBe(0);
-    const history = JSON.parse((await api('GET', `/agent/sessions/${id}/history`)).text).history as { to: string; node: string }[];
+    const history = JSON.parse((await api('GET', `/agent/sessions/${id}/history`)).text)
+      .history as { to: string; node: string }[];
     expect(history.at(-1)).toMatchObject({ to: 'completed', node: 'deno-smoke' });
     const sessionMs = Date.now() - started - startupMs;
     // A streamed answer (SSE through Deno.serve) and the ELK layout (elkjs under Deno).
@@ -179,7 +230,10 @@ describe('deno task start', () => {
     expect(events).toMatch(/event: end\ndata: \{"status":"COMPLETED"\}/);
     const chart = await api('GET', '/agent/chart');
     expect(chart.status).toBe(200);
-    expect(JSON.parse(chart.text)).toMatchObject({ machine: expect.any(Object), layout: expect.any(Object) });
+    expect(JSON.parse(chart.text)).toMatchObject({
+      machine: expect.any(Object),
+      layout: expect.any(Object),
+    });
 
     // `deno task` passes SIGTERM on to the server, which hands its sessions back and exits 0.
     const stopAt = Date.now();
@@ -188,6 +242,8 @@ describe('deno task start', () => {
     expect(exit, logs()).toEqual({ code: 0, signal: null });
     expect(server.output.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
     expect(server.output.join('\n')).not.toContain(KEY);
-    console.info(`deno smoke: startup ${startupMs} ms, session ${sessionMs} ms, stop ${Date.now() - stopAt} ms`);
+    console.info(
+      `deno smoke: startup ${startupMs} ms, session ${sessionMs} ms, stop ${Date.now() - stopAt} ms`,
+    );
   }, 180_000);
 });

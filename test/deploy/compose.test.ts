@@ -26,18 +26,24 @@ interface Service {
   container_name?: string;
   stop_grace_period?: string;
 }
-const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
 const { redis, agent, lb } = compose.services;
 const nginx = readFileSync(join(REPO, 'deploy/nginx.conf'), 'utf8').replace(/#.*$/gm, '');
 
 /** Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?error}` against `env`. */
 function interpolate(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_, name: string, op?: string, arg?: string) => {
-    const v = env[name];
-    if (v !== undefined && v !== '') return v;
-    if (op === '?') throw new Error(`required variable ${name} is missing a value: ${arg}`);
-    return op === '-' ? (arg ?? '') : '';
-  });
+  return value.replace(
+    /\$\{(\w+)(?::([?-])([^}]*))?\}/g,
+    (_, name: string, op?: string, arg?: string) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (op === '?') throw new Error(`required variable ${name} is missing a value: ${arg}`);
+      return op === '-' ? (arg ?? '') : '';
+    },
+  );
 }
 
 describe('docker-compose.yml', () => {
@@ -67,7 +73,8 @@ describe('docker-compose.yml', () => {
     expect(url.hostname).toBe('redis');
     expect(env['HOST']).toBe('0.0.0.0');
     expect(env['PORT']).toBe('8000');
-    for (const name of ['SECRET_KEY', 'ADMIN_TOKEN']) expect(env[name]).toMatch(new RegExp(`^\\$\\{${name}:\\?.*\\.env.*\\}$`));
+    for (const name of ['SECRET_KEY', 'ADMIN_TOKEN'])
+      expect(env[name]).toMatch(new RegExp(`^\\$\\{${name}:\\?.*\\.env.*\\}$`));
     // Every variable it sets is one the node reads.
     for (const name of Object.keys(env)) expect(Object.keys(CONFIG_VARIABLES)).toContain(name);
     expect(agent!.depends_on?.['redis']?.condition).toBe('service_healthy');
@@ -77,12 +84,18 @@ describe('docker-compose.yml', () => {
 
   it('stops with a message naming SECRET_KEY and .env when it is not set, and passes the values when they are', () => {
     const env = agent!.environment!;
-    expect(() => interpolate(env['SECRET_KEY']!, {})).toThrow(/SECRET_KEY.*set SECRET_KEY in \.env/);
-    expect(() => interpolate(env['ADMIN_TOKEN']!, { SECRET_KEY: 'x' })).toThrow(/ADMIN_TOKEN.*set ADMIN_TOKEN in \.env/);
-    expect(interpolate(env['SECRET_KEY']!, { SECRET_KEY: 'a-secret-key-0123456789' })).toBe('a-secret-key-0123456789');
+    expect(() => interpolate(env['SECRET_KEY']!, {})).toThrow(
+      /SECRET_KEY.*set SECRET_KEY in \.env/,
+    );
+    expect(() => interpolate(env['ADMIN_TOKEN']!, { SECRET_KEY: 'x' })).toThrow(
+      /ADMIN_TOKEN.*set ADMIN_TOKEN in \.env/,
+    );
+    expect(interpolate(env['SECRET_KEY']!, { SECRET_KEY: 'a-secret-key-0123456789' })).toBe(
+      'a-secret-key-0123456789',
+    );
   });
 
-  it('checks the agent\'s health on its own port and gives it time to hand sessions over', () => {
+  it("checks the agent's health on its own port and gives it time to hand sessions over", () => {
     const test = agent!.healthcheck?.test ?? [];
     expect(test[0]).toBe('CMD');
     expect(test.join(' ')).toMatch(/127\.0\.0\.1:8000\/health/);
@@ -96,15 +109,18 @@ describe('docker-compose.yml', () => {
     const conf = lb!.volumes?.find((v) => v.endsWith(':/etc/nginx/nginx.conf:ro'));
     expect(conf).toBeDefined();
     expect(existsSync(join(REPO, conf!.split(':')[0]!))).toBe(true);
-    const published = Object.entries(compose.services).filter(([, s]) => s.ports !== undefined).map(([name]) => name);
+    const published = Object.entries(compose.services)
+      .filter(([, s]) => s.ports !== undefined)
+      .map(([name]) => name);
     expect(published).toEqual(['lb']);
   });
 });
 
 describe('deploy/nginx.conf', () => {
-  const directive = (name: string) => [...nginx.matchAll(new RegExp(`^\\s*${name}\\s+([^;]*);`, 'gm'))].map((m) => m[1]!.trim());
+  const directive = (name: string) =>
+    [...nginx.matchAll(new RegExp(`^\\s*${name}\\s+([^;]*);`, 'gm'))].map((m) => m[1]!.trim());
 
-  it('listens on 8000 and sends every request to agent:8000, re-resolving the name through Docker\'s DNS', () => {
+  it("listens on 8000 and sends every request to agent:8000, re-resolving the name through Docker's DNS", () => {
     expect(directive('listen')).toContain('8000');
     const resolver = directive('resolver')[0] ?? '';
     expect(resolver).toMatch(/^127\.0\.0\.11\b/);
@@ -121,7 +137,9 @@ describe('deploy/nginx.conf', () => {
     expect(directive('proxy_http_version')).toEqual(['1.1']);
     expect(directive('proxy_buffering')).toEqual(['off']);
     expect(directive('proxy_set_header')).toContain('Connection ""');
-    const seconds = (v: string) => Number(/^(\d+)/.exec(v)![1]) * ({ s: 1, m: 60, h: 3600, d: 86400 }[/(\D)$/.exec(v)?.[1] ?? 's'] ?? 1);
+    const seconds = (v: string) =>
+      Number(/^(\d+)/.exec(v)![1]) *
+      ({ s: 1, m: 60, h: 3600, d: 86400 }[/(\D)$/.exec(v)?.[1] ?? 's'] ?? 1);
     expect(seconds(directive('proxy_read_timeout')[0]!)).toBeGreaterThanOrEqual(3600);
   });
 

@@ -37,7 +37,11 @@ export function parseDockerfile(text: string): Stage[] {
     }
     const m = /^\s*([A-Za-z]+)\s+(.*)$/.exec(raw);
     if (!m) throw new Error(`Dockerfile line ${start + 1}: not an instruction`);
-    const step = { op: m[1]!.toUpperCase(), args: m[2]!.trim().replace(/\s+/g, ' '), line: start + 1 };
+    const step = {
+      op: m[1]!.toUpperCase(),
+      args: m[2]!.trim().replace(/\s+/g, ' '),
+      line: start + 1,
+    };
     if (step.op === 'FROM') {
       const f = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(step.args);
       if (!f) throw new Error(`Dockerfile line ${step.line}: bad FROM`);
@@ -81,14 +85,26 @@ export function splitFlags(args: string): { flags: Record<string, string>; rest:
   return { flags, rest };
 }
 
-export function parseCopy(args: string): { from: string | undefined; chown: string | undefined; sources: string[]; dest: string } {
+export function parseCopy(args: string): {
+  from: string | undefined;
+  chown: string | undefined;
+  sources: string[];
+  dest: string;
+} {
   const { flags, rest } = splitFlags(args);
   const parts = rest.startsWith('[') ? (JSON.parse(rest) as string[]) : rest.split(' ');
   if (parts.length < 2) throw new Error(`COPY ${args}: needs a source and a destination`);
-  return { from: flags['from'], chown: flags['chown'], sources: parts.slice(0, -1), dest: parts.at(-1)! };
+  return {
+    from: flags['from'],
+    chown: flags['chown'],
+    sources: parts.slice(0, -1),
+    dest: parts.at(-1)!,
+  };
 }
 
-export function parseHealthcheck(args: string): { options: Record<string, string>; command: Command } | 'NONE' {
+export function parseHealthcheck(
+  args: string,
+): { options: Record<string, string>; command: Command } | 'NONE' {
   if (args.trim().toUpperCase() === 'NONE') return 'NONE';
   const { flags, rest } = splitFlags(args);
   const m = /^CMD\s+(.*)$/i.exec(rest);

@@ -7,7 +7,15 @@
  * skipped; any other RUN step fails the replay, so a new step is noticed.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { dockerignore, parseCopy, parseEnv, parseDockerfile, type Stage } from './dockerfile.ts';
 
@@ -45,7 +53,12 @@ export function buildContext(repo: string, into: string): string[] {
 }
 
 /** Runs every stage of `dockerfile` over the context `context`, each in a folder under `into`. */
-export function replay(dockerfile: string, context: string, into: string, opts: { runEnv?: Record<string, string> } = {}): ReplayedStage[] {
+export function replay(
+  dockerfile: string,
+  context: string,
+  into: string,
+  opts: { runEnv?: Record<string, string> } = {},
+): ReplayedStage[] {
   const done: ReplayedStage[] = [];
   for (const stage of parseDockerfile(dockerfile)) {
     const root = join(into, `stage-${stage.name}`);
@@ -62,17 +75,25 @@ export function replay(dockerfile: string, context: string, into: string, opts: 
         s.user = step.args;
       } else if (step.op === 'COPY') {
         const copy = parseCopy(step.args);
-        const fromStage = copy.from === undefined ? undefined : done.find((d) => d.stage.name === copy.from);
-        if (copy.from !== undefined && !fromStage) throw new Error(`Dockerfile line ${step.line}: COPY --from=${copy.from} names no earlier stage`);
+        const fromStage =
+          copy.from === undefined ? undefined : done.find((d) => d.stage.name === copy.from);
+        if (copy.from !== undefined && !fromStage)
+          throw new Error(
+            `Dockerfile line ${step.line}: COPY --from=${copy.from} names no earlier stage`,
+          );
         const toDir = copy.dest.endsWith('/') || copy.sources.length > 1;
         for (const src of copy.sources) {
           const from = fromStage ? join(fromStage.root, src) : join(context, src);
-          if (!existsSync(from)) throw new Error(`Dockerfile line ${step.line}: COPY source ${src} is not in the ${fromStage ? `stage ${fromStage.stage.name}` : 'build context (.dockerignore?)'}`);
+          if (!existsSync(from))
+            throw new Error(
+              `Dockerfile line ${step.line}: COPY source ${src} is not in the ${fromStage ? `stage ${fromStage.stage.name}` : 'build context (.dockerignore?)'}`,
+            );
           const target = toDir ? join(inStage(copy.dest), basename(src)) : inStage(copy.dest);
           cpSync(from, target, { recursive: true, verbatimSymlinks: true });
         }
       } else if (step.op === 'RUN') {
-        for (const part of step.args.split('&&').map((p) => p.trim())) runPart(part, s, inStage, opts.runEnv ?? {});
+        for (const part of step.args.split('&&').map((p) => p.trim()))
+          runPart(part, s, inStage, opts.runEnv ?? {});
       }
     }
     done.push(s);
@@ -80,10 +101,19 @@ export function replay(dockerfile: string, context: string, into: string, opts: 
   return done;
 }
 
-function runPart(cmd: string, s: ReplayedStage, inStage: (p: string) => string, runEnv: Record<string, string>): void {
+function runPart(
+  cmd: string,
+  s: ReplayedStage,
+  inStage: (p: string) => string,
+  runEnv: Record<string, string>,
+): void {
   const words = cmd.split(' ');
   if (words[0] === 'npm') {
-    execFileSync('/bin/sh', ['-c', cmd], { cwd: inStage(s.workdir), env: { ...process.env, ...s.env, ...runEnv }, stdio: 'pipe' });
+    execFileSync('/bin/sh', ['-c', cmd], {
+      cwd: inStage(s.workdir),
+      env: { ...process.env, ...s.env, ...runEnv },
+      stdio: 'pipe',
+    });
   } else if (words[0] === 'mkdir' && words[1] === '-p') {
     for (const dir of words.slice(2)) mkdirSync(inStage(dir), { recursive: true });
   } else if (words[0] === 'chown' && words.length === 3 && words[1] === 'node:node') {
@@ -91,6 +121,8 @@ function runPart(cmd: string, s: ReplayedStage, inStage: (p: string) => string, 
   } else if (words[0] === 'apt-get' || (words[0] === 'rm' && words[2] === '/var/lib/apt/lists/*')) {
     s.skipped.push(cmd);
   } else {
-    throw new Error(`the replay does not know this RUN step: ${cmd} (teach test/deploy/image-replay.ts, or check the Dockerfile)`);
+    throw new Error(
+      `the replay does not know this RUN step: ${cmd} (teach test/deploy/image-replay.ts, or check the Dockerfile)`,
+    );
   }
 }

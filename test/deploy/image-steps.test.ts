@@ -5,7 +5,15 @@
  * as the image's user, with the image's environment.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +22,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { freePort } from '../support/cluster.ts';
 import { waitFor } from '../support/wait.ts';
-import { last, parseCommand, parseCopy, parseDockerfile, parseEnv, parseHealthcheck, type Stage } from './dockerfile.ts';
+import {
+  last,
+  parseCommand,
+  parseCopy,
+  parseDockerfile,
+  parseEnv,
+  parseHealthcheck,
+  type Stage,
+} from './dockerfile.ts';
 import { buildContext, NODE_USER_ID, replay, type ReplayedStage } from './image-replay.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const DOCKERFILE = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
 const stages = parseDockerfile(DOCKERFILE);
 const final = stages.at(-1)!;
-const envOf = (s: Stage) => Object.assign({}, ...s.steps.filter((x) => x.op === 'ENV').map((x) => parseEnv(x.args))) as Record<string, string>;
+const envOf = (s: Stage) =>
+  Object.assign(
+    {},
+    ...s.steps.filter((x) => x.op === 'ENV').map((x) => parseEnv(x.args)),
+  ) as Record<string, string>;
 const execForm = (s: Stage, op: string) => {
   const c = parseCommand(last(s, op)?.args ?? '""');
   if (c.form !== 'exec') throw new Error(`${op} is not in exec form`);
@@ -31,14 +51,21 @@ const execForm = (s: Stage, op: string) => {
 describe('Dockerfile', () => {
   it('builds in two stages on node:20-bookworm-slim: production dependencies, then the runtime', () => {
     expect(stages.map((s) => s.from)).toEqual(['node:20-bookworm-slim', 'node:20-bookworm-slim']);
-    const install = stages[0]!.steps.filter((s) => s.op === 'RUN').map((s) => s.args).join(' && ');
+    const install = stages[0]!.steps
+      .filter((s) => s.op === 'RUN')
+      .map((s) => s.args)
+      .join(' && ');
     expect(install).toMatch(/\bnpm ci --omit=dev\b/);
     // node_modules reaches the runtime only from the deps stage, never from the build context.
     const copies = final.steps.filter((s) => s.op === 'COPY').map((s) => parseCopy(s.args));
     expect(copies.find((c) => c.sources.includes('/app/node_modules'))?.from).toBe(stages[0]!.name);
-    expect(copies.filter((c) => c.from === undefined).flatMap((c) => c.sources)).not.toContain('node_modules');
+    expect(copies.filter((c) => c.from === undefined).flatMap((c) => c.sources)).not.toContain(
+      'node_modules',
+    );
     // tsx runs the sources: it must be a production dependency.
-    expect(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).dependencies).toHaveProperty('tsx');
+    expect(
+      JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).dependencies,
+    ).toHaveProperty('tsx');
   });
 
   it('runs as a non-root user, beyond loopback on 8000, with a health check, node as the command and tini as init', () => {
@@ -57,8 +84,22 @@ describe('Dockerfile', () => {
   });
 
   it('installs git and the toolchains a local sandbox needs, and owns only the workspace', () => {
-    const runs = final.steps.filter((s) => s.op === 'RUN').map((s) => s.args).join(' ');
-    for (const pkg of ['tini', 'git', 'openssh-client', 'ca-certificates', 'curl', 'bash', 'python3', 'make', 'g++']) expect(runs.split(' ')).toContain(pkg);
+    const runs = final.steps
+      .filter((s) => s.op === 'RUN')
+      .map((s) => s.args)
+      .join(' ');
+    for (const pkg of [
+      'tini',
+      'git',
+      'openssh-client',
+      'ca-certificates',
+      'curl',
+      'bash',
+      'python3',
+      'make',
+      'g++',
+    ])
+      expect(runs.split(' ')).toContain(pkg);
     expect(runs).toMatch(/--no-install-recommends/);
     expect(runs).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
     expect(envOf(final)['WORKSPACE_DIR']).toBe('/app/workspace');
@@ -67,7 +108,8 @@ describe('Dockerfile', () => {
 
   it('keeps secrets and local state out of the build context', () => {
     const ignore = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
-    for (const p of ['.env', 'node_modules', '.git', 'workspace', 'test-results']) expect(ignore).toContain(p);
+    for (const p of ['.env', 'node_modules', '.git', 'workspace', 'test-results'])
+      expect(ignore).toContain(p);
   });
 });
 
@@ -101,14 +143,25 @@ describe('the image, replayed without Docker', () => {
   });
 
   it('has every module the node imports, and only production dependencies among them', () => {
-    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     const { files, packages } = importGraph(join(appDir, execForm(final, 'CMD').at(-1)!));
     expect(files.size).toBeGreaterThan(20);
     for (const p of packages) {
-      expect(Object.keys(pkg.dependencies), `${p} is imported by the node but is not a production dependency`).toContain(p);
-      expect(existsSync(join(appDir, 'node_modules', p, 'package.json')), `${p} is not installed in the image`).toBe(true);
+      expect(
+        Object.keys(pkg.dependencies),
+        `${p} is imported by the node but is not a production dependency`,
+      ).toContain(p);
+      expect(
+        existsSync(join(appDir, 'node_modules', p, 'package.json')),
+        `${p} is not installed in the image`,
+      ).toBe(true);
     }
-    expect(existsSync(join(appDir, 'node_modules', 'vitest')), 'dev dependencies must not reach the image').toBe(false);
+    expect(
+      existsSync(join(appDir, 'node_modules', 'vitest')),
+      'dev dependencies must not reach the image',
+    ).toBe(false);
     console.log(`image replay (context copy + npm ci --omit=dev): ${replayMs} ms`);
   });
 
@@ -116,22 +169,33 @@ describe('the image, replayed without Docker', () => {
     // docker run --env-file passes a line's comment through; the node ignores it.
     const node = await startNode({ LOG_LEVEL: 'info   # as docker run --env-file passes it' });
     try {
-      const token = await waitFor('the admin token on stderr', () => /ADMIN TOKEN[^\n]*: (\S+)\s*$/m.exec(node.stderr())?.[1], 30_000);
+      const token = await waitFor(
+        'the admin token on stderr',
+        () => /ADMIN TOKEN[^\n]*: (\S+)\s*$/m.exec(node.stderr())?.[1],
+        30_000,
+      );
       expect((await fetch(`${node.url}/health`)).status).toBe(200);
       expect((await fetch(`${node.url}/ready`)).status).toBe(200);
       const page = await fetch(`${node.url}/`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
-      const assets = [...(await page.text()).matchAll(/(?:src|href)="(\/ui\/[^"]+)"/g)].map((m) => m[1]!);
+      const assets = [...(await page.text()).matchAll(/(?:src|href)="(\/ui\/[^"]+)"/g)].map(
+        (m) => m[1]!,
+      );
       expect(assets.length).toBeGreaterThan(0);
       for (const a of assets) expect((await fetch(`${node.url}${a}`)).status, a).toBe(200);
       expect((await fetch(`${node.url}/agent/me`)).status).toBe(401);
-      const me = await fetch(`${node.url}/agent/me`, { headers: { authorization: `Bearer ${token}` } });
+      const me = await fetch(`${node.url}/agent/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(me.status).toBe(200);
       expect(await me.json()).toMatchObject({ role: 'admin', auth: 'token' });
       expect(healthcheck(node.port)).toBe(0);
       // As the image's user, not root (when the test can switch users).
-      if (asRoot) expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${node.pid}/status`, 'utf8'))?.[1]).toBe(String(NODE_USER_ID));
+      if (asRoot)
+        expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${node.pid}/status`, 'utf8'))?.[1]).toBe(
+          String(NODE_USER_ID),
+        );
     } finally {
       const ms = await node.stop();
       console.log(`SIGTERM to exit (embedded store): ${ms} ms`);
@@ -143,10 +207,17 @@ describe('the image, replayed without Docker', () => {
   it('runs on Redis with ADMIN_TOKEN and SECRET_KEY from the environment', async () => {
     const prefix = uniquePrefix();
     const adminToken = 'image-test-admin-token-0123456789';
-    const node = await startNode({ REDIS_URL: redisUrl(), REDIS_PREFIX: prefix, SECRET_KEY: 'image-test-secret-key-0123456789', ADMIN_TOKEN: adminToken });
+    const node = await startNode({
+      REDIS_URL: redisUrl(),
+      REDIS_PREFIX: prefix,
+      SECRET_KEY: 'image-test-secret-key-0123456789',
+      ADMIN_TOKEN: adminToken,
+    });
     try {
       expect((await fetch(`${node.url}/ready`)).status).toBe(200);
-      const me = await fetch(`${node.url}/agent/me`, { headers: { authorization: `Bearer ${adminToken}` } });
+      const me = await fetch(`${node.url}/agent/me`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
       expect(me.status).toBe(200);
       expect(node.stderr()).not.toMatch(/ADMIN TOKEN/);
     } finally {
@@ -163,20 +234,33 @@ describe('the image, replayed without Docker', () => {
   /** The image's CMD, in its WORKDIR, with its ENV (paths mapped into the replay), as its USER when we can. */
   async function startNode(extra: Record<string, string>) {
     const port = await freePort();
-    const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home };
-    for (const [k, v] of Object.entries(app.env)) env[k] = v.startsWith(`${app.workdir}/`) ? join(app.root, v) : v;
+    const env: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: home,
+    };
+    for (const [k, v] of Object.entries(app.env))
+      env[k] = v.startsWith(`${app.workdir}/`) ? join(app.root, v) : v;
     Object.assign(env, { PORT: String(port) }, extra);
     const [exe, ...args] = execForm(final, 'CMD');
-    const child = spawn(exe!, args, { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'], ...(asRoot ? { uid: NODE_USER_ID, gid: NODE_USER_ID } : {}) });
+    const child = spawn(exe!, args, {
+      cwd: appDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(asRoot ? { uid: NODE_USER_ID, gid: NODE_USER_ID } : {}),
+    });
     return NodeUnderTest.start(child, port);
   }
 
   /** Runs the HEALTHCHECK command as Docker would, against `port`; its exit code. */
   function healthcheck(port: number): number | null {
     const hc = parseHealthcheck(last(final, 'HEALTHCHECK')!.args);
-    if (hc === 'NONE' || hc.command.form !== 'exec') throw new Error('HEALTHCHECK is not in exec form');
+    if (hc === 'NONE' || hc.command.form !== 'exec')
+      throw new Error('HEALTHCHECK is not in exec form');
     const [exe, ...args] = hc.command.argv;
-    return spawnSync(exe!, args, { env: { PATH: process.env['PATH'] ?? '', PORT: String(port) }, timeout: 10_000 }).status;
+    return spawnSync(exe!, args, {
+      env: { PATH: process.env['PATH'] ?? '', PORT: String(port) },
+      timeout: 10_000,
+    }).status;
   }
 });
 
@@ -200,10 +284,20 @@ class NodeUnderTest {
   static async start(child: ChildProcess, port: number): Promise<NodeUnderTest> {
     const n = new NodeUnderTest(child, port);
     const died = n.#exit.then(() => {
-      throw new Error(`the node exited before answering /health:\n${n.#out.slice(-2000)}\n${n.#err.slice(-2000)}`);
+      throw new Error(
+        `the node exited before answering /health:\n${n.#out.slice(-2000)}\n${n.#err.slice(-2000)}`,
+      );
     });
     died.catch(() => undefined);
-    await Promise.race([waitFor('/health', async () => (await fetch(`${n.url}/health`).catch(() => null))?.ok === true, 60_000, 100), died]);
+    await Promise.race([
+      waitFor(
+        '/health',
+        async () => (await fetch(`${n.url}/health`).catch(() => null))?.ok === true,
+        60_000,
+        100,
+      ),
+      died,
+    ]);
     return n;
   }
 
@@ -228,7 +322,8 @@ class NodeUnderTest {
     await this.#exit;
     clearTimeout(timer);
     const ms = Date.now() - t0;
-    if (ms >= 5_000) throw new Error(`the node took over 5 s to stop on SIGTERM:\n${this.#out.slice(-2000)}`);
+    if (ms >= 5_000)
+      throw new Error(`the node took over 5 s to stop on SIGTERM:\n${this.#out.slice(-2000)}`);
     return ms;
   }
 }
@@ -241,15 +336,26 @@ function importGraph(entry: string): { files: Set<string>; packages: Set<string>
     if (files.has(file)) return;
     if (!existsSync(file)) throw new Error(`${file} is imported but not in the image`);
     files.add(file);
-    const src = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const src = readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
     const specs = [
-      ...[...src.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]/gm)].filter((m) => !m[1]).map((m) => m[2]!),
+      ...[
+        ...src.matchAll(
+          /^\s*(?:import|export)\s+(type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]/gm,
+        ),
+      ]
+        .filter((m) => !m[1])
+        .map((m) => m[2]!),
       ...[...src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!),
     ];
     for (const spec of specs) {
       if (spec.startsWith('node:')) continue;
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
-      else packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      else
+        packages.add(
+          spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!,
+        );
     }
   };
   visit(entry);

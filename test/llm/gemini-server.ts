@@ -22,13 +22,21 @@ export type Scripted =
   | {
       parts: Record<string, unknown>[];
       finishReason?: string;
-      usage?: { promptTokenCount: number; candidatesTokenCount: number; totalTokenCount: number; thoughtsTokenCount?: number };
+      usage?: {
+        promptTokenCount: number;
+        candidatesTokenCount: number;
+        totalTokenCount: number;
+        thoughtsTokenCount?: number;
+      };
       modelVersion?: string;
     }
   /** A 200 whose prompt was blocked: no candidates, only promptFeedback. */
   | { blockReason: string }
   /** A Google API error body `{error:{code,message,status,details}}`. */
-  | { error: { httpStatus: number; status: string; message: string; details?: unknown[] }; headers?: Record<string, string> }
+  | {
+      error: { httpStatus: number; status: string; message: string; details?: unknown[] };
+      headers?: Record<string, string>;
+    }
   /** Never answers (until the client gives up or the server closes). */
   | { hang: true };
 
@@ -95,42 +103,105 @@ export class GeminiServer {
 
     const match = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(path);
     if (req.method !== 'POST' || !match) {
-      return googleError(res, 404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
+      return googleError(
+        res,
+        404,
+        'NOT_FOUND',
+        `The requested URL ${path} was not found on this server.`,
+      );
     }
     if (req.headers['x-goog-api-key'] !== this.apiKey) {
-      return googleError(res, 400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
-        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com' },
-      ]);
+      return googleError(
+        res,
+        400,
+        'INVALID_ARGUMENT',
+        'API key not valid. Please pass a valid API key.',
+        [
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: 'API_KEY_INVALID',
+            domain: 'googleapis.com',
+          },
+        ],
+      );
     }
     const model = decodeURIComponent(match[1]!);
     if (!this.models.has(model)) {
-      return googleError(res, 404, 'NOT_FOUND', `models/${model} is not found for API version v1beta, or is not supported for generateContent.`);
+      return googleError(
+        res,
+        404,
+        'NOT_FOUND',
+        `models/${model} is not found for API version v1beta, or is not supported for generateContent.`,
+      );
     }
-    if (body === undefined) return googleError(res, 400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.');
+    if (body === undefined)
+      return googleError(res, 400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.');
 
     const next = this.queue.shift();
-    if (!next) return googleError(res, 500, 'INTERNAL', 'gemini-server: no scripted reply left (test bug)');
+    if (!next)
+      return googleError(res, 500, 'INTERNAL', 'gemini-server: no scripted reply left (test bug)');
     if ('hang' in next) return; // the socket stays open until the client aborts or stop() cuts it
     if ('error' in next) {
-      return googleError(res, next.error.httpStatus, next.error.status, next.error.message, next.error.details, next.headers);
+      return googleError(
+        res,
+        next.error.httpStatus,
+        next.error.status,
+        next.error.message,
+        next.error.details,
+        next.headers,
+      );
     }
     if ('blockReason' in next) {
-      return json(res, 200, { promptFeedback: { blockReason: next.blockReason, safetyRatings: [] }, usageMetadata: { promptTokenCount: 3, totalTokenCount: 3 } });
+      return json(res, 200, {
+        promptFeedback: { blockReason: next.blockReason, safetyRatings: [] },
+        usageMetadata: { promptTokenCount: 3, totalTokenCount: 3 },
+      });
     }
     json(res, 200, {
-      candidates: [{ content: { role: 'model', parts: next.parts }, finishReason: next.finishReason ?? 'STOP', index: 0 }],
-      usageMetadata: next.usage ?? { promptTokenCount: 1, candidatesTokenCount: 1, totalTokenCount: 2 },
+      candidates: [
+        {
+          content: { role: 'model', parts: next.parts },
+          finishReason: next.finishReason ?? 'STOP',
+          index: 0,
+        },
+      ],
+      usageMetadata: next.usage ?? {
+        promptTokenCount: 1,
+        candidatesTokenCount: 1,
+        totalTokenCount: 2,
+      },
       modelVersion: next.modelVersion ?? model,
     });
   }
 }
 
-function googleError(res: ServerResponse, httpStatus: number, status: string, message: string, details?: unknown[], headers: Record<string, string> = {}): void {
-  json(res, httpStatus, { error: { code: httpStatus, message, status, ...(details ? { details } : {}) } }, headers);
+function googleError(
+  res: ServerResponse,
+  httpStatus: number,
+  status: string,
+  message: string,
+  details?: unknown[],
+  headers: Record<string, string> = {},
+): void {
+  json(
+    res,
+    httpStatus,
+    { error: { code: httpStatus, message, status, ...(details ? { details } : {}) } },
+    headers,
+  );
 }
 
-function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+function json(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }

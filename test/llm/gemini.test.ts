@@ -20,9 +20,17 @@ beforeEach(() => {
   server.apiKey = KEY;
 });
 
-const model = (opts: Parameters<typeof createGeminiChatModel>[1] = {}, over: { model?: string; apiKey?: string } = {}) =>
+const model = (
+  opts: Parameters<typeof createGeminiChatModel>[1] = {},
+  over: { model?: string; apiKey?: string } = {},
+) =>
   createGeminiChatModel(
-    { provider: 'gemini', model: over.model ?? MODEL, apiKey: over.apiKey ?? KEY, baseUrl: server.baseUrl },
+    {
+      provider: 'gemini',
+      model: over.model ?? MODEL,
+      apiKey: over.apiKey ?? KEY,
+      baseUrl: server.baseUrl,
+    },
     { retry: FAST, timeoutMs: 5_000, ...opts },
   );
 
@@ -46,7 +54,11 @@ const readFile: ToolSpec = {
     required: ['path'],
   },
 };
-const listFiles: ToolSpec = { name: 'list_files', description: 'List files', parameters: { type: 'object', properties: {} } };
+const listFiles: ToolSpec = {
+  name: 'list_files',
+  description: 'List files',
+  parameters: { type: 'object', properties: {} },
+};
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -61,11 +73,27 @@ describe('Gemini adapter', () => {
   it('runs a multi-turn tool conversation, sending the model turn back verbatim with its thoughtSignature', async () => {
     const firstParts = [
       { text: 'Let me look.' },
-      { functionCall: { name: 'read_file', args: { path: 'README.md' } }, thoughtSignature: 'sig-abc' },
+      {
+        functionCall: { name: 'read_file', args: { path: 'README.md' } },
+        thoughtSignature: 'sig-abc',
+      },
     ];
     server.script(
-      { parts: firstParts, finishReason: 'STOP', usage: { promptTokenCount: 40, candidatesTokenCount: 12, totalTokenCount: 60, thoughtsTokenCount: 8 } },
-      { parts: [{ text: 'The README says hello.' }], finishReason: 'STOP', usage: { promptTokenCount: 90, candidatesTokenCount: 7, totalTokenCount: 97 } },
+      {
+        parts: firstParts,
+        finishReason: 'STOP',
+        usage: {
+          promptTokenCount: 40,
+          candidatesTokenCount: 12,
+          totalTokenCount: 60,
+          thoughtsTokenCount: 8,
+        },
+      },
+      {
+        parts: [{ text: 'The README says hello.' }],
+        finishReason: 'STOP',
+        usage: { promptTokenCount: 90, candidatesTokenCount: 7, totalTokenCount: 97 },
+      },
     );
     const m = model();
     const messages: ChatMessage[] = [
@@ -76,7 +104,9 @@ describe('Gemini adapter', () => {
     const first = await m.chat({ messages, tools: [readFile, listFiles] });
     expect(first.finishReason).toBe('tool_calls');
     expect(first.message.content).toBe('Let me look.');
-    expect(first.message.toolCalls).toEqual([{ id: 'call_0', name: 'read_file', arguments: JSON.stringify({ path: 'README.md' }) }]);
+    expect(first.message.toolCalls).toEqual([
+      { id: 'call_0', name: 'read_file', arguments: JSON.stringify({ path: 'README.md' }) },
+    ]);
     expect(first.message.providerParts).toEqual(firstParts);
     // Thinking tokens are output tokens.
     expect(first.usage).toEqual({ inputTokens: 40, outputTokens: 20, totalTokens: 60 });
@@ -88,7 +118,12 @@ describe('Gemini adapter', () => {
     expect(req1.headers['x-goog-api-key']).toBe(KEY);
     expect(req1.path).not.toContain(KEY);
 
-    messages.push(first.message, { role: 'tool', toolCallId: 'call_0', name: 'read_file', content: 'hello world' });
+    messages.push(first.message, {
+      role: 'tool',
+      toolCallId: 'call_0',
+      name: 'read_file',
+      content: 'hello world',
+    });
     const second = await m.chat({ messages, tools: [readFile, listFiles] });
     expect(second.finishReason).toBe('stop');
     expect(second.message.content).toBe('The README says hello.');
@@ -96,11 +131,17 @@ describe('Gemini adapter', () => {
     expect(second.usage).toEqual({ inputTokens: 90, outputTokens: 7, totalTokens: 97 });
 
     const body = server.requests[1]!.body;
-    expect(body.systemInstruction).toEqual({ role: 'system', parts: [{ text: 'You are a coding agent.' }] });
+    expect(body.systemInstruction).toEqual({
+      role: 'system',
+      parts: [{ text: 'You are a coding agent.' }],
+    });
     expect(body.contents).toEqual([
       { role: 'user', parts: [{ text: 'What does the README say?' }] },
       { role: 'model', parts: firstParts },
-      { role: 'user', parts: [{ functionResponse: { name: 'read_file', response: { content: 'hello world' } } }] },
+      {
+        role: 'user',
+        parts: [{ functionResponse: { name: 'read_file', response: { content: 'hello world' } } }],
+      },
     ]);
     expect(body.contents[1].parts[1].thoughtSignature).toBe('sig-abc');
     expect(body.tools).toEqual([
@@ -113,7 +154,13 @@ describe('Gemini adapter', () => {
               type: 'object',
               properties: {
                 path: { type: 'string', description: 'Relative path' },
-                range: { type: 'object', properties: { start: { type: 'integer', minimum: 1 }, end: { type: 'integer', nullable: true } } },
+                range: {
+                  type: 'object',
+                  properties: {
+                    start: { type: 'integer', minimum: 1 },
+                    end: { type: 'integer', nullable: true },
+                  },
+                },
                 additionalProperties: { type: 'boolean' },
               },
               required: ['path'],
@@ -182,7 +229,9 @@ describe('Gemini adapter', () => {
     );
     const waits: { kind: string; delay: number }[] = [];
     const started = Date.now();
-    const res = await model({ onRetry: (err, delay) => waits.push({ kind: err.kind, delay }) }).chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] });
+    const res = await model({
+      onRetry: (err, delay) => waits.push({ kind: err.kind, delay }),
+    }).chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] });
     expect(res.message.content).toBe('done');
     expect(waits).toEqual([{ kind: 'rate_limited', delay: 400 }]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(380);
@@ -190,18 +239,30 @@ describe('Gemini adapter', () => {
   });
 
   it('retries a 500 and then succeeds', async () => {
-    server.script({ error: { httpStatus: 500, status: 'INTERNAL', message: 'An internal error has occurred.' } }, { parts: [{ text: 'fine' }] });
+    server.script(
+      {
+        error: { httpStatus: 500, status: 'INTERNAL', message: 'An internal error has occurred.' },
+      },
+      { parts: [{ text: 'fine' }] },
+    );
     const waits: string[] = [];
-    const res = await model({ onRetry: (err) => waits.push(err.kind) }).chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] });
+    const res = await model({ onRetry: (err) => waits.push(err.kind) }).chat({
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [],
+    });
     expect(res.message.content).toBe('fine');
     expect(waits).toEqual(['unavailable']);
     expect(server.requests).toHaveLength(2);
   });
 
   it('gives up on 503 after the configured attempts, as unavailable', async () => {
-    const unavailable = { error: { httpStatus: 503, status: 'UNAVAILABLE', message: 'The model is overloaded.' } };
+    const unavailable = {
+      error: { httpStatus: 503, status: 'UNAVAILABLE', message: 'The model is overloaded.' },
+    };
     server.script(unavailable, unavailable, unavailable);
-    const err = await rejection(model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }));
+    const err = await rejection(
+      model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+    );
     expect(err).toBeInstanceOf(LlmError);
     expect((err as LlmError).kind).toBe('unavailable');
     expect((err as LlmError).message).toContain('overloaded');
@@ -210,7 +271,9 @@ describe('Gemini adapter', () => {
 
   it('maps an invalid key (400 API_KEY_INVALID) to auth, without retrying and without the key anywhere', async () => {
     server.apiKey = 'AIza-the-right-one';
-    const err = await rejection(model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }));
+    const err = await rejection(
+      model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+    );
     expect(err).toBeInstanceOf(LlmError);
     const e = err as LlmError;
     expect(e.kind).toBe('auth');
@@ -218,19 +281,34 @@ describe('Gemini adapter', () => {
     expect(e.message).toContain('API_KEY_INVALID');
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]!.headers['x-goog-api-key']).toBe(KEY);
-    for (const text of [e.message, JSON.stringify(e), inspect(e, { depth: 5 }), String(e.stack)]) expect(text).not.toContain(KEY);
+    for (const text of [e.message, JSON.stringify(e), inspect(e, { depth: 5 }), String(e.stack)])
+      expect(text).not.toContain(KEY);
   });
 
   it('maps 403 to auth and redacts the key even when the server echoes it', async () => {
-    server.script({ error: { httpStatus: 403, status: 'PERMISSION_DENIED', message: `Key ${KEY} may not call this API.` } });
-    const err = (await rejection(model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }))) as LlmError;
+    server.script({
+      error: {
+        httpStatus: 403,
+        status: 'PERMISSION_DENIED',
+        message: `Key ${KEY} may not call this API.`,
+      },
+    });
+    const err = (await rejection(
+      model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+    )) as LlmError;
     expect(err.kind).toBe('auth');
     expect(err.message).toContain('[redacted]');
-    for (const text of [err.message, JSON.stringify(err), inspect(err, { depth: 5 })]) expect(text).not.toContain(KEY);
+    for (const text of [err.message, JSON.stringify(err), inspect(err, { depth: 5 })])
+      expect(text).not.toContain(KEY);
   });
 
   it('maps an unknown model (404) to model_not_found, naming the model', async () => {
-    const err = (await rejection(model({}, { model: 'gemini-nope' }).chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }))) as LlmError;
+    const err = (await rejection(
+      model({}, { model: 'gemini-nope' }).chat({
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [],
+      }),
+    )) as LlmError;
     expect(err).toBeInstanceOf(LlmError);
     expect(err.kind).toBe('model_not_found');
     expect(err.message).toContain('gemini-nope');
@@ -238,8 +316,16 @@ describe('Gemini adapter', () => {
   });
 
   it('maps another 400 to bad_request with the server message', async () => {
-    server.script({ error: { httpStatus: 400, status: 'INVALID_ARGUMENT', message: 'Invalid value at contents[0].role' } });
-    const err = (await rejection(model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }))) as LlmError;
+    server.script({
+      error: {
+        httpStatus: 400,
+        status: 'INVALID_ARGUMENT',
+        message: 'Invalid value at contents[0].role',
+      },
+    });
+    const err = (await rejection(
+      model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+    )) as LlmError;
     expect(err.kind).toBe('bad_request');
     expect(err.message).toContain('Invalid value at contents[0].role');
     expect(err.message).not.toContain(server.baseUrl);
@@ -248,7 +334,9 @@ describe('Gemini adapter', () => {
 
   it('maps a SAFETY finish to refused', async () => {
     server.script({ parts: [], finishReason: 'SAFETY' });
-    const err = (await rejection(model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }))) as LlmError;
+    const err = (await rejection(
+      model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+    )) as LlmError;
     expect(err).toBeInstanceOf(LlmError);
     expect(err.kind).toBe('refused');
     expect(err.message).toContain('SAFETY');
@@ -257,7 +345,9 @@ describe('Gemini adapter', () => {
 
   it('maps a blocked prompt to refused', async () => {
     server.script({ blockReason: 'PROHIBITED_CONTENT' });
-    const err = (await rejection(model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }))) as LlmError;
+    const err = (await rejection(
+      model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+    )) as LlmError;
     expect(err.kind).toBe('refused');
     expect(err.message).toContain('PROHIBITED_CONTENT');
   });
@@ -273,7 +363,10 @@ describe('Gemini adapter', () => {
     server.script({ hang: true }, { hang: true });
     const started = Date.now();
     const err = (await rejection(
-      model({ timeoutMs: 300, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10 } }).chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+      model({ timeoutMs: 300, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10 } }).chat({
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [],
+      }),
     )) as LlmError;
     const elapsed = Date.now() - started;
     expect(err).toBeInstanceOf(LlmError);
@@ -288,7 +381,9 @@ describe('Gemini adapter', () => {
     server.script({ hang: true });
     const started = Date.now();
     const err = (await rejection(
-      model({ timeoutMs: 30_000, retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 } }).chat({ messages: [{ role: 'user', content: 'hi' }], tools: [], timeoutMs: 200 }),
+      model({ timeoutMs: 30_000, retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 } }).chat(
+        { messages: [{ role: 'user', content: 'hi' }], tools: [], timeoutMs: 200 },
+      ),
     )) as LlmError;
     expect(err.kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -300,7 +395,13 @@ describe('Gemini adapter', () => {
     const reason = new Error('caller stopped the session');
     setTimeout(() => controller.abort(reason), 150);
     const started = Date.now();
-    const err = await rejection(model({ timeoutMs: 10_000 }).chat({ messages: [{ role: 'user', content: 'hi' }], tools: [], signal: controller.signal }));
+    const err = await rejection(
+      model({ timeoutMs: 10_000 }).chat({
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [],
+        signal: controller.signal,
+      }),
+    );
     expect(err).toBe(reason);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(server.requests).toHaveLength(1);
@@ -308,7 +409,9 @@ describe('Gemini adapter', () => {
   });
 
   it('fails at once, as auth, when no key is configured', async () => {
-    const err = (await rejection(model({}, { apiKey: '' }).chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }))) as LlmError;
+    const err = (await rejection(
+      model({}, { apiKey: '' }).chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+    )) as LlmError;
     expect(err.kind).toBe('auth');
     expect(server.requests).toHaveLength(0);
   });
@@ -319,8 +422,13 @@ describe('Gemini adapter', () => {
     const url = closed.baseUrl;
     await closed.stop();
     const waits: string[] = [];
-    const m = createGeminiChatModel({ provider: 'gemini', model: MODEL, apiKey: KEY, baseUrl: url }, { retry: FAST, onRetry: (e) => waits.push(e.kind) });
-    const err = (await rejection(m.chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }))) as LlmError;
+    const m = createGeminiChatModel(
+      { provider: 'gemini', model: MODEL, apiKey: KEY, baseUrl: url },
+      { retry: FAST, onRetry: (e) => waits.push(e.kind) },
+    );
+    const err = (await rejection(
+      m.chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+    )) as LlmError;
     expect(err.kind).toBe('unavailable');
     expect(waits).toEqual(['unavailable', 'unavailable']);
     expect(err.message).not.toContain(KEY);

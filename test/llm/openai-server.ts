@@ -30,7 +30,14 @@ export type ScriptedReply =
       /** Defaults to the request's model. */
       model?: string;
     }
-  | { kind: 'error'; status: number; message: string; type?: string; code?: string | null; headers?: Record<string, string> }
+  | {
+      kind: 'error';
+      status: number;
+      message: string;
+      type?: string;
+      code?: string | null;
+      headers?: Record<string, string>;
+    }
   /** Any body, for answers no well-behaved server would send. */
   | { kind: 'raw'; status: number; body: string; contentType: string }
   /** Never answers; the connection stays open until the client gives up or the server closes. */
@@ -90,16 +97,33 @@ export async function startOpenAIServer(opts: { apiKey: string }): Promise<OpenA
 
     const azure = AZURE_PATH.exec(url.pathname);
     if (req.method !== 'POST' || (!azure && !OPENAI_PATH.test(url.pathname))) {
-      return sendError(res, 404, `Unknown request URL: ${req.method} ${url.pathname}`, 'invalid_request_error', 'unknown_url');
+      return sendError(
+        res,
+        404,
+        `Unknown request URL: ${req.method} ${url.pathname}`,
+        'invalid_request_error',
+        'unknown_url',
+      );
     }
 
     // Azure wants its key in `api-key`; everyone else in a bearer token.
     const sent = azure ? req.headers['api-key'] : bearer(req.headers.authorization);
     if (sent !== opts.apiKey) {
-      return sendError(res, 401, `Incorrect API key provided: ${String(sent)}.`, 'invalid_request_error', 'invalid_api_key');
+      return sendError(
+        res,
+        401,
+        `Incorrect API key provided: ${String(sent)}.`,
+        'invalid_request_error',
+        'invalid_api_key',
+      );
     }
     if (azure && !url.searchParams.get('api-version')) {
-      return sendError(res, 400, 'Missing required query parameter: api-version', 'invalid_request_error');
+      return sendError(
+        res,
+        400,
+        'Missing required query parameter: api-version',
+        'invalid_request_error',
+      );
     }
     const invalid = validate(body, !azure);
     if (invalid) return sendError(res, 400, invalid, 'invalid_request_error');
@@ -114,23 +138,53 @@ export async function startOpenAIServer(opts: { apiKey: string }): Promise<OpenA
         res.end(reply.body);
         return;
       case 'error':
-        return sendError(res, reply.status, reply.message, reply.type ?? 'server_error', reply.code ?? null, reply.headers);
+        return sendError(
+          res,
+          reply.status,
+          reply.message,
+          reply.type ?? 'server_error',
+          reply.code ?? null,
+          reply.headers,
+        );
       case 'completion': {
         const toolCalls = reply.toolCalls ?? [];
-        const message: Record<string, unknown> = { role: 'assistant', content: reply.content ?? null, refusal: reply.refusal ?? null };
+        const message: Record<string, unknown> = {
+          role: 'assistant',
+          content: reply.content ?? null,
+          refusal: reply.refusal ?? null,
+        };
         if (toolCalls.length > 0) {
-          message.tool_calls = toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+          message.tool_calls = toolCalls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.name, arguments: c.arguments },
+          }));
         }
         const answer: Record<string, unknown> = {
           id: `chatcmpl-${++counter}`,
           object: 'chat.completion',
           created: Math.floor(Date.now() / 1000),
           model: reply.model ?? body.model,
-          choices: [{ index: 0, message, logprobs: null, finish_reason: reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop') }],
+          choices: [
+            {
+              index: 0,
+              message,
+              logprobs: null,
+              finish_reason: reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
+            },
+          ],
         };
-        const usage = reply.usage === undefined ? { prompt_tokens: 10, completion_tokens: 5 } : reply.usage;
-        if (usage) answer.usage = { ...usage, total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens };
-        res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req_${counter}` });
+        const usage =
+          reply.usage === undefined ? { prompt_tokens: 10, completion_tokens: 5 } : reply.usage;
+        if (usage)
+          answer.usage = {
+            ...usage,
+            total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens,
+          };
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'x-request-id': `req_${counter}`,
+        });
         res.end(JSON.stringify(answer));
         return;
       }
@@ -155,18 +209,26 @@ export async function startOpenAIServer(opts: { apiKey: string }): Promise<OpenA
 
 /** Loose checks, the ones OpenAI itself would answer 400 to: a model, messages with known roles, well-formed tools. */
 function validate(body: any, needsModel: boolean): string | null {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'We could not parse the JSON body of your request.';
-  if (needsModel && (typeof body.model !== 'string' || body.model === '')) return "you must provide a model parameter";
-  if (!Array.isArray(body.messages) || body.messages.length === 0) return "'messages' must be a non-empty array";
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return 'We could not parse the JSON body of your request.';
+  if (needsModel && (typeof body.model !== 'string' || body.model === ''))
+    return 'you must provide a model parameter';
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    return "'messages' must be a non-empty array";
   for (const [i, m] of body.messages.entries()) {
-    if (typeof m !== 'object' || m === null || !ROLES.has(m.role)) return `Invalid value for 'messages[${i}].role'`;
-    if (m.role === 'tool' && typeof m.tool_call_id !== 'string') return `Missing required parameter: 'messages[${i}].tool_call_id'`;
-    if (m.role === 'assistant' && m.tool_calls !== undefined && !Array.isArray(m.tool_calls)) return `Invalid type for 'messages[${i}].tool_calls'`;
+    if (typeof m !== 'object' || m === null || !ROLES.has(m.role))
+      return `Invalid value for 'messages[${i}].role'`;
+    if (m.role === 'tool' && typeof m.tool_call_id !== 'string')
+      return `Missing required parameter: 'messages[${i}].tool_call_id'`;
+    if (m.role === 'assistant' && m.tool_calls !== undefined && !Array.isArray(m.tool_calls))
+      return `Invalid type for 'messages[${i}].tool_calls'`;
   }
   if (body.tools !== undefined) {
-    if (!Array.isArray(body.tools) || body.tools.length === 0) return "Invalid 'tools': empty array";
+    if (!Array.isArray(body.tools) || body.tools.length === 0)
+      return "Invalid 'tools': empty array";
     for (const [i, t] of body.tools.entries()) {
-      if (t?.type !== 'function' || typeof t.function?.name !== 'string') return `Invalid value for 'tools[${i}]'`;
+      if (t?.type !== 'function' || typeof t.function?.name !== 'string')
+        return `Invalid value for 'tools[${i}]'`;
     }
   } else if (body.tool_choice !== undefined) {
     return "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.";

@@ -4,7 +4,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAIChatModel, type OpenAIChatModelOptions } from '../../actors/llm/openai.ts';
-import { LlmError, type ChatMessage, type ChatRequest, type ProviderProfile, type ToolSpec } from '../../actors/llm/port.ts';
+import {
+  LlmError,
+  type ChatMessage,
+  type ChatRequest,
+  type ProviderProfile,
+  type ToolSpec,
+} from '../../actors/llm/port.ts';
 import type { RetryPolicy } from '../../actors/llm/retry.ts';
 import { startOpenAIServer, type OpenAIServer } from './openai-server.ts';
 
@@ -36,7 +42,11 @@ function openai(extra: Partial<ProviderProfile> = {}, opts: OpenAIChatModelOptio
   );
 }
 
-const ask = (extra: Partial<ChatRequest> = {}): ChatRequest => ({ messages: OPENING, tools: [READ_FILE], ...extra });
+const ask = (extra: Partial<ChatRequest> = {}): ChatRequest => ({
+  messages: OPENING,
+  tools: [READ_FILE],
+  ...extra,
+});
 
 /** The rejection of `p`, which must reject. */
 async function failure(p: Promise<unknown>): Promise<unknown> {
@@ -65,12 +75,20 @@ describe('OpenAI adapter: conversation', () => {
         usage: { prompt_tokens: 120, completion_tokens: 17, total_tokens: 137 },
         model: 'gpt-4o-2024-08-06',
       },
-      { kind: 'completion', content: 'The README describes the service.', usage: { prompt_tokens: 160, completion_tokens: 9, total_tokens: 169 } },
+      {
+        kind: 'completion',
+        content: 'The README describes the service.',
+        usage: { prompt_tokens: 160, completion_tokens: 9, total_tokens: 169 },
+      },
     );
 
     const first = await model.chat(ask());
     expect(first).toEqual({
-      message: { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'read_file', arguments: '{"path":"README.md"}' }] },
+      message: {
+        role: 'assistant',
+        content: null,
+        toolCalls: [{ id: 'call_1', name: 'read_file', arguments: '{"path":"README.md"}' }],
+      },
       usage: { inputTokens: 120, outputTokens: 17, totalTokens: 137 },
       model: 'gpt-4o-2024-08-06',
       finishReason: 'tool_calls',
@@ -82,7 +100,10 @@ describe('OpenAI adapter: conversation', () => {
       { role: 'tool', toolCallId: 'call_1', name: 'read_file', content: '# swe-agent\nA service.' },
     ];
     const second = await model.chat(ask({ messages: history }));
-    expect(second.message).toEqual({ role: 'assistant', content: 'The README describes the service.' });
+    expect(second.message).toEqual({
+      role: 'assistant',
+      content: 'The README describes the service.',
+    });
     expect(second.finishReason).toBe('stop');
     expect(second.usage).toEqual({ inputTokens: 160, outputTokens: 9, totalTokens: 169 });
     expect(second.model).toBe('gpt-4o');
@@ -99,7 +120,16 @@ describe('OpenAI adapter: conversation', () => {
         { role: 'system', content: 'You are a careful engineer.' },
         { role: 'user', content: 'What does the README say?' },
       ],
-      tools: [{ type: 'function', function: { name: 'read_file', description: READ_FILE.description, parameters: READ_FILE.parameters } }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'read_file',
+            description: READ_FILE.description,
+            parameters: READ_FILE.parameters,
+          },
+        },
+      ],
       tool_choice: 'auto',
     });
     expect(one!.body.stream).toBeFalsy();
@@ -109,7 +139,13 @@ describe('OpenAI adapter: conversation', () => {
       {
         role: 'assistant',
         content: null,
-        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'read_file', arguments: '{"path":"README.md"}' } }],
+        tool_calls: [
+          {
+            id: 'call_1',
+            type: 'function',
+            function: { name: 'read_file', arguments: '{"path":"README.md"}' },
+          },
+        ],
       },
       { role: 'tool', tool_call_id: 'call_1', content: '# swe-agent\nA service.' },
     ]);
@@ -144,7 +180,11 @@ describe('OpenAI adapter: conversation', () => {
     server.script(
       { kind: 'completion', content: 'cut sho', finishReason: 'length' },
       { kind: 'completion', content: '', finishReason: 'content_filter' },
-      { kind: 'completion', toolCalls: [{ id: 'c', name: 'read_file', arguments: '{}' }], finishReason: 'stop' },
+      {
+        kind: 'completion',
+        toolCalls: [{ id: 'c', name: 'read_file', arguments: '{}' }],
+        finishReason: 'stop',
+      },
     );
     const model = openai();
     expect((await model.chat(ask())).finishReason).toBe('length');
@@ -157,7 +197,14 @@ describe('OpenAI adapter: providers', () => {
   it('talks to Azure on the deployment path with api-version and the api-key header', async () => {
     server.script({ kind: 'completion', content: 'from azure', model: 'gpt-4o-2024-11-20' });
     const model = createOpenAIChatModel(
-      { provider: 'azure', model: 'gpt-4o', apiKey: KEY, baseUrl: server.url, apiVersion: '2024-10-21', deployment: 'prod-4o' },
+      {
+        provider: 'azure',
+        model: 'gpt-4o',
+        apiKey: KEY,
+        baseUrl: server.url,
+        apiVersion: '2024-10-21',
+        deployment: 'prod-4o',
+      },
       { retry: FAST },
     );
     expect(model.provider).toBe('azure');
@@ -172,9 +219,21 @@ describe('OpenAI adapter: providers', () => {
   });
 
   it('names the Azure deployment when it is not found', async () => {
-    server.script({ kind: 'error', status: 404, message: 'The API deployment for this resource does not exist.', code: 'DeploymentNotFound' });
+    server.script({
+      kind: 'error',
+      status: 404,
+      message: 'The API deployment for this resource does not exist.',
+      code: 'DeploymentNotFound',
+    });
     const model = createOpenAIChatModel(
-      { provider: 'azure', model: 'gpt-4o', apiKey: KEY, baseUrl: server.url, apiVersion: '2024-10-21', deployment: 'missing-one' },
+      {
+        provider: 'azure',
+        model: 'gpt-4o',
+        apiKey: KEY,
+        baseUrl: server.url,
+        apiVersion: '2024-10-21',
+        deployment: 'missing-one',
+      },
       { retry: FAST },
     );
     const err = await llmFailure(model.chat(ask()));
@@ -187,7 +246,10 @@ describe('OpenAI adapter: providers', () => {
     const local = await startOpenAIServer({ apiKey: 'ollama' });
     try {
       local.script({ kind: 'completion', content: 'llama says hi' });
-      const model = createOpenAIChatModel({ provider: 'ollama', model: 'llama3.1', baseUrl: `${local.url}/v1` }, { retry: FAST });
+      const model = createOpenAIChatModel(
+        { provider: 'ollama', model: 'llama3.1', baseUrl: `${local.url}/v1` },
+        { retry: FAST },
+      );
       const res = await model.chat(ask());
       expect(res.message.content).toBe('llama says hi');
       expect(local.requests[0]!.path).toBe('/v1/chat/completions');
@@ -200,7 +262,12 @@ describe('OpenAI adapter: providers', () => {
   it('talks to an OpenAI-compatible server under its base URL path', async () => {
     server.script({ kind: 'completion', content: 'compatible' });
     const model = createOpenAIChatModel(
-      { provider: 'openai-compatible', model: 'qwen2.5-coder', apiKey: KEY, baseUrl: `${server.url}/proxy/v1` },
+      {
+        provider: 'openai-compatible',
+        model: 'qwen2.5-coder',
+        apiKey: KEY,
+        baseUrl: `${server.url}/proxy/v1`,
+      },
       { retry: FAST },
     );
     expect((await model.chat(ask())).message.content).toBe('compatible');
@@ -209,8 +276,12 @@ describe('OpenAI adapter: providers', () => {
   });
 
   it('refuses a profile it cannot use, before any request', () => {
-    expect(() => createOpenAIChatModel({ provider: 'openai-compatible', model: 'm' })).toThrow(LlmError);
-    expect(() => createOpenAIChatModel({ provider: 'azure', model: 'm', apiKey: KEY, baseUrl: server.url })).toThrow(/apiVersion/);
+    expect(() => createOpenAIChatModel({ provider: 'openai-compatible', model: 'm' })).toThrow(
+      LlmError,
+    );
+    expect(() =>
+      createOpenAIChatModel({ provider: 'azure', model: 'm', apiKey: KEY, baseUrl: server.url }),
+    ).toThrow(/apiVersion/);
     expect(() => createOpenAIChatModel({ provider: 'openai', model: 'm' })).toThrow(/no API key/);
     expect(server.requests).toHaveLength(0);
   });
@@ -220,7 +291,14 @@ describe('OpenAI adapter: retries', () => {
   it('waits the Retry-After of a 429, then succeeds', async () => {
     const waits: Array<[string, number]> = [];
     server.script(
-      { kind: 'error', status: 429, message: 'Rate limit reached for gpt-4o.', type: 'requests', code: 'rate_limit_exceeded', headers: { 'retry-after': '0.2' } },
+      {
+        kind: 'error',
+        status: 429,
+        message: 'Rate limit reached for gpt-4o.',
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        headers: { 'retry-after': '0.2' },
+      },
       { kind: 'completion', content: 'after the wait' },
     );
     const model = openai({}, { onRetry: (err, delay) => waits.push([err.kind, delay]) });
@@ -235,8 +313,16 @@ describe('OpenAI adapter: retries', () => {
   it('retries a 500 twice, then succeeds', async () => {
     const kinds: string[] = [];
     server.script(
-      { kind: 'error', status: 500, message: 'The server had an error while processing your request.' },
-      { kind: 'error', status: 500, message: 'The server had an error while processing your request.' },
+      {
+        kind: 'error',
+        status: 500,
+        message: 'The server had an error while processing your request.',
+      },
+      {
+        kind: 'error',
+        status: 500,
+        message: 'The server had an error while processing your request.',
+      },
       { kind: 'completion', content: 'third time' },
     );
     const res = await openai({}, { onRetry: (err) => kinds.push(err.kind) }).chat(ask());
@@ -262,7 +348,13 @@ describe('OpenAI adapter: retries', () => {
 
   it('does not retry a 429 for exhausted quota', async () => {
     server.script(
-      { kind: 'error', status: 429, message: 'You exceeded your current quota.', type: 'insufficient_quota', code: 'insufficient_quota' },
+      {
+        kind: 'error',
+        status: 429,
+        message: 'You exceeded your current quota.',
+        type: 'insufficient_quota',
+        code: 'insufficient_quota',
+      },
       { kind: 'completion', content: 'never' },
     );
     const err = await llmFailure(openai().chat(ask()));
@@ -296,7 +388,13 @@ describe('OpenAI adapter: failures', () => {
     expect(err.kind).toBe('auth');
     expect(err.retryable).toBe(false);
     expect(err.message).toBe('openai: the API key was rejected (401)');
-    for (const text of [err.message, JSON.stringify(err), String(err.stack), String(err.cause), String(err)]) {
+    for (const text of [
+      err.message,
+      JSON.stringify(err),
+      String(err.stack),
+      String(err.cause),
+      String(err),
+    ]) {
       expect(text).not.toContain('SECRET');
     }
     expect(server.requests).toHaveLength(1);
@@ -304,14 +402,24 @@ describe('OpenAI adapter: failures', () => {
   });
 
   it('reports a 403 as auth too', async () => {
-    server.script({ kind: 'error', status: 403, message: 'Project does not have access to model gpt-4o', code: 'model_not_allowed' });
+    server.script({
+      kind: 'error',
+      status: 403,
+      message: 'Project does not have access to model gpt-4o',
+      code: 'model_not_allowed',
+    });
     const err = await llmFailure(openai().chat(ask()));
     expect(err.kind).toBe('auth');
     expect(err.message).toContain('403');
   });
 
   it('reports an unknown model as model_not_found, naming it', async () => {
-    server.script({ kind: 'error', status: 404, message: 'The model `gpt-9` does not exist or you do not have access to it.', code: 'model_not_found' });
+    server.script({
+      kind: 'error',
+      status: 404,
+      message: 'The model `gpt-9` does not exist or you do not have access to it.',
+      code: 'model_not_found',
+    });
     const err = await llmFailure(openai({ model: 'gpt-9' }).chat(ask()));
     expect(err.kind).toBe('model_not_found');
     expect(err.retryable).toBe(false);
@@ -320,7 +428,12 @@ describe('OpenAI adapter: failures', () => {
   });
 
   it("reports a 400 as bad_request with the provider's message, key cut out, and does not retry", async () => {
-    server.script({ kind: 'error', status: 400, message: `Invalid 'messages[1].content': too long (request from key ${KEY})`, type: 'invalid_request_error' });
+    server.script({
+      kind: 'error',
+      status: 400,
+      message: `Invalid 'messages[1].content': too long (request from key ${KEY})`,
+      type: 'invalid_request_error',
+    });
     const err = await llmFailure(openai().chat(ask()));
     expect(err.kind).toBe('bad_request');
     expect(err.retryable).toBe(false);
@@ -340,7 +453,12 @@ describe('OpenAI adapter: failures', () => {
 
   it('reports empty choices and a non-JSON body as invalid_response', async () => {
     server.script(
-      { kind: 'raw', status: 200, contentType: 'application/json', body: JSON.stringify({ id: 'x', object: 'chat.completion', model: 'gpt-4o', choices: [] }) },
+      {
+        kind: 'raw',
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ id: 'x', object: 'chat.completion', model: 'gpt-4o', choices: [] }),
+      },
       { kind: 'raw', status: 200, contentType: 'text/html', body: '<html>proxy login</html>' },
       { kind: 'raw', status: 200, contentType: 'application/json', body: '{"choices": [' },
     );
@@ -356,7 +474,10 @@ describe('OpenAI adapter: failures', () => {
 describe('OpenAI adapter: timeouts and aborts', () => {
   it('times out each hung attempt after timeoutMs, retries, then reports timeout', async () => {
     server.script({ kind: 'hang' }, { kind: 'hang' });
-    const model = openai({}, { timeoutMs: 300, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+    const model = openai(
+      {},
+      { timeoutMs: 300, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10 } },
+    );
     const started = Date.now();
     const err = await llmFailure(model.chat(ask()));
     const elapsed = Date.now() - started;
@@ -371,7 +492,10 @@ describe('OpenAI adapter: timeouts and aborts', () => {
 
   it("takes the request's timeoutMs over the adapter's", async () => {
     server.script({ kind: 'hang' });
-    const model = openai({}, { timeoutMs: 60_000, retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
+    const model = openai(
+      {},
+      { timeoutMs: 60_000, retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 } },
+    );
     const started = Date.now();
     const err = await llmFailure(model.chat(ask({ timeoutMs: 200 })));
     expect(err.kind).toBe('timeout');
@@ -380,7 +504,10 @@ describe('OpenAI adapter: timeouts and aborts', () => {
 
   it("rejects promptly with the caller's abort during a request, without retrying", async () => {
     server.script({ kind: 'hang' }, { kind: 'completion', content: 'never' });
-    const model = openai({}, { timeoutMs: 10_000, retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 10 } });
+    const model = openai(
+      {},
+      { timeoutMs: 10_000, retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 10 } },
+    );
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(), 100);
@@ -393,7 +520,10 @@ describe('OpenAI adapter: timeouts and aborts', () => {
   });
 
   it("rejects promptly with the caller's abort during a Retry-After wait", async () => {
-    server.script({ kind: 'error', status: 429, message: 'slow down', headers: { 'retry-after': '10' } }, { kind: 'completion', content: 'never' });
+    server.script(
+      { kind: 'error', status: 429, message: 'slow down', headers: { 'retry-after': '10' } },
+      { kind: 'completion', content: 'never' },
+    );
     const model = openai({}, { retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 30_000 } });
     const controller = new AbortController();
     const started = Date.now();

@@ -43,7 +43,10 @@ function observed(store: Store) {
           if (res.kind === 'ok') {
             status.set(id, c.status);
             if (c.status === 'RUNNING') everRunning.add(id);
-            maxRunning = Math.max(maxRunning, [...watched].filter((w) => status.get(w) === 'RUNNING').length);
+            maxRunning = Math.max(
+              maxRunning,
+              [...watched].filter((w) => status.get(w) === 'RUNNING').length,
+            );
           }
           return res;
         };
@@ -64,7 +67,15 @@ function observed(store: Store) {
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
-  return { store: proxy, status, everRunning, claims, watched, loseUncount, maxRunning: () => maxRunning };
+  return {
+    store: proxy,
+    status,
+    everRunning,
+    claims,
+    watched,
+    loseUncount,
+    maxRunning: () => maxRunning,
+  };
 }
 
 let teardown: (() => Promise<void>)[] = [];
@@ -81,15 +92,34 @@ async function setup(make: () => Promise<Backend>, parkedRecheckMs = 60_000) {
   const gates = gatedWork();
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
-  const nodes = await Promise.all(['n1', 'n2'].map((nodeId) =>
-    RuntimeNode.start({ store: obs.store, nodeId, work: gates.work, logger, concurrency: 10, leaseTtlMs: 2000, claimIntervalMs: 20, parkedRecheckMs })));
+  const nodes = await Promise.all(
+    ['n1', 'n2'].map((nodeId) =>
+      RuntimeNode.start({
+        store: obs.store,
+        nodeId,
+        work: gates.work,
+        logger,
+        concurrency: 10,
+        leaseTtlMs: 2000,
+        claimIntervalMs: 20,
+        parkedRecheckMs,
+      }),
+    ),
+  );
   teardown.push(async () => void (await Promise.all(nodes.map((n) => n.shutdown()))));
   const create = async (over: Partial<NewSession> = {}) => {
-    const { record } = await backend.store.createSession({ id: ulid(), goal: 'g', repo_url: REPO, mode: 'auto', ...over });
+    const { record } = await backend.store.createSession({
+      id: ulid(),
+      goal: 'g',
+      repo_url: REPO,
+      mode: 'auto',
+      ...over,
+    });
     return record.id;
   };
   const get = async (id: string) => (await backend.store.getSession(id))!;
-  const statusIs = (id: string, s: SessionStatus) => waitFor(`${id} ${s}`, async () => (await get(id)).status === s, 20_000, 20);
+  const statusIs = (id: string, s: SessionStatus) =>
+    waitFor(`${id} ${s}`, async () => (await get(id)).status === s, 20_000, 20);
   return { ...obs, raw: backend.store, nodes, gates, lines, create, get, statusIs };
 }
 
@@ -104,20 +134,35 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
     await waitFor('two running', () => running().length === 2, 20_000, 20);
     const waiting = ids.filter((id) => !running().includes(id));
     for (const id of waiting) {
-      await waitFor(`${id} to wait with its reason`, async () => (await t.get(id)).reason === reasonFor(2, 2), 20_000, 20);
+      await waitFor(
+        `${id} to wait with its reason`,
+        async () => (await t.get(id)).reason === reasonFor(2, 2),
+        20_000,
+        20,
+      );
       expect(await t.get(id)).toMatchObject({ status: 'QUEUED', owner: null });
     }
     // One ends: exactly one waiting session starts, and no longer shows the reason.
     const [first, second] = running() as [string, string];
     t.gates.open(first);
     await t.statusIs(first, 'COMPLETED');
-    const third = await waitFor('a waiting one to start', () => waiting.find((id) => t.status.get(id) === 'RUNNING'), 20_000, 20);
+    const third = await waitFor(
+      'a waiting one to start',
+      () => waiting.find((id) => t.status.get(id) === 'RUNNING'),
+      20_000,
+      20,
+    );
     expect((await t.get(third)).reason).toBeNull();
     const fourth = waiting.find((id) => id !== third)!;
-    await waitFor('the last one to wait again', async () => {
-      const r = await t.get(fourth);
-      return r.status === 'QUEUED' && r.owner === null && r.reason === reasonFor(2, 2);
-    }, 20_000, 20);
+    await waitFor(
+      'the last one to wait again',
+      async () => {
+        const r = await t.get(fourth);
+        return r.status === 'QUEUED' && r.owner === null && r.reason === reasonFor(2, 2);
+      },
+      20_000,
+      20,
+    );
     expect(t.everRunning.has(fourth)).toBe(false);
     for (const id of [second, third, fourth]) t.gates.open(id);
     for (const id of ids) await t.statusIs(id, 'COMPLETED');
@@ -132,7 +177,9 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
     const b = await t.create(user);
     t.watched.add(a).add(b);
     await waitFor('b to wait', async () => (await t.get(b)).reason === reasonFor(1, 1), 20_000, 20);
-    expect(await t.raw.appendEvent(b, { type: 'cancel', payload: { reason: 'not needed' } })).toMatchObject({ kind: 'appended' });
+    expect(
+      await t.raw.appendEvent(b, { type: 'cancel', payload: { reason: 'not needed' } }),
+    ).toMatchObject({ kind: 'appended' });
     await t.statusIs(b, 'CANCELLED');
     expect((await t.get(b)).reason).toBe('cancelled: not needed');
     expect(t.everRunning.has(b)).toBe(false);
@@ -150,7 +197,12 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
       ...(await Promise.all([1, 2, 3].map(() => t.create({ userId })))),
       ...(await Promise.all([1, 2, 3].map(() => t.create({ userId, maxRunning: 0 })))),
     ];
-    await waitFor('all nine running at once', () => ids.every((id) => t.status.get(id) === 'RUNNING'), 20_000, 20);
+    await waitFor(
+      'all nine running at once',
+      () => ids.every((id) => t.status.get(id) === 'RUNNING'),
+      20_000,
+      20,
+    );
     for (const id of ids) t.gates.open(id);
     for (const id of ids) await t.statusIs(id, 'COMPLETED');
   });

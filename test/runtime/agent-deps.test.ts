@@ -14,27 +14,77 @@ let n = 0;
 
 /** A session with these choices; its id. */
 async function session(over: Partial<NewSession> = {}): Promise<string> {
-  return (await store.createSession({ id: `S${++n}`, goal: 'g', repo_url: 'https://example.com/r.git', mode: 'auto', ...over })).record.id;
+  return (
+    await store.createSession({
+      id: `S${++n}`,
+      goal: 'g',
+      repo_url: 'https://example.com/r.git',
+      mode: 'auto',
+      ...over,
+    })
+  ).record.id;
 }
 
-const idOf = async (sessionId: string, role: 'planner' | 'programmer' | 'reviewer') => (await deps.profile(sessionId, role))?.id ?? null;
+const idOf = async (sessionId: string, role: 'planner' | 'programmer' | 'reviewer') =>
+  (await deps.profile(sessionId, role))?.id ?? null;
 
 beforeEach(async () => {
   store = new MemoryStore();
   profiles = sealedProfiles(store, await createSecretBox('agent-deps-test-secret'));
-  await profiles.put({ id: 'global', name: 'global', isDefault: true, provider: 'openai', model: 'gpt-4o-mini', apiKey: 'sk-global-key-0001' });
-  await profiles.put({ id: 'sess', name: 'session', isDefault: false, provider: 'gemini', model: 'gemini-2.0-flash', apiKey: 'AIza-session-key-0002' });
-  await profiles.put({ id: 'plan', name: 'planner', isDefault: false, provider: 'openai', model: 'gpt-4.1', apiKey: 'sk-planner-key-0003' });
-  await profiles.put({ id: 'mine', name: 'user default', isDefault: false, provider: 'openai', model: 'gpt-4o', apiKey: 'sk-user-key-0004' });
-  await store.putUser({ id: 'u1', name: 'ann', role: 'user', createdAt: 1, defaultProfileId: 'mine' });
+  await profiles.put({
+    id: 'global',
+    name: 'global',
+    isDefault: true,
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    apiKey: 'sk-global-key-0001',
+  });
+  await profiles.put({
+    id: 'sess',
+    name: 'session',
+    isDefault: false,
+    provider: 'gemini',
+    model: 'gemini-2.0-flash',
+    apiKey: 'AIza-session-key-0002',
+  });
+  await profiles.put({
+    id: 'plan',
+    name: 'planner',
+    isDefault: false,
+    provider: 'openai',
+    model: 'gpt-4.1',
+    apiKey: 'sk-planner-key-0003',
+  });
+  await profiles.put({
+    id: 'mine',
+    name: 'user default',
+    isDefault: false,
+    provider: 'openai',
+    model: 'gpt-4o',
+    apiKey: 'sk-user-key-0004',
+  });
+  await store.putUser({
+    id: 'u1',
+    name: 'ann',
+    role: 'user',
+    createdAt: 1,
+    defaultProfileId: 'mine',
+  });
   await store.putUser({ id: 'u2', name: 'bob', role: 'user', createdAt: 2 });
   deps = agentDeps(loadConfig({}).agent, profiles, store);
 });
 
 describe('which profile a call of a session uses', () => {
   it("a role's own profile wins over the session's and the user's; the other roles use the session's", async () => {
-    const id = await session({ profileId: 'sess', roleProfiles: { planner: 'plan' }, userId: 'u1' });
-    expect(await deps.profile(id, 'planner')).toMatchObject({ id: 'plan', apiKey: 'sk-planner-key-0003' }); // key opened for the call
+    const id = await session({
+      profileId: 'sess',
+      roleProfiles: { planner: 'plan' },
+      userId: 'u1',
+    });
+    expect(await deps.profile(id, 'planner')).toMatchObject({
+      id: 'plan',
+      apiKey: 'sk-planner-key-0003',
+    }); // key opened for the call
     expect(await idOf(id, 'programmer')).toBe('sess');
     expect(await idOf(id, 'reviewer')).toBe('sess');
   });
@@ -47,7 +97,10 @@ describe('which profile a call of a session uses', () => {
 
   it("the session's profile wins over the user's default", async () => {
     const id = await session({ profileId: 'sess', userId: 'u1' });
-    expect(await deps.profile(id, 'programmer')).toMatchObject({ id: 'sess', apiKey: 'AIza-session-key-0002' });
+    expect(await deps.profile(id, 'programmer')).toMatchObject({
+      id: 'sess',
+      apiKey: 'AIza-session-key-0002',
+    });
   });
 
   it("without a named profile: the user's default, else the global default", async () => {
@@ -60,24 +113,40 @@ describe('which profile a call of a session uses', () => {
   it('is read at every call: a changed user default applies to a running session', async () => {
     const id = await session({ userId: 'u2' });
     expect(await idOf(id, 'planner')).toBe('global');
-    await store.putUser({ id: 'u2', name: 'bob', role: 'user', createdAt: 2, defaultProfileId: 'sess' });
+    await store.putUser({
+      id: 'u2',
+      name: 'bob',
+      role: 'user',
+      createdAt: 2,
+      defaultProfileId: 'sess',
+    });
     expect(await idOf(id, 'planner')).toBe('sess');
   });
 
-  it("a deleted role profile fails with a reason that names it and the role, not falling back", async () => {
-    const id = await session({ profileId: 'sess', roleProfiles: { planner: 'plan' }, userId: 'u1' });
+  it('a deleted role profile fails with a reason that names it and the role, not falling back', async () => {
+    const id = await session({
+      profileId: 'sess',
+      roleProfiles: { planner: 'plan' },
+      userId: 'u1',
+    });
     await profiles.delete('plan');
-    await expect(deps.profile(id, 'planner')).rejects.toMatchObject({ code: 'not_found', message: 'AI profile plan, chosen for the planner, no longer exists' });
+    await expect(deps.profile(id, 'planner')).rejects.toMatchObject({
+      code: 'not_found',
+      message: 'AI profile plan, chosen for the planner, no longer exists',
+    });
     expect(await idOf(id, 'programmer')).toBe('sess'); // the other roles go on with the session's
   });
 
-  it("a deleted session profile fails with a reason that names it and the role asking", async () => {
+  it('a deleted session profile fails with a reason that names it and the role asking', async () => {
     const id = await session({ profileId: 'sess', userId: 'u1' });
     await profiles.delete('sess');
-    await expect(deps.profile(id, 'reviewer')).rejects.toMatchObject({ code: 'not_found', message: 'AI profile sess, chosen for the session (the reviewer uses it), no longer exists' });
+    await expect(deps.profile(id, 'reviewer')).rejects.toMatchObject({
+      code: 'not_found',
+      message: 'AI profile sess, chosen for the session (the reviewer uses it), no longer exists',
+    });
   });
 
-  it("a deleted user default falls through to the global default", async () => {
+  it('a deleted user default falls through to the global default', async () => {
     const id = await session({ userId: 'u1' });
     await profiles.delete('mine');
     expect(await idOf(id, 'programmer')).toBe('global');

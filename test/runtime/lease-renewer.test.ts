@@ -24,7 +24,11 @@ class FlakyStore extends MemoryStore {
   deny = false;
   /** Renewals that never answer (a Redis that stopped responding). */
   hang = false;
-  override async renew(nodeId: string, leases: { id: string; epoch: number }[], ttlMs: number): Promise<RenewResult[]> {
+  override async renew(
+    nodeId: string,
+    leases: { id: string; epoch: number }[],
+    ttlMs: number,
+  ): Promise<RenewResult[]> {
     if (this.outage) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
     if (this.hang) return new Promise<never>(() => undefined);
     const res = await super.renew(nodeId, leases, ttlMs);
@@ -35,41 +39,60 @@ class FlakyStore extends MemoryStore {
 }
 
 /** Work that never finishes on its own: the session stays active on the node. */
-const parked = (): WorkImplementations => ({ ...scriptedWork(), plan: (_i, ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))) });
+const parked = (): WorkImplementations => ({
+  ...scriptedWork(),
+  plan: (_i, ctx) =>
+    new Promise((_r, reject) =>
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+    ),
+});
 
 describe('lease renewal', () => {
-  it.each(['outage', 'hang'] as const)('pauses its actors before their TTL runs out when renewals fail, and resumes them in place after (%s)', async (mode) => {
-    const ttl = 900;
-    const store = new FlakyStore();
-    const lines: string[] = [];
-    const svc = await inProcessService({ store, work: parked(), leaseTtlMs: ttl, lines });
-    stop = svc.stop;
-    const { session_id: id } = (await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO })).body;
-    await waitFor('an active session that was renewed', () => svc.node.activeSessions === 1 && store.lastRenewOk > 0, 5000, 5);
-    store.outage = true; // claims fail from now on in both modes
-    store.hang = mode === 'hang';
-    if (mode === 'hang') store.outage = false;
-    const cut = store.lastRenewOk;
-    await waitFor('the actor to be paused', () => svc.node.suspendedSessions === 1, 5000, 5);
-    const pausedAfter = performance.now() - cut;
-    // Before the lease could have run out anywhere: within the TTL of the last confirmed renewal.
-    expect(pausedAfter).toBeLessThan(ttl);
-    expect(lines.some((l) => l.includes('lease not confirmed in time; pausing the actor'))).toBe(true);
-    if (mode === 'outage') expect(lines.some((l) => l.includes('lease renewal failed'))).toBe(true);
-    // Kept in memory past the TTL, not dropped.
-    await sleep(2 * ttl);
-    expect(svc.node.activeSessions).toBe(1);
-    expect(svc.node.suspendedSessions).toBe(1);
-    store.outage = false;
-    store.hang = false;
-    await waitFor('the actor to resume', () => svc.node.suspendedSessions === 0, 5000, 5);
-    expect(lines.some((l) => l.includes('lease confirmed again; resuming the actor'))).toBe(true);
-    // The same actor under the same lease: no claim, nothing lost.
-    expect(svc.node.activeSessions).toBe(1);
-    expect(svc.node.counters.leaseLost).toBe(0);
-    expect(svc.node.counters.claims).toBe(1);
-    expect((await store.getSession(id))!.epoch).toBe(1);
-  });
+  it.each(['outage', 'hang'] as const)(
+    'pauses its actors before their TTL runs out when renewals fail, and resumes them in place after (%s)',
+    async (mode) => {
+      const ttl = 900;
+      const store = new FlakyStore();
+      const lines: string[] = [];
+      const svc = await inProcessService({ store, work: parked(), leaseTtlMs: ttl, lines });
+      stop = svc.stop;
+      const { session_id: id } = (
+        await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO })
+      ).body;
+      await waitFor(
+        'an active session that was renewed',
+        () => svc.node.activeSessions === 1 && store.lastRenewOk > 0,
+        5000,
+        5,
+      );
+      store.outage = true; // claims fail from now on in both modes
+      store.hang = mode === 'hang';
+      if (mode === 'hang') store.outage = false;
+      const cut = store.lastRenewOk;
+      await waitFor('the actor to be paused', () => svc.node.suspendedSessions === 1, 5000, 5);
+      const pausedAfter = performance.now() - cut;
+      // Before the lease could have run out anywhere: within the TTL of the last confirmed renewal.
+      expect(pausedAfter).toBeLessThan(ttl);
+      expect(lines.some((l) => l.includes('lease not confirmed in time; pausing the actor'))).toBe(
+        true,
+      );
+      if (mode === 'outage')
+        expect(lines.some((l) => l.includes('lease renewal failed'))).toBe(true);
+      // Kept in memory past the TTL, not dropped.
+      await sleep(2 * ttl);
+      expect(svc.node.activeSessions).toBe(1);
+      expect(svc.node.suspendedSessions).toBe(1);
+      store.outage = false;
+      store.hang = false;
+      await waitFor('the actor to resume', () => svc.node.suspendedSessions === 0, 5000, 5);
+      expect(lines.some((l) => l.includes('lease confirmed again; resuming the actor'))).toBe(true);
+      // The same actor under the same lease: no claim, nothing lost.
+      expect(svc.node.activeSessions).toBe(1);
+      expect(svc.node.counters.leaseLost).toBe(0);
+      expect(svc.node.counters.claims).toBe(1);
+      expect((await store.getSession(id))!.epoch).toBe(1);
+    },
+  );
 
   it('stops a paused actor when, back in touch, the store says another node claimed it', async () => {
     const store = new FlakyStore();
@@ -103,8 +126,15 @@ describe('lease renewal', () => {
     };
     const svc = await inProcessService({ store, work, leaseTtlMs: ttl });
     stop = svc.stop;
-    const { session_id: id } = (await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO })).body;
-    await waitFor('an active session that was renewed', () => svc.node.activeSessions === 1 && store.lastRenewOk > 0, 5000, 5);
+    const { session_id: id } = (
+      await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO })
+    ).body;
+    await waitFor(
+      'an active session that was renewed',
+      () => svc.node.activeSessions === 1 && store.lastRenewOk > 0,
+      5000,
+      5,
+    );
     store.outage = true;
     await waitFor('the actor to be paused', () => svc.node.suspendedSessions === 1, 5000, 5);
     release();
@@ -112,7 +142,12 @@ describe('lease renewal', () => {
     await sleep(300);
     expect(reached).toEqual(['asked']);
     store.outage = false;
-    await waitFor('the session to complete', async () => (await store.getSession(id))?.status === 'COMPLETED', 10_000, 10);
+    await waitFor(
+      'the session to complete',
+      async () => (await store.getSession(id))?.status === 'COMPLETED',
+      10_000,
+      10,
+    );
     expect(reached).toEqual(['asked', 'went on']);
     expect((await store.getSession(id))!.epoch).toBe(1);
   });

@@ -36,7 +36,11 @@ function parse(text: string) {
     const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
     if (meta) {
       const [, kind, name, rest] = meta;
-      if (kind === 'HELP') help.set(name!, rest!.replace(/\\(n|\\)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\')));
+      if (kind === 'HELP')
+        help.set(
+          name!,
+          rest!.replace(/\\(n|\\)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\')),
+        );
       else type.set(name!, rest!);
       continue;
     }
@@ -53,10 +57,16 @@ function parse(text: string) {
       at = pair.lastIndex;
     }
     const raw = m![3]!;
-    samples.push({ name: m![1]!, labels, value: raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw) });
+    samples.push({
+      name: m![1]!,
+      labels,
+      value: raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw),
+    });
   }
   const find = (name: string, labels: Record<string, string> = {}) =>
-    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    samples.filter(
+      (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+    );
   const value = (name: string, labels: Record<string, string> = {}) => {
     const found = find(name, labels);
     return found.length === 0 ? undefined : found.reduce((sum, s) => sum + s.value, 0);
@@ -67,7 +77,9 @@ function parse(text: string) {
 describe('metrics registry', () => {
   it('renders counters, gauges and histograms in the text format, escaped', async () => {
     const r = new MetricsRegistry();
-    const c = r.counter('t_requests_total', 'Requests, with a \\ backslash\nand a newline.', ['path']);
+    const c = r.counter('t_requests_total', 'Requests, with a \\ backslash\nand a newline.', [
+      'path',
+    ]);
     c.labels('/a "quoted"\\path\nline').inc();
     c.labels('/a "quoted"\\path\nline').inc(2);
     c.labels('/b').inc();
@@ -79,8 +91,15 @@ describe('metrics registry', () => {
     const text = await r.render();
     const p = parse(text);
     expect(p.help.get('t_requests_total')).toBe('Requests, with a \\ backslash\nand a newline.');
-    expect(text).toContain('# HELP t_requests_total Requests, with a \\\\ backslash\\nand a newline.\n');
-    expect(Object.fromEntries(p.type)).toEqual({ t_requests_total: 'counter', t_temperature: 'gauge', t_latency_seconds: 'histogram', t_empty_total: 'counter' });
+    expect(text).toContain(
+      '# HELP t_requests_total Requests, with a \\\\ backslash\\nand a newline.\n',
+    );
+    expect(Object.fromEntries(p.type)).toEqual({
+      t_requests_total: 'counter',
+      t_temperature: 'gauge',
+      t_latency_seconds: 'histogram',
+      t_empty_total: 'counter',
+    });
     expect(text).toContain('t_requests_total{path="/a \\"quoted\\"\\\\path\\nline"} 3\n');
     expect(p.value('t_requests_total', { path: '/a "quoted"\\path\nline' })).toBe(3);
     expect(p.value('t_requests_total', { path: '/b' })).toBe(1);
@@ -88,8 +107,15 @@ describe('metrics registry', () => {
     expect(p.find('t_empty_total')).toEqual([]);
 
     // Buckets are cumulative, `le` inclusive, the last one +Inf equal to the count.
-    const buckets = p.find('t_latency_seconds_bucket', { op: 'read' }).map((s) => [s.labels['le'], s.value]);
-    expect(buckets).toEqual([['0.1', 2], ['1', 3], ['10', 4], ['+Inf', 5]]);
+    const buckets = p
+      .find('t_latency_seconds_bucket', { op: 'read' })
+      .map((s) => [s.labels['le'], s.value]);
+    expect(buckets).toEqual([
+      ['0.1', 2],
+      ['1', 3],
+      ['10', 4],
+      ['+Inf', 5],
+    ]);
     expect(p.value('t_latency_seconds_count', { op: 'read' })).toBe(5);
     expect(p.value('t_latency_seconds_sum', { op: 'read' })).toBeCloseTo(22.65);
     // Every sample belongs to a declared family, HELP and TYPE first.
@@ -135,7 +161,12 @@ describe('metrics registry', () => {
       model: 'g',
       async chat() {
         if (fail) throw fail;
-        return { message: { role: 'assistant', content: 'ok' }, usage: { inputTokens: 7, outputTokens: 3, totalTokens: 10 }, model: 'g', finishReason: 'stop' };
+        return {
+          message: { role: 'assistant', content: 'ok' },
+          usage: { inputTokens: 7, outputTokens: 3, totalTokens: 10 },
+          model: 'g',
+          finishReason: 'stop',
+        };
       },
     };
     const model = measuredModel(inner, m);
@@ -148,7 +179,9 @@ describe('metrics registry', () => {
     expect(p.value('swe_llm_calls_total', { provider: 'gemini' })).toBe(3);
     expect(p.value('swe_llm_tokens_total', { provider: 'gemini', type: 'input' })).toBe(7);
     expect(p.value('swe_llm_tokens_total', { provider: 'gemini', type: 'output' })).toBe(3);
-    expect(p.value('swe_llm_errors_total', { provider: 'gemini', code: 'llm_rate_limited' })).toBe(1);
+    expect(p.value('swe_llm_errors_total', { provider: 'gemini', code: 'llm_rate_limited' })).toBe(
+      1,
+    );
     expect(p.value('swe_llm_errors_total', { provider: 'gemini', code: 'unknown' })).toBe(1);
     expect(p.value('swe_llm_call_duration_seconds_count', { provider: 'gemini' })).toBe(3);
   });
@@ -166,14 +199,27 @@ describe('GET /metrics', () => {
   });
 
   it('shows requests by route pattern, sessions by status, leases, commits, events, model calls and commands', async () => {
-    const model = scriptedModel({ programmer: [{ name: 'run_command', args: { command: 'sleep 1; echo built' } }, FINISH] });
+    const model = scriptedModel({
+      programmer: [{ name: 'run_command', args: { command: 'sleep 1; echo built' } }, FINISH],
+    });
     const svc = await agentService({ model, workspace: join(dir, 'ws'), leaseTtlMs: 600 });
     try {
-      const created = await svc.call('POST', '/agent/sessions', { goal: 'measure me', repo_url: origin, mode: 'review' });
+      const created = await svc.call('POST', '/agent/sessions', {
+        goal: 'measure me',
+        repo_url: origin,
+        mode: 'review',
+      });
       expect(created.status).toBe(201);
       const id = created.body.session_id as string;
       const status = async (want: string) =>
-        waitFor(`session ${want}`, async () => ((await svc.call('GET', `/agent/sessions/${id}`)).body.status === want ? true : undefined), 30_000);
+        waitFor(
+          `session ${want}`,
+          async () =>
+            (await svc.call('GET', `/agent/sessions/${id}`)).body.status === want
+              ? true
+              : undefined,
+          30_000,
+        );
       await status('WAITING_FOR_USER');
       expect((await svc.call('POST', `/agent/sessions/${id}/approve`)).status).toBe(202);
       await status('COMPLETED');
@@ -186,12 +232,37 @@ describe('GET /metrics', () => {
       const p = parse(await res.text());
 
       // HTTP, by the matched pattern: bounded whatever the URL held.
-      expect(p.value('swe_http_requests_total', { method: 'POST', route: '/agent/sessions', status: '201' })).toBe(1);
-      expect(p.value('swe_http_requests_total', { method: 'POST', route: '/agent/sessions/:id/approve', status: '202' })).toBe(1);
-      expect(p.value('swe_http_requests_total', { method: 'GET', route: '/agent/sessions/:id', status: '200' })).toBeGreaterThanOrEqual(2);
-      expect(p.value('swe_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(2);
+      expect(
+        p.value('swe_http_requests_total', {
+          method: 'POST',
+          route: '/agent/sessions',
+          status: '201',
+        }),
+      ).toBe(1);
+      expect(
+        p.value('swe_http_requests_total', {
+          method: 'POST',
+          route: '/agent/sessions/:id/approve',
+          status: '202',
+        }),
+      ).toBe(1);
+      expect(
+        p.value('swe_http_requests_total', {
+          method: 'GET',
+          route: '/agent/sessions/:id',
+          status: '200',
+        }),
+      ).toBeGreaterThanOrEqual(2);
+      expect(
+        p.value('swe_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }),
+      ).toBe(2);
       expect(p.samples.some((s) => s.labels['route']?.includes(id))).toBe(false);
-      expect(p.value('swe_http_request_duration_seconds_count', { method: 'POST', route: '/agent/sessions' })).toBe(1);
+      expect(
+        p.value('swe_http_request_duration_seconds_count', {
+          method: 'POST',
+          route: '/agent/sessions',
+        }),
+      ).toBe(1);
       expect(p.type.get('swe_http_request_duration_seconds')).toBe('histogram');
 
       // The store, read at the scrape.
@@ -212,21 +283,33 @@ describe('GET /metrics', () => {
       expect(p.value('swe_commit_duration_seconds_count')).toBe(commits);
       // The approval: delivered from the inbox, and committed.
       expect(p.value('swe_inbox_lag_seconds_count')).toBeGreaterThanOrEqual(1);
-      expect(p.value('swe_event_commit_latency_seconds_count')).toBe(p.value('swe_inbox_lag_seconds_count'));
+      expect(p.value('swe_event_commit_latency_seconds_count')).toBe(
+        p.value('swe_inbox_lag_seconds_count'),
+      );
 
       // The agent's model calls and commands.
       expect(p.value('swe_llm_calls_total', { provider: 'openai-compatible' })).toBe(model.calls);
-      expect(p.value('swe_llm_tokens_total', { provider: 'openai-compatible', type: 'input' })).toBe(model.calls * SCRIPTED_USAGE.inputTokens);
-      expect(p.value('swe_llm_tokens_total', { provider: 'openai-compatible', type: 'output' })).toBe(model.calls * SCRIPTED_USAGE.outputTokens);
+      expect(
+        p.value('swe_llm_tokens_total', { provider: 'openai-compatible', type: 'input' }),
+      ).toBe(model.calls * SCRIPTED_USAGE.inputTokens);
+      expect(
+        p.value('swe_llm_tokens_total', { provider: 'openai-compatible', type: 'output' }),
+      ).toBe(model.calls * SCRIPTED_USAGE.outputTokens);
       expect(p.find('swe_llm_errors_total')).toEqual([]);
       expect(p.value('swe_sandbox_command_duration_seconds_count', { sandbox: 'local' })).toBe(1);
-      expect(p.value('swe_sandbox_command_duration_seconds_bucket', { sandbox: 'local', le: '0.5' })).toBe(0);
-      expect(p.value('swe_sandbox_command_duration_seconds_bucket', { sandbox: 'local', le: '2.5' })).toBe(1);
+      expect(
+        p.value('swe_sandbox_command_duration_seconds_bucket', { sandbox: 'local', le: '0.5' }),
+      ).toBe(0);
+      expect(
+        p.value('swe_sandbox_command_duration_seconds_bucket', { sandbox: 'local', le: '2.5' }),
+      ).toBe(1);
       expect(p.find('swe_sandbox_command_timeouts_total')).toEqual([]);
 
       // Counters move on: another scrape counts the first one.
       const again = parse(await (await svc.app.request('/metrics')).text());
-      expect(again.value('swe_http_requests_total', { method: 'GET', route: '/metrics', status: '200' })).toBe(1);
+      expect(
+        again.value('swe_http_requests_total', { method: 'GET', route: '/metrics', status: '200' }),
+      ).toBe(1);
     } finally {
       await svc.stop();
     }
@@ -239,9 +322,17 @@ describe('GET /metrics', () => {
     await bootstrapAdmin(store, { adminToken, needsToken: true, logger });
     await store.putUser({ id: 'u1', name: 'ada', role: 'user', createdAt: Date.now() });
     const userToken = 'swa_user-token-for-metrics-test-0000';
-    await store.putToken({ id: 't1', userId: 'u1', name: 't', hash: await hashToken(userToken), prefix: 'swa_user', createdAt: Date.now() });
+    await store.putToken({
+      id: 't1',
+      userId: 'u1',
+      name: 't',
+      hash: await hashToken(userToken),
+      prefix: 'swa_user',
+      createdAt: Date.now(),
+    });
     const app = createApp({ store, logger, localAdmin: false });
-    const get = (token?: string) => app.request('/metrics', token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    const get = (token?: string) =>
+      app.request('/metrics', token ? { headers: { authorization: `Bearer ${token}` } } : {});
     expect((await get()).status).toBe(401);
     const forbidden = await get(userToken);
     expect(forbidden.status).toBe(403);
@@ -250,14 +341,25 @@ describe('GET /metrics', () => {
     expect(ok.status).toBe(200);
     const p = parse(await ok.text());
     expect(p.value('swe_sessions', { status: 'QUEUED' })).toBe(0);
-    expect(p.value('swe_http_requests_total', { method: 'GET', route: '/metrics', status: '401' })).toBe(1);
-    expect(p.value('swe_http_requests_total', { method: 'GET', route: '/metrics', status: '403' })).toBe(1);
+    expect(
+      p.value('swe_http_requests_total', { method: 'GET', route: '/metrics', status: '401' }),
+    ).toBe(1);
+    expect(
+      p.value('swe_http_requests_total', { method: 'GET', route: '/metrics', status: '403' }),
+    ).toBe(1);
   });
 
   it('still answers when the store does not, without stale session counts', async () => {
     const store = new MemoryStore();
-    const app = createApp({ store, logger: createLogger({ level: 'error', write: () => undefined }) });
-    expect(parse(await (await app.request('/metrics')).text()).value('swe_sessions', { status: 'QUEUED' })).toBe(0);
+    const app = createApp({
+      store,
+      logger: createLogger({ level: 'error', write: () => undefined }),
+    });
+    expect(
+      parse(await (await app.request('/metrics')).text()).value('swe_sessions', {
+        status: 'QUEUED',
+      }),
+    ).toBe(0);
     store.countByStatus = async () => {
       throw new Error('store down');
     };

@@ -24,13 +24,26 @@ describe('secrets at rest', () => {
   it('profiles keep their key sealed in the store and open it for their caller', async () => {
     const store = new MemoryStore();
     const profiles = sealedProfiles(store, await createSecretBox('a-long-test-secret-key'));
-    await profiles.put({ id: 'p', name: 'n', isDefault: true, provider: 'openai', model: 'gpt-4o-mini', apiKey: 'sk-live-123' });
+    await profiles.put({
+      id: 'p',
+      name: 'n',
+      isDefault: true,
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      apiKey: 'sk-live-123',
+    });
     const raw = await store.getProfile('p');
     expect(isSealed(raw!.apiKey!)).toBe(true);
     expect(JSON.stringify(raw)).not.toContain('sk-live-123');
     expect((await profiles.defaultProfile())?.apiKey).toBe('sk-live-123');
     expect((await profiles.get('p'))?.apiKey).toBe('sk-live-123');
-    await profiles.put({ id: 'o', name: 'ollama', isDefault: false, provider: 'ollama', model: 'llama3.1' });
+    await profiles.put({
+      id: 'o',
+      name: 'ollama',
+      isDefault: false,
+      provider: 'ollama',
+      model: 'llama3.1',
+    });
     expect((await profiles.get('o'))?.apiKey).toBeUndefined();
   });
 });

@@ -45,7 +45,12 @@ describe('session host', () => {
     for (const h of store.held.splice(0)) h.resolve();
     await waitFor('clone to start', () => started.length === 1, 5000, 5);
     expect(started).toEqual([`${body.session_id}:clone:1`]);
-    await waitFor('completion', async () => (await store.getSession(body.session_id))?.status === 'COMPLETED', 5000, 10);
+    await waitFor(
+      'completion',
+      async () => (await store.getSession(body.session_id))?.status === 'COMPLETED',
+      5000,
+      10,
+    );
   });
 
   it('writes one commit per transition: changes made in one turn share a write', async () => {
@@ -60,7 +65,12 @@ describe('session host', () => {
     const svc = await inProcessService({ store });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
-    await waitFor('completion', async () => (await store.getSession(body.session_id))?.status === 'COMPLETED', 5000, 10);
+    await waitFor(
+      'completion',
+      async () => (await store.getSession(body.session_id))?.status === 'COMPLETED',
+      5000,
+      10,
+    );
     const transitions = commits.flatMap((c) => c.history.map((h) => `${h.from}→${h.to}`));
     expect(transitions).toEqual([
       'queued→preparing.running',
@@ -91,10 +101,21 @@ describe('session host', () => {
     const svc = await inProcessService({ store });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
-    await waitFor('completion', async () => (await store.getSession(body.session_id))?.status === 'COMPLETED', 10_000, 10);
+    await waitFor(
+      'completion',
+      async () => (await store.getSession(body.session_id))?.status === 'COMPLETED',
+      10_000,
+      10,
+    );
     expect(lost).toBeGreaterThan(0);
     const history = await store.getHistory(body.session_id);
-    expect(history.map((h) => h.to)).toEqual(['preparing.running', 'planning.running', 'coding.running', 'reviewing.running', 'completed']);
+    expect(history.map((h) => h.to)).toEqual([
+      'preparing.running',
+      'planning.running',
+      'coding.running',
+      'reviewing.running',
+      'completed',
+    ]);
     const logs = await store.getLogs(body.session_id);
     expect(logs.filter((l) => l === 'Cloning repo...')).toHaveLength(1);
     expect(new Set(logs).size).toBe(logs.length);
@@ -109,21 +130,38 @@ describe('session host', () => {
         return super.readEvents(id, afterId, count);
       }
       override onWake(nodeId: string, handler: WakeHandler) {
-        return super.onWake(nodeId, (id, hint) => (dropWakes > 0 ? void dropWakes-- : handler(id, hint)));
+        return super.onWake(nodeId, (id, hint) =>
+          dropWakes > 0 ? void dropWakes-- : handler(id, hint),
+        );
       }
     }
     const store = new HintStore();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const base = scriptedWork();
-    const work: WorkImplementations = { ...base, plan: async (i, ctx) => (await gate, base.plan(i, ctx)) };
+    const work: WorkImplementations = {
+      ...base,
+      plan: async (i, ctx) => (await gate, base.plan(i, ctx)),
+    };
     const svc = await inProcessService({ store, work, leaseTtlMs: 60_000 });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     const id = body.session_id;
-    await waitFor('planning', async () => (await store.getSession(id))?.phase === 'planning.running', 5000, 5);
-    const applied = (eventId: string) => waitFor(`${eventId} applied`, async () => (await store.getSession(id))?.last_event_id === eventId, 5000, 5);
-    const input = async (message: string) => (await svc.call('POST', `/agent/sessions/${id}/input`, { message })).body.event_id as string;
+    await waitFor(
+      'planning',
+      async () => (await store.getSession(id))?.phase === 'planning.running',
+      5000,
+      5,
+    );
+    const applied = (eventId: string) =>
+      waitFor(
+        `${eventId} applied`,
+        async () => (await store.getSession(id))?.last_event_id === eventId,
+        5000,
+        5,
+      );
+    const input = async (message: string) =>
+      (await svc.call('POST', `/agent/sessions/${id}/input`, { message })).body.event_id as string;
     const before = reads;
     await applied(await input('one'));
     expect(reads).toBe(before); // straight from the hint
@@ -138,7 +176,12 @@ describe('session host', () => {
       'User input received: three',
     ]);
     release();
-    await waitFor('completion', async () => (await store.getSession(id))?.status === 'COMPLETED', 5000, 10);
+    await waitFor(
+      'completion',
+      async () => (await store.getSession(id))?.status === 'COMPLETED',
+      5000,
+      10,
+    );
   });
 
   it('rides out store errors on work logs and timers: the line goes with the next commit, the timer is retried', async () => {
@@ -149,7 +192,11 @@ describe('session host', () => {
         if (this.logFailures-- > 0) throw new Error('Command timed out');
         return super.appendLogs(id, lease, lines);
       }
-      override async scheduleTimer(id: string, lease: Lease, timer: Parameters<MemoryStore['scheduleTimer']>[2]): Promise<CommitResult> {
+      override async scheduleTimer(
+        id: string,
+        lease: Lease,
+        timer: Parameters<MemoryStore['scheduleTimer']>[2],
+      ): Promise<CommitResult> {
         if (this.timerFailures-- > 0) throw new Error('Command timed out');
         return super.scheduleTimer(id, lease, timer);
       }
@@ -161,10 +208,17 @@ describe('session host', () => {
     // `flaky`: the first clone fails with a transient error, so a retry timer is armed.
     const repo = 'https://example.com/o/flaky.git';
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: repo });
-    await waitFor('completion', async () => (await store.getSession(body.session_id))?.status === 'COMPLETED', 15_000, 20);
+    await waitFor(
+      'completion',
+      async () => (await store.getSession(body.session_id))?.status === 'COMPLETED',
+      15_000,
+      20,
+    );
     expect(store.timerFailures).toBeLessThan(0);
     expect(store.logFailures).toBe(0); // its one work log line failed
-    expect((await store.getLogs(body.session_id)).filter((l) => l === `cloned ${repo}`)).toHaveLength(1);
+    expect(
+      (await store.getLogs(body.session_id)).filter((l) => l === `cloned ${repo}`),
+    ).toHaveLength(1);
     expect(lines.some((l) => l.includes('scheduling a timer failed, retrying'))).toBe(true);
   });
 
@@ -186,16 +240,27 @@ describe('session host', () => {
     for (const f of [false, true]) {
       fail = f;
       const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
-      await waitFor('passivation', async () => {
-        const r = await store.getSession(body.session_id);
-        return (r?.status === 'COMPLETED' && r.owner === null) || undefined;
-      }, 5000, 5);
+      await waitFor(
+        'passivation',
+        async () => {
+          const r = await store.getSession(body.session_id);
+          return (r?.status === 'COMPLETED' && r.owner === null) || undefined;
+        },
+        5000,
+        5,
+      );
     }
     expect(seen).toEqual([
       { status: 'COMPLETED', owner: 'test-node' },
       { status: 'COMPLETED', owner: 'test-node' },
     ]);
-    expect(lines.some((l) => l.includes('cleanup after the session ended failed') && l.includes('sandbox service unreachable'))).toBe(true);
+    expect(
+      lines.some(
+        (l) =>
+          l.includes('cleanup after the session ended failed') &&
+          l.includes('sandbox service unreachable'),
+      ),
+    ).toBe(true);
   });
 
   it('a fenced commit makes the node drop the actor and write nothing more', async () => {
@@ -203,20 +268,33 @@ describe('session host', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const base = scriptedWork();
-    const work: WorkImplementations = { ...base, plan: async (i, ctx) => (await gate, base.plan(i, ctx)) };
+    const work: WorkImplementations = {
+      ...base,
+      plan: async (i, ctx) => (await gate, base.plan(i, ctx)),
+    };
     const lines: string[] = [];
     const svc = await inProcessService({ store, work, lines, leaseTtlMs: 60_000 });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     const id = body.session_id;
-    await waitFor('planning', async () => (await store.getSession(id))?.phase === 'planning.running', 5000, 5);
+    await waitFor(
+      'planning',
+      async () => (await store.getSession(id))?.phase === 'planning.running',
+      5000,
+      5,
+    );
     // Another node takes the session over behind this one's back (a new epoch).
     const rec = (await store.getSession(id))!;
     await store.release(id, { nodeId: 'test-node', epoch: rec.epoch }, false);
     const other = await store.claim(id, 'other-node', 60_000);
     expect(other.kind).toBe('claimed');
     release();
-    await waitFor('the stale host to be dropped', () => lines.some((l) => l.includes('session actor dropped') && l.includes('fenced')), 5000, 5);
+    await waitFor(
+      'the stale host to be dropped',
+      () => lines.some((l) => l.includes('session actor dropped') && l.includes('fenced')),
+      5000,
+      5,
+    );
     expect(svc.node.activeSessions).toBe(0);
     expect(svc.node.counters.fenced).toBe(1);
     const after = (await store.getSession(id))!;
@@ -229,15 +307,29 @@ describe('session host', () => {
     const store = new MemoryStore();
     const svc = await inProcessService({ store });
     stop = svc.stop;
-    const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO, mode: 'review' });
-    await waitFor('waiting', async () => (await store.getSession(body.session_id))?.status === 'WAITING_FOR_USER', 5000, 5);
+    const { body } = await svc.call('POST', '/agent/sessions', {
+      goal: 'g',
+      repo_url: REPO,
+      mode: 'review',
+    });
+    await waitFor(
+      'waiting',
+      async () => (await store.getSession(body.session_id))?.status === 'WAITING_FOR_USER',
+      5000,
+      5,
+    );
     await waitFor('no actor in memory', () => svc.node.activeSessions === 0, 5000, 5);
     expect((await store.getSession(body.session_id))?.owner).toBeNull();
     await svc.call('POST', `/agent/sessions/${body.session_id}/approve`);
-    const done = await waitFor('completed', async () => {
-      const s = await store.getSession(body.session_id);
-      return s?.status === 'COMPLETED' ? s : undefined;
-    }, 5000, 5);
+    const done = await waitFor(
+      'completed',
+      async () => {
+        const s = await store.getSession(body.session_id);
+        return s?.status === 'COMPLETED' ? s : undefined;
+      },
+      5000,
+      5,
+    );
     expect(done.epoch).toBe(2); // claimed again for the approve
     expect(svc.node.counters.passivated).toBe(2);
   });

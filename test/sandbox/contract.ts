@@ -6,7 +6,8 @@ import { PROGRESS_LINES_PER_SECOND } from '../../sandbox/progress.ts';
 /** The files of the repository every harness must serve at `repoUrl` (one commit). */
 export const CONTRACT_REPO_FILES: Record<string, string> = {
   'README.md': '# Contract repo\nhello world\n',
-  'src/a.ts': "export const greeting = 'hello';\nexport const first = 'dup';\nexport const second = 'dup';\n",
+  'src/a.ts':
+    "export const greeting = 'hello';\nexport const first = 'dup';\nexport const second = 'dup';\n",
   'src/b.ts': 'export const b = 2;\n',
   'docs/guide.md': 'Guide\nNothing to see.\n',
   '.gitignore': 'ignored/\n',
@@ -19,7 +20,15 @@ export interface SandboxHarness {
   cleanup(): Promise<void>;
 }
 
-const ESCAPES = ['../x', '/etc/passwd', 'a/../../x', '.git/config', '.git', 'src/../.git/HEAD', '..'];
+const ESCAPES = [
+  '../x',
+  '/etc/passwd',
+  'a/../../x',
+  '.git/config',
+  '.git',
+  'src/../.git/HEAD',
+  '..',
+];
 
 /** Shell snippet printing `gone` or `alive` for the pid in `file`; a zombie counts as gone (init may be slow to reap it). */
 const pidState = (file: string) =>
@@ -79,12 +88,16 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
         const sb = await h.provider.create({ sessionId, repoUrl: h.repoUrl, ref: base });
         sessions.set(sessionId, sb.id);
         expect(sb.baseCommit).toBe(base);
-        await expect(h.provider.create({ sessionId: `c${ulid()}`, repoUrl: h.repoUrl, ref: 'no-such-branch' })).rejects.toThrow(/no-such-branch/);
+        await expect(
+          h.provider.create({ sessionId: `c${ulid()}`, repoUrl: h.repoUrl, ref: 'no-such-branch' }),
+        ).rejects.toThrow(/no-such-branch/);
       });
 
       it('refuses a repository URL that git would run as a command', async () => {
         for (const repoUrl of ['ext::sh -c touch% /tmp/pwned', '-uupload-pack=touch /tmp/x']) {
-          await expect(h.provider.create({ sessionId: `c${ulid()}`, repoUrl })).rejects.toMatchObject({ code: 'sandbox_repo_url', status: 400 });
+          await expect(
+            h.provider.create({ sessionId: `c${ulid()}`, repoUrl }),
+          ).rejects.toMatchObject({ code: 'sandbox_repo_url', status: 400 });
         }
       });
     });
@@ -97,7 +110,11 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
 
       it('lists a directory without .git', async () => {
         const root = await sb.listFiles();
-        expect(root).toContainEqual({ path: 'README.md', type: 'file', size: CONTRACT_REPO_FILES['README.md']!.length });
+        expect(root).toContainEqual({
+          path: 'README.md',
+          type: 'file',
+          size: CONTRACT_REPO_FILES['README.md']!.length,
+        });
         expect(root).toContainEqual(expect.objectContaining({ path: 'src', type: 'dir' }));
         expect(root.map((e) => e.path)).not.toContain('.git');
         const src = (await sb.listFiles('src')).map((e) => e.path);
@@ -111,8 +128,10 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
         expect(await sb.readFile('made/deep/file.txt')).toBe('one\n');
         await sb.writeFile('made/deep/file.txt', 'two\n');
         expect(await sb.readFile('made/deep/file.txt')).toBe('two\n');
-        expect(await sb.listFiles('made')).toContainEqual(expect.objectContaining({ path: 'made/deep', type: 'dir' }));
-        expect((await sh(sb, 'cat made/deep/file.txt'))).toBe('two\n');
+        expect(await sb.listFiles('made')).toContainEqual(
+          expect.objectContaining({ path: 'made/deep', type: 'dir' }),
+        );
+        expect(await sh(sb, 'cat made/deep/file.txt')).toBe('two\n');
         await expect(sb.readFile('no/such/file.txt')).rejects.toThrow();
       });
 
@@ -120,19 +139,29 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
         await sb.writeFile('edit.txt', 'alpha\nbeta\nbeta\n');
         await sb.editFile('edit.txt', 'alpha', 'ALPHA $& $1');
         expect(await sb.readFile('edit.txt')).toBe('ALPHA $& $1\nbeta\nbeta\n');
-        await expect(sb.editFile('edit.txt', 'gamma', 'x')).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/\b0 times\b/) });
-        await expect(sb.editFile('edit.txt', 'beta', 'x')).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/\b2 times\b/) });
+        await expect(sb.editFile('edit.txt', 'gamma', 'x')).rejects.toMatchObject({
+          status: 400,
+          message: expect.stringMatching(/\b0 times\b/),
+        });
+        await expect(sb.editFile('edit.txt', 'beta', 'x')).rejects.toMatchObject({
+          status: 400,
+          message: expect.stringMatching(/\b2 times\b/),
+        });
         expect(await sb.readFile('edit.txt')).toBe('ALPHA $& $1\nbeta\nbeta\n');
       });
 
       it('searches tracked and new files, with a path filter', async () => {
-        expect(await sb.searchCode('greeting')).toEqual([{ path: 'src/a.ts', line: 1, text: "export const greeting = 'hello';" }]);
+        expect(await sb.searchCode('greeting')).toEqual([
+          { path: 'src/a.ts', line: 1, text: "export const greeting = 'hello';" },
+        ]);
         const hel = (await sb.searchCode('hel+o')).map((x) => x.path);
         expect(hel).toEqual(expect.arrayContaining(['README.md', 'src/a.ts']));
         expect(await sb.searchCode('greeting', 'docs')).toEqual([]);
         expect(await sb.searchCode('dup', 'src')).toHaveLength(2);
         await sb.writeFile('fresh/new.txt', 'first line\n--needle-- here\n');
-        expect(await sb.searchCode('--needle--')).toEqual([{ path: 'fresh/new.txt', line: 2, text: '--needle-- here' }]);
+        expect(await sb.searchCode('--needle--')).toEqual([
+          { path: 'fresh/new.txt', line: 2, text: '--needle-- here' },
+        ]);
         expect(await sb.searchCode('nothing-matches-this-zzz')).toEqual([]);
       });
     });
@@ -144,7 +173,11 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
       });
 
       it.each(ESCAPES)('refuses %j in every file tool', async (path) => {
-        const refused = { code: 'sandbox_path', status: 400, message: expect.stringContaining(path) };
+        const refused = {
+          code: 'sandbox_path',
+          status: 400,
+          message: expect.stringContaining(path),
+        };
         await expect(sb.readFile(path)).rejects.toMatchObject(refused);
         await expect(sb.writeFile(path, 'x')).rejects.toMatchObject(refused);
         await expect(sb.editFile(path, 'a', 'b')).rejects.toMatchObject(refused);
@@ -153,13 +186,22 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
       });
 
       it('refuses NUL bytes', async () => {
-        await expect(sb.readFile('README.md\0.txt')).rejects.toMatchObject({ code: 'sandbox_path', status: 400 });
-        await expect(sb.writeFile('a\0b', 'x')).rejects.toMatchObject({ code: 'sandbox_path', status: 400 });
+        await expect(sb.readFile('README.md\0.txt')).rejects.toMatchObject({
+          code: 'sandbox_path',
+          status: 400,
+        });
+        await expect(sb.writeFile('a\0b', 'x')).rejects.toMatchObject({
+          code: 'sandbox_path',
+          status: 400,
+        });
       });
 
       it('refuses symlinks that lead out of the workspace or into .git, anywhere along the path', async () => {
         const outside = `/tmp/swe-contract-outside-${ulid()}`;
-        await sh(sb, `ln -s /etc etc-link && ln -s ../.. up && ln -s ${outside} out-file && ln -s .git git-link && ln -s src src-link`);
+        await sh(
+          sb,
+          `ln -s /etc etc-link && ln -s ../.. up && ln -s ${outside} out-file && ln -s .git git-link && ln -s src src-link`,
+        );
         const refused = { code: 'sandbox_path', status: 400 };
         await expect(sb.readFile('etc-link/passwd')).rejects.toMatchObject(refused);
         await expect(sb.listFiles('etc-link')).rejects.toMatchObject(refused);
@@ -188,7 +230,12 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
         expect(r.output).toContain('out\n');
         expect(r.output).toContain('err\n');
         expect(r.output).toContain('hello world');
-        expect(await sb.runCommand('true')).toEqual({ exitCode: 0, output: '', timedOut: false, truncatedBytes: 0 });
+        expect(await sb.runCommand('true')).toEqual({
+          exitCode: 0,
+          output: '',
+          timedOut: false,
+          truncatedBytes: 0,
+        });
       });
 
       it('kills a command that never ends when its timeout passes', async () => {
@@ -201,7 +248,9 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
 
       it('kills the whole process group on timeout, children included', async () => {
         const t0 = Date.now();
-        const r = await sb.runCommand("sh -c 'sleep 1000 & echo $! > child.pid; exec sleep 1000'", { timeoutMs: 1500 });
+        const r = await sb.runCommand("sh -c 'sleep 1000 & echo $! > child.pid; exec sleep 1000'", {
+          timeoutMs: 1500,
+        });
         expect(r.timedOut).toBe(true);
         expect(Date.now() - t0).toBeLessThan(10_000);
         let state = '';
@@ -214,7 +263,10 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
 
       it('hands its output to onOutput a line at a time, before it resolves; the result is the same', async () => {
         const lines: string[] = [];
-        const r = await sb.runCommand('echo one; echo two >&2; echo; printf three', { timeoutMs: 30_000, onOutput: (l) => lines.push(l) });
+        const r = await sb.runCommand('echo one; echo two >&2; echo; printf three', {
+          timeoutMs: 30_000,
+          onOutput: (l) => lines.push(l),
+        });
         expect(r).toMatchObject({ exitCode: 0, timedOut: false });
         expect(r.output).toContain('one\n');
         // stdout and stderr are separate pipes on some adapters: their relative order is not fixed.
@@ -223,7 +275,10 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
 
       it('lets at most PROGRESS_LINES_PER_SECOND lines a second through to onOutput, then says how many it left out', async () => {
         const lines: string[] = [];
-        const r = await sb.runCommand('seq 1 500', { timeoutMs: 30_000, onOutput: (l) => lines.push(l) });
+        const r = await sb.runCommand('seq 1 500', {
+          timeoutMs: 30_000,
+          onOutput: (l) => lines.push(l),
+        });
         expect(r.output.trim().split('\n')).toHaveLength(500);
         const note = /^… \((\d+) lines omitted\)$/.exec(lines[lines.length - 1]!);
         expect(note, lines.join('\n')).not.toBeNull();
@@ -235,13 +290,17 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
       });
 
       it('cuts output over the cap, keeping head and tail around a marker', async () => {
-        const r = await sb.runCommand("echo START; head -c 3000000 /dev/zero | tr '\\0' a; echo; echo END");
+        const r = await sb.runCommand(
+          "echo START; head -c 3000000 /dev/zero | tr '\\0' a; echo; echo END",
+        );
         expect(r.exitCode).toBe(0);
         expect(r.truncatedBytes).toBeGreaterThan(0);
         expect(r.output.length).toBeLessThan(3_000_000);
         expect(r.output.startsWith('START\n')).toBe(true);
         expect(r.output.trimEnd().endsWith('END')).toBe(true);
-        expect(r.output).toMatch(new RegExp(`\\[\\.\\.\\. ${r.truncatedBytes} bytes cut \\.\\.\\.\\]`));
+        expect(r.output).toMatch(
+          new RegExp(`\\[\\.\\.\\. ${r.truncatedBytes} bytes cut \\.\\.\\.\\]`),
+        );
       });
     });
 
@@ -270,7 +329,9 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
         for (let i = 0; i < 3; i++) {
           const sb = await fresh();
           const text = await sb.readFile('README.md');
-          const flipped = text.replace(/[a-z]/, (ch) => (ch === 'z' ? 'y' : String.fromCharCode(ch.charCodeAt(0) + 1)));
+          const flipped = text.replace(/[a-z]/, (ch) =>
+            ch === 'z' ? 'y' : String.fromCharCode(ch.charCodeAt(0) + 1),
+          );
           expect(flipped.length).toBe(text.length);
           await sb.writeFile('README.md', flipped);
           expect(await sb.diff()).toContain('README.md');
@@ -294,7 +355,9 @@ export function sandboxContract(name: string, makeProvider: () => Promise<Sandbo
         await other.applyDiff('');
         // Applying twice does not apply.
         await expect(other.applyDiff(d)).rejects.toMatchObject({ code: 'sandbox_failed' });
-        await expect(other.applyDiff('not a diff\n')).rejects.toMatchObject({ code: 'sandbox_failed' });
+        await expect(other.applyDiff('not a diff\n')).rejects.toMatchObject({
+          code: 'sandbox_failed',
+        });
       });
     });
 

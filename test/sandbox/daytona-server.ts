@@ -81,18 +81,31 @@ export async function startFakeDaytona(opts: { apiKey: string }): Promise<FakeDa
 
   const live = (id: string): FakeSandbox => {
     const s = sandboxes.get(id);
-    if (!s || s.state === 'destroyed') throw new HttpError(404, `Sandbox with ID or name ${id} not found`);
+    if (!s || s.state === 'destroyed')
+      throw new HttpError(404, `Sandbox with ID or name ${id} not found`);
     return s;
   };
 
-  async function api(method: string, parts: string[], query: Record<string, string>, req: IncomingMessage, res: ServerResponse) {
+  async function api(
+    method: string,
+    parts: string[],
+    query: Record<string, string>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) {
     if (method === 'POST' && parts.length === 1) {
       const body = (await readJson(req)) as { labels?: Record<string, string> };
       const id = `sbx-${randomUUID().slice(0, 8)}`;
       const root = join(baseDir, id);
       await mkdir(root, { recursive: true });
       // Starts in 'starting' and turns 'started' on the next read, so the SDK's wait-until-started polling is exercised.
-      const s: FakeSandbox = { id, labels: body.labels ?? {}, state: 'starting', root, createdAt: new Date().toISOString() };
+      const s: FakeSandbox = {
+        id,
+        labels: body.labels ?? {},
+        state: 'starting',
+        root,
+        createdAt: new Date().toISOString(),
+      };
       sandboxes.set(id, s);
       return json(res, 200, dto(s));
     }
@@ -124,7 +137,13 @@ export async function startFakeDaytona(opts: { apiKey: string }): Promise<FakeDa
     throw new HttpError(404, `no route ${method} /${parts.join('/')}`);
   }
 
-  async function toolbox(method: string, parts: string[], query: Record<string, string>, req: IncomingMessage, res: ServerResponse) {
+  async function toolbox(
+    method: string,
+    parts: string[],
+    query: Record<string, string>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) {
     const s = live(decodeURIComponent(parts[1] ?? ''));
     if (s.state !== 'started') throw new HttpError(409, 'sandbox is not started');
     const route = `${method} /${parts.slice(2).join('/')}`;
@@ -137,14 +156,27 @@ export async function startFakeDaytona(opts: { apiKey: string }): Promise<FakeDa
       case 'GET /user-home-dir':
         return json(res, 200, { dir: s.root });
       case 'POST /git/clone': {
-        const body = (await readJson(req)) as { url: string; path: string; branch?: string; commit_id?: string };
+        const body = (await readJson(req)) as {
+          url: string;
+          path: string;
+          branch?: string;
+          commit_id?: string;
+        };
         const dest = at(body.path);
-        const args = ['clone', ...(body.branch ? ['--branch', body.branch] : []), '--', body.url, dest];
+        const args = [
+          'clone',
+          ...(body.branch ? ['--branch', body.branch] : []),
+          '--',
+          body.url,
+          dest,
+        ];
         const r = await run('git', args, s.root, 120_000);
-        if (r.code !== 0) throw new HttpError(400, `failed to clone repository: ${r.output.trim()}`);
+        if (r.code !== 0)
+          throw new HttpError(400, `failed to clone repository: ${r.output.trim()}`);
         if (body.commit_id) {
           const c = await run('git', ['checkout', '--detach', body.commit_id], dest, 60_000);
-          if (c.code !== 0) throw new HttpError(400, `failed to checkout commit: ${c.output.trim()}`);
+          if (c.code !== 0)
+            throw new HttpError(400, `failed to checkout commit: ${c.output.trim()}`);
         }
         return json(res, 200, {});
       }
@@ -163,7 +195,10 @@ export async function startFakeDaytona(opts: { apiKey: string }): Promise<FakeDa
         try {
           names = await readdir(dir);
         } catch (err) {
-          throw new HttpError((err as NodeJS.ErrnoException).code === 'ENOENT' ? 404 : 400, (err as Error).message);
+          throw new HttpError(
+            (err as NodeJS.ErrnoException).code === 'ENOENT' ? 404 : 400,
+            (err as Error).message,
+          );
         }
         const infos = [];
         for (const name of names) {
@@ -191,10 +226,22 @@ export async function startFakeDaytona(opts: { apiKey: string }): Promise<FakeDa
         for (const p of body.paths) {
           const st = await stat(at(p)).catch(() => null);
           if (st?.isFile()) {
-            chunks.push(partHeader(boundary, 'file', p, 'application/octet-stream'), await readFile(at(p)), Buffer.from('\r\n'));
+            chunks.push(
+              partHeader(boundary, 'file', p, 'application/octet-stream'),
+              await readFile(at(p)),
+              Buffer.from('\r\n'),
+            );
           } else {
-            const err = JSON.stringify({ message: `file not found: ${p}`, statusCode: 404, code: 'FILE_NOT_FOUND' });
-            chunks.push(partHeader(boundary, 'error', p, 'application/json'), Buffer.from(err), Buffer.from('\r\n'));
+            const err = JSON.stringify({
+              message: `file not found: ${p}`,
+              statusCode: 404,
+              code: 'FILE_NOT_FOUND',
+            });
+            chunks.push(
+              partHeader(boundary, 'error', p, 'application/json'),
+              Buffer.from(err),
+              Buffer.from('\r\n'),
+            );
           }
         }
         chunks.push(Buffer.from(`--${boundary}--\r\n`));
@@ -222,7 +269,10 @@ export async function startFakeDaytona(opts: { apiKey: string }): Promise<FakeDa
         return json(res, 200, {});
       }
       case 'DELETE /files': {
-        await rm(at(query['path']), { recursive: query['recursive'] === 'true', force: false }).catch((err: Error) => {
+        await rm(at(query['path']), {
+          recursive: query['recursive'] === 'true',
+          force: false,
+        }).catch((err: Error) => {
           throw new HttpError(404, err.message);
         });
         return json(res, 200, {});
@@ -237,7 +287,12 @@ export async function startFakeDaytona(opts: { apiKey: string }): Promise<FakeDa
       const query = Object.fromEntries(u.searchParams);
       const parts = u.pathname.split('/').filter(Boolean);
       const authorized = req.headers['authorization'] === `Bearer ${opts.apiKey}`;
-      const rec: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query, authorized };
+      const rec: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query,
+        authorized,
+      };
       requests.push(rec);
       try {
         if (!authorized) throw new HttpError(401, 'Unauthorized: invalid API key');
@@ -251,7 +306,8 @@ export async function startFakeDaytona(opts: { apiKey: string }): Promise<FakeDa
         else throw new HttpError(404, `no route ${u.pathname}`);
       } catch (err) {
         const status = err instanceof HttpError ? err.status : 500;
-        if (!res.headersSent) json(res, status, { statusCode: status, message: (err as Error).message });
+        if (!res.headersSent)
+          json(res, status, { statusCode: status, message: (err as Error).message });
         else res.destroy();
       }
     })();
@@ -288,7 +344,9 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 function partHeader(boundary: string, name: string, filename: string, type: string): Buffer {
-  return Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`);
+  return Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`,
+  );
 }
 
 function parseMultipart(body: Buffer, boundary: string): { name: string; data: Buffer }[] {
@@ -316,7 +374,8 @@ function parseCommand(command: string): string[] {
   let cur = '';
   let quote = '';
   for (const ch of command) {
-    if ((ch === '"' || ch === "'") && (quote === '' || quote === ch)) quote = quote === '' ? ch : '';
+    if ((ch === '"' || ch === "'") && (quote === '' || quote === ch))
+      quote = quote === '' ? ch : '';
     else if (ch === ' ' && quote === '') {
       if (cur.length > 0) args.push(cur);
       cur = '';
@@ -327,10 +386,20 @@ function parseCommand(command: string): string[] {
 }
 
 /** Runs a program with combined output; on timeout kills its whole process group. */
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string; timedOut: boolean }> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string; timedOut: boolean }> {
   return new Promise((done) => {
     // A bare environment: the fake sandbox must not see the test process's variables.
-    const child = spawn(cmd, args, { cwd, detached: true, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: cwd, LANG: 'C.UTF-8' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd,
+      detached: true,
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: cwd, LANG: 'C.UTF-8' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const chunks: Buffer[] = [];
     let timedOut = false;
     const timer = setTimeout(() => {

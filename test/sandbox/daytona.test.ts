@@ -20,9 +20,15 @@ let fake: FakeDaytona;
 let originDir: string;
 let originHead: string;
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 const provider = (extra: { apiKey?: string; outputCapBytes?: number } = {}) =>
-  createDaytonaSandboxProvider({ apiKey: extra.apiKey ?? API_KEY, serverUrl: fake.url, allowLocalRepos: true, outputCapBytes: extra.outputCapBytes });
+  createDaytonaSandboxProvider({
+    apiKey: extra.apiKey ?? API_KEY,
+    serverUrl: fake.url,
+    allowLocalRepos: true,
+    outputCapBytes: extra.outputCapBytes,
+  });
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -40,7 +46,10 @@ beforeAll(async () => {
   await writeFile(join(originDir, 'README.md'), '# demo\nhello world\n');
   await writeFile(join(originDir, 'gone.txt'), 'to be deleted\n');
   await mkdir(join(originDir, 'src'));
-  await writeFile(join(originDir, 'src', 'util.ts'), 'export const answer = 42;\nexport const other = 7;\n');
+  await writeFile(
+    join(originDir, 'src', 'util.ts'),
+    'export const answer = 42;\nexport const other = 7;\n',
+  );
   git(originDir, 'add', '-A');
   git(originDir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
   originHead = git(originDir, 'rev-parse', 'HEAD');
@@ -74,16 +83,26 @@ describe('daytona sandbox adapter (real SDK, fake server)', () => {
     const missingText = await rejection(sb.editFile('src/util.ts', 'not there', 'x'));
     expect(isAppError(missingText) && missingText.status < 500).toBe(true);
     const missingFile = await rejection(sb.readFile('nope.txt'));
-    expect(isAppError(missingFile) && missingFile.code === 'sandbox_path' && missingFile.status === 404).toBe(true);
+    expect(
+      isAppError(missingFile) && missingFile.code === 'sandbox_path' && missingFile.status === 404,
+    ).toBe(true);
 
     const root = await sb.listFiles();
     expect(root.map((e) => e.path)).toEqual(['README.md', 'gone.txt', 'notes', 'src']);
     expect(root.find((e) => e.path === 'src')?.type).toBe('dir');
-    expect(root.find((e) => e.path === 'README.md')).toEqual({ path: 'README.md', type: 'file', size: 19 });
+    expect(root.find((e) => e.path === 'README.md')).toEqual({
+      path: 'README.md',
+      type: 'file',
+      size: 19,
+    });
     expect((await sb.listFiles('src')).map((e) => e.path)).toEqual(['src/util.ts']);
 
-    expect(await sb.searchCode('answer = [0-9]+')).toEqual([{ path: 'src/util.ts', line: 1, text: 'export const answer = 43;' }]);
-    expect(await sb.searchCode('brand', 'notes')).toEqual([{ path: 'notes/new.txt', line: 1, text: 'brand new' }]);
+    expect(await sb.searchCode('answer = [0-9]+')).toEqual([
+      { path: 'src/util.ts', line: 1, text: 'export const answer = 43;' },
+    ]);
+    expect(await sb.searchCode('brand', 'notes')).toEqual([
+      { path: 'notes/new.txt', line: 1, text: 'brand new' },
+    ]);
     expect(await sb.searchCode('no-such-text-anywhere')).toEqual([]);
   });
 
@@ -102,7 +121,9 @@ describe('daytona sandbox adapter (real SDK, fake server)', () => {
 
   it('caps long output, keeping head and tail with a marker', async () => {
     const small = await provider({ outputCapBytes: 100 }).attach('sess-1', sb.id);
-    const r = await small!.runCommand('echo START; i=0; while [ $i -lt 500 ]; do echo line$i; i=$((i+1)); done; echo END');
+    const r = await small!.runCommand(
+      'echo START; i=0; while [ $i -lt 500 ]; do echo line$i; i=$((i+1)); done; echo END',
+    );
     expect(r.exitCode).toBe(0);
     expect(r.truncatedBytes).toBeGreaterThan(0);
     expect(r.output.startsWith('START\n')).toBe(true);
@@ -166,13 +187,17 @@ describe('daytona sandbox adapter (real SDK, fake server)', () => {
   it('reuses and resets the session sandbox on a second create', async () => {
     const before = fake.requests.filter((r) => r.method === 'POST' && r.path === '/sandbox').length;
     const again = await provider().create({ sessionId: 'sess-2', repoUrl: originDir });
-    expect(fake.requests.filter((r) => r.method === 'POST' && r.path === '/sandbox').length).toBe(before);
+    expect(fake.requests.filter((r) => r.method === 'POST' && r.path === '/sandbox').length).toBe(
+      before,
+    );
     expect(await again.diff()).toBe('');
   });
 
   it('destroys the sandbox; destroying it again is fine', async () => {
     await provider().destroy('sess-1', sb.id);
-    expect(fake.requests.some((r) => r.method === 'DELETE' && r.path === `/sandbox/${sb.id}`)).toBe(true);
+    expect(fake.requests.some((r) => r.method === 'DELETE' && r.path === `/sandbox/${sb.id}`)).toBe(
+      true,
+    );
     expect(await provider().attach('sess-1', sb.id)).toBeNull();
     await provider().destroy('sess-1', sb.id);
   });
@@ -185,12 +210,19 @@ describe('daytona sandbox adapter (real SDK, fake server)', () => {
 
   it('a wrong API key fails clearly, without the key in the error', async () => {
     const wrongKey = 'dtn_wrong_key_9e8d7c6b5a';
-    const err = await rejection(provider({ apiKey: wrongKey }).create({ sessionId: 'sess-4', repoUrl: originDir }));
+    const err = await rejection(
+      provider({ apiKey: wrongKey }).create({ sessionId: 'sess-4', repoUrl: originDir }),
+    );
     expect(isAppError(err) && err.code === 'sandbox_failed').toBe(true);
     const e = err as Error;
     expect(e.message).toContain('401');
     expect(e.message).toContain('DAYTONA_API_KEY');
-    for (const text of [e.message, JSON.stringify(e), String(e.stack), JSON.stringify((e as { cause?: unknown }).cause ?? null)]) {
+    for (const text of [
+      e.message,
+      JSON.stringify(e),
+      String(e.stack),
+      JSON.stringify((e as { cause?: unknown }).cause ?? null),
+    ]) {
       expect(text).not.toContain(wrongKey);
       expect(text).not.toContain(API_KEY);
     }
@@ -200,10 +232,13 @@ describe('daytona sandbox adapter (real SDK, fake server)', () => {
 
 describe('daytona path confinement inside the sandbox', () => {
   let sb: Sandbox;
-  const execCount = () => fake.requests.filter((r) => r.path === `/toolbox/${sb.id}/process/execute`).length;
+  const execCount = () =>
+    fake.requests.filter((r) => r.path === `/toolbox/${sb.id}/process/execute`).length;
   const refused = async (p: Promise<unknown>, path: string, why: RegExp) => {
     const err = await rejection(p);
-    expect(isAppError(err) && err.code === 'sandbox_path' && err.status === 400, String(err)).toBe(true);
+    expect(isAppError(err) && err.code === 'sandbox_path' && err.status === 400, String(err)).toBe(
+      true,
+    );
     expect((err as Error).message).toContain(JSON.stringify(path));
     expect((err as Error).message).toMatch(why);
   };
@@ -221,13 +256,21 @@ describe('daytona path confinement inside the sandbox', () => {
   });
 
   it('refuses escapes with the same messages as the local adapter, naming the path', async () => {
-    await refused(sb.readFile('etc-link/passwd'), 'etc-link/passwd', /points outside the workspace/);
+    await refused(
+      sb.readFile('etc-link/passwd'),
+      'etc-link/passwd',
+      /points outside the workspace/,
+    );
     await refused(sb.writeFile('git-via/config', 'x'), 'git-via/config', /resolves into \.git/);
     await refused(sb.listFiles('git-via'), 'git-via', /resolves into \.git/);
     await refused(sb.readFile('git-via'), 'git-via', /resolves into \.git/);
     await refused(sb.readFile('loop-a'), 'loop-a', /dangling symlink/);
     await refused(sb.writeFile('dangling', 'x'), 'dangling', /dangling symlink/);
-    await refused(sb.writeFile('dangling/below.txt', 'x'), 'dangling/below.txt', /dangling symlink/);
+    await refused(
+      sb.writeFile('dangling/below.txt', 'x'),
+      'dangling/below.txt',
+      /dangling symlink/,
+    );
     await refused(sb.searchCode('root', 'etc-link/'), 'etc-link/', /points outside the workspace/);
     expect((await sb.runCommand('test -e missing-in-repo')).exitCode).not.toBe(0);
   });
@@ -235,7 +278,9 @@ describe('daytona path confinement inside the sandbox', () => {
   it('works through symlinks that stay inside, on the resolved path', async () => {
     expect(await sb.readFile('src-link/util.ts')).toContain('answer = 42');
     expect((await sb.listFiles('src-link')).map((e) => e.path)).toEqual(['src/util.ts']);
-    expect(await sb.searchCode('answer', 'src-link')).toEqual([{ path: 'src/util.ts', line: 1, text: 'export const answer = 42;' }]);
+    expect(await sb.searchCode('answer', 'src-link')).toEqual([
+      { path: 'src/util.ts', line: 1, text: 'export const answer = 42;' },
+    ]);
     await sb.editFile('util-link', 'answer = 42', 'answer = 44');
     expect(await sb.readFile('src/util.ts')).toContain('answer = 44');
     expect((await sb.runCommand('test -L util-link')).exitCode).toBe(0);
@@ -268,7 +313,11 @@ sandboxContract('daytona', async () => {
   const server = await startFakeDaytona({ apiKey: API_KEY });
   const dir = await mkdtemp(join(tmpdir(), 'daytona-contract-'));
   const repoUrl = await makeTestRepo(join(dir, 'origin'), CONTRACT_REPO_FILES);
-  const provider = createDaytonaSandboxProvider({ apiKey: API_KEY, serverUrl: server.url, allowLocalRepos: true });
+  const provider = createDaytonaSandboxProvider({
+    apiKey: API_KEY,
+    serverUrl: server.url,
+    allowLocalRepos: true,
+  });
   return {
     provider,
     repoUrl,

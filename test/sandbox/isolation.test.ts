@@ -20,7 +20,14 @@ import { createLogger } from '../../runtime/logger.ts';
 import { startService } from '../../runtime/service.ts';
 import { startupFailure } from '../../runtime/startup-error.ts';
 import { runCommand } from '../../sandbox/exec.ts';
-import { chooseIsolation, describeIsolation, NAMESPACE_WRAPPER, namespaceSupport, namespaceWrapper, probeNamespaces } from '../../sandbox/isolation.ts';
+import {
+  chooseIsolation,
+  describeIsolation,
+  NAMESPACE_WRAPPER,
+  namespaceSupport,
+  namespaceWrapper,
+  probeNamespaces,
+} from '../../sandbox/isolation.ts';
 import { createLocalSandboxProvider, type LocalSandboxOptions } from '../../sandbox/local.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
@@ -50,10 +57,15 @@ function processesWith(tag: string): number[] {
 }
 
 /** A `sleep` argument no other process on the machine has: its processes can be found from outside. */
-const uniqueSleep = () => `7${String(Date.now() % 1_000_000).padStart(6, '0')}${Math.floor(Math.random() * 1000)}`;
+const uniqueSleep = () =>
+  `7${String(Date.now() % 1_000_000).padStart(6, '0')}${Math.floor(Math.random() * 1000)}`;
 
 /** The numeric entries of a `ls /proc` listing. */
-const pidsListed = (output: string) => output.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+const pidsListed = (output: string) =>
+  output
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
 
 let dir: string;
 let origin: string;
@@ -65,7 +77,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'swe-isolation-'));
   origin = await makeTestRepo(join(dir, 'origin'), CONTRACT_REPO_FILES);
   process.env['SWE_ISOLATION_SECRET'] = SECRET;
-  standIn = spawn('sleep', ['1000'], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', SWE_ISOLATION_SECRET: SECRET }, stdio: 'ignore' });
+  standIn = spawn('sleep', ['1000'], {
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', SWE_ISOLATION_SECRET: SECRET },
+    stdio: 'ignore',
+  });
 });
 
 afterAll(async () => {
@@ -76,7 +91,11 @@ afterAll(async () => {
 });
 
 const sandbox = async (opts: Partial<LocalSandboxOptions>): Promise<Sandbox> =>
-  createLocalSandboxProvider({ root: join(dir, 'workspace'), allowLocalRepos: true, ...opts }).create({ sessionId: `i${ulid()}`, repoUrl: origin });
+  createLocalSandboxProvider({
+    root: join(dir, 'workspace'),
+    allowLocalRepos: true,
+    ...opts,
+  }).create({ sessionId: `i${ulid()}`, repoUrl: origin });
 
 describe('SANDBOX_ISOLATION=namespaces', () => {
   let sb: Sandbox;
@@ -104,7 +123,7 @@ describe('SANDBOX_ISOLATION=namespaces', () => {
     expect(pidsListed(open.output)).toContain(process.pid);
   });
 
-  it("reads no secret through /proc/$PPID/environ of a service started with one (and would without isolation)", async () => {
+  it('reads no secret through /proc/$PPID/environ of a service started with one (and would without isolation)', async () => {
     // The real path: the parent of the command is the service, whose start-up environment holds its keys.
     const script = join(dir, 'service.mts');
     await writeFile(
@@ -115,14 +134,20 @@ describe('SANDBOX_ISOLATION=namespaces', () => {
         `  console.log(JSON.stringify({ isolation, ...r }));\n` +
         `}\n`,
     );
-    const child = spawn(process.execPath, ['--import', TSX, script], { env: { PATH: process.env['PATH'] ?? '', SWE_ISOLATION_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', TSX, script], {
+      env: { PATH: process.env['PATH'] ?? '', SWE_ISOLATION_SECRET: SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const code = await new Promise<number | null>((r) => child.once('close', r));
     expect(code, err).toBe(0);
-    const [inside, outside] = out.trim().split('\n').map((l) => JSON.parse(l) as { output: string });
+    const [inside, outside] = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { output: string });
     expect(inside!.output).not.toContain(SECRET);
     expect(inside!.output).toContain('ppid=0\n');
     expect(outside!.output).toContain(`SWE_ISOLATION_SECRET=${SECRET}`);
@@ -133,35 +158,61 @@ describe('SANDBOX_ISOLATION=namespaces', () => {
       "sleep 30 & for p in /proc/[0-9]*; do printf '%s ' \"${p#/proc/}\"; tr '\\0' ' ' < $p/cmdline; echo; done; kill $!",
     );
     expect(r.exitCode, r.output).toBe(0);
-    const procs = r.output.trim().split('\n').map((l) => l.trim());
+    const procs = r.output
+      .trim()
+      .split('\n')
+      .map((l) => l.trim());
     expect(procs[0]).toMatch(/^1 \/bin\/sh -c sleep 30 & for p in/);
     // The shell, the sleep, and the `tr` (or the subshell about to become it) reading its own entry.
     expect(procs.length, r.output).toBeLessThanOrEqual(4);
-    for (const p of procs.slice(1)) expect(p, r.output).toMatch(/^\d+ (sleep 30|tr .*|\/bin\/sh -c .*)?\s*$/);
+    for (const p of procs.slice(1))
+      expect(p, r.output).toMatch(/^\d+ (sleep 30|tr .*|\/bin\/sh -c .*)?\s*$/);
     const ids = await sb.runCommand('id -u; echo "$HOME"; pwd');
-    expect(ids.output.split('\n').slice(0, 3)).toEqual([String(process.getuid?.()), expect.stringMatching(/\.home$/), await realpath(join(dir, 'workspace', sb.id))]);
+    expect(ids.output.split('\n').slice(0, 3)).toEqual([
+      String(process.getuid?.()),
+      expect.stringMatching(/\.home$/),
+      await realpath(join(dir, 'workspace', sb.id)),
+    ]);
   });
 
   it('kills what a command leaves running, setsid escapees too, when it exits', async () => {
     const [a, b] = [uniqueSleep(), uniqueSleep()];
     const t0 = Date.now();
-    const r = await sb.runCommand(`setsid sleep ${a} & (setsid sleep ${b} &); echo started`, { timeoutMs: 20_000 });
+    const r = await sb.runCommand(`setsid sleep ${a} & (setsid sleep ${b} &); echo started`, {
+      timeoutMs: 20_000,
+    });
     expect(r).toMatchObject({ exitCode: 0, timedOut: false, output: 'started\n' });
     expect(Date.now() - t0).toBeLessThan(5000);
-    await waitFor('the background processes to die', () => processesWith(a).length + processesWith(b).length === 0, 3000);
+    await waitFor(
+      'the background processes to die',
+      () => processesWith(a).length + processesWith(b).length === 0,
+      3000,
+    );
   });
 
   it('kills everything on timeout, the shell included when it left the process group', async () => {
     const [a, b] = [uniqueSleep(), uniqueSleep()];
     const t0 = Date.now();
-    const r = await sb.runCommand(`setsid sleep ${a} & exec setsid sleep ${b}`, { timeoutMs: 1000 });
+    const r = await sb.runCommand(`setsid sleep ${a} & exec setsid sleep ${b}`, {
+      timeoutMs: 1000,
+    });
     expect(r).toMatchObject({ exitCode: null, timedOut: true });
     expect(Date.now() - t0).toBeLessThan(10_000);
-    await waitFor('every process of the command to die', () => processesWith(a).length + processesWith(b).length === 0, 3000);
+    await waitFor(
+      'every process of the command to die',
+      () => processesWith(a).length + processesWith(b).length === 0,
+      3000,
+    );
   });
 
   it("passes the command's exit code through, not unshare's", async () => {
-    for (const [command, code] of [['true', 0], ['false', 1], ['exit 42', 42], ['no-such-command-here', 127], ["sh -c 'kill -9 $$'; exit $?", 137]] as const) {
+    for (const [command, code] of [
+      ['true', 0],
+      ['false', 1],
+      ['exit 42', 42],
+      ['no-such-command-here', 127],
+      ["sh -c 'kill -9 $$'; exit $?", 137],
+    ] as const) {
       expect((await sb.runCommand(command)).exitCode, command).toBe(code);
     }
   });
@@ -170,12 +221,17 @@ describe('SANDBOX_ISOLATION=namespaces', () => {
 sandboxContract('local, SANDBOX_ISOLATION=namespaces', async () => {
   const root = await mkdtemp(join(tmpdir(), 'swe-isolation-contract-'));
   const repoUrl = await makeTestRepo(join(root, 'origin'), CONTRACT_REPO_FILES);
-  const provider = createLocalSandboxProvider({ root: join(root, 'workspace'), allowLocalRepos: true, isolation: 'namespaces' });
+  const provider = createLocalSandboxProvider({
+    root: join(root, 'workspace'),
+    allowLocalRepos: true,
+    isolation: 'namespaces',
+  });
   return { provider, repoUrl, cleanup: () => rm(root, { recursive: true, force: true }) };
 });
 
 /** Network interface names in a `/proc/net/dev` listing. */
-const interfacesListed = (output: string) => [...output.matchAll(/^\s*([^\s:|]+):/gm)].map((m) => m[1]!);
+const interfacesListed = (output: string) =>
+  [...output.matchAll(/^\s*([^\s:|]+):/gm)].map((m) => m[1]!);
 
 describe('SANDBOX_NETWORK=none', () => {
   const BODY = `hello-from-the-host-${ulid()}`;
@@ -198,7 +254,10 @@ describe('SANDBOX_NETWORK=none', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
-    [none, host] = await Promise.all([sandbox({ isolation: 'namespaces', network: 'none' }), sandbox({ isolation: 'namespaces', network: 'host' })]);
+    [none, host] = await Promise.all([
+      sandbox({ isolation: 'namespaces', network: 'none' }),
+      sandbox({ isolation: 'namespaces', network: 'host' }),
+    ]);
   });
 
   afterAll(async () => {
@@ -230,7 +289,9 @@ describe('SANDBOX_NETWORK=none', () => {
   });
 
   it('inside, the only network interface is lo, and it is down; processes stay isolated', async () => {
-    const r = await none.runCommand("cat /proc/net/dev; echo ---; ip -o link show 2>/dev/null || echo no-ip; echo ---; ls /proc");
+    const r = await none.runCommand(
+      'cat /proc/net/dev; echo ---; ip -o link show 2>/dev/null || echo no-ip; echo ---; ls /proc',
+    );
     expect(r.exitCode, r.output).toBe(0);
     const [dev = '', links = '', procs = ''] = r.output.split('---\n');
     expect(interfacesListed(dev), r.output).toEqual(['lo']);
@@ -242,29 +303,49 @@ describe('SANDBOX_NETWORK=none', () => {
     expect(Math.max(...pidsListed(procs)), r.output).toBeLessThan(10);
     // The control: with host the command sees this machine's interfaces.
     const seen = await host.runCommand('cat /proc/net/dev');
-    expect(interfacesListed(seen.output).sort()).toEqual(interfacesListed(readFileSync('/proc/net/dev', 'utf8')).sort());
+    expect(interfacesListed(seen.output).sort()).toEqual(
+      interfacesListed(readFileSync('/proc/net/dev', 'utf8')).sort(),
+    );
   });
 
   it('exit codes and timeouts work as without it', async () => {
-    for (const [command, code] of [['true', 0], ['false', 1], ['exit 42', 42], ['no-such-command-here', 127]] as const) {
+    for (const [command, code] of [
+      ['true', 0],
+      ['false', 1],
+      ['exit 42', 42],
+      ['no-such-command-here', 127],
+    ] as const) {
       expect((await none.runCommand(command)).exitCode, command).toBe(code);
     }
     const [a, b] = [uniqueSleep(), uniqueSleep()];
     const t0 = Date.now();
-    const r = await none.runCommand(`setsid sleep ${a} & exec setsid sleep ${b}`, { timeoutMs: 1000 });
+    const r = await none.runCommand(`setsid sleep ${a} & exec setsid sleep ${b}`, {
+      timeoutMs: 1000,
+    });
     expect(r).toMatchObject({ exitCode: null, timedOut: true });
     expect(Date.now() - t0).toBeLessThan(10_000);
-    await waitFor('every process of the command to die', () => processesWith(a).length + processesWith(b).length === 0, 3000);
+    await waitFor(
+      'every process of the command to die',
+      () => processesWith(a).length + processesWith(b).length === 0,
+      3000,
+    );
   });
 
   it('the probe through a --net wrapper fails when the command still sees more than lo', async () => {
     // A stand-in wrapper that names --net but leaves the command on this machine's network.
     const pretend = ['sh', '-c', 'exec "$@"', '--net', ...NAMESPACE_WRAPPER];
-    const others = interfacesListed(readFileSync('/proc/net/dev', 'utf8')).filter((n) => n !== 'lo');
+    const others = interfacesListed(readFileSync('/proc/net/dev', 'utf8')).filter(
+      (n) => n !== 'lo',
+    );
     const found = await probeNamespaces(pretend);
     // A machine whose own network has only lo cannot tell the difference.
     if (others.length > 0) {
-      expect(found).toEqual({ available: false, reason: expect.stringMatching(/^the command still sees network interfaces other than lo \(/) });
+      expect(found).toEqual({
+        available: false,
+        reason: expect.stringMatching(
+          /^the command still sees network interfaces other than lo \(/,
+        ),
+      });
       expect(found.reason).toContain(others[0]);
     } else {
       expect(found).toEqual({ available: true, reason: '' });
@@ -273,9 +354,17 @@ describe('SANDBOX_NETWORK=none', () => {
 
   it('without namespaces, runCommand refuses rather than run the command on the network', async () => {
     const before = requests;
-    await expect(runCommand(get(), { cwd: dir, home: dir, network: 'none' })).rejects.toMatchObject({ code: 'sandbox_failed', message: expect.stringMatching(/network 'none' needs isolation 'namespaces'/) });
+    await expect(runCommand(get(), { cwd: dir, home: dir, network: 'none' })).rejects.toMatchObject(
+      {
+        code: 'sandbox_failed',
+        message: expect.stringMatching(/network 'none' needs isolation 'namespaces'/),
+      },
+    );
     const sb = await sandbox({ isolation: 'none', network: 'none' });
-    await expect(sb.runCommand(get())).rejects.toMatchObject({ code: 'sandbox_failed', message: expect.stringMatching(/SANDBOX_NETWORK/) });
+    await expect(sb.runCommand(get())).rejects.toMatchObject({
+      code: 'sandbox_failed',
+      message: expect.stringMatching(/SANDBOX_NETWORK/),
+    });
     expect(requests).toBe(before);
   });
 });
@@ -283,29 +372,49 @@ describe('SANDBOX_NETWORK=none', () => {
 describe('without namespaces', () => {
   it('the probe reports a wrapper that fails, or hangs, as unavailable, and says why', async () => {
     expect(await failingProbe()).toEqual({ available: false, reason: 'false failed (exit 1)' });
-    expect(await probeNamespaces(['no-such-unshare-here'])).toMatchObject({ available: false, reason: expect.stringMatching(/not installed/) });
+    expect(await probeNamespaces(['no-such-unshare-here'])).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(/not installed/),
+    });
     const t0 = Date.now();
-    expect(await probeNamespaces(['sh', '-c', 'sleep 30', '--'], 300)).toMatchObject({ available: false, reason: expect.stringMatching(/did not finish within 300 ms/) });
+    expect(await probeNamespaces(['sh', '-c', 'sleep 30', '--'], 300)).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(/did not finish within 300 ms/),
+    });
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   it('auto falls back to the old behaviour, with a warning naming the variable', async () => {
     const choice = await chooseIsolation('auto', 'host', failingProbe);
-    expect(choice).toEqual({ mode: 'auto', isolation: 'none', network: 'host', reason: 'false failed (exit 1)' });
+    expect(choice).toEqual({
+      mode: 'auto',
+      isolation: 'none',
+      network: 'host',
+      reason: 'false failed (exit 1)',
+    });
     const said = describeIsolation(choice);
     expect(said.warn).toBe(true);
     expect(said.message).toMatch(/SANDBOX_ISOLATION=auto.*can read the service's processes/);
-    const r = await (await sandbox({ isolation: 'auto', isolationProbe: failingProbe })).runCommand('ls /proc');
+    const r = await (await sandbox({ isolation: 'auto', isolationProbe: failingProbe })).runCommand(
+      'ls /proc',
+    );
     expect(pidsListed(r.output)).toContain(process.pid);
   });
 
   it('namespaces required: a ConfigError naming SANDBOX_ISOLATION and the fix, and commands fail rather than run without', async () => {
-    const refused = await chooseIsolation('namespaces', 'host', failingProbe).catch((e: unknown) => e);
+    const refused = await chooseIsolation('namespaces', 'host', failingProbe).catch(
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(ConfigError);
     expect((refused as ConfigError).variable).toBe('SANDBOX_ISOLATION');
-    expect((refused as ConfigError).message).toMatch(/false failed \(exit 1\).*Allow unprivileged user namespaces.*SANDBOX_ISOLATION=auto or none/);
+    expect((refused as ConfigError).message).toMatch(
+      /false failed \(exit 1\).*Allow unprivileged user namespaces.*SANDBOX_ISOLATION=auto or none/,
+    );
     const sb = await sandbox({ isolation: 'namespaces', isolationProbe: failingProbe });
-    await expect(sb.runCommand('echo hi')).rejects.toMatchObject({ code: 'sandbox_failed', message: expect.stringMatching(/SANDBOX_ISOLATION/) });
+    await expect(sb.runCommand('echo hi')).rejects.toMatchObject({
+      code: 'sandbox_failed',
+      message: expect.stringMatching(/SANDBOX_ISOLATION/),
+    });
   });
 
   it('SANDBOX_NETWORK=none refused: a ConfigError naming SANDBOX_NETWORK and the fix, with SANDBOX_ISOLATION=none or a failing probe', async () => {
@@ -313,46 +422,89 @@ describe('without namespaces', () => {
     const off = await chooseIsolation('none', 'none', never).catch((e: unknown) => e);
     expect(off).toBeInstanceOf(ConfigError);
     expect((off as ConfigError).variable).toBe('SANDBOX_NETWORK');
-    expect((off as ConfigError).message).toMatch(/^SANDBOX_NETWORK: is none, which needs namespaces.*SANDBOX_ISOLATION=none.*Set SANDBOX_ISOLATION=auto or namespaces.*or SANDBOX_NETWORK=host/);
+    expect((off as ConfigError).message).toMatch(
+      /^SANDBOX_NETWORK: is none, which needs namespaces.*SANDBOX_ISOLATION=none.*Set SANDBOX_ISOLATION=auto or namespaces.*or SANDBOX_NETWORK=host/,
+    );
     for (const mode of ['auto', 'namespaces'] as const) {
       const refused = await chooseIsolation(mode, 'none', failingProbe).catch((e: unknown) => e);
       expect(refused, mode).toBeInstanceOf(ConfigError);
       expect((refused as ConfigError).variable, mode).toBe('SANDBOX_NETWORK');
-      expect((refused as ConfigError).message, mode).toMatch(/network namespaces here \(false failed \(exit 1\)\).*Allow unprivileged user and network namespaces.*SANDBOX_NETWORK=host/);
+      expect((refused as ConfigError).message, mode).toMatch(
+        /network namespaces here \(false failed \(exit 1\)\).*Allow unprivileged user and network namespaces.*SANDBOX_NETWORK=host/,
+      );
     }
   });
 
   it('a node with SANDBOX_NETWORK=none and SANDBOX_ISOLATION=none does not start: configuration error, exit 2', async () => {
-    const config = loadConfig({ PORT: '0', WORKSPACE_DIR: join(dir, 'node-ws'), SANDBOX_ISOLATION: 'none', SANDBOX_NETWORK: 'none' });
-    const err = await startService(config, scriptedWork(), { logger: createLogger({ level: 'error', write: () => {} }) }).then(
+    const config = loadConfig({
+      PORT: '0',
+      WORKSPACE_DIR: join(dir, 'node-ws'),
+      SANDBOX_ISOLATION: 'none',
+      SANDBOX_NETWORK: 'none',
+    });
+    const err = await startService(config, scriptedWork(), {
+      logger: createLogger({ level: 'error', write: () => {} }),
+    }).then(
       (s) => s.stop().then(() => 'started'),
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).variable).toBe('SANDBOX_NETWORK');
-    expect(startupFailure(err)).toEqual({ line: expect.stringMatching(/^swe-agent: configuration error: SANDBOX_NETWORK: is none/), code: 2 });
+    expect(startupFailure(err)).toEqual({
+      line: expect.stringMatching(/^swe-agent: configuration error: SANDBOX_NETWORK: is none/),
+      code: 2,
+    });
   });
 
   it('none never probes', async () => {
     const never = () => Promise.reject(new Error('probed'));
     expect(await chooseIsolation('none', 'host', never)).toMatchObject({ isolation: 'none' });
-    expect(describeIsolation(await chooseIsolation('none', 'host', never))).toMatchObject({ warn: true, message: expect.stringMatching(/SANDBOX_ISOLATION=none/) });
+    expect(describeIsolation(await chooseIsolation('none', 'host', never))).toMatchObject({
+      warn: true,
+      message: expect.stringMatching(/SANDBOX_ISOLATION=none/),
+    });
   });
 });
 
 describe('a node with local sandboxes', () => {
   it('logs at start which isolation and network its commands get', async () => {
     for (const [mode, network, level, text] of [
-      ['namespaces', 'host', 'info', 'local sandbox isolation: namespaces (SANDBOX_ISOLATION=namespaces): '],
-      ['auto', 'none', 'info', 'local sandbox isolation: namespaces (SANDBOX_ISOLATION=auto), network: none (SANDBOX_NETWORK=none): '],
+      [
+        'namespaces',
+        'host',
+        'info',
+        'local sandbox isolation: namespaces (SANDBOX_ISOLATION=namespaces): ',
+      ],
+      [
+        'auto',
+        'none',
+        'info',
+        'local sandbox isolation: namespaces (SANDBOX_ISOLATION=auto), network: none (SANDBOX_NETWORK=none): ',
+      ],
       ['none', 'host', 'warn', 'local sandbox isolation: none'],
     ] as const) {
       const lines: string[] = [];
-      const config = loadConfig({ PORT: '0', WORKSPACE_DIR: join(dir, 'node-ws'), SANDBOX_ISOLATION: mode, SANDBOX_NETWORK: network });
-      const service = await startService(config, scriptedWork(), { logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }) });
+      const config = loadConfig({
+        PORT: '0',
+        WORKSPACE_DIR: join(dir, 'node-ws'),
+        SANDBOX_ISOLATION: mode,
+        SANDBOX_NETWORK: network,
+      });
+      const service = await startService(config, scriptedWork(), {
+        logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
+      });
       await service.stop();
-      const line = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).find((l) => l.msg.startsWith(text));
-      expect(line, lines.join('\n')).toMatchObject({ level, msg: expect.stringContaining(network === 'none' ? "reach any network, this machine's loopback included" : 'network: host (SANDBOX_NETWORK=host)') });
+      const line = lines
+        .map((l) => JSON.parse(l) as { level: string; msg: string })
+        .find((l) => l.msg.startsWith(text));
+      expect(line, lines.join('\n')).toMatchObject({
+        level,
+        msg: expect.stringContaining(
+          network === 'none'
+            ? "reach any network, this machine's loopback included"
+            : 'network: host (SANDBOX_NETWORK=host)',
+        ),
+      });
     }
   });
 });

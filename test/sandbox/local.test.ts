@@ -15,7 +15,10 @@ import { CONTRACT_REPO_FILES, sandboxContract } from './contract.ts';
 sandboxContract('local', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'swe-sandbox-'));
   const repoUrl = await makeTestRepo(join(dir, 'origin'), CONTRACT_REPO_FILES);
-  const provider = createLocalSandboxProvider({ root: join(dir, 'workspace'), allowLocalRepos: true });
+  const provider = createLocalSandboxProvider({
+    root: join(dir, 'workspace'),
+    allowLocalRepos: true,
+  });
   return { provider, repoUrl, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
@@ -44,14 +47,23 @@ describe('local sandbox', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'swe-sandbox-local-'));
     origin = await makeTestRepo(join(dir, 'origin'), CONTRACT_REPO_FILES);
-    provider = createLocalSandboxProvider({ root: root(), allowLocalRepos: true, outputCapBytes: 1000 });
+    provider = createLocalSandboxProvider({
+      root: root(),
+      allowLocalRepos: true,
+      outputCapBytes: 1000,
+    });
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
   it('keeps the service secrets out of commands, and gives them their own HOME', async () => {
-    const secrets = { SECRET_KEY: `sk-${ulid()}`, REDIS_URL: `redis://:${ulid()}@localhost:6379/0`, OPENAI_API_KEY: `sk-openai-${ulid()}`, DAYTONA_API_KEY: `dtn-${ulid()}` };
+    const secrets = {
+      SECRET_KEY: `sk-${ulid()}`,
+      REDIS_URL: `redis://:${ulid()}@localhost:6379/0`,
+      OPENAI_API_KEY: `sk-openai-${ulid()}`,
+      DAYTONA_API_KEY: `dtn-${ulid()}`,
+    };
     const saved = Object.fromEntries(Object.keys(secrets).map((k) => [k, process.env[k]]));
     Object.assign(process.env, secrets);
     try {
@@ -71,7 +83,9 @@ describe('local sandbox', () => {
       // The service's own git calls get the same scrubbed environment: a clean
       // filter the agent configures runs during diff() but sees no secrets.
       const leak = join(dir, `leak-${ulid()}`);
-      await sb.runCommand(`git config filter.leak.clean 'env > ${leak}; cat' && printf '* filter=leak\\n' > .gitattributes`);
+      await sb.runCommand(
+        `git config filter.leak.clean 'env > ${leak}; cat' && printf '* filter=leak\\n' > .gitattributes`,
+      );
       await sb.diff();
       const seen = await readFile(leak, 'utf8');
       for (const value of Object.values(secrets)) expect(seen).not.toContain(value);
@@ -85,7 +99,9 @@ describe('local sandbox', () => {
 
   it('kills the timed-out process group: the child pid is gone from this machine', async () => {
     const sb = await provider.create({ sessionId: `l${ulid()}`, repoUrl: origin });
-    const r = await sb.runCommand("sh -c 'sleep 1000 & echo $! > child.pid; exec sleep 1000'", { timeoutMs: 1000 });
+    const r = await sb.runCommand("sh -c 'sleep 1000 & echo $! > child.pid; exec sleep 1000'", {
+      timeoutMs: 1000,
+    });
     expect(r.timedOut).toBe(true);
     const pid = Number((await sb.readFile('child.pid')).trim());
     expect(pid).toBeGreaterThan(1);
@@ -95,7 +111,9 @@ describe('local sandbox', () => {
   it('kills background processes a command leaves behind when it exits', async () => {
     const sb = await provider.create({ sessionId: `l${ulid()}`, repoUrl: origin });
     const t0 = Date.now();
-    const r = await sb.runCommand('sleep 1000 & echo $! > bg.pid; echo started', { timeoutMs: 20_000 });
+    const r = await sb.runCommand('sleep 1000 & echo $! > bg.pid; echo started', {
+      timeoutMs: 20_000,
+    });
     expect(r).toMatchObject({ exitCode: 0, timedOut: false, output: 'started\n' });
     expect(Date.now() - t0).toBeLessThan(5000);
     const pid = Number((await sb.readFile('bg.pid')).trim());
@@ -114,7 +132,10 @@ describe('local sandbox', () => {
   it('keeps head and tail across many small chunks', () => {
     const c = new OutputCollector(10);
     for (const ch of 'abcdefghijklmnopqrstuvwxyz') c.push(Buffer.from(ch));
-    expect(c.result()).toEqual({ output: 'abcde\n[... 16 bytes cut ...]\nvwxyz', truncatedBytes: 16 });
+    expect(c.result()).toEqual({
+      output: 'abcde\n[... 16 bytes cut ...]\nvwxyz',
+      truncatedBytes: 16,
+    });
   });
 
   it('caps search hits', async () => {
@@ -122,7 +143,11 @@ describe('local sandbox', () => {
     await sb.writeFile('many.txt', 'match me\n'.repeat(SEARCH_HIT_CAP * 3));
     const hits = await sb.searchCode('match');
     expect(hits).toHaveLength(SEARCH_HIT_CAP);
-    expect(hits[SEARCH_HIT_CAP - 1]).toEqual({ path: 'many.txt', line: SEARCH_HIT_CAP, text: 'match me' });
+    expect(hits[SEARCH_HIT_CAP - 1]).toEqual({
+      path: 'many.txt',
+      line: SEARCH_HIT_CAP,
+      text: 'match me',
+    });
     await expect(sb.searchCode('(unclosed')).rejects.toMatchObject({ status: 400 });
   });
 
@@ -140,12 +165,18 @@ describe('local sandbox', () => {
     expect(await sb.readFile('src/b.ts')).toBe(CONTRACT_REPO_FILES['src/b.ts']);
     const strict = createLocalSandboxProvider({ root: root(), allowLocalRepos: false });
     for (const repoUrl of [origin, `file://${origin}`]) {
-      await expect(strict.create({ sessionId: `l${ulid()}`, repoUrl })).rejects.toMatchObject({ code: 'sandbox_repo_url', status: 400, field: 'repo_url' });
+      await expect(strict.create({ sessionId: `l${ulid()}`, repoUrl })).rejects.toMatchObject({
+        code: 'sandbox_repo_url',
+        status: 400,
+        field: 'repo_url',
+      });
     }
   });
 
   it('reports a clone that fails as sandbox_failed', async () => {
-    await expect(provider.create({ sessionId: `l${ulid()}`, repoUrl: join(dir, 'no-such-repo') })).rejects.toMatchObject({ code: 'sandbox_failed' });
+    await expect(
+      provider.create({ sessionId: `l${ulid()}`, repoUrl: join(dir, 'no-such-repo') }),
+    ).rejects.toMatchObject({ code: 'sandbox_failed' });
   });
 });
 
@@ -196,7 +227,9 @@ describe('checkRepoUrl', () => {
   });
 
   it('accepts file:// URLs and absolute paths only when local repositories are allowed', () => {
-    expect(checkRepoUrl('file:///srv/repos/x', { allowLocalRepos: true })).toBe('file:///srv/repos/x');
+    expect(checkRepoUrl('file:///srv/repos/x', { allowLocalRepos: true })).toBe(
+      'file:///srv/repos/x',
+    );
     expect(checkRepoUrl('/srv/repos/x', { allowLocalRepos: true })).toBe('/srv/repos/x');
     expect(() => checkRepoUrl('file://host/x', { allowLocalRepos: true })).toThrow(/file:\/\/\//);
     expect(() => checkRepoUrl('ext::sh -c x', { allowLocalRepos: true })).toThrow(/remote helper/);

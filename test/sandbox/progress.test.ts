@@ -72,7 +72,11 @@ describe('OutputFeed', () => {
     // The second half of a `\r\n` split across chunks: a line end, not a redraw.
     f.write('stderr', '\n');
     f.end();
-    expect(lines).toEqual(['Receiving objects:  10%', 'Receiving objects:  30%', 'Receiving objects: 100%, done.']);
+    expect(lines).toEqual([
+      'Receiving objects:  10%',
+      'Receiving objects:  30%',
+      'Receiving objects: 100%, done.',
+    ]);
   });
 });
 
@@ -80,7 +84,8 @@ describe('local sandbox: output as it happens', () => {
   let dir: string;
   let origin: string;
   let sandbox: Sandbox;
-  const provider = () => createLocalSandboxProvider({ root: join(dir, 'workspace'), allowLocalRepos: true });
+  const provider = () =>
+    createLocalSandboxProvider({ root: join(dir, 'workspace'), allowLocalRepos: true });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'swe-progress-'));
@@ -94,7 +99,10 @@ describe('local sandbox: output as it happens', () => {
   it('hands over each line while the command still runs', async () => {
     const seen: { line: string; at: number }[] = [];
     const t0 = Date.now();
-    const r = await sandbox.runCommand('echo first; sleep 1; echo second >&2; sleep 1; echo third', { onOutput: (line) => seen.push({ line, at: Date.now() }) });
+    const r = await sandbox.runCommand(
+      'echo first; sleep 1; echo second >&2; sleep 1; echo third',
+      { onOutput: (line) => seen.push({ line, at: Date.now() }) },
+    );
     const ended = Date.now();
     expect(r.exitCode).toBe(0);
     expect(seen.map((s) => s.line)).toEqual(['first', 'second', 'third']);
@@ -104,9 +112,13 @@ describe('local sandbox: output as it happens', () => {
     expect(ended - seen[1]!.at).toBeGreaterThan(500);
   });
 
-  it('streams a clone\'s progress without the server\'s paths', async () => {
+  it("streams a clone's progress without the server's paths", async () => {
     const lines: string[] = [];
-    await provider().create({ sessionId: `p${ulid()}`, repoUrl: origin, onOutput: (l) => lines.push(l) });
+    await provider().create({
+      sessionId: `p${ulid()}`,
+      repoUrl: origin,
+      onOutput: (l) => lines.push(l),
+    });
     expect(lines.length).toBeGreaterThan(0);
     expect(lines[0]).toMatch(/^Cloning into 'workspace'/);
     expect(lines.join('\n')).not.toContain(dir);
@@ -115,15 +127,25 @@ describe('local sandbox: output as it happens', () => {
   it('a clone that fails still says why, without its progress lines', async () => {
     const lines: string[] = [];
     const err = await provider()
-      .create({ sessionId: `p${ulid()}`, repoUrl: join(dir, 'no-such-repo'), onOutput: (l) => lines.push(l) })
+      .create({
+        sessionId: `p${ulid()}`,
+        repoUrl: join(dir, 'no-such-repo'),
+        onOutput: (l) => lines.push(l),
+      })
       .catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/cannot clone .*: git clone failed \(exit 128\): fatal: /);
+    expect((err as Error).message).toMatch(
+      /cannot clone .*: git clone failed \(exit 128\): fatal: /,
+    );
     expect((err as Error).message).not.toContain('Cloning into');
   });
 
   it('shows no service secret in the lines it hands over', async () => {
-    const secrets = { SECRET_KEY: `secret-${ulid()}`, ADMIN_TOKEN: `swa_${ulid()}${ulid()}`, AI_API_KEY: `sk-${ulid()}` };
+    const secrets = {
+      SECRET_KEY: `secret-${ulid()}`,
+      ADMIN_TOKEN: `swa_${ulid()}${ulid()}`,
+      AI_API_KEY: `sk-${ulid()}`,
+    };
     const saved = Object.fromEntries(Object.keys(secrets).map((k) => [k, process.env[k]]));
     Object.assign(process.env, secrets);
     try {

@@ -20,12 +20,23 @@ import { bootstrapAdmin } from '../../runtime/bootstrap.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
 import { createSecretBox } from '../../runtime/secrets.ts';
-import { fillPath, paramKind, pathParams, validBody, type ResourceIds } from '../support/route-table.ts';
+import {
+  fillPath,
+  paramKind,
+  pathParams,
+  validBody,
+  type ResourceIds,
+} from '../support/route-table.ts';
 import { openStore, type StoreKind } from '../support/stores.ts';
 
 const AUTHENTICATED = API_ROUTES.filter((r) => r.auth);
 const WITH_IDS = AUTHENTICATED.filter((r) => pathParams(r).length > 0);
-const NOBODY: ResourceIds = { session: '01JZZZZZZZZZZZZZZZZZZZZZZZ', profile: '01JZZZZZZZZZZZZZZZZZZZZZZY', user: '01JZZZZZZZZZZZZZZZZZZZZZZX', token: '01JZZZZZZZZZZZZZZZZZZZZZZW' };
+const NOBODY: ResourceIds = {
+  session: '01JZZZZZZZZZZZZZZZZZZZZZZZ',
+  profile: '01JZZZZZZZZZZZZZZZZZZZZZZY',
+  user: '01JZZZZZZZZZZZZZZZZZZZZZZX',
+  token: '01JZZZZZZZZZZZZZZZZZZZZZZW',
+};
 
 interface Reply {
   status: number;
@@ -33,7 +44,12 @@ interface Reply {
   headers: Headers;
 }
 
-async function request(app: Hono<AppEnv>, route: ApiRoute, path: string, headers: Record<string, string> = {}): Promise<Reply> {
+async function request(
+  app: Hono<AppEnv>,
+  route: ApiRoute,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   const body = validBody(route);
   const ctl = new AbortController();
   const res = await app.request(path, {
@@ -65,25 +81,51 @@ async function world(kind: StoreKind) {
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
   await bootstrapAdmin(store, { adminToken: undefined, needsToken: false, logger });
   const profiles = sealedProfiles(store, await createSecretBox('access-secret-key-0123456789'));
-  const local = createApp({ store, logger, profiles, checkProfile: async () => ({ ok: true, model: 'x', latency_ms: 1 }) });
+  const local = createApp({
+    store,
+    logger,
+    profiles,
+    checkProfile: async () => ({ ok: true, model: 'x', latency_ms: 1 }),
+  });
   const remote = createApp({ store, logger, profiles, localAdmin: false });
   const call = async (token: string | undefined, method: string, path: string, body?: unknown) => {
     const res = await local.request(path, {
       method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const json = res.status === 204 ? {} : ((await res.json()) as Record<string, any>);
-    if (res.status >= 300) throw new Error(`fixture: ${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
+    if (res.status >= 300)
+      throw new Error(`fixture: ${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
   const person = async (name: string) => {
     const user = await call(undefined, 'POST', '/agent/users', { name });
-    const token = await call(undefined, 'POST', `/agent/users/${user['id']}/tokens`, { name: 'main' });
-    const spare = await call(undefined, 'POST', `/agent/users/${user['id']}/tokens`, { name: 'spare' });
-    const profile = await call(token['token'], 'POST', '/agent/ai-profiles', { name, provider: 'ollama', model: 'llama3.1' });
-    const session = await call(token['token'], 'POST', '/agent/sessions', { goal: `${name}'s goal`, repo_url: 'https://github.com/o/r.git', mode: 'review' });
-    const ids: ResourceIds = { session: session['session_id'], profile: profile['id'], user: user['id'], token: spare['id'] };
+    const token = await call(undefined, 'POST', `/agent/users/${user['id']}/tokens`, {
+      name: 'main',
+    });
+    const spare = await call(undefined, 'POST', `/agent/users/${user['id']}/tokens`, {
+      name: 'spare',
+    });
+    const profile = await call(token['token'], 'POST', '/agent/ai-profiles', {
+      name,
+      provider: 'ollama',
+      model: 'llama3.1',
+    });
+    const session = await call(token['token'], 'POST', '/agent/sessions', {
+      goal: `${name}'s goal`,
+      repo_url: 'https://github.com/o/r.git',
+      mode: 'review',
+    });
+    const ids: ResourceIds = {
+      session: session['session_id'],
+      profile: profile['id'],
+      user: user['id'],
+      token: spare['id'],
+    };
     return { ids, token: token['token'] as string, tokenId: token['id'] as string };
   };
   const ada = await person('ada');
@@ -95,7 +137,9 @@ const checked: Record<StoreKind, number> = { memory: 0, redis: 0 };
 
 describe.each(['memory', 'redis'] as const)('access on the %s store', (kind) => {
   afterAll(() => {
-    console.log(`access (${kind}): ${checked[kind]} checks over ${AUTHENTICATED.length} authenticated routes, ${WITH_IDS.length} with ids`);
+    console.log(
+      `access (${kind}): ${checked[kind]} checks over ${AUTHENTICATED.length} authenticated routes, ${WITH_IDS.length} with ids`,
+    );
   });
 
   it("another user's ids answer like ids that do not exist, on every route with one; nothing changes", async () => {
@@ -106,11 +150,16 @@ describe.each(['memory', 'redis'] as const)('access on the %s store', (kind) => 
       for (const route of WITH_IDS) {
         const params = pathParams(route);
         // Ada's ids in every parameter, then Bob's own ids with one of Ada's at a time (`/users/bob/tokens/{ada's token}`).
-        const variants: [string, string][] = [[fillPath(route, w.ada.ids), fillPath(route, NOBODY)]];
+        const variants: [string, string][] = [
+          [fillPath(route, w.ada.ids), fillPath(route, NOBODY)],
+        ];
         if (params.length > 1) {
           for (const p of params) {
             const own = Object.fromEntries(params.map((q) => [q, w.bob.ids[paramKind(route, q)]]));
-            variants.push([fillPath(route, w.bob.ids, { ...own, [p]: w.ada.ids[paramKind(route, p)] }), fillPath(route, w.bob.ids, { ...own, [p]: NOBODY[paramKind(route, p)] })]);
+            variants.push([
+              fillPath(route, w.bob.ids, { ...own, [p]: w.ada.ids[paramKind(route, p)] }),
+              fillPath(route, w.bob.ids, { ...own, [p]: NOBODY[paramKind(route, p)] }),
+            ]);
           }
         }
         for (const [theirs, nobodys] of variants) {
@@ -127,8 +176,12 @@ describe.each(['memory', 'redis'] as const)('access on the %s store', (kind) => 
       }
       expect(await w.state(), "Bob's calls changed nothing").toBe(before);
       // The owner still reaches each of them (the 404s were about Bob, not the ids).
-      expect((await w.call(w.ada.token, 'GET', `/agent/sessions/${w.ada.ids.session}`))['id']).toBe(w.ada.ids.session);
-      expect((await w.call(w.ada.token, 'GET', `/agent/ai-profiles/${w.ada.ids.profile}`))['id']).toBe(w.ada.ids.profile);
+      expect((await w.call(w.ada.token, 'GET', `/agent/sessions/${w.ada.ids.session}`))['id']).toBe(
+        w.ada.ids.session,
+      );
+      expect(
+        (await w.call(w.ada.token, 'GET', `/agent/ai-profiles/${w.ada.ids.profile}`))['id'],
+      ).toBe(w.ada.ids.profile);
     } finally {
       await w.close();
     }
@@ -138,7 +191,9 @@ describe.each(['memory', 'redis'] as const)('access on the %s store', (kind) => 
     const w = await world(kind);
     try {
       for (const route of AUTHENTICATED.filter((r) => r.admin)) {
-        const r = await request(w.local, route, fillPath(route, w.ada.ids), { authorization: `Bearer ${w.bob.token}` });
+        const r = await request(w.local, route, fillPath(route, w.ada.ids), {
+          authorization: `Bearer ${w.bob.token}`,
+        });
         checked[kind]++;
         expect(r.status, `${route.method} ${route.path}`).toBe(403);
         expect(r.body.error.code).toBe('forbidden');
@@ -154,7 +209,9 @@ describe.each(['memory', 'redis'] as const)('access on the %s store', (kind) => 
       // Bob's main token revoked; Carol's user deleted (its tokens stop working).
       await w.call(undefined, 'DELETE', `/agent/users/${w.bob.ids.user}/tokens/${w.bob.tokenId}`);
       const carol = await w.call(undefined, 'POST', '/agent/users', { name: 'carol' });
-      const carolToken = (await w.call(undefined, 'POST', `/agent/users/${carol['id']}/tokens`, {}))['token'] as string;
+      const carolToken = (
+        await w.call(undefined, 'POST', `/agent/users/${carol['id']}/tokens`, {})
+      )['token'] as string;
       await w.call(undefined, 'DELETE', `/agent/users/${carol['id']}`);
       const before = await w.state();
       const cases: [string, Hono<AppEnv>, Record<string, string>][] = [
@@ -162,7 +219,11 @@ describe.each(['memory', 'redis'] as const)('access on the %s store', (kind) => 
         ['revoked token', w.local, { authorization: `Bearer ${w.bob.token}` }],
         ['revoked token beyond loopback', w.remote, { authorization: `Bearer ${w.bob.token}` }],
         ["deleted user's token", w.local, { authorization: `Bearer ${carolToken}` }],
-        ['unknown token', w.remote, { authorization: 'Bearer swa_not-a-token-0000000000000000000000' }],
+        [
+          'unknown token',
+          w.remote,
+          { authorization: 'Bearer swa_not-a-token-0000000000000000000000' },
+        ],
         ['malformed header', w.remote, { authorization: `Token ${w.ada.token}` }],
         ['empty bearer', w.remote, { authorization: 'Bearer ' }],
         ['forwarded on loopback', w.local, { 'x-forwarded-for': '203.0.113.7' }],
@@ -180,7 +241,9 @@ describe.each(['memory', 'redis'] as const)('access on the %s store', (kind) => 
       }
       expect(await w.state(), 'refused calls changed nothing').toBe(before);
       // A valid token still works beyond loopback: the 401s were about the tokens.
-      const me = await w.remote.request('/agent/me', { headers: { authorization: `Bearer ${w.ada.token}` } });
+      const me = await w.remote.request('/agent/me', {
+        headers: { authorization: `Bearer ${w.ada.token}` },
+      });
       expect(me.status).toBe(200);
     } finally {
       await w.close();

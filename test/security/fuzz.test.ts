@@ -28,11 +28,26 @@ import { bootstrapAdmin } from '../../runtime/bootstrap.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
 import { createSecretBox } from '../../runtime/secrets.ts';
-import { httpRequest, rawExchange, serveApp, type NodeServer, type Reply } from '../support/node-http.ts';
+import {
+  httpRequest,
+  rawExchange,
+  serveApp,
+  type NodeServer,
+  type Reply,
+} from '../support/node-http.ts';
 import { prng, seedFor, type Prng } from '../support/prng.ts';
 import { fillPath, type ResourceIds } from '../support/route-table.ts';
 import { openStore, type StoreKind } from '../support/stores.ts';
-import { bodyCases, encode, headerCases, queryCases, randomBodyCase, randomQueryCase, wireCases, type Case } from './fuzz-cases.ts';
+import {
+  bodyCases,
+  encode,
+  headerCases,
+  queryCases,
+  randomBodyCase,
+  randomQueryCase,
+  wireCases,
+  type Case,
+} from './fuzz-cases.ts';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_251_125);
 const RANDOM_CASES = Number(process.env['FUZZ_RANDOM'] ?? 60);
@@ -70,22 +85,42 @@ async function fixture(kind: StoreKind, transport: Transport): Promise<Fixture> 
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
   await bootstrapAdmin(store, { adminToken: undefined, needsToken: false, logger });
   const profiles = sealedProfiles(store, await createSecretBox('fuzz-secret-key-0123456789'));
-  const app = createApp({ store, logger, profiles, ...(transport === 'node' ? { readBody: nodeBodyReader } : {}) });
+  const app = createApp({
+    store,
+    logger,
+    profiles,
+    ...(transport === 'node' ? { readBody: nodeBodyReader } : {}),
+  });
   const call = async (token: string | undefined, method: string, path: string, body: unknown) => {
     const res = await app.request(path, {
       method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: JSON.stringify(body),
     });
     const json = (await res.json()) as Record<string, any>;
-    if (res.status >= 300) throw new Error(`fixture: ${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
+    if (res.status >= 300)
+      throw new Error(`fixture: ${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
   const user = await call(undefined, 'POST', '/agent/users', { name: 'ada' });
-  const token = await call(undefined, 'POST', `/agent/users/${user['id']}/tokens`, { name: 'fuzzing' });
-  const spare = await call(undefined, 'POST', `/agent/users/${user['id']}/tokens`, { name: 'spare' });
-  const profile = await call(token['token'], 'POST', '/agent/ai-profiles', { name: 'ada', provider: 'ollama', model: 'llama3.1' });
-  const session = await call(token['token'], 'POST', '/agent/sessions', { goal: 'fix it', repo_url: 'https://github.com/o/r.git' });
+  const token = await call(undefined, 'POST', `/agent/users/${user['id']}/tokens`, {
+    name: 'fuzzing',
+  });
+  const spare = await call(undefined, 'POST', `/agent/users/${user['id']}/tokens`, {
+    name: 'spare',
+  });
+  const profile = await call(token['token'], 'POST', '/agent/ai-profiles', {
+    name: 'ada',
+    provider: 'ollama',
+    model: 'llama3.1',
+  });
+  const session = await call(token['token'], 'POST', '/agent/sessions', {
+    goal: 'fix it',
+    repo_url: 'https://github.com/o/r.git',
+  });
   const http = transport === 'node' ? await serveApp(app) : undefined;
   return {
     app,
@@ -97,7 +132,12 @@ async function fixture(kind: StoreKind, transport: Transport): Promise<Fixture> 
       await close();
     },
     userToken: token['token'],
-    ids: { session: session['session_id'], profile: profile['id'], user: user['id'], token: spare['id'] },
+    ids: {
+      session: session['session_id'],
+      profile: profile['id'],
+      user: user['id'],
+      token: spare['id'],
+    },
   };
 }
 
@@ -111,10 +151,20 @@ function requestOf(f: Fixture, principal: Principal, route: ApiRoute, c: Case) {
   return { method: route.method.toUpperCase(), path, headers, body };
 }
 
-async function sendWeb(f: Fixture, principal: Principal, route: ApiRoute, c: Case): Promise<Reply[]> {
+async function sendWeb(
+  f: Fixture,
+  principal: Principal,
+  route: ApiRoute,
+  c: Case,
+): Promise<Reply[]> {
   const { method, path, headers, body } = requestOf(f, principal, route, c);
   const ctl = new AbortController();
-  const res = await f.app.request(path, { method, headers, signal: ctl.signal, ...(body !== undefined ? { body } : {}) });
+  const res = await f.app.request(path, {
+    method,
+    headers,
+    signal: ctl.signal,
+    ...(body !== undefined ? { body } : {}),
+  });
   const type = res.headers.get('content-type') ?? '';
   if (type.startsWith('text/event-stream')) {
     // A live stream never ends by itself: hang up, as a client would.
@@ -131,7 +181,14 @@ async function sendWeb(f: Fixture, principal: Principal, route: ApiRoute, c: Cas
  * next request as the rest of the body); a body is chunked at seeded points
  * one time in three; a wire case goes to a raw socket byte for byte.
  */
-async function sendNode(f: Fixture, principal: Principal, route: ApiRoute, c: Case, agent: Agent, rnd: Prng): Promise<Reply[]> {
+async function sendNode(
+  f: Fixture,
+  principal: Principal,
+  route: ApiRoute,
+  c: Case,
+  agent: Agent,
+  rnd: Prng,
+): Promise<Reply[]> {
   const http = f.http!;
   const { method, path: raw, headers, body } = requestOf(f, principal, route, c);
   // On the request line as a client library would put it (the URL parser's encoding, as app.request() gets it).
@@ -141,25 +198,50 @@ async function sendNode(f: Fixture, principal: Principal, route: ApiRoute, c: Ca
     const auth = headers['authorization'] ? `Authorization: ${headers['authorization']}\r\n` : '';
     const head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${http.port}\r\nConnection: close\r\nContent-Type: application/json\r\n${auth}${c.wire.framing}\r\n`;
     tally.wire++;
-    return rawExchange(http, Buffer.concat([Buffer.from(head, 'latin1'), c.wire.payload]), c.wire.then);
+    return rawExchange(
+      http,
+      Buffer.concat([Buffer.from(head, 'latin1'), c.wire.payload]),
+      c.wire.then,
+    );
   }
   const ownLength = Object.keys(headers).some((h) => h.toLowerCase() === 'content-length');
   if (body !== undefined && !ownLength && rnd.chance(1 / 3)) {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const cuts = [...new Set(Array.from({ length: rnd.int(1, 4) }, () => rnd.int(0, bytes.length)))].sort((a, b) => a - b);
+    const cuts = [
+      ...new Set(Array.from({ length: rnd.int(1, 4) }, () => rnd.int(0, bytes.length))),
+    ].sort((a, b) => a - b);
     const edges = [0, ...cuts, bytes.length];
-    const chunks = edges.slice(1).map((end, i) => bytes.subarray(edges[i], end)).filter((b) => b.length > 0);
+    const chunks = edges
+      .slice(1)
+      .map((end, i) => bytes.subarray(edges[i], end))
+      .filter((b) => b.length > 0);
     tally.chunked++;
     return [await httpRequest(http.port, { method, path, headers, chunks, agent })];
   }
-  return [await httpRequest(http.port, { method, path, headers, ...(body !== undefined ? { body } : {}), ...(ownLength ? {} : { agent }) })];
+  return [
+    await httpRequest(http.port, {
+      method,
+      path,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      ...(ownLength ? {} : { agent }),
+    }),
+  ];
 }
 
 // ----------------------------------------------------------------- the run
 
-const PROTOTYPES = [Object.prototype, Array.prototype, Function.prototype, String.prototype, Number.prototype];
+const PROTOTYPES = [
+  Object.prototype,
+  Array.prototype,
+  Function.prototype,
+  String.prototype,
+  Number.prototype,
+];
 const PROTO_NAMES = PROTOTYPES.map((p) => Object.getOwnPropertyNames(p).sort().join());
-const polluted = () => ({} as Record<string, unknown>)['polluted'] !== undefined || PROTOTYPES.some((p, i) => Object.getOwnPropertyNames(p).sort().join() !== PROTO_NAMES[i]);
+const polluted = () =>
+  (({}) as Record<string, unknown>)['polluted'] !== undefined ||
+  PROTOTYPES.some((p, i) => Object.getOwnPropertyNames(p).sort().join() !== PROTO_NAMES[i]);
 
 const tally = {
   cases: { web: 0, node: 0 } as Record<Transport, number>,
@@ -175,10 +257,18 @@ const tally = {
 };
 
 /** Node's own refusal of a request it cannot parse (bad framing, a head over 16 KiB): no body, no type. */
-const fromParser = (transport: Transport, r: Reply) => transport === 'node' && (r.status === 400 || r.status === 431) && r.type === '' && r.text === '';
+const fromParser = (transport: Transport, r: Reply) =>
+  transport === 'node' && (r.status === 400 || r.status === 431) && r.type === '' && r.text === '';
 
 /** The case's problems, one line each, from the answers it got and whether the store changed. */
-function judge(where: string, transport: Transport, principal: Principal, c: Case, replies: Reply[], changed: boolean): string[] {
+function judge(
+  where: string,
+  transport: Transport,
+  principal: Principal,
+  c: Case,
+  replies: Reply[],
+  changed: boolean,
+): string[] {
   const problems: string[] = [];
   if (replies.length === 0) tally.unanswered++;
   if (replies.length === 0 && c.wire?.then !== 'hang up') problems.push(`${where}: no answer`);
@@ -186,7 +276,10 @@ function judge(where: string, transport: Transport, principal: Principal, c: Cas
   tally.byParser += replies.length - fromApp.length;
   for (const res of replies) {
     tally.byStatus.set(res.status, (tally.byStatus.get(res.status) ?? 0) + 1);
-    if (c.valid && principal === 'admin' && res.status >= 300 && res.status !== 409) problems.push(`${where}: the valid body was refused: ${res.status} ${res.text.slice(0, 300)}`);
+    if (c.valid && principal === 'admin' && res.status >= 300 && res.status !== 409)
+      problems.push(
+        `${where}: the valid body was refused: ${res.status} ${res.text.slice(0, 300)}`,
+      );
     if (res.status >= 500) problems.push(`${where}: ${res.status} ${res.text.slice(0, 300)}`);
   }
   for (const res of fromApp.filter((r) => r.status >= 400)) {
@@ -196,8 +289,14 @@ function judge(where: string, transport: Transport, principal: Principal, c: Cas
     } catch {
       // reported below
     }
-    if (!res.type.startsWith('application/json') || typeof error?.code !== 'string' || typeof error.message !== 'string') {
-      problems.push(`${where}: ${res.status} is not {error: {code, message}}: ${res.type} ${res.text.slice(0, 200)}`);
+    if (
+      !res.type.startsWith('application/json') ||
+      typeof error?.code !== 'string' ||
+      typeof error.message !== 'string'
+    ) {
+      problems.push(
+        `${where}: ${res.status} is not {error: {code, message}}: ${res.type} ${res.text.slice(0, 200)}`,
+      );
     }
   }
   const statuses = replies.map((r) => r.status).join(', ') || 'no answer';
@@ -208,18 +307,28 @@ function judge(where: string, transport: Transport, principal: Principal, c: Cas
   }
   tally.rejected++;
   // Rejected by the app, or bound to be: when Node refused the bytes after a request, the app's own answer is lost.
-  if (changed && (fromApp.length > 0 || c.reject)) problems.push(`${where}: rejected with ${statuses} but the store changed`);
+  if (changed && (fromApp.length > 0 || c.reject))
+    problems.push(`${where}: rejected with ${statuses} but the store changed`);
   return problems;
 }
 
 /** The cases of one route: the same on both paths, plus the wire cases over HTTP. */
-function casesOf(kind: StoreKind, principal: Principal, route: ApiRoute, transport: Transport): Case[] {
+function casesOf(
+  kind: StoreKind,
+  principal: Principal,
+  route: ApiRoute,
+  transport: Transport,
+): Case[] {
   const rnd = prng(seedFor(SEED, `${kind} ${principal} ${route.method} ${route.path}`));
   const cases: Case[] = [];
   if (route.body) {
     const { base, cases: own, fields } = bodyCases(route);
     // First the valid body: the cases around it mean something only if it gets through.
-    cases.push({ name: 'valid body', body: JSON.stringify(base), valid: true }, ...own, ...headerCases(route, JSON.stringify(base)));
+    cases.push(
+      { name: 'valid body', body: JSON.stringify(base), valid: true },
+      ...own,
+      ...headerCases(route, JSON.stringify(base)),
+    );
     for (let i = 0; i < RANDOM_CASES; i++) cases.push(randomBodyCase(rnd, i, base, fields));
     if (transport === 'node') cases.push(...wireCases(route, base, fields));
   }
@@ -232,9 +341,13 @@ function casesOf(kind: StoreKind, principal: Principal, route: ApiRoute, transpo
   return cases.filter((c) => c.valid || c.wire || sample.chance(HTTP_SHARE_ON_REDIS));
 }
 
-
 /** Runs every case of one route as one principal over one path; returns the problems found, one line each. */
-async function fuzzRoute(kind: StoreKind, principal: Principal, route: ApiRoute, transport: Transport): Promise<string[]> {
+async function fuzzRoute(
+  kind: StoreKind,
+  principal: Principal,
+  route: ApiRoute,
+  transport: Transport,
+): Promise<string[]> {
   const cases = casesOf(kind, principal, route, transport);
   const chunking = prng(seedFor(SEED, `chunks ${kind} ${principal} ${route.method} ${route.path}`));
   const f = await fixture(kind, transport);
@@ -247,7 +360,10 @@ async function fuzzRoute(kind: StoreKind, principal: Principal, route: ApiRoute,
       const since = f.http?.started ?? 0;
       let replies: Reply[];
       try {
-        replies = transport === 'web' ? await sendWeb(f, principal, route, c) : await sendNode(f, principal, route, c, agent, chunking);
+        replies =
+          transport === 'web'
+            ? await sendWeb(f, principal, route, c)
+            : await sendNode(f, principal, route, c, agent, chunking);
       } catch (err) {
         problems.push(`${where}: the request threw ${String(err)}`);
         continue;
@@ -263,10 +379,17 @@ async function fuzzRoute(kind: StoreKind, principal: Principal, route: ApiRoute,
     }
     for (const l of f.lines) {
       if (JSON.parse(l).level !== 'error') continue;
-      problems.push(`${kind} ${transport} ${principal} ${route.path}: logged an error: ${l.slice(0, 300)}`);
+      problems.push(
+        `${kind} ${transport} ${principal} ${route.path}: logged an error: ${l.slice(0, 300)}`,
+      );
     }
-    const health = f.http ? await httpRequest(f.http.port, { method: 'GET', path: '/health' }) : await f.app.request('/health');
-    if (health.status !== 200) problems.push(`${kind} ${transport} ${principal} ${route.path}: /health answered ${health.status} afterwards`);
+    const health = f.http
+      ? await httpRequest(f.http.port, { method: 'GET', path: '/health' })
+      : await f.app.request('/health');
+    if (health.status !== 200)
+      problems.push(
+        `${kind} ${transport} ${principal} ${route.path}: /health answered ${health.status} afterwards`,
+      );
   } finally {
     agent.destroy();
     await f.close();
@@ -276,7 +399,10 @@ async function fuzzRoute(kind: StoreKind, principal: Principal, route: ApiRoute,
 
 describe('fuzzing every JSON route', () => {
   afterAll(() => {
-    const statuses = [...tally.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
+    const statuses = [...tally.byStatus]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ');
     console.log(
       `fuzz: ${tally.cases.web + tally.cases.node} cases on ${FUZZED.length} routes × 2 principals × 2 stores (seed ${SEED}, ${RANDOM_CASES} random per route): ` +
         `${tally.cases.web} through app.request(), ${tally.cases.node} over HTTP to @hono/node-server ` +
@@ -287,18 +413,28 @@ describe('fuzzing every JSON route', () => {
 
   it('covers every route with a body or a query', () => {
     expect(FUZZED.length).toBeGreaterThanOrEqual(12);
-    for (const r of FUZZED) expect(() => fillPath(r, { session: 's', profile: 'p', user: 'u', token: 't' }), `${r.method} ${r.path}`).not.toThrow();
+    for (const r of FUZZED)
+      expect(
+        () => fillPath(r, { session: 's', profile: 'p', user: 'u', token: 't' }),
+        `${r.method} ${r.path}`,
+      ).not.toThrow();
   });
 
   for (const kind of ['memory', 'redis'] as const) {
     describe(kind, () => {
       for (const route of FUZZED) {
         it(`${route.method.toUpperCase()} ${route.path}`, async () => {
-          const problems = [...(await fuzzRoute(kind, 'admin', route, 'web')), ...(await fuzzRoute(kind, 'user', route, 'web'))];
+          const problems = [
+            ...(await fuzzRoute(kind, 'admin', route, 'web')),
+            ...(await fuzzRoute(kind, 'user', route, 'web')),
+          ];
           expect(problems, `${problems.length} problems (FUZZ_SEED=${SEED})`).toEqual([]);
         });
         it(`${route.method.toUpperCase()} ${route.path} over Node HTTP`, async () => {
-          const problems = [...(await fuzzRoute(kind, 'admin', route, 'node')), ...(await fuzzRoute(kind, 'user', route, 'node'))];
+          const problems = [
+            ...(await fuzzRoute(kind, 'admin', route, 'node')),
+            ...(await fuzzRoute(kind, 'user', route, 'node')),
+          ];
           expect(problems, `${problems.length} problems (FUZZ_SEED=${SEED})`).toEqual([]);
         });
       }

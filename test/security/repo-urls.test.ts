@@ -77,14 +77,19 @@ async function listTree(root: string, skip: string): Promise<string[]> {
   return out.sort();
 }
 
-const markersLeft = async () => (await readdir(tmpdir())).filter((n) => n.startsWith(`swe-pwned-${RUN}`));
+const markersLeft = async () =>
+  (await readdir(tmpdir())).filter((n) => n.startsWith(`swe-pwned-${RUN}`));
 
 describe('hostile repository URLs at the API', () => {
   it('are a 400 naming repo_url, store nothing and run nothing, with local repositories disallowed and allowed', async () => {
     for (const allowLocalRepos of [false, true]) {
       const h = await apiHarness({ allowLocalRepos });
       const ada = await h.user('ada');
-      const refused = [...ALWAYS_REFUSED, ...LOCAL_ALWAYS_REFUSED, ...(allowLocalRepos ? [] : LOCAL)];
+      const refused = [
+        ...ALWAYS_REFUSED,
+        ...LOCAL_ALWAYS_REFUSED,
+        ...(allowLocalRepos ? [] : LOCAL),
+      ];
       const before = await storeState(h.store);
       for (const repo_url of refused) {
         for (const call of [h.admin, ada.call]) {
@@ -96,7 +101,11 @@ describe('hostile repository URLs at the API', () => {
       }
       expect(await storeState(h.store)).toBe(before);
       if (allowLocalRepos) {
-        for (const repo_url of LOCAL) expect((await h.admin('POST', '/agent/sessions', { goal: 'local', repo_url })).status, repo_url).toBe(201);
+        for (const repo_url of LOCAL)
+          expect(
+            (await h.admin('POST', '/agent/sessions', { goal: 'local', repo_url })).status,
+            repo_url,
+          ).toBe(201);
       }
     }
     expect(await markersLeft()).toEqual([]);
@@ -108,7 +117,10 @@ describe('hostile repository URLs at the API', () => {
       const root = join(dir, 'ws');
       const provider = createLocalSandboxProvider({ root, allowLocalRepos: true });
       for (const repoUrl of [...ALWAYS_REFUSED, ...LOCAL_ALWAYS_REFUSED]) {
-        await expect(provider.create({ sessionId: `u${ulid()}`, repoUrl }), repoUrl).rejects.toMatchObject({ code: 'sandbox_repo_url', status: 400, field: 'repo_url' });
+        await expect(
+          provider.create({ sessionId: `u${ulid()}`, repoUrl }),
+          repoUrl,
+        ).rejects.toMatchObject({ code: 'sandbox_repo_url', status: 400, field: 'repo_url' });
       }
       // Nothing was cloned, not even half.
       expect(await readdir(root).catch(() => [] as string[])).toEqual([]);
@@ -133,8 +145,25 @@ describe('clones that cannot finish', () => {
     big = await makeTestRepo(join(dir, 'repos', 'big'), { 'README.md': '# big\n' });
     // 3 MB that do not compress: the clone is as big on disk as it looks.
     await writeFile(join(big, 'blob.bin'), randomBytes(3 * 1024 * 1024));
-    await runGit(['-c', 'user.name=t', '-c', 'user.email=t@t', 'add', 'blob.bin'], big, { home: dir });
-    await runGit(['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'big'], big, { home: dir });
+    await runGit(['-c', 'user.name=t', '-c', 'user.email=t@t', 'add', 'blob.bin'], big, {
+      home: dir,
+    });
+    await runGit(
+      [
+        '-c',
+        'user.name=t',
+        '-c',
+        'user.email=t@t',
+        '-c',
+        'commit.gpgsign=false',
+        'commit',
+        '-q',
+        '-m',
+        'big',
+      ],
+      big,
+      { home: dir },
+    );
     // A server that accepts connections and never says a word: TLS never starts, the clone never ends.
     tarpit = createServer((socket) => {
       held.push(socket);
@@ -152,7 +181,11 @@ describe('clones that cannot finish', () => {
   it('an unreachable host, a host that never answers, a repository over the size limit: FAILED with the reason; a small one completes; nothing written outside the workspace', async () => {
     const ws = join(dir, 'ws');
     const outside = await listTree(dir, ws);
-    const svc = await agentService({ model: scriptedModel({}), workspace: ws, sandbox: { cloneTimeoutMs: 1500, cloneMaxBytes: 1024 * 1024 } });
+    const svc = await agentService({
+      model: scriptedModel({}),
+      workspace: ws,
+      sandbox: { cloneTimeoutMs: 1500, cloneMaxBytes: 1024 * 1024 },
+    });
     try {
       const start = async (repo_url: string) => {
         const r = await svc.call('POST', '/agent/sessions', { goal: 'look at it', repo_url });
@@ -167,24 +200,50 @@ describe('clones that cannot finish', () => {
       };
       const t0 = Date.now();
       const ended = async (id: string) =>
-        waitFor(`session ${id} to end`, async () => {
-          const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
-          return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(s.status) ? s : undefined;
-        }, 30_000, 50);
-      const [unreachable, silent, tooBig, fine] = await Promise.all([ended(ids.unreachable), ended(ids.silent), ended(ids.big), ended(ids.small)]);
-      expect(Date.now() - t0, 'the time limit, not git, ended the silent clone').toBeLessThan(15_000);
+        waitFor(
+          `session ${id} to end`,
+          async () => {
+            const s = (await svc.call('GET', `/agent/sessions/${id}`)).body;
+            return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(s.status) ? s : undefined;
+          },
+          30_000,
+          50,
+        );
+      const [unreachable, silent, tooBig, fine] = await Promise.all([
+        ended(ids.unreachable),
+        ended(ids.silent),
+        ended(ids.big),
+        ended(ids.small),
+      ]);
+      expect(Date.now() - t0, 'the time limit, not git, ended the silent clone').toBeLessThan(
+        15_000,
+      );
 
       expect(unreachable.status).toBe('FAILED');
-      expect(unreachable.reason).toMatch(/^cloning the repository failed: cannot clone https:\/\/127\.0\.0\.1:1\/x\.git: git clone failed \(exit 128\): fatal: unable to access .*(Failed to connect|Couldn't connect|Connection refused)/);
+      expect(unreachable.reason).toMatch(
+        /^cloning the repository failed: cannot clone https:\/\/127\.0\.0\.1:1\/x\.git: git clone failed \(exit 128\): fatal: unable to access .*(Failed to connect|Couldn't connect|Connection refused)/,
+      );
       expect(silent.status).toBe('FAILED');
-      expect(silent.reason).toBe(`cloning the repository failed: cannot clone https://127.0.0.1:${tarpitPort}/slow.git: git clone timed out after 1500 ms`);
+      expect(silent.reason).toBe(
+        `cloning the repository failed: cannot clone https://127.0.0.1:${tarpitPort}/slow.git: git clone timed out after 1500 ms`,
+      );
       expect(tooBig.status).toBe('FAILED');
-      expect(tooBig.reason).toBe(`cloning the repository failed: cannot clone file://${big}: the repository is larger than the limit of 1 MB (CLONE_MAX_MB)`);
+      expect(tooBig.reason).toBe(
+        `cloning the repository failed: cannot clone file://${big}: the repository is larger than the limit of 1 MB (CLONE_MAX_MB)`,
+      );
       expect(fine.status, fine.reason).toBe('COMPLETED');
-      for (const s of [unreachable, silent, tooBig]) expect(s.logs.at(-1)).toBe(`Session failed: ${s.reason}`);
+      for (const s of [unreachable, silent, tooBig])
+        expect(s.logs.at(-1)).toBe(`Session failed: ${s.reason}`);
 
       // No half clone, no workspace left for the failed sessions; nothing new outside the workspace.
-      await waitFor('the workspaces to be removed', async () => (await readdir(ws)).every((n) => !Object.values(ids).some((id) => n.startsWith(id))) || undefined, 10_000, 50);
+      await waitFor(
+        'the workspaces to be removed',
+        async () =>
+          (await readdir(ws)).every((n) => !Object.values(ids).some((id) => n.startsWith(id))) ||
+          undefined,
+        10_000,
+        50,
+      );
       expect((await readdir(ws)).filter((n) => n.endsWith('.cloning'))).toEqual([]);
       expect(await listTree(dir, ws)).toEqual(outside);
       expect(existsSync(join(tmpdir(), 'x.git'))).toBe(false);
@@ -196,9 +255,26 @@ describe('clones that cannot finish', () => {
   it('a clone is stopped while it runs when its size limit is reached (the abort kills git at once)', async () => {
     const limit = new AbortController();
     const t0 = Date.now();
-    const clone = runGit(['clone', '--quiet', '--', `https://127.0.0.1:${tarpitPort}/x.git`, join(dir, `stopped-${ulid()}`)], dir, { home: dir, signal: limit.signal, timeoutMs: 60_000 });
-    setTimeout(() => limit.abort(new Error('the repository is larger than the limit of 1 MB (CLONE_MAX_MB)')), 300);
-    await expect(clone).rejects.toMatchObject({ code: 'sandbox_failed', message: 'git clone stopped: the repository is larger than the limit of 1 MB (CLONE_MAX_MB)' });
+    const clone = runGit(
+      [
+        'clone',
+        '--quiet',
+        '--',
+        `https://127.0.0.1:${tarpitPort}/x.git`,
+        join(dir, `stopped-${ulid()}`),
+      ],
+      dir,
+      { home: dir, signal: limit.signal, timeoutMs: 60_000 },
+    );
+    setTimeout(
+      () =>
+        limit.abort(new Error('the repository is larger than the limit of 1 MB (CLONE_MAX_MB)')),
+      300,
+    );
+    await expect(clone).rejects.toMatchObject({
+      code: 'sandbox_failed',
+      message: 'git clone stopped: the repository is larger than the limit of 1 MB (CLONE_MAX_MB)',
+    });
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 });

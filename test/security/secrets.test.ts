@@ -94,11 +94,19 @@ beforeAll(async () => {
   }
   // The service's own logger writes with console.log; its first-token banner goes to console.error.
   for (const method of ['log', 'error', 'warn', 'info'] as const) {
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void logLines.push(args.map(String).join(' ')));
+    vi.spyOn(console, method).mockImplementation(
+      (...args: unknown[]) => void logLines.push(args.map(String).join(' ')),
+    );
   }
   dir = await mkdtemp(join(tmpdir(), 'swe-secrets-'));
-  origin = await makeTestRepo(join(dir, 'origin'), { 'README.md': '# demo\n', 'src/app.js': 'export const answer = 41;\n' });
-  [envModel, adaModel] = await Promise.all([startOpenAIServer({ apiKey: PLANTED.AI_API_KEY }), startOpenAIServer({ apiKey: PLANTED.PROFILE_KEY })]);
+  origin = await makeTestRepo(join(dir, 'origin'), {
+    'README.md': '# demo\n',
+    'src/app.js': 'export const answer = 41;\n',
+  });
+  [envModel, adaModel] = await Promise.all([
+    startOpenAIServer({ apiKey: PLANTED.AI_API_KEY }),
+    startOpenAIServer({ apiKey: PLANTED.PROFILE_KEY }),
+  ]);
   prefix = uniquePrefix();
   const config = loadConfig({
     HOST: '0.0.0.0',
@@ -117,7 +125,11 @@ beforeAll(async () => {
     AI_API_KEY: PLANTED.AI_API_KEY,
     AI_BASE_URL: `${envModel.url}/v1`,
   });
-  service = await startService(config, ({ store, config: c, profiles }) => agentWorkFor(c.agent, profiles, store), { requireProfile: true });
+  service = await startService(
+    config,
+    ({ store, config: c, profiles }) => agentWorkFor(c.agent, profiles, store),
+    { requireProfile: true },
+  );
 });
 
 afterAll(async () => {
@@ -142,17 +154,29 @@ describe('secrets never leak', () => {
     const api = async (token: string | undefined, method: string, path: string, body?: unknown) => {
       const res = await service.app.request(path, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();
-      seen.push({ what: `${method} ${path} → ${res.status}`, text: `${headerLines(res.headers)}\n\n${text}` });
-      return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+      seen.push({
+        what: `${method} ${path} → ${res.status}`,
+        text: `${headerLines(res.headers)}\n\n${text}`,
+      });
+      return {
+        status: res.status,
+        body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+      };
     };
     /** A session's event stream from the start until its `end` event. */
     const stream = async (token: string, id: string): Promise<string> => {
       const ctl = new AbortController();
-      const res = await service.app.request(`/agent/sessions/${id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: ctl.signal });
+      const res = await service.app.request(`/agent/sessions/${id}/events`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: ctl.signal,
+      });
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
       const decoder = new TextDecoder();
@@ -184,8 +208,24 @@ describe('secrets never leak', () => {
     expect(TOKEN).toMatch(/^swa_/);
     const secrets: Record<string, string> = { ...PLANTED, USER_TOKEN: TOKEN };
 
-    const profile = (await api(TOKEN, 'POST', '/agent/ai-profiles', { name: 'mine', provider: 'openai-compatible', model: 'ada-model', api_key: PLANTED.PROFILE_KEY, base_url: `${adaModel.url}/v1` })).body;
-    const wrong = (await api(TOKEN, 'POST', '/agent/ai-profiles', { name: 'wrong', provider: 'openai-compatible', model: 'ada-model', api_key: PLANTED.WRONG_KEY, base_url: `${adaModel.url}/v1` })).body;
+    const profile = (
+      await api(TOKEN, 'POST', '/agent/ai-profiles', {
+        name: 'mine',
+        provider: 'openai-compatible',
+        model: 'ada-model',
+        api_key: PLANTED.PROFILE_KEY,
+        base_url: `${adaModel.url}/v1`,
+      })
+    ).body;
+    const wrong = (
+      await api(TOKEN, 'POST', '/agent/ai-profiles', {
+        name: 'wrong',
+        provider: 'openai-compatible',
+        model: 'ada-model',
+        api_key: PLANTED.WRONG_KEY,
+        base_url: `${adaModel.url}/v1`,
+      })
+    ).body;
     expect(profile.api_key_hint).toBe(`…${PLANTED.PROFILE_KEY.slice(-4)}`);
     const test = (await api(TOKEN, 'POST', `/agent/ai-profiles/${wrong.id}/test`)).body;
     expect(test).toMatchObject({ ok: false, error: { code: 'llm_auth' } });
@@ -198,32 +238,71 @@ describe('secrets never leak', () => {
       call('finish', { summary: 'answer is 42' }),
       call('submit_review', { approved: true, feedback: 'ok' }),
     );
-    const done = (await api(TOKEN, 'POST', '/agent/sessions', { goal: 'Make the answer 42', repo_url: origin, ai_profile_id: profile.id })).body.session_id as string;
+    const done = (
+      await api(TOKEN, 'POST', '/agent/sessions', {
+        goal: 'Make the answer 42',
+        repo_url: origin,
+        ai_profile_id: profile.id,
+      })
+    ).body.session_id as string;
     await stream(TOKEN, done);
 
     // 2. Fails: the provider refuses the key (and, like OpenAI, quotes it back in its error).
-    const failed = (await api(TOKEN, 'POST', '/agent/sessions', { goal: 'Anything', repo_url: origin, ai_profile_id: wrong.id })).body.session_id as string;
+    const failed = (
+      await api(TOKEN, 'POST', '/agent/sessions', {
+        goal: 'Anything',
+        repo_url: origin,
+        ai_profile_id: wrong.id,
+      })
+    ).body.session_id as string;
     await stream(TOKEN, failed);
 
     // 3. The admin's session on the environment's profile: the sandbox shows what it can of its environment.
-    const probes = ['env', 'printenv', 'set', "tr '\\0' '\\n' < /proc/self/environ", "tr '\\0' '\\n' < /proc/$PPID/environ", 'git config --list --show-origin', 'cat "$HOME/.gitconfig" 2>/dev/null; ls -la "$HOME"'];
+    const probes = [
+      'env',
+      'printenv',
+      'set',
+      "tr '\\0' '\\n' < /proc/self/environ",
+      "tr '\\0' '\\n' < /proc/$PPID/environ",
+      'git config --list --show-origin',
+      'cat "$HOME/.gitconfig" 2>/dev/null; ls -la "$HOME"',
+    ];
     envModel.script(
       call('submit_plan', { summary: 'Look around', steps: ['Print the environment'] }),
       ...probes.map((command) => call('run_command', { command })),
       call('finish', { summary: 'looked' }),
       call('submit_review', { approved: true, feedback: 'ok' }),
     );
-    const envSession = (await api(ADMIN, 'POST', '/agent/sessions', { goal: 'Print the environment', repo_url: origin })).body.session_id as string;
+    const envSession = (
+      await api(ADMIN, 'POST', '/agent/sessions', {
+        goal: 'Print the environment',
+        repo_url: origin,
+      })
+    ).body.session_id as string;
     await stream(ADMIN, envSession);
 
     // Everything the API shows about them and about the service, to both callers.
-    for (const [token, id] of [[TOKEN, done], [TOKEN, failed], [ADMIN, envSession]] as const) {
-      for (const path of ['', '/history', '/chart']) await api(token, 'GET', `/agent/sessions/${id}${path}`);
+    for (const [token, id] of [
+      [TOKEN, done],
+      [TOKEN, failed],
+      [ADMIN, envSession],
+    ] as const) {
+      for (const path of ['', '/history', '/chart'])
+        await api(token, 'GET', `/agent/sessions/${id}${path}`);
     }
     for (const token of [TOKEN, ADMIN]) {
-      for (const path of ['/agent/sessions', '/agent/ai-profiles', `/agent/ai-profiles/${profile.id}`, '/agent/me', `/agent/users/${ada.id}`, `/agent/users/${ada.id}/tokens`]) await api(token, 'GET', path);
+      for (const path of [
+        '/agent/sessions',
+        '/agent/ai-profiles',
+        `/agent/ai-profiles/${profile.id}`,
+        '/agent/me',
+        `/agent/users/${ada.id}`,
+        `/agent/users/${ada.id}/tokens`,
+      ])
+        await api(token, 'GET', path);
     }
-    for (const path of ['/agent/users', '/agent/nodes', '/metrics', '/ready', '/health']) await api(ADMIN, 'GET', path);
+    for (const path of ['/agent/users', '/agent/nodes', '/metrics', '/ready', '/health'])
+      await api(ADMIN, 'GET', path);
 
     const detail = async (id: string) => (await api(ADMIN, 'GET', `/agent/sessions/${id}`)).body;
     const [one, two, three] = [await detail(done), await detail(failed), await detail(envSession)];
@@ -233,12 +312,18 @@ describe('secrets never leak', () => {
     expect(three.status, three.reason).toBe('COMPLETED');
 
     // What the sandbox printed: the tool answers in the transcripts, and the progress lines in the logs.
-    const transcripts = (await service.store.getTranscript(done, 'programmer')).concat(await service.store.getTranscript(envSession, 'programmer')) as ChatMessage[];
-    const sandboxOutput = transcripts.flatMap((m) => (m.role === 'tool' ? [m.content] : [])).join('\n');
+    const transcripts = (await service.store.getTranscript(done, 'programmer')).concat(
+      await service.store.getTranscript(envSession, 'programmer'),
+    ) as ChatMessage[];
+    const sandboxOutput = transcripts
+      .flatMap((m) => (m.role === 'tool' ? [m.content] : []))
+      .join('\n');
     // The commands did run: their output is there, with the sandbox's own HOME and nothing of the service's.
     expect(sandboxOutput).toMatch(/^GIT_TERMINAL_PROMPT=0$/m);
     expect(sandboxOutput).toMatch(/^HOME=.*\.home$/m);
-    expect(sandboxOutput).not.toMatch(/^(SECRET_KEY|ADMIN_TOKEN|REDIS_URL|DAYTONA_API_KEY|AI_API_KEY|OPENAI_API_KEY)=/m);
+    expect(sandboxOutput).not.toMatch(
+      /^(SECRET_KEY|ADMIN_TOKEN|REDIS_URL|DAYTONA_API_KEY|AI_API_KEY|OPENAI_API_KEY)=/m,
+    );
 
     // The scan.
     const raw = new Redis(redisUrl());
@@ -251,12 +336,19 @@ describe('secrets never leak', () => {
       ...seen,
       { what: 'the token answer', text: tokenAnswer.text.split(TOKEN).join('<the new token>') },
       { what: 'sandbox output', text: sandboxOutput },
-      ...[one, two, three].map((s, i) => ({ what: `session ${i + 1} logs`, text: s.logs.join('\n') })),
+      ...[one, two, three].map((s, i) => ({
+        what: `session ${i + 1} logs`,
+        text: s.logs.join('\n'),
+      })),
     ];
     const leaks: string[] = [];
     for (const [name, secret] of Object.entries(secrets)) {
       for (const form of formsOf(secret)) {
-        for (const h of haystacks) if (h.text.includes(form)) leaks.push(`${name} (as ${form === secret ? 'is' : JSON.stringify(form)}) in ${h.what}`);
+        for (const h of haystacks)
+          if (h.text.includes(form))
+            leaks.push(
+              `${name} (as ${form === secret ? 'is' : JSON.stringify(form)}) in ${h.what}`,
+            );
       }
     }
     expect(leaks).toEqual([]);

@@ -15,7 +15,10 @@ export function uniquePrefix(): string {
 }
 
 /** A Redis store on the shared server under its own prefix; cleanup closes it and deletes its keys. */
-export async function isolatedRedisStore(): Promise<{ store: RedisStore; cleanup(): Promise<void> }> {
+export async function isolatedRedisStore(): Promise<{
+  store: RedisStore;
+  cleanup(): Promise<void>;
+}> {
   const prefix = uniquePrefix();
   const store = await RedisStore.create({ url: redisUrl(), prefix });
   return {

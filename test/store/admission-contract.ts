@@ -24,7 +24,14 @@ export function admissionContract(name: string, factory: () => Promise<StoreHarn
     const user = () => `u-${ulid()}`;
     /** A new session, taken off the ready queue and claimed by n1. */
     const claimed = async (): Promise<{ id: string; lease: Lease }> => {
-      const { record } = await store.createSession({ id: ulid(), goal: 'g', repo_url: REPO, mode: 'auto', userId: 'u', maxRunning: 1 });
+      const { record } = await store.createSession({
+        id: ulid(),
+        goal: 'g',
+        repo_url: REPO,
+        mode: 'auto',
+        userId: 'u',
+        maxRunning: 1,
+      });
       expect(await store.takeReady(100, TTL)).toContain(record.id);
       const c = await store.claim(record.id, 'n1', TTL);
       if (c.kind !== 'claimed') throw new Error(`claim → ${c.kind}`);
@@ -41,7 +48,10 @@ export function admissionContract(name: string, factory: () => Promise<StoreHarn
       // Users are counted apart; the limit is the caller's.
       expect(await store.admit(c, user(), 2)).toEqual({ admitted: true });
       expect(await store.admit(c, u, 3)).toEqual({ admitted: true });
-      expect(await store.admit(ulid(), u, 3)).toEqual({ admitted: false, running: [a, b, c].sort() });
+      expect(await store.admit(ulid(), u, 3)).toEqual({
+        admitted: false,
+        running: [a, b, c].sort(),
+      });
     });
 
     it('counts with setRunning (idempotent, also beyond the limit) and uncounts', async () => {
@@ -64,8 +74,19 @@ export function admissionContract(name: string, factory: () => Promise<StoreHarn
       const p2 = await claimed();
       for (const p of [p1, p2]) {
         expect(await store.admit(p.id, 'u', 1)).toEqual({ admitted: false, running: [running] });
-        expect(await store.park(p.id, p.lease, 'waiting: 1 of your sessions is running (limit 1)', 60_000)).toEqual({ kind: 'ok', released: true });
-        expect(await store.getSession(p.id)).toMatchObject({ status: 'QUEUED', reason: 'waiting: 1 of your sessions is running (limit 1)', owner: null });
+        expect(
+          await store.park(
+            p.id,
+            p.lease,
+            'waiting: 1 of your sessions is running (limit 1)',
+            60_000,
+          ),
+        ).toEqual({ kind: 'ok', released: true });
+        expect(await store.getSession(p.id)).toMatchObject({
+          status: 'QUEUED',
+          reason: 'waiting: 1 of your sessions is running (limit 1)',
+          owner: null,
+        });
         await h.advance(5);
       }
       await h.advance(TTL + 50); // past the leases that were given up
@@ -102,8 +123,12 @@ export function admissionContract(name: string, factory: () => Promise<StoreHarn
 
     it('park is fenced; a parked session is handed out again after recheckMs, and the next claim takes a new epoch', async () => {
       const { id, lease } = await claimed();
-      expect(await store.park(id, { nodeId: 'n1', epoch: lease.epoch + 1 }, 'x', 200)).toEqual({ kind: 'fenced' });
-      expect(await store.park(id, { nodeId: 'n2', epoch: lease.epoch }, 'x', 200)).toEqual({ kind: 'fenced' });
+      expect(await store.park(id, { nodeId: 'n1', epoch: lease.epoch + 1 }, 'x', 200)).toEqual({
+        kind: 'fenced',
+      });
+      expect(await store.park(id, { nodeId: 'n2', epoch: lease.epoch }, 'x', 200)).toEqual({
+        kind: 'fenced',
+      });
       expect(await store.park(ulid(), lease, 'x', 200)).toEqual({ kind: 'not_found' });
       expect((await store.stats()).fenced_writes).toBeGreaterThanOrEqual(2);
       expect(await store.park(id, lease, 'why', 1000)).toEqual({ kind: 'ok', released: true });
@@ -111,7 +136,11 @@ export function admissionContract(name: string, factory: () => Promise<StoreHarn
       await h.advance(1100);
       expect(await store.takeReady(100, TTL)).toContain(id);
       const again = await store.claim(id, 'n2', TTL);
-      expect(again).toMatchObject({ kind: 'claimed', lease: { nodeId: 'n2', epoch: lease.epoch + 1 }, record: { status: 'QUEUED', reason: 'why' } });
+      expect(again).toMatchObject({
+        kind: 'claimed',
+        lease: { nodeId: 'n2', epoch: lease.epoch + 1 },
+        record: { status: 'QUEUED', reason: 'why' },
+      });
     });
 
     it('park is refused while a cancel waits in the inbox (lease and reason kept); other events do not hold it', async () => {
@@ -122,15 +151,33 @@ export function admissionContract(name: string, factory: () => Promise<StoreHarn
       if (c.kind !== 'claimed') throw new Error(`claim → ${c.kind}`);
       const cancel = await store.appendEvent(id, { type: 'cancel', payload: {} });
       if (cancel.kind !== 'appended') throw new Error('not appended');
-      expect(await store.park(id, c.lease, 'second', 60_000)).toEqual({ kind: 'ok', released: false });
-      expect(await store.getSession(id)).toMatchObject({ reason: 'first', owner: { nodeId: 'n1', epoch: c.lease.epoch } });
+      expect(await store.park(id, c.lease, 'second', 60_000)).toEqual({
+        kind: 'ok',
+        released: false,
+      });
+      expect(await store.getSession(id)).toMatchObject({
+        reason: 'first',
+        owner: { nodeId: 'n1', epoch: c.lease.epoch },
+      });
       // Once the cancel is applied (committed), parking is allowed again.
       const applied: Commit = {
-        seq: 1, snapshot: { v: 1, state: {} }, status: 'QUEUED', phase: 'queued', reason: null, goal: 'g', result: null,
-        lastEventId: cancel.eventId, history: [], logs: [], release: false,
+        seq: 1,
+        snapshot: { v: 1, state: {} },
+        status: 'QUEUED',
+        phase: 'queued',
+        reason: null,
+        goal: 'g',
+        result: null,
+        lastEventId: cancel.eventId,
+        history: [],
+        logs: [],
+        release: false,
       };
       expect((await store.commit(id, c.lease, applied)).kind).toBe('ok');
-      expect(await store.park(id, c.lease, 'third', 60_000)).toEqual({ kind: 'ok', released: true });
+      expect(await store.park(id, c.lease, 'third', 60_000)).toEqual({
+        kind: 'ok',
+        released: true,
+      });
       expect((await store.getSession(id))?.reason).toBe('third');
     });
   });

@@ -6,8 +6,14 @@ import type { StoreHarness } from './contract.ts';
 const TTL = 300;
 const REPO = 'https://example.com/o/r.git';
 
-const token = (id: string, userId: string, hash: string, createdAt: number): StoredToken =>
-  ({ id, userId, name: `token ${id}`, hash, prefix: `swa_${id}`, createdAt });
+const token = (id: string, userId: string, hash: string, createdAt: number): StoredToken => ({
+  id,
+  userId,
+  name: `token ${id}`,
+  hash,
+  prefix: `swa_${id}`,
+  createdAt,
+});
 
 /** Claims a session and commits it into `status`. */
 async function moveTo(store: Store, id: string, status: SessionStatus): Promise<void> {
@@ -15,8 +21,17 @@ async function moveTo(store: Store, id: string, status: SessionStatus): Promise<
   const c = await store.claim(id, 'n1', TTL);
   if (c.kind !== 'claimed') throw new Error(`claim → ${c.kind}`);
   const commit = {
-    seq: 1, snapshot: { v: 1, state: {} }, status, phase: 'done', reason: null, goal: 'goal', result: null,
-    lastEventId: '0-0', history: [], logs: [], release: true,
+    seq: 1,
+    snapshot: { v: 1, state: {} },
+    status,
+    phase: 'done',
+    reason: null,
+    goal: 'goal',
+    result: null,
+    lastEventId: '0-0',
+    history: [],
+    logs: [],
+    release: true,
   };
   expect(await store.commit(id, c.lease, commit)).toMatchObject({ kind: 'ok' });
 }
@@ -31,18 +46,47 @@ export function usersContract(harness: () => StoreHarness): void {
 
   it("keeps a session's user, role profiles and running limit; absent ones stay absent", async () => {
     const init: NewSession = {
-      id: ulid(), goal: 'g', repo_url: REPO, mode: 'auto',
-      userId: 'u1', roleProfiles: { planner: 'p-big', reviewer: 'p-strict' }, maxRunning: 2,
+      id: ulid(),
+      goal: 'g',
+      repo_url: REPO,
+      mode: 'auto',
+      userId: 'u1',
+      roleProfiles: { planner: 'p-big', reviewer: 'p-strict' },
+      maxRunning: 2,
     };
-    const fields = { userId: 'u1', roleProfiles: { planner: 'p-big', reviewer: 'p-strict' }, maxRunning: 2 };
+    const fields = {
+      userId: 'u1',
+      roleProfiles: { planner: 'p-big', reviewer: 'p-strict' },
+      maxRunning: 2,
+    };
     expect((await store().createSession(init)).record).toMatchObject(fields);
     expect(await store().getSession(init.id)).toMatchObject(fields);
-    expect((await store().listSessions({ limit: 10, userId: 'u1' }))[0]).toMatchObject({ id: init.id, ...fields });
+    expect((await store().listSessions({ limit: 10, userId: 'u1' }))[0]).toMatchObject({
+      id: init.id,
+      ...fields,
+    });
     // A limit of 0 (none) is still a value given.
-    const zero = await store().createSession({ id: ulid(), goal: 'g', repo_url: REPO, mode: 'auto', userId: 'u1', maxRunning: 0 });
+    const zero = await store().createSession({
+      id: ulid(),
+      goal: 'g',
+      repo_url: REPO,
+      mode: 'auto',
+      userId: 'u1',
+      maxRunning: 0,
+    });
     expect((await store().getSession(zero.record.id))?.maxRunning).toBe(0);
-    const plain = await store().createSession({ id: ulid(), goal: 'g', repo_url: REPO, mode: 'auto', userId: undefined });
-    for (const rec of [plain.record, await store().getSession(plain.record.id), (await store().listSessions({ limit: 10 })).find((s) => s.id === plain.record.id)]) {
+    const plain = await store().createSession({
+      id: ulid(),
+      goal: 'g',
+      repo_url: REPO,
+      mode: 'auto',
+      userId: undefined,
+    });
+    for (const rec of [
+      plain.record,
+      await store().getSession(plain.record.id),
+      (await store().listSessions({ limit: 10 })).find((s) => s.id === plain.record.id),
+    ]) {
       expect(rec).toBeDefined();
       expect(rec).not.toHaveProperty('userId');
       expect(rec).not.toHaveProperty('roleProfiles');
@@ -52,15 +96,31 @@ export function usersContract(harness: () => StoreHarness): void {
 
   it("lists one user's sessions, newest first, with status, time window and cursor", async () => {
     const made: Record<string, { id: string; created_at: number }> = {};
-    for (const [name, userId] of [['a1', 'ua'], ['b1', 'ub'], ['a2', 'ua'], ['a3', 'ua'], ['n1', undefined], ['b2', 'ub']] as const) {
-      made[name] = (await store().createSession({ id: ulid(), goal: name, repo_url: REPO, mode: 'auto', ...(userId ? { userId } : {}) })).record;
+    for (const [name, userId] of [
+      ['a1', 'ua'],
+      ['b1', 'ub'],
+      ['a2', 'ua'],
+      ['a3', 'ua'],
+      ['n1', undefined],
+      ['b2', 'ub'],
+    ] as const) {
+      made[name] = (
+        await store().createSession({
+          id: ulid(),
+          goal: name,
+          repo_url: REPO,
+          mode: 'auto',
+          ...(userId ? { userId } : {}),
+        })
+      ).record;
       await harness().advance(20);
     }
     const [a1, b1, a2, a3, b2] = [made['a1']!, made['b1']!, made['a2']!, made['a3']!, made['b2']!];
     await moveTo(store(), a2.id, 'COMPLETED');
     await moveTo(store(), b1.id, 'COMPLETED');
-    const ids = async (q: Omit<Parameters<Store['listSessions']>[0], 'limit'> & { limit?: number }) =>
-      (await store().listSessions({ limit: 50, ...q })).map((s) => s.id);
+    const ids = async (
+      q: Omit<Parameters<Store['listSessions']>[0], 'limit'> & { limit?: number },
+    ) => (await store().listSessions({ limit: 50, ...q })).map((s) => s.id);
     expect(await ids({ userId: 'ua' })).toEqual([a3.id, a2.id, a1.id]);
     expect(await ids({ userId: 'ub' })).toEqual([b2.id, b1.id]);
     expect(await ids({ userId: 'nobody' })).toEqual([]);
@@ -68,19 +128,30 @@ export function usersContract(harness: () => StoreHarness): void {
     expect(await ids({ userId: 'ua', limit: 2, before: a2.id })).toEqual([a1.id]);
     expect(await ids({ userId: 'ua', createdAfter: a1.created_at })).toEqual([a3.id, a2.id]);
     expect(await ids({ userId: 'ua', createdBefore: a3.created_at })).toEqual([a2.id, a1.id]);
-    expect(await ids({ userId: 'ua', createdAfter: a1.created_at, createdBefore: a3.created_at })).toEqual([a2.id]);
+    expect(
+      await ids({ userId: 'ua', createdAfter: a1.created_at, createdBefore: a3.created_at }),
+    ).toEqual([a2.id]);
     // With a status: both the rarer status (COMPLETED) and the commoner one (QUEUED).
     expect(await ids({ userId: 'ua', status: 'COMPLETED' })).toEqual([a2.id]);
     expect(await ids({ userId: 'ub', status: 'COMPLETED' })).toEqual([b1.id]);
     expect(await ids({ userId: 'ua', status: 'QUEUED' })).toEqual([a3.id, a1.id]);
     expect(await ids({ userId: 'ua', status: 'QUEUED', before: a3.id })).toEqual([a1.id]);
-    expect(await ids({ userId: 'ua', status: 'QUEUED', createdAfter: a1.created_at })).toEqual([a3.id]);
+    expect(await ids({ userId: 'ua', status: 'QUEUED', createdAfter: a1.created_at })).toEqual([
+      a3.id,
+    ]);
     expect(await ids({ userId: 'ua', status: 'RUNNING' })).toEqual([]);
     expect((await ids({})).length).toBe(6);
   });
 
   it('stores users, lists them oldest first, replaces and deletes them', async () => {
-    const ann = { id: 'u1', name: 'Ann', role: 'admin' as const, createdAt: 200, defaultProfileId: 'p1', maxRunning: 3 };
+    const ann = {
+      id: 'u1',
+      name: 'Ann',
+      role: 'admin' as const,
+      createdAt: 200,
+      defaultProfileId: 'p1',
+      maxRunning: 3,
+    };
     const bob = { id: 'u2', name: 'Bob', role: 'user' as const, createdAt: 100, maxRunning: 0 };
     expect(await store().listUsers()).toEqual([]);
     await store().putUser(ann);
@@ -132,17 +203,25 @@ export function usersContract(harness: () => StoreHarness): void {
   });
 
   it('stores a token only if the user has none when asked, so one first token wins', async () => {
-    expect(await store().putToken(token('a', 'u1', 'ha', 1), { onlyIfUserHasNone: true })).toBe(true);
-    expect(await store().putToken(token('b', 'u1', 'hb', 2), { onlyIfUserHasNone: true })).toBe(false);
+    expect(await store().putToken(token('a', 'u1', 'ha', 1), { onlyIfUserHasNone: true })).toBe(
+      true,
+    );
+    expect(await store().putToken(token('b', 'u1', 'hb', 2), { onlyIfUserHasNone: true })).toBe(
+      false,
+    );
     expect(await store().tokenByHash('hb')).toBeNull();
     expect((await store().listTokens('u1')).map((t) => t.id)).toEqual(['a']);
     // Other users are not counted; without the option a second token is fine.
-    expect(await store().putToken(token('c', 'u2', 'hc', 3), { onlyIfUserHasNone: true })).toBe(true);
+    expect(await store().putToken(token('c', 'u2', 'hc', 3), { onlyIfUserHasNone: true })).toBe(
+      true,
+    );
     expect(await store().putToken(token('d', 'u1', 'hd', 4))).toBe(true);
     // Once all are revoked, the user has none again.
     await store().deleteToken('u1', 'a');
     await store().deleteToken('u1', 'd');
-    expect(await store().putToken(token('e', 'u1', 'he', 5), { onlyIfUserHasNone: true })).toBe(true);
+    expect(await store().putToken(token('e', 'u1', 'he', 5), { onlyIfUserHasNone: true })).toBe(
+      true,
+    );
   });
 
   it("deleting a user deletes its tokens, and no one else's", async () => {
@@ -156,6 +235,8 @@ export function usersContract(harness: () => StoreHarness): void {
     expect(await store().tokenByHash('h2')).toBeNull();
     expect(await store().listTokens('u1')).toEqual([]);
     expect(await store().tokenByHash('h3')).toMatchObject({ id: 't3', userId: 'u2' });
-    expect(await store().putToken(token('t4', 'u1', 'h4', 4), { onlyIfUserHasNone: true })).toBe(true);
+    expect(await store().putToken(token('t4', 'u1', 'h4', 4), { onlyIfUserHasNone: true })).toBe(
+      true,
+    );
   });
 }

@@ -3,5 +3,13 @@ import { storeContract } from './contract.ts';
 import { admissionContract } from './admission-contract.ts';
 
 let t = 1_700_000_000_000;
-storeContract('memory', async () => ({ store: new MemoryStore({ clock: () => t }), advance: async (ms) => void (t += ms), cleanup: async () => {} }));
-admissionContract('memory', async () => ({ store: new MemoryStore({ clock: () => t }), advance: async (ms) => void (t += ms), cleanup: async () => {} }));
+storeContract('memory', async () => ({
+  store: new MemoryStore({ clock: () => t }),
+  advance: async (ms) => void (t += ms),
+  cleanup: async () => {},
+}));
+admissionContract('memory', async () => ({
+  store: new MemoryStore({ clock: () => t }),
+  advance: async (ms) => void (t += ms),
+  cleanup: async () => {},
+}));

@@ -76,42 +76,116 @@ describe('RedisStore (Redis specifics)', () => {
     const store = await open();
     const { id } = session();
     await store.createSession({ ...session(id), userId: 'u1' }, 'create-1');
-    await store.appendEvent(id, { type: 'input', payload: { message: 'hi' } }, { idempotencyKey: 'k1' });
+    await store.appendEvent(
+      id,
+      { type: 'input', payload: { message: 'hi' } },
+      { idempotencyKey: 'k1' },
+    );
     const lease = await claimed(store, id, 'n1');
-    await store.commit(id, lease, commit({ history: [{ event: 'go', from: 'a', to: 'b' }], logs: ['x'] }));
+    await store.commit(
+      id,
+      lease,
+      commit({ history: [{ event: 'go', from: 'a', to: 'b' }], logs: ['x'] }),
+    );
     await store.scheduleTimer(id, lease, { key: 't', delayMs: 60_000, payload: {} });
-    await store.heartbeat({ id: 'n1', address: '', started_at: 1, version: 'v', active_sessions: 1, sessions: [id], heartbeat_at: 0 }, 1000);
+    await store.heartbeat(
+      {
+        id: 'n1',
+        address: '',
+        started_at: 1,
+        version: 'v',
+        active_sessions: 1,
+        sessions: [id],
+        heartbeat_at: 0,
+      },
+      1000,
+    );
     await store.addUsage(id, lease, { calls: 1, inputTokens: 1, outputTokens: 1, costMicros: 1 });
     await store.appendTranscript(id, lease, 'coder', [{ m: 1 }]);
     await store.putArtifacts(id, lease, { sandbox: 'sb' });
-    await store.putProfile({ id: 'p1', name: 'P', isDefault: true, provider: 'ollama', model: 'm' });
+    await store.putProfile({
+      id: 'p1',
+      name: 'P',
+      isDefault: true,
+      provider: 'ollama',
+      model: 'm',
+    });
     await store.putUser({ id: 'u1', name: 'U', role: 'user', createdAt: 1 });
-    await store.putToken({ id: 't1', userId: 'u1', name: 'T', hash: 'h1', prefix: 'swa_', createdAt: 1 });
+    await store.putToken({
+      id: 't1',
+      userId: 'u1',
+      name: 'T',
+      hash: 'h1',
+      prefix: 'swa_',
+      createdAt: 1,
+    });
 
     const keys = (await raw.keys(`${prefix}:*`)).sort();
     expect(keys.length).toBeGreaterThanOrEqual(16);
     for (const key of keys) expect([id, 'g']).toContain(hashTag(key));
-    const own = keys.filter((k) => hashTag(k) === id).map((k) => k.slice(`${prefix}:{${id}}:`.length));
-    expect(own.sort()).toEqual(['art', 'hist', 'idem', 'in', 'log', 's', 'timers', 'tx:coder', 'usage']);
+    const own = keys
+      .filter((k) => hashTag(k) === id)
+      .map((k) => k.slice(`${prefix}:{${id}}:`.length));
+    expect(own.sort()).toEqual([
+      'art',
+      'hist',
+      'idem',
+      'in',
+      'log',
+      's',
+      'timers',
+      'tx:coder',
+      'usage',
+    ]);
     expect(keys).toContain(`${prefix}:{g}:profiles`);
-    for (const k of ['users', 'tokens', 'tokens:hash', 'tokens:user:u1']) expect(keys).toContain(`${prefix}:{g}:${k}`);
+    for (const k of ['users', 'tokens', 'tokens:hash', 'tokens:user:u1'])
+      expect(keys).toContain(`${prefix}:{g}:${k}`);
     expect(await raw.zrangebyscore(`${prefix}:{g}:created:user:u1`, '-inf', '+inf')).toEqual([id]);
-    expect(await raw.hgetall(`${prefix}:{${id}}:usage`)).toEqual({ calls: '1', input_tokens: '1', output_tokens: '1', cost_micros: '1' });
+    expect(await raw.hgetall(`${prefix}:{${id}}:usage`)).toEqual({
+      calls: '1',
+      input_tokens: '1',
+      output_tokens: '1',
+      cost_micros: '1',
+    });
     expect(await raw.pttl(`${prefix}:{${id}}:idem`)).toBeGreaterThan(23 * 3600 * 1000);
   });
 
   it('keeps exactly one default profile under concurrent default writes', async () => {
     const nodes = await Promise.all(Array.from({ length: 4 }, () => open()));
-    await nodes[0]!.putProfile({ id: 'p-old', name: 'old', isDefault: true, provider: 'openai', model: 'm', prices: { inputPerMTok: 0.1234567890123456, outputPerMTok: 1 } });
+    await nodes[0]!.putProfile({
+      id: 'p-old',
+      name: 'old',
+      isDefault: true,
+      provider: 'openai',
+      model: 'm',
+      prices: { inputPerMTok: 0.1234567890123456, outputPerMTok: 1 },
+    });
     await Promise.all(
-      Array.from({ length: 12 }, (_, i) => nodes[i % 4]!.putProfile({ id: `p${i}`, name: `P${i}`, isDefault: true, provider: 'openai', model: 'm' })),
+      Array.from({ length: 12 }, (_, i) =>
+        nodes[i % 4]!.putProfile({
+          id: `p${i}`,
+          name: `P${i}`,
+          isDefault: true,
+          provider: 'openai',
+          model: 'm',
+        }),
+      ),
     );
-    const all = Object.values(await raw.hgetall(`${prefix}:{g}:profiles`)).map((j) => JSON.parse(j) as { isDefault: boolean });
+    const all = Object.values(await raw.hgetall(`${prefix}:{g}:profiles`)).map(
+      (j) => JSON.parse(j) as { isDefault: boolean },
+    );
     expect(all).toHaveLength(13);
     expect(all.filter((p) => p.isDefault)).toHaveLength(1);
     expect((await nodes[0]!.defaultProfile())?.id).toMatch(/^p\d+$/);
     // Clearing the flag rewrites nothing else.
-    expect(await nodes[0]!.getProfile('p-old')).toEqual({ id: 'p-old', name: 'old', isDefault: false, provider: 'openai', model: 'm', prices: { inputPerMTok: 0.1234567890123456, outputPerMTok: 1 } });
+    expect(await nodes[0]!.getProfile('p-old')).toEqual({
+      id: 'p-old',
+      name: 'old',
+      isDefault: false,
+      provider: 'openai',
+      model: 'm',
+      prices: { inputPerMTok: 0.1234567890123456, outputPerMTok: 1 },
+    });
   });
 
   it('takes its clock from Redis TIME', async () => {
@@ -132,7 +206,9 @@ describe('RedisStore (Redis specifics)', () => {
 
     expect(await a.commit(id, stale, commit())).toEqual({ kind: 'fenced' });
     expect(await a.appendLogs(id, stale, ['late'])).toEqual({ kind: 'fenced' });
-    expect(await a.scheduleTimer(id, stale, { key: 't', delayMs: 0, payload: {} })).toEqual({ kind: 'fenced' });
+    expect(await a.scheduleTimer(id, stale, { key: 't', delayMs: 0, payload: {} })).toEqual({
+      kind: 'fenced',
+    });
     expect(await a.release(id, stale, true)).toEqual({ kind: 'fenced' });
 
     const rec = await b.getSession(id);
@@ -159,7 +235,11 @@ describe('RedisStore (Redis specifics)', () => {
     await nodes[0]!.createSession(session(id));
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        nodes[i % 4]!.appendEvent(id, { type: 'input', payload: { i } }, { idempotencyKey: `k${i % 10}` }),
+        nodes[i % 4]!.appendEvent(
+          id,
+          { type: 'input', payload: { i } },
+          { idempotencyKey: `k${i % 10}` },
+        ),
       ),
     );
     const firsts = results.filter((r) => r.kind === 'appended' && !r.duplicate);
@@ -180,11 +260,19 @@ describe('RedisStore (Redis specifics)', () => {
     const lease = await claimed(store, id, 'n1');
     const ev = await store.appendEvent(id, { type: 'input', payload: {} });
     expect(ev).toMatchObject({ kind: 'appended' });
-    const refused = await store.commit(id, lease, commit({ status: 'WAITING_FOR_USER', release: true }));
+    const refused = await store.commit(
+      id,
+      lease,
+      commit({ status: 'WAITING_FOR_USER', release: true }),
+    );
     expect(refused).toEqual({ kind: 'ok', released: false });
     expect((await store.getSession(id))?.owner?.nodeId).toBe('n1');
     const eventId = ev.kind === 'appended' ? ev.eventId : '';
-    const ok = await store.commit(id, lease, commit({ status: 'WAITING_FOR_USER', release: true, lastEventId: eventId }));
+    const ok = await store.commit(
+      id,
+      lease,
+      commit({ status: 'WAITING_FOR_USER', release: true, lastEventId: eventId }),
+    );
     expect(ok).toEqual({ kind: 'ok', released: true });
     expect((await store.getSession(id))?.owner).toBeNull();
     expect(await raw.zscore(`${prefix}:{g}:leases`, id)).toBeNull();
@@ -197,11 +285,25 @@ describe('RedisStore (Redis specifics)', () => {
     await store.createSession(session(id));
     const lease = await claimed(store, id, 'n1');
     const before = await store.now();
-    const history = Array.from({ length: HISTORY_CAP + 20 }, (_, i) => ({ event: `e${i}`, from: 'a', to: 'b' }));
-    await store.commit(id, lease, commit({ history, logs: Array.from({ length: 2500 }, (_, i) => `l${i}`) }));
+    const history = Array.from({ length: HISTORY_CAP + 20 }, (_, i) => ({
+      event: `e${i}`,
+      from: 'a',
+      to: 'b',
+    }));
+    await store.commit(
+      id,
+      lease,
+      commit({ history, logs: Array.from({ length: 2500 }, (_, i) => `l${i}`) }),
+    );
     const got = await store.getHistory(id);
     expect(got).toHaveLength(HISTORY_CAP);
-    expect(got[0]).toMatchObject({ event: 'e20', from: 'a', to: 'b', node: 'n1', epoch: lease.epoch });
+    expect(got[0]).toMatchObject({
+      event: 'e20',
+      from: 'a',
+      to: 'b',
+      node: 'n1',
+      epoch: lease.epoch,
+    });
     expect(got.at(-1)!.event).toBe(`e${HISTORY_CAP + 19}`);
     expect(got[0]!.at).toBeGreaterThanOrEqual(before);
     expect(await store.getLogs(id, 2498)).toEqual(['l2498', 'l2499']);
@@ -210,20 +312,31 @@ describe('RedisStore (Redis specifics)', () => {
 
   it('numbers history written before `n` existed by position, and continues after it', async () => {
     const store = await open();
-    const old = (event: string) => JSON.stringify({ at: 1, event, from: 'a', to: 'b', node: 'n0', epoch: 1 });
+    const old = (event: string) =>
+      JSON.stringify({ at: 1, event, from: 'a', to: 'b', node: 'n0', epoch: 1 });
     // Untrimmed: positions are the numbers; the counter starts at the list's length.
     const { id } = session();
     await store.createSession(session(id));
     await raw.rpush(`${prefix}:{${id}}:hist`, old('o0'), old('o1'));
-    expect((await store.getHistory(id)).map((e) => [e.n, e.event, e.node])).toEqual([[0, 'o0', 'n0'], [1, 'o1', 'n0']]);
+    expect((await store.getHistory(id)).map((e) => [e.n, e.event, e.node])).toEqual([
+      [0, 'o0', 'n0'],
+      [1, 'o1', 'n0'],
+    ]);
     const lease = await claimed(store, id, 'n1');
     await store.commit(id, lease, commit({ history: [{ event: 'new', from: 'b', to: 'c' }] }));
-    expect((await store.getHistory(id)).map((e) => [e.n, e.event])).toEqual([[0, 'o0'], [1, 'o1'], [2, 'new']]);
+    expect((await store.getHistory(id)).map((e) => [e.n, e.event])).toEqual([
+      [0, 'o0'],
+      [1, 'o1'],
+      [2, 'new'],
+    ]);
     expect((await store.getHistory(id, 1)).map((e) => e.event)).toEqual(['o1', 'new']);
     // Full: after the next commit trims the oldest, the old entries count back from the first new one.
     const { id: full } = session();
     await store.createSession(session(full));
-    await raw.rpush(`${prefix}:{${full}}:hist`, ...Array.from({ length: HISTORY_CAP }, (_, i) => old(`o${i}`)));
+    await raw.rpush(
+      `${prefix}:{${full}}:hist`,
+      ...Array.from({ length: HISTORY_CAP }, (_, i) => old(`o${i}`)),
+    );
     const fl = await claimed(store, full, 'n1');
     await store.commit(full, fl, commit({ history: [{ event: 'new', from: 'b', to: 'c' }] }));
     const got = await store.getHistory(full);
@@ -235,10 +348,21 @@ describe('RedisStore (Redis specifics)', () => {
 
   it('of many concurrent first-token writes for one user, exactly one is stored', async () => {
     const nodes = await Promise.all(Array.from({ length: 4 }, () => open()));
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => nodes[i % nodes.length]!.putToken(
-      { id: `t${i}`, userId: 'admin', name: 'bootstrap', hash: `h${i}`, prefix: 'swa_', createdAt: i },
-      { onlyIfUserHasNone: true },
-    )));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        nodes[i % nodes.length]!.putToken(
+          {
+            id: `t${i}`,
+            userId: 'admin',
+            name: 'bootstrap',
+            hash: `h${i}`,
+            prefix: 'swa_',
+            createdAt: i,
+          },
+          { onlyIfUserHasNone: true },
+        ),
+      ),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
     const winner = results.indexOf(true);
     expect((await nodes[0]!.listTokens('admin')).map((t) => t.id)).toEqual([`t${winner}`]);
@@ -253,12 +377,16 @@ describe('RedisStore (Redis specifics)', () => {
     for (let i = 0; i < 3; i++) await store.createSession({ ...session(), userId: 'u2' });
     // Without the global indexes, only the user's index can still find the session.
     await raw.del(`${prefix}:{g}:created`);
-    expect((await store.listSessions({ limit: 10, userId: 'u1' })).map((s) => s.id)).toEqual([mine.id]);
+    expect((await store.listSessions({ limit: 10, userId: 'u1' })).map((s) => s.id)).toEqual([
+      mine.id,
+    ]);
     expect(await store.listSessions({ limit: 10 })).toEqual([]);
     // With a status too, the smaller index is walked: here the user's (1 entry) over QUEUED (4).
     await raw.zadd(`${prefix}:{g}:status:QUEUED`, 0, 'x1', 0, 'x2');
     await raw.zrem(`${prefix}:{g}:status:QUEUED`, mine.id);
-    expect((await store.listSessions({ limit: 10, userId: 'u1', status: 'QUEUED' })).map((s) => s.id)).toEqual([mine.id]);
+    expect(
+      (await store.listSessions({ limit: 10, userId: 'u1', status: 'QUEUED' })).map((s) => s.id),
+    ).toEqual([mine.id]);
   });
 
   it('leaves no hash entry behind for a replaced, revoked or deleted token', async () => {
@@ -299,7 +427,9 @@ describe('RedisStore (Redis specifics)', () => {
     await raw.zadd(`${prefix}:{g}:leases`, 1, id); // as a takeReady reservation would leave it
     const busy = await store.claim(id, 'n2', 1000);
     expect(busy.kind).toBe('busy');
-    expect(Number(await raw.zscore(`${prefix}:{g}:leases`, id))).toBe(res.kind === 'claimed' ? res.until : -1);
+    expect(Number(await raw.zscore(`${prefix}:{g}:leases`, id))).toBe(
+      res.kind === 'claimed' ? res.until : -1,
+    );
   });
 
   it('renews many leases in one pipeline, reporting lost ones and pending events', async () => {
@@ -311,7 +441,11 @@ describe('RedisStore (Redis specifics)', () => {
       leases.push({ id, epoch: (await claimed(store, id, 'n1')).epoch });
     }
     await store.appendEvent(ids[1]!, { type: 'input', payload: {} });
-    const res = await store.renew('n1', [...leases, { id: 'missing', epoch: 1 }, { id: ids[2]!, epoch: 99 }], 5000);
+    const res = await store.renew(
+      'n1',
+      [...leases, { id: 'missing', epoch: 1 }, { id: ids[2]!, epoch: 99 }],
+      5000,
+    );
     expect(res.map((r) => [r.ok, r.pending])).toEqual([
       [true, false],
       [true, true],
@@ -329,18 +463,31 @@ describe('RedisStore (Redis specifics)', () => {
     const { id } = session();
     await a.createSession(session(id));
     const lease = await claimed(a, id, 'n1');
-    expect(await a.scheduleTimer(id, lease, { key: 'retry:1', delayMs: 30, payload: { attempt: 1, list: [] } })).toEqual({
+    expect(
+      await a.scheduleTimer(id, lease, {
+        key: 'retry:1',
+        delayMs: 30,
+        payload: { attempt: 1, list: [] },
+      }),
+    ).toEqual({
       kind: 'ok',
       released: false,
     });
     await a.scheduleTimer(id, lease, { key: 'retry:1', delayMs: 0, payload: { attempt: 2 } });
     expect(await a.fireDueTimers(10)).toBe(0);
     await sleep(60);
-    const fired = await Promise.all([a.fireDueTimers(10), b.fireDueTimers(10), a.fireDueTimers(10)]);
+    const fired = await Promise.all([
+      a.fireDueTimers(10),
+      b.fireDueTimers(10),
+      a.fireDueTimers(10),
+    ]);
     expect(fired.reduce((x, y) => x + y, 0)).toBe(1);
     const events = await a.readEvents(id, '0-0', 10);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'timer', payload: { attempt: 1, list: [], key: 'retry:1' } });
+    expect(events[0]).toMatchObject({
+      type: 'timer',
+      payload: { attempt: 1, list: [], key: 'retry:1' },
+    });
     await a.scheduleTimer(id, lease, { key: 'retry:1', delayMs: 0, payload: {} });
     await sleep(10);
     expect(await a.fireDueTimers(10)).toBe(0);
@@ -383,7 +530,9 @@ describe('RedisStore (Redis specifics)', () => {
     expect(queued[0]).not.toHaveProperty('snapshot');
     const page = await store.listSessions({ limit: 2, before: ids[3]! });
     expect(page.map((s) => s.id)).toEqual([ids[2], ids[1]]);
-    expect((await store.listSessions({ limit: 10, status: 'WAITING_FOR_USER' })).map((s) => s.id)).toEqual([ids[2]]);
+    expect(
+      (await store.listSessions({ limit: 10, status: 'WAITING_FOR_USER' })).map((s) => s.id),
+    ).toEqual([ids[2]]);
   });
 
   it('writes the status index only on a change, and the next claim repairs an update lost with its node', async () => {
@@ -413,13 +562,19 @@ describe('RedisStore (Redis specifics)', () => {
     expect(await store.takeReady(10, 5000)).toContain(b.id);
     expect((await store.claim(b.id, 'n2', 5000)).kind).toBe('idle');
     expect(await raw.zscore(waitingKey, b.id)).not.toBeNull();
-    expect((await store.listSessions({ status: 'WAITING_FOR_USER', limit: 10 })).map((s) => s.id)).toEqual([b.id]);
+    expect(
+      (await store.listSessions({ status: 'WAITING_FOR_USER', limit: 10 })).map((s) => s.id),
+    ).toEqual([b.id]);
   });
 
   it('a Redis that stops answering fails calls after the command timeout instead of hanging them, and recovers', async () => {
     const target = new URL(redisUrl());
     const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379));
-    const store = await RedisStore.create({ url: `redis://127.0.0.1:${proxy.port}`, prefix, commandTimeoutMs: 300 });
+    const store = await RedisStore.create({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      prefix,
+      commandTimeoutMs: 300,
+    });
     stores.push(store);
     try {
       const { id } = session();
@@ -427,7 +582,9 @@ describe('RedisStore (Redis specifics)', () => {
       proxy.pause();
       const t0 = performance.now();
       await expect(store.getSession(id)).rejects.toThrow(/timed out/i);
-      await expect(store.appendEvent(id, { type: 'input', payload: {} })).rejects.toThrow(/timed out/i);
+      await expect(store.appendEvent(id, { type: 'input', payload: {} })).rejects.toThrow(
+        /timed out/i,
+      );
       expect(performance.now() - t0).toBeLessThan(3000);
       proxy.resume(); // late answers arrive and are matched to the timed-out calls, not to new ones
       const rec = await store.getSession(id);
@@ -460,13 +617,26 @@ describe('RedisStore (Redis specifics)', () => {
 
   it('lists live nodes with store-time heartbeats, dropping expired ones', async () => {
     const store = await open();
-    const info = { address: 'http://x', started_at: 5, version: '1.0', active_sessions: 2, sessions: ['a', 'b'], heartbeat_at: 0 };
+    const info = {
+      address: 'http://x',
+      started_at: 5,
+      version: '1.0',
+      active_sessions: 2,
+      sessions: ['a', 'b'],
+      heartbeat_at: 0,
+    };
     await store.heartbeat({ id: 'old', ...info }, 20);
     await sleep(100);
     await store.heartbeat({ id: 'live', ...info }, 1000);
     const nodes = await store.listNodes();
     expect(nodes.map((x) => x.id)).toEqual(['live']);
-    expect(nodes[0]).toMatchObject({ address: 'http://x', started_at: 5, version: '1.0', active_sessions: 2, sessions: ['a', 'b'] });
+    expect(nodes[0]).toMatchObject({
+      address: 'http://x',
+      started_at: 5,
+      version: '1.0',
+      active_sessions: 2,
+      sessions: ['a', 'b'],
+    });
     expect(Math.abs(nodes[0]!.heartbeat_at - (await store.now()))).toBeLessThan(1000);
   });
 });

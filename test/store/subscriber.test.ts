@@ -29,10 +29,15 @@ describe('the pub/sub connection', () => {
     await sub.listen('ch', (m) => got.push(m));
     const pub = new Redis(redis.url);
     try {
-      await waitFor('the message', async () => {
-        await pub.publish('ch', 'hello');
-        return got.includes('hello') || undefined;
-      }, 10_000, 100);
+      await waitFor(
+        'the message',
+        async () => {
+          await pub.publish('ch', 'hello');
+          return got.includes('hello') || undefined;
+        },
+        10_000,
+        100,
+      );
     } finally {
       pub.disconnect();
     }

@@ -11,14 +11,30 @@ import { createServiceMetrics } from '../../runtime/service-metrics.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 import { createLocalSandboxProvider, type LocalSandboxOptions } from '../../sandbox/local.ts';
 
-export async function agentService(opts: { model: ChatModel; workspace: string; leaseTtlMs?: number; concurrency?: number; sandbox?: Partial<LocalSandboxOptions> }) {
+export async function agentService(opts: {
+  model: ChatModel;
+  workspace: string;
+  leaseTtlMs?: number;
+  concurrency?: number;
+  sandbox?: Partial<LocalSandboxOptions>;
+}) {
   const store = new MemoryStore();
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
   const metrics = createServiceMetrics();
   const work = agentWork({
-    sandboxes: createLocalSandboxProvider({ root: opts.workspace, allowLocalRepos: true, ...opts.sandbox }),
-    profile: async () => ({ id: 'scripted', name: 'scripted', isDefault: true, provider: opts.model.provider, model: opts.model.model }),
+    sandboxes: createLocalSandboxProvider({
+      root: opts.workspace,
+      allowLocalRepos: true,
+      ...opts.sandbox,
+    }),
+    profile: async () => ({
+      id: 'scripted',
+      name: 'scripted',
+      isDefault: true,
+      provider: opts.model.provider,
+      model: opts.model.model,
+    }),
     makeModel: () => opts.model,
     budget: { maxCalls: 100, maxTokens: 10_000_000 },
   });
@@ -34,7 +50,12 @@ export async function agentService(opts: { model: ChatModel; workspace: string; 
   });
   const app = createApp({ store, logger, metrics, allowLocalRepos: true });
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await app.request(path, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const res = await app.request(path, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     const text = await res.text();
     let parsed: any = text;
     try {

@@ -25,11 +25,23 @@ export async function apiHarness(over: Partial<AppDeps> = {}) {
   await bootstrapAdmin(store, { adminToken: undefined, needsToken: false, logger });
   const profiles = sealedProfiles(store, await createSecretBox('api-harness-secret-key'));
   const app = createApp({ store, logger, profiles, ...over });
-  const request = async (token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+  const request = async (
+    token: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> => {
     const h: Record<string, string> = { ...headers };
     if (token !== undefined) h['authorization'] = `Bearer ${token}`;
     if (body !== undefined) h['content-type'] = 'application/json';
-    const res = await app.request(path, { method, headers: h, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+    const res = await app.request(path, {
+      method,
+      headers: h,
+      ...(body === undefined
+        ? {}
+        : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
     const text = await res.text();
     bodies.push(text);
     let parsed: unknown = null;
@@ -40,7 +52,10 @@ export async function apiHarness(over: Partial<AppDeps> = {}) {
     }
     return { status: res.status, body: parsed, headers: res.headers };
   };
-  const as = (token: string | undefined) => (method: string, path: string, body?: unknown, headers?: Record<string, string>) => request(token, method, path, body, headers);
+  const as =
+    (token: string | undefined) =>
+    (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+      request(token, method, path, body, headers);
   const admin = as(undefined);
   /** Creates a user (as the local admin) and a token for it. */
   const user = async (name: string, extra: Record<string, unknown> = {}) => {
@@ -48,7 +63,12 @@ export async function apiHarness(over: Partial<AppDeps> = {}) {
     if (u.status !== 201) throw new Error(`create user → ${u.status} ${JSON.stringify(u.body)}`);
     const t = await admin('POST', `/agent/users/${u.body.id}/tokens`, { name: `${name}'s token` });
     if (t.status !== 201) throw new Error(`create token → ${t.status} ${JSON.stringify(t.body)}`);
-    return { id: u.body.id as string, token: t.body.token as string, tokenId: t.body.id as string, call: as(t.body.token as string) };
+    return {
+      id: u.body.id as string,
+      token: t.body.token as string,
+      tokenId: t.body.id as string,
+      call: as(t.body.token as string),
+    };
   };
   return { store, app, lines, bodies, profiles, logger, request, as, admin, user };
 }

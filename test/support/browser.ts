@@ -14,10 +14,18 @@ export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 export const NO_CHROMIUM =
   `No Chromium at ${CHROMIUM_PATH} for the browser tests (test/browser). Install Debian's: ` +
   '`apt-get install chromium` (.ci/run does this), or set CHROMIUM_PATH to a Chromium or Chrome binary. ' +
-  'Never `npx playwright install`: the tests use playwright-core with the machine\'s browser.';
+  "Never `npx playwright install`: the tests use playwright-core with the machine's browser.";
 
 /** Without the background-networking flags Chromium keeps dialling Google's hosts, which this machine refuses. */
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
 
@@ -56,14 +64,26 @@ const RESOURCE_4XX = /^Failed to load resource: the server responded with a stat
 
 /** A new page in `context` that records every problem from its first request on. */
 export async function watchedPage(context: BrowserContext): Promise<WatchedPage> {
-  const problems: PageProblems = { pageErrors: [], consoleErrors: [], cspViolations: [], failedRequests: [], badResponses: [] };
+  const problems: PageProblems = {
+    pageErrors: [],
+    consoleErrors: [],
+    cspViolations: [],
+    failedRequests: [],
+    badResponses: [],
+  };
   const page = await context.newPage();
   // CSP violations reach the test whether or not Chromium also logs them.
-  await page.exposeBinding('__reportCspViolation', (_source, text: string) => void problems.cspViolations.push(text));
+  await page.exposeBinding(
+    '__reportCspViolation',
+    (_source, text: string) => void problems.cspViolations.push(text),
+  );
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      const report = (globalThis as unknown as { __reportCspViolation?: (t: string) => void }).__reportCspViolation;
-      void report?.(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+      const report = (globalThis as unknown as { __reportCspViolation?: (t: string) => void })
+        .__reportCspViolation;
+      void report?.(
+        `${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`,
+      );
     });
   });
   page.on('pageerror', (err) => problems.pageErrors.push(`${err.name}: ${err.message}`));
@@ -72,7 +92,8 @@ export async function watchedPage(context: BrowserContext): Promise<WatchedPage>
     const text = msg.text();
     if (RESOURCE_4XX.test(text)) return;
     if (/Content Security Policy/i.test(text)) problems.cspViolations.push(text);
-    else problems.consoleErrors.push(`${text} (${msg.location().url}:${msg.location().lineNumber})`);
+    else
+      problems.consoleErrors.push(`${text} (${msg.location().url}:${msg.location().lineNumber})`);
   });
   page.on('requestfailed', (req) => {
     const error = req.failure()?.errorText ?? 'failed';
@@ -81,7 +102,8 @@ export async function watchedPage(context: BrowserContext): Promise<WatchedPage>
     problems.failedRequests.push(`${req.method()} ${req.url()}: ${error}`);
   });
   page.on('response', (res) => {
-    if (res.status() >= 400) problems.badResponses.push(`${res.status()} ${res.request().method()} ${res.url()}`);
+    if (res.status() >= 400)
+      problems.badResponses.push(`${res.status()} ${res.request().method()} ${res.url()}`);
   });
   return {
     page,
@@ -95,7 +117,10 @@ export async function watchedPage(context: BrowserContext): Promise<WatchedPage>
         ...problems.badResponses.filter((r) => r.startsWith('5')).map((e) => `server error: ${e}`),
       ];
       if (fatal.length > 0) {
-        const listed = problems.badResponses.length > 0 ? `\n(4xx answers: ${problems.badResponses.join('; ')})` : '';
+        const listed =
+          problems.badResponses.length > 0
+            ? `\n(4xx answers: ${problems.badResponses.join('; ')})`
+            : '';
         throw new Error(`the page had problems:\n${fatal.join('\n')}${listed}`);
       }
     },

@@ -9,7 +9,11 @@ export class Cluster {
   #opts: Omit<NodeProcOptions, 'redisUrl' | 'prefix' | 'nodeId'>;
   #next = 0;
 
-  constructor(redisUrl: string, prefix: string, opts: Omit<NodeProcOptions, 'redisUrl' | 'prefix' | 'nodeId'>) {
+  constructor(
+    redisUrl: string,
+    prefix: string,
+    opts: Omit<NodeProcOptions, 'redisUrl' | 'prefix' | 'nodeId'>,
+  ) {
     this.redisUrl = redisUrl;
     this.prefix = prefix;
     this.#opts = opts;
@@ -18,7 +22,13 @@ export class Cluster {
   async add(count = 1, overrides: Partial<NodeProcOptions> = {}): Promise<NodeProc[]> {
     const started = await Promise.all(
       Array.from({ length: count }, () =>
-        NodeProc.start({ ...this.#opts, ...overrides, redisUrl: this.redisUrl, prefix: this.prefix, nodeId: `n${++this.#next}` }),
+        NodeProc.start({
+          ...this.#opts,
+          ...overrides,
+          redisUrl: this.redisUrl,
+          prefix: this.prefix,
+          nodeId: `n${++this.#next}`,
+        }),
       ),
     );
     this.nodes.push(...started);
@@ -38,11 +48,18 @@ export class Cluster {
    * Sends a request to a live node, retrying on another node (with the same
    * Idempotency-Key, so a retried POST is applied once) if the connection fails.
    */
-  async request(method: string, path: string, body?: unknown, key?: string, avoid?: NodeProc): Promise<{ status: number; body: any }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    key?: string,
+    avoid?: NodeProc,
+  ): Promise<{ status: number; body: any }> {
     let lastErr: unknown;
     for (let attempt = 0; attempt < 20; attempt++) {
       const candidates = this.alive().filter((n) => n !== avoid);
-      const node = candidates[(attempt + Math.floor(Math.random() * candidates.length)) % candidates.length];
+      const node =
+        candidates[(attempt + Math.floor(Math.random() * candidates.length)) % candidates.length];
       if (!node) throw new Error('no live node');
       try {
         return await node.request(method, path, body, key ? { 'idempotency-key': key } : {});
@@ -56,21 +73,31 @@ export class Cluster {
 
   async session(id: string): Promise<any> {
     const res = await this.request('GET', `/agent/sessions/${id}`);
-    if (res.status !== 200) throw new Error(`GET session ${id} → ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`GET session ${id} → ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
 
-  async create(goal: string, mode: 'auto' | 'review' = 'auto', repo = 'https://example.com/org/repo.git'): Promise<string> {
+  async create(
+    goal: string,
+    mode: 'auto' | 'review' = 'auto',
+    repo = 'https://example.com/org/repo.git',
+  ): Promise<string> {
     const res = await this.request('POST', '/agent/sessions', { goal, repo_url: repo, mode });
     if (res.status !== 201) throw new Error(`create → ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.session_id as string;
   }
 
   async waitStatus(ids: string[], statuses: string[], timeoutMs = 60_000): Promise<any[]> {
-    return waitFor(`${ids.length} sessions to reach ${statuses.join('/')}`, async () => {
-      const all = await Promise.all(ids.map((id) => this.session(id)));
-      return all.every((s) => statuses.includes(s.status)) ? all : undefined;
-    }, timeoutMs, 100);
+    return waitFor(
+      `${ids.length} sessions to reach ${statuses.join('/')}`,
+      async () => {
+        const all = await Promise.all(ids.map((id) => this.session(id)));
+        return all.every((s) => statuses.includes(s.status)) ? all : undefined;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   async stop(): Promise<void> {

@@ -17,7 +17,9 @@ export function freePort(): Promise<number> {
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -61,37 +63,48 @@ export class NodeProc {
 
   static async start(opts: NodeProcOptions): Promise<NodeProc> {
     const port = await freePort();
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry === 'agent' ? AGENT_ENTRY : ENTRY], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: process.env['HOME'] ?? '/tmp',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        REDIS_URL: opts.redisUrl,
-        // Every node of a test cluster shares one key, as a deployment must.
-        SECRET_KEY: TEST_SECRET_KEY,
-        REDIS_PREFIX: opts.prefix,
-        NODE_ID: opts.nodeId,
-        LEASE_TTL_MS: String(opts.leaseTtlMs ?? 1000),
-        NODE_CONCURRENCY: String(opts.concurrency ?? 500),
-        SCRIPTED_DELAY_MS: String(opts.delayMs ?? 0),
-        LOG_LEVEL: 'info',
-        // A developer's own .env in the repository must not reach test nodes.
-        ENV_FILE: '/dev/null',
-        ...opts.env,
+    const child = spawn(
+      process.execPath,
+      [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry === 'agent' ? AGENT_ENTRY : ENTRY],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: process.env['HOME'] ?? '/tmp',
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          REDIS_URL: opts.redisUrl,
+          // Every node of a test cluster shares one key, as a deployment must.
+          SECRET_KEY: TEST_SECRET_KEY,
+          REDIS_PREFIX: opts.prefix,
+          NODE_ID: opts.nodeId,
+          LEASE_TTL_MS: String(opts.leaseTtlMs ?? 1000),
+          NODE_CONCURRENCY: String(opts.concurrency ?? 500),
+          SCRIPTED_DELAY_MS: String(opts.delayMs ?? 0),
+          LOG_LEVEL: 'info',
+          // A developer's own .env in the repository must not reach test nodes.
+          ENV_FILE: '/dev/null',
+          ...opts.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     const proc = new NodeProc(opts.nodeId, port, child);
     // Fail at once, with its output, if the process dies instead of answering.
     const died = proc.#exited.then(() => {
-      throw new Error(`node ${opts.nodeId} exited before answering /health:\n${proc.output.slice(-20).join('\n')}`);
+      throw new Error(
+        `node ${opts.nodeId} exited before answering /health:\n${proc.output.slice(-20).join('\n')}`,
+      );
     });
-    const healthy = waitFor(`node ${opts.nodeId} to answer /health`, async () => {
-      const res = await fetch(`${proc.url}/health`).catch(() => null);
-      return res?.ok === true;
-    }, 30_000, 100);
+    const healthy = waitFor(
+      `node ${opts.nodeId} to answer /health`,
+      async () => {
+        const res = await fetch(`${proc.url}/health`).catch(() => null);
+        return res?.ok === true;
+      },
+      30_000,
+      100,
+    );
     await Promise.race([healthy, died]);
     died.catch(() => undefined);
     return proc;
@@ -134,7 +147,12 @@ export class NodeProc {
     await this.#exited;
   }
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any }> {
     const res = await fetch(this.url + path, {
       method,
       signal: AbortSignal.timeout(10_000),

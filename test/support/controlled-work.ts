@@ -12,12 +12,20 @@ interface Call {
 export function controlledWork() {
   const calls: Call[] = [];
   const make = (name: WorkName) =>
-    fromPromise<any, any>(({ input }) => new Promise((resolve, reject) => calls.push({ name, input, resolve, reject })));
-  const actors = { clone: make('clone'), plan: make('plan'), code: make('code'), review: make('review') } as unknown as SessionActors;
+    fromPromise<any, any>(
+      ({ input }) => new Promise((resolve, reject) => calls.push({ name, input, resolve, reject })),
+    );
+  const actors = {
+    clone: make('clone'),
+    plan: make('plan'),
+    code: make('code'),
+    review: make('review'),
+  } as unknown as SessionActors;
   /** The newest pending call, checked to be of `name`. */
   const last = (name: WorkName): Call => {
     const c = calls[calls.length - 1];
-    if (!c || c.name !== name) throw new Error(`expected a pending ${name} call, got ${c?.name ?? 'none'}`);
+    if (!c || c.name !== name)
+      throw new Error(`expected a pending ${name} call, got ${c?.name ?? 'none'}`);
     return c;
   };
   return { actors, calls, last };

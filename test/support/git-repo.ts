@@ -9,7 +9,16 @@ import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
 
-const IDENTITY = ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null'];
+const IDENTITY = [
+  '-c',
+  'user.name=Test',
+  '-c',
+  'user.email=test@example.com',
+  '-c',
+  'commit.gpgsign=false',
+  '-c',
+  'core.hooksPath=/dev/null',
+];
 
 /** Creates the repository at `dir` (made if missing) on branch `main`; returns its absolute path. */
 export async function makeTestRepo(dir: string, files: Record<string, string>): Promise<string> {
@@ -21,6 +30,8 @@ export async function makeTestRepo(dir: string, files: Record<string, string>): 
     await writeFile(join(repo, path), content);
   }
   await exec('git', [...IDENTITY, 'add', '--all'], { cwd: repo });
-  await exec('git', [...IDENTITY, 'commit', '--quiet', '--no-verify', '-m', 'initial commit'], { cwd: repo });
+  await exec('git', [...IDENTITY, 'commit', '--quiet', '--no-verify', '-m', 'initial commit'], {
+    cwd: repo,
+  });
   return repo;
 }

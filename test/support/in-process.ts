@@ -8,7 +8,16 @@ import { scriptedWork } from './scripted-work.ts';
 import { VERSION } from '../../runtime/version.ts';
 
 /** One node and its app in this process, on the embedded store unless given one. */
-export async function inProcessService(opts: { store?: Store; work?: WorkImplementations; nodeId?: string; leaseTtlMs?: number; lines?: string[]; allowLocalRepos?: boolean } = {}) {
+export async function inProcessService(
+  opts: {
+    store?: Store;
+    work?: WorkImplementations;
+    nodeId?: string;
+    leaseTtlMs?: number;
+    lines?: string[];
+    allowLocalRepos?: boolean;
+  } = {},
+) {
   const store = opts.store ?? new MemoryStore();
   const lines = opts.lines ?? [];
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
@@ -23,8 +32,19 @@ export async function inProcessService(opts: { store?: Store; work?: WorkImpleme
     version: VERSION,
   });
   const app = createApp({ store, logger, allowLocalRepos: opts.allowLocalRepos ?? false });
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const init: RequestInit = { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers } };
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const init: RequestInit = {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+    };
     if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
     const res = await app.request(path, init);
     const text = await res.text();

@@ -45,7 +45,9 @@ export async function serveApp(app: { fetch: Fetch }): Promise<NodeServer> {
     }
   };
   const server = serve({ fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
+  await new Promise<void>((resolve) =>
+    server.listening ? resolve() : server.once('listening', () => resolve()),
+  );
   const left = (since: number) => running.slice(since).filter(Boolean).length;
   return {
     port: (server.address() as AddressInfo).port,
@@ -53,7 +55,9 @@ export async function serveApp(app: { fetch: Fetch }): Promise<NodeServer> {
       return running.length;
     },
     async settle(since, timeoutMs) {
-      await waitFor('the app to finish its requests', () => left(since) === 0, timeoutMs, 2).catch(() => undefined);
+      await waitFor('the app to finish its requests', () => left(since) === 0, timeoutMs, 2).catch(
+        () => undefined,
+      );
       return left(since);
     },
     async close() {
@@ -80,19 +84,33 @@ export interface HttpRequest {
 /** One request through node:http. An event stream is hung up on at its first byte, as a client that only looks would. */
 export function httpRequest(port: number, r: HttpRequest): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers ?? {}, agent: r.agent ?? false }, (res) => {
-      const type = res.headers['content-type'] ?? '';
-      if (type.startsWith('text/event-stream')) {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, type, text: '' });
-        return;
-      }
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type, text: Buffer.concat(parts).toString() }));
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`${r.method} ${r.path}: no answer within 10 s`)));
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: r.method,
+        path: r.path,
+        headers: r.headers ?? {},
+        agent: r.agent ?? false,
+      },
+      (res) => {
+        const type = res.headers['content-type'] ?? '';
+        if (type.startsWith('text/event-stream')) {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, type, text: '' });
+          return;
+        }
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, type, text: Buffer.concat(parts).toString() }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(10_000, () =>
+      req.destroy(new Error(`${r.method} ${r.path}: no answer within 10 s`)),
+    );
     req.on('error', reject);
     for (const c of r.chunks ?? []) req.write(c);
     req.end(r.body);
@@ -113,7 +131,10 @@ export function rawExchange(server: NodeServer, bytes: Uint8Array, then: Then): 
   return new Promise((resolve, reject) => {
     const sock = connect(server.port, '127.0.0.1');
     const parts: Buffer[] = [];
-    const timer = setTimeout(() => sock.destroy(new Error('the server kept the connection open for 10 s')), 10_000);
+    const timer = setTimeout(
+      () => sock.destroy(new Error('the server kept the connection open for 10 s')),
+      10_000,
+    );
     sock.on('data', (c: Buffer) => parts.push(c));
     sock.on('error', (err: NodeJS.ErrnoException) => {
       // A reset once the server has answered and closed is an ending like any other.
@@ -129,7 +150,11 @@ export function rawExchange(server: NodeServer, bytes: Uint8Array, then: Then): 
     });
     sock.write(bytes);
     if (then === 'half-close') sock.end();
-    if (then === 'hang up') void waitFor('the app to take the request', () => server.started > before, 5_000, 1).then(() => sock.destroy(), (err: unknown) => sock.destroy(err as Error));
+    if (then === 'hang up')
+      void waitFor('the app to take the request', () => server.started > before, 5_000, 1).then(
+        () => sock.destroy(),
+        (err: unknown) => sock.destroy(err as Error),
+      );
   });
 }
 
@@ -139,11 +164,19 @@ export function parseResponses(buf: Buffer): Reply[] {
   let at = 0;
   while (at < buf.length) {
     const end = buf.indexOf('\r\n\r\n', at);
-    if (end < 0) throw new Error(`an incomplete response head: ${JSON.stringify(buf.subarray(at, at + 200).toString('latin1'))}`);
+    if (end < 0)
+      throw new Error(
+        `an incomplete response head: ${JSON.stringify(buf.subarray(at, at + 200).toString('latin1'))}`,
+      );
     const [statusLine = '', ...lines] = buf.subarray(at, end).toString('latin1').split('\r\n');
     const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1];
     if (!status) throw new Error(`not a status line: ${JSON.stringify(statusLine)}`);
-    const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const headers = new Map(
+      lines.map((l) => [
+        l.slice(0, l.indexOf(':')).trim().toLowerCase(),
+        l.slice(l.indexOf(':') + 1).trim(),
+      ]),
+    );
     let body: Buffer;
     at = end + 4;
     if (headers.has('content-length')) {
@@ -164,7 +197,11 @@ export function parseResponses(buf: Buffer): Reply[] {
       body = buf.subarray(at);
       at = buf.length;
     }
-    out.push({ status: Number(status), type: headers.get('content-type') ?? '', text: body.toString() });
+    out.push({
+      status: Number(status),
+      type: headers.get('content-type') ?? '',
+      text: body.toString(),
+    });
   }
   return out;
 }

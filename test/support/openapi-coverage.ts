@@ -14,11 +14,19 @@ export function normalizeRoute(method: string, path: string): string {
 }
 
 /** The app's routes (middleware excluded) and the document's, as `METHOD /path`. */
-export function routeDifferences(app: Hono<any>, doc: Record<string, unknown> = openApiDocument()): { undocumented: string[]; unserved: string[] } {
-  const served = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => normalizeRoute(r.method, r.path)));
+export function routeDifferences(
+  app: Hono<any>,
+  doc: Record<string, unknown> = openApiDocument(),
+): { undocumented: string[]; unserved: string[] } {
+  const served = new Set(
+    app.routes.filter((r) => r.method !== 'ALL').map((r) => normalizeRoute(r.method, r.path)),
+  );
   const documented = new Set(
-    Object.entries(doc['paths'] as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
-      Object.keys(item).filter((m) => METHODS.includes(m)).map((m) => normalizeRoute(m, path)),
+    Object.entries(doc['paths'] as Record<string, Record<string, unknown>>).flatMap(
+      ([path, item]) =>
+        Object.keys(item)
+          .filter((m) => METHODS.includes(m))
+          .map((m) => normalizeRoute(m, path)),
     ),
   );
   return {
@@ -39,9 +47,13 @@ export function assertCoversApp(app: Hono<any>, opts: { unserved?: readonly stri
   const missing = unserved.filter((r) => !allowed.has(r));
   const stale = [...allowed].filter((r) => !unserved.includes(r));
   const problems = [
-    ...undocumented.map((r) => `served but not in the OpenAPI document (add it to API_ROUTES in api/openapi.ts): ${r}`),
+    ...undocumented.map(
+      (r) =>
+        `served but not in the OpenAPI document (add it to API_ROUTES in api/openapi.ts): ${r}`,
+    ),
     ...missing.map((r) => `in the OpenAPI document but not served: ${r}`),
     ...stale.map((r) => `listed as unserved but served or not documented: ${r}`),
   ];
-  if (problems.length) throw new Error(`routes and OpenAPI document differ:\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new Error(`routes and OpenAPI document differ:\n  ${problems.join('\n  ')}`);
 }

@@ -40,7 +40,12 @@ export class RedisProcess {
 
   static async start(opts: RedisProcessOptions = {}): Promise<RedisProcess> {
     const dir = await mkdtemp(join(tmpdir(), 'swe-chaos-redis-'));
-    const proc = new RedisProcess(await freePort(), dir, opts.fsync ?? 'always', opts.binary ?? 'redis-server');
+    const proc = new RedisProcess(
+      await freePort(),
+      dir,
+      opts.fsync ?? 'always',
+      opts.binary ?? 'redis-server',
+    );
     try {
       await proc.resume();
     } catch (err) {
@@ -69,7 +74,9 @@ export class RedisProcess {
     this.#child = child;
     // A port taken by someone else meanwhile, or a bad binary: fail with what Redis said.
     if (!(await pingUntil('127.0.0.1', this.port, 15_000, () => child.running))) {
-      throw new Error(`redis-server on port ${this.port} did not answer PING:\n${this.output.slice(-10).join('')}`);
+      throw new Error(
+        `redis-server on port ${this.port} did not answer PING:\n${this.output.slice(-10).join('')}`,
+      );
     }
   }
 

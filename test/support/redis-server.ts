@@ -24,7 +24,9 @@ export async function findRedis(): Promise<{ url: string; teardown: Teardown }> 
   if (fromEnv) {
     const { hostname, port } = new URL(fromEnv);
     if (!(await pingUntil(hostname || '127.0.0.1', Number(port || 6379), 3000))) {
-      throw new Error(`REDIS_URL=${fromEnv} does not answer PING. Start that Redis, or unset REDIS_URL to let the tests start one.`);
+      throw new Error(
+        `REDIS_URL=${fromEnv} does not answer PING. Start that Redis, or unset REDIS_URL to let the tests start one.`,
+      );
     }
     return { url: fromEnv, teardown: async () => {} };
   }
@@ -40,14 +42,21 @@ async function startLocal(binary: string): Promise<{ url: string; teardown: Tear
   const dir = await mkdtemp(join(tmpdir(), 'swe-redis-'));
   const port = await freePort();
   const output: string[] = [];
-  const server = spawnRedis(binary, { port, dir, args: ['--save', '', '--appendonly', 'no'], onOutput: (text) => output.push(text) });
+  const server = spawnRedis(binary, {
+    port,
+    dir,
+    args: ['--save', '', '--appendonly', 'no'],
+    onOutput: (text) => output.push(text),
+  });
   const cleanup = async () => {
     await server.stop(3000);
     await rm(dir, { recursive: true, force: true });
   };
   if (!(await pingUntil('127.0.0.1', port, 10_000, () => server.running))) {
     await cleanup();
-    throw new Error(`redis-server (${binary}) did not answer PING on port ${port}:\n${output.join('')}`);
+    throw new Error(
+      `redis-server (${binary}) did not answer PING on port ${port}:\n${output.join('')}`,
+    );
   }
   return { url: `redis://127.0.0.1:${port}`, teardown: cleanup };
 }
@@ -67,8 +76,15 @@ export interface RedisChild {
  * after those, and hands `onOutput` what it prints. It answers once
  * `pingUntil` says so.
  */
-export function spawnRedis(binary: string, opts: { port: number; dir: string; args: string[]; onOutput(text: string): void }): RedisChild {
-  const child: ChildProcess = spawn(binary, ['--port', String(opts.port), '--bind', '127.0.0.1', '--dir', opts.dir, ...opts.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnRedis(
+  binary: string,
+  opts: { port: number; dir: string; args: string[]; onOutput(text: string): void },
+): RedisChild {
+  const child: ChildProcess = spawn(
+    binary,
+    ['--port', String(opts.port), '--bind', '127.0.0.1', '--dir', opts.dir, ...opts.args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stdout?.on('data', (c: Buffer) => opts.onOutput(c.toString()));
   child.stderr?.on('data', (c: Buffer) => opts.onOutput(c.toString()));
   child.once('error', (err) => opts.onOutput(`spawn ${binary}: ${String(err)}`));
@@ -124,7 +140,9 @@ export function freePort(): Promise<number> {
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
+      srv.close(() =>
+        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port')),
+      );
     });
   });
 }
@@ -149,7 +167,12 @@ function ping(host: string, port: number): Promise<boolean> {
 }
 
 /** True once `host:port` answers PING (and has loaded its data); false after `timeoutMs`, or as soon as `alive` says the server is gone. */
-export async function pingUntil(host: string, port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<boolean> {
+export async function pingUntil(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  alive: () => boolean = () => true,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   do {
     if (await ping(host, port)) return true;

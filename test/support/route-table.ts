@@ -45,8 +45,18 @@ export function sample(js: JS): unknown {
 
 /** Bodies for routes whose minimal sample would not pass the route's own cross-field checks. */
 const VALID: Record<string, Record<string, unknown>> = {
-  'post /agent/sessions': { goal: 'Fix the bug', repo_url: 'https://github.com/o/r.git', mode: 'review', budget: { max_calls: 5 } },
-  'post /agent/ai-profiles': { name: 'sample', provider: 'openai', model: 'gpt-4o-mini', api_key: 'sk-sample-profile-key-0000' },
+  'post /agent/sessions': {
+    goal: 'Fix the bug',
+    repo_url: 'https://github.com/o/r.git',
+    mode: 'review',
+    budget: { max_calls: 5 },
+  },
+  'post /agent/ai-profiles': {
+    name: 'sample',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    api_key: 'sk-sample-profile-key-0000',
+  },
 };
 
 /** A valid body for the route, or undefined when it takes none. */
@@ -69,13 +79,22 @@ export function paramKind(route: ApiRoute, param: string): keyof ResourceIds {
   if (param === 'id' && route.path.startsWith('/agent/sessions/')) return 'session';
   if (param === 'id' && route.path.startsWith('/agent/ai-profiles/')) return 'profile';
   if (param === 'id' && route.path.startsWith('/agent/users/')) return 'user';
-  throw new Error(`no fixture id for {${param}} in ${route.path}: add its kind to test/support/route-table.ts`);
+  throw new Error(
+    `no fixture id for {${param}} in ${route.path}: add its kind to test/support/route-table.ts`,
+  );
 }
 
 /** The path parameters of a route, in order. */
-export const pathParams = (route: ApiRoute): string[] => [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+export const pathParams = (route: ApiRoute): string[] =>
+  [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
 
 /** The route's path with each parameter replaced by the id of its kind (or by `over[param]`). */
-export function fillPath(route: ApiRoute, ids: ResourceIds, over: Record<string, string> = {}): string {
-  return route.path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(over[name] ?? ids[paramKind(route, name)]));
+export function fillPath(
+  route: ApiRoute,
+  ids: ResourceIds,
+  over: Record<string, string> = {},
+): string {
+  return route.path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+    encodeURIComponent(over[name] ?? ids[paramKind(route, name)]),
+  );
 }

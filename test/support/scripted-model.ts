@@ -11,9 +11,15 @@ export interface ScriptedCall {
   args: Record<string, unknown>;
 }
 
-export const PLAN: ScriptedCall = { name: 'submit_plan', args: { summary: 'Do it', steps: ['do it'] } };
+export const PLAN: ScriptedCall = {
+  name: 'submit_plan',
+  args: { summary: 'Do it', steps: ['do it'] },
+};
 export const FINISH: ScriptedCall = { name: 'finish', args: { summary: 'done' } };
-export const APPROVE: ScriptedCall = { name: 'submit_review', args: { approved: true, feedback: 'fine' } };
+export const APPROVE: ScriptedCall = {
+  name: 'submit_review',
+  args: { approved: true, feedback: 'fine' },
+};
 
 /** Tokens each answer reports. */
 export const SCRIPTED_USAGE = { inputTokens: 120, outputTokens: 12, totalTokens: 132 };
@@ -25,7 +31,10 @@ function roleOf(req: ChatRequest): RoleName {
   return 'reviewer';
 }
 
-export function scriptedModel(script: Partial<Record<RoleName, ScriptedCall[]>>, provider: ProviderKind = 'openai-compatible'): ChatModel & { calls: number } {
+export function scriptedModel(
+  script: Partial<Record<RoleName, ScriptedCall[]>>,
+  provider: ProviderKind = 'openai-compatible',
+): ChatModel & { calls: number } {
   let n = 0;
   const model = {
     provider,
@@ -34,11 +43,17 @@ export function scriptedModel(script: Partial<Record<RoleName, ScriptedCall[]>>,
     async chat(req: ChatRequest): Promise<ChatResponse> {
       model.calls++;
       const role = roleOf(req);
-      const steps = script[role] ?? [role === 'planner' ? PLAN : role === 'programmer' ? FINISH : APPROVE];
+      const steps = script[role] ?? [
+        role === 'planner' ? PLAN : role === 'programmer' ? FINISH : APPROVE,
+      ];
       const turn = req.messages.filter((m) => m.role === 'assistant').length;
       const step = steps[Math.min(turn, steps.length - 1)]!;
       return {
-        message: { role: 'assistant', content: null, toolCalls: [{ id: `call_${++n}`, name: step.name, arguments: JSON.stringify(step.args) }] },
+        message: {
+          role: 'assistant',
+          content: null,
+          toolCalls: [{ id: `call_${++n}`, name: step.name, arguments: JSON.stringify(step.args) }],
+        },
         usage: { ...SCRIPTED_USAGE },
         model: 'scripted',
         finishReason: 'tool_calls',

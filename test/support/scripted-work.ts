@@ -13,7 +13,9 @@ export function scriptedWork(opts: { delayMs?: number } = {}): WorkImplementatio
     new Promise<void>((resolve, reject) => {
       if (ms <= 0) return resolve();
       const t = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+      signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), {
+        once: true,
+      });
     });
   // Like the agent, which asks before each model call and command: a session
   // its node paused (lease not confirmed) waits here and goes on when resumed.
@@ -25,7 +27,8 @@ export function scriptedWork(opts: { delayMs?: number } = {}): WorkImplementatio
   return {
     async clone(input, ctx) {
       await delay(d, ctx);
-      if (input.repoUrl.includes('broken')) throw new Error(`repository ${input.repoUrl} not found`);
+      if (input.repoUrl.includes('broken'))
+        throw new Error(`repository ${input.repoUrl} not found`);
       if (input.repoUrl.includes('flaky') && input.key.endsWith(':1')) {
         throw Object.assign(new Error('connection reset while cloning'), { retryable: true });
       }
@@ -35,7 +38,10 @@ export function scriptedWork(opts: { delayMs?: number } = {}): WorkImplementatio
     async plan(input, ctx) {
       await delay(d, ctx);
       const lines = input.goal.split('\n').filter((l) => l.trim() !== '');
-      return { summary: `Plan for: ${lines[0] ?? ''}`, steps: lines.map((l, i) => `${i + 1}. ${l}`) };
+      return {
+        summary: `Plan for: ${lines[0] ?? ''}`,
+        steps: lines.map((l, i) => `${i + 1}. ${l}`),
+      };
     },
     async code(input, ctx) {
       await delay(d, ctx);
@@ -48,7 +54,8 @@ export function scriptedWork(opts: { delayMs?: number } = {}): WorkImplementatio
       await delay(d, ctx);
       const m = /\[reject:(\d+)\]/.exec(input.goal);
       const rejections = m ? Number(m[1]) : 0;
-      if (input.round < rejections) return { approved: false, feedback: `round ${input.round}: please refine` };
+      if (input.round < rejections)
+        return { approved: false, feedback: `round ${input.round}: please refine` };
       return { approved: true, feedback: 'looks good' };
     },
   };

@@ -40,7 +40,10 @@ const READ: Record<string, (key: string) => string[]> = {
 };
 
 /** Every key under `prefix:` with its type and value: strings, hashes, lists, sets, sorted sets (with scores) and streams. */
-export async function dumpRedis(redis: Redis, prefix: string): Promise<Record<string, { type: string; value: RedisValue }>> {
+export async function dumpRedis(
+  redis: Redis,
+  prefix: string,
+): Promise<Record<string, { type: string; value: RedisValue }>> {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -50,7 +53,9 @@ export async function dumpRedis(redis: Redis, prefix: string): Promise<Record<st
   } while (cursor !== '0');
   const sorted = [...new Set(keys)].sort();
   // Two pipelined round trips, however many keys: the fuzz test dumps after every case.
-  const types = ((await redis.pipeline(sorted.map((k) => ['type', k])).exec()) ?? []).map(([, t]) => String(t));
+  const types = ((await redis.pipeline(sorted.map((k) => ['type', k])).exec()) ?? []).map(([, t]) =>
+    String(t),
+  );
   const reads = sorted.map((key, i) => READ[types[i]!]?.(key) ?? ['exists', key]);
   const values = (await redis.pipeline(reads).exec()) ?? [];
   const out: Record<string, { type: string; value: RedisValue }> = {};
@@ -59,7 +64,12 @@ export async function dumpRedis(redis: Redis, prefix: string): Promise<Record<st
     let value = values[i]?.[1] as RedisValue;
     // Big sets and hashes come back in hash-table order, which rehashing changes.
     if (type === 'set') value = [...(value as string[])].sort();
-    if (type === 'hash') value = Object.fromEntries(Object.entries(value as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    if (type === 'hash')
+      value = Object.fromEntries(
+        Object.entries(value as Record<string, string>).sort(([a], [b]) =>
+          a < b ? -1 : a > b ? 1 : 0,
+        ),
+      );
     if (!(type in READ)) value = `(${type})`;
     out[key] = { type, value };
   });

@@ -27,7 +27,9 @@ export class TcpProxy {
         s.on('close', () => (client.destroy(), upstream.destroy()));
       }
       const pipe = (from: Socket, to: Socket) =>
-        from.on('data', (chunk: Buffer) => (proxy.#paused ? proxy.#held.push(() => to.write(chunk)) : to.write(chunk)));
+        from.on('data', (chunk: Buffer) =>
+          proxy.#paused ? proxy.#held.push(() => to.write(chunk)) : to.write(chunk),
+        );
       pipe(client, upstream);
       pipe(upstream, client);
     });

@@ -74,11 +74,17 @@ export async function request(method, path, body, extraHeaders = {}) {
   try {
     res = await fetch(path, {
       method,
-      headers: headers(body === undefined ? extraHeaders : { 'content-type': 'application/json', ...extraHeaders }),
+      headers: headers(
+        body === undefined ? extraHeaders : { 'content-type': 'application/json', ...extraHeaders },
+      ),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (e) {
-    throw new ApiError(0, 'network', `${method} ${path}: the server cannot be reached (${e instanceof Error ? e.message : String(e)})`);
+    throw new ApiError(
+      0,
+      'network',
+      `${method} ${path}: the server cannot be reached (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   if (res.status === 204) return null;
   const text = await res.text();
@@ -91,8 +97,16 @@ export async function request(method, path, body, extraHeaders = {}) {
   }
   if (res.ok) return json;
   const err = json && typeof json === 'object' && json.error ? json.error : null;
-  const message = typeof err?.message === 'string' ? err.message : `${method} ${path} answered ${res.status} ${res.statusText}`;
-  const error = new ApiError(res.status, typeof err?.code === 'string' ? err.code : 'http_error', message, typeof err?.field === 'string' ? err.field : undefined);
+  const message =
+    typeof err?.message === 'string'
+      ? err.message
+      : `${method} ${path} answered ${res.status} ${res.statusText}`;
+  const error = new ApiError(
+    res.status,
+    typeof err?.code === 'string' ? err.code : 'http_error',
+    message,
+    typeof err?.field === 'string' ? err.field : undefined,
+  );
   if (res.status === 401) auth.dispatchEvent(new CustomEvent('unauthorized', { detail: error }));
   throw error;
 }
@@ -166,7 +180,13 @@ export class EventStream {
     while (!signal.aborted) {
       this.#state('connecting');
       try {
-        const res = await fetch(this.#path, { headers: headers({ accept: 'text/event-stream', ...(this.#lastId ? { 'last-event-id': this.#lastId } : {}) }), signal });
+        const res = await fetch(this.#path, {
+          headers: headers({
+            accept: 'text/event-stream',
+            ...(this.#lastId ? { 'last-event-id': this.#lastId } : {}),
+          }),
+          signal,
+        });
         if (res.status === 401) auth.dispatchEvent(new CustomEvent('unauthorized'));
         if (res.status === 401 || res.status === 403 || res.status === 404) {
           this.#state('closed', `live events: ${res.status}`);

@@ -71,7 +71,11 @@ async function render(opts = {}) {
   main.replaceChildren();
   if (!route) {
     setTitle('Not found');
-    replace(main, h('h1', { tabindex: -1 }, 'Not found'), h('p', {}, 'No page here. ', h('a', { href: DEFAULT_ROUTE }, 'Go to the sessions.')));
+    replace(
+      main,
+      h('h1', { tabindex: -1 }, 'Not found'),
+      h('p', {}, 'No page here. ', h('a', { href: DEFAULT_ROUTE }, 'Go to the sessions.')),
+    );
   } else {
     cleanup = route.page(main, { params: route.params, me, setTitle });
   }
@@ -80,14 +84,26 @@ async function render(opts = {}) {
 
 function markNav(/** @type {string | undefined} */ active) {
   for (const a of document.querySelectorAll('nav.site-nav a')) {
-    if (a instanceof HTMLElement && a.dataset['nav'] === active) a.setAttribute('aria-current', 'page');
+    if (a instanceof HTMLElement && a.dataset['nav'] === active)
+      a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
 }
 
 function renderHeader() {
   const signOut = getToken()
-    ? h('button', { type: 'button', class: 'secondary small', onclick: () => { setToken(null); void start(); } }, 'Sign out')
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary small',
+          onclick: () => {
+            setToken(null);
+            void start();
+          },
+        },
+        'Sign out',
+      )
     : null;
   if (me && signInReason === null) {
     replace(
@@ -96,7 +112,17 @@ function renderHeader() {
       ' ',
       h('span', { class: 'badge role' }, me.role),
       ' ',
-      h('span', { class: 'muted', title: me.auth === 'local' ? 'No token: this server listens on loopback only, so you act as the built-in admin' : 'Signed in with an API token' }, me.auth === 'local' ? 'local' : 'token'),
+      h(
+        'span',
+        {
+          class: 'muted',
+          title:
+            me.auth === 'local'
+              ? 'No token: this server listens on loopback only, so you act as the built-in admin'
+              : 'Signed in with an API token',
+        },
+        me.auth === 'local' ? 'local' : 'token',
+      ),
       signOut ? ' ' : null,
       signOut,
     );
@@ -108,12 +134,20 @@ function renderHeader() {
 function renderSignIn() {
   markNav(undefined);
   setTitle('Sign in');
-  const input = h('input', { type: 'password', name: 'token', autocomplete: 'current-password', spellcheck: 'false', required: true });
+  const input = h('input', {
+    type: 'password',
+    name: 'token',
+    autocomplete: 'current-password',
+    spellcheck: 'false',
+    required: true,
+  });
   const error = formError();
   const form = h(
     'form',
     { 'aria-label': 'Sign in', class: 'card narrow' },
-    field('API token', input, { hint: 'A token from POST /agent/users/{id}/tokens, or the admin token the first node printed. It is kept in this browser only.' }),
+    field('API token', input, {
+      hint: 'A token from POST /agent/users/{id}/tokens, or the admin token the first node printed. It is kept in this browser only.',
+    }),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in')),
     error,
   );
@@ -127,7 +161,10 @@ function renderSignIn() {
       await render({ focus: true });
     } catch (err) {
       setToken(null);
-      error.textContent = isApiError(err) && err.status === 401 ? `That token was refused: ${err.message}` : messageOf(err);
+      error.textContent =
+        isApiError(err) && err.status === 401
+          ? `That token was refused: ${err.message}`
+          : messageOf(err);
       input.focus();
     }
   });
@@ -148,10 +185,22 @@ async function start() {
     signInReason = null;
   } catch (err) {
     me = null;
-    if (isApiError(err) && err.status === 401) signInReason = getToken() ? `Your token was refused: ${err.message}` : 'This server needs an API token.';
+    if (isApiError(err) && err.status === 401)
+      signInReason = getToken()
+        ? `Your token was refused: ${err.message}`
+        : 'This server needs an API token.';
     else {
       signInReason = null;
-      replace(main, h('h1', { tabindex: -1 }, 'SWE Agent'), h('p', { class: 'form-error', 'aria-live': 'polite' }, `The API cannot be reached: ${messageOf(err)}`), h('button', { type: 'button', onclick: () => void start() }, 'Retry'));
+      replace(
+        main,
+        h('h1', { tabindex: -1 }, 'SWE Agent'),
+        h(
+          'p',
+          { class: 'form-error', 'aria-live': 'polite' },
+          `The API cannot be reached: ${messageOf(err)}`,
+        ),
+        h('button', { type: 'button', onclick: () => void start() }, 'Retry'),
+      );
       return;
     }
   }
@@ -161,7 +210,9 @@ async function start() {
 auth.addEventListener('unauthorized', (e) => {
   if (signInReason !== null) return;
   const detail = e instanceof CustomEvent ? e.detail : undefined;
-  signInReason = getToken() ? `Your token was refused${detail ? `: ${messageOf(detail)}` : '.'}` : 'This server needs an API token.';
+  signInReason = getToken()
+    ? `Your token was refused${detail ? `: ${messageOf(detail)}` : '.'}`
+    : 'This server needs an API token.';
   void render();
 });
 window.addEventListener('hashchange', () => void render({ focus: true }));

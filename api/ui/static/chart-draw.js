@@ -22,7 +22,16 @@ import { idToPhase } from './chart-model.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** Text placement inside a state; the server sized the boxes with the same figures (actors/chart-layout.ts). */
-const TEXT = { padX: 12, padY: 8, titleLine: 18, titleBaseline: 13, detailLine: 15, detailBaseline: 11, labelLine: 14, labelBaseline: 12 };
+const TEXT = {
+  padX: 12,
+  padY: 8,
+  titleLine: 18,
+  titleBaseline: 13,
+  detailLine: 15,
+  detailBaseline: 11,
+  labelLine: 14,
+  labelBaseline: 12,
+};
 /** Arrowheads, one per colour: transition kinds, the last transition, initial markers. */
 const ARROWS = /** @type {const} */ (['event', 'done', 'error', 'eventless', 'last', 'initial']);
 
@@ -84,7 +93,17 @@ export function drawChart(layout, index, uid) {
     defs.append(
       svg(
         'marker',
-        { id: `${uid}-arrow-${kind}`, class: `chart-arrow chart-arrow-${kind}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse', markerUnits: 'userSpaceOnUse' },
+        {
+          id: `${uid}-arrow-${kind}`,
+          class: `chart-arrow chart-arrow-${kind}`,
+          viewBox: '0 0 10 10',
+          refX: 9,
+          refY: 5,
+          markerWidth: 7,
+          markerHeight: 7,
+          orient: 'auto-start-reverse',
+          markerUnits: 'userSpaceOnUse',
+        },
         svg('path', { d: 'M0 0 L10 5 L0 10 z' }),
       ),
     );
@@ -117,7 +136,12 @@ export function drawChart(layout, index, uid) {
       svg(
         'g',
         { class: 'initial', 'data-parent': i.parent, 'data-target': i.target },
-        svg('path', { class: 'initial-path', d: pathOf(i.points), fill: 'none', 'marker-end': arrowOf(uid, 'initial') }),
+        svg('path', {
+          class: 'initial-path',
+          d: pathOf(i.points),
+          fill: 'none',
+          'marker-end': arrowOf(uid, 'initial'),
+        }),
         svg('circle', { class: 'initial-dot', cx: i.x, cy: i.y, r: i.r }),
       ),
     );
@@ -128,7 +152,13 @@ export function drawChart(layout, index, uid) {
 
 /** @param {LayoutNode} n @param {MachineIndex} index @param {Drawing} drawing */
 function stateGroup(n, index, drawing) {
-  const g = svg('g', { class: `state state-${n.kind}`, 'data-state-id': n.id, 'data-kind': n.kind, 'data-depth': n.depth, 'data-active': 'false' });
+  const g = svg('g', {
+    class: `state state-${n.kind}`,
+    'data-state-id': n.id,
+    'data-kind': n.kind,
+    'data-depth': n.depth,
+    'data-active': 'false',
+  });
   const node = index.nodes.get(n.id);
   const about = [
     `State ${idToPhase(index.rootId, n.id) || n.id}`,
@@ -136,19 +166,50 @@ function stateGroup(n, index, drawing) {
     ...(node?.exit.length ? [`exit: ${node.exit.join(', ')}`] : []),
   ];
   g.append(svg('title', {}, about.join('\n')));
-  g.append(svg('rect', { class: 'state-box', x: n.x, y: n.y, width: n.width, height: n.height, rx: 8, ry: 8 }));
-  if (n.kind === 'final') g.append(svg('rect', { class: 'state-box-inner', x: n.x + 4, y: n.y + 4, width: n.width - 8, height: n.height - 8, rx: 5, ry: 5, fill: 'none' }));
+  g.append(
+    svg('rect', {
+      class: 'state-box',
+      x: n.x,
+      y: n.y,
+      width: n.width,
+      height: n.height,
+      rx: 8,
+      ry: 8,
+    }),
+  );
+  if (n.kind === 'final')
+    g.append(
+      svg('rect', {
+        class: 'state-box-inner',
+        x: n.x + 4,
+        y: n.y + 4,
+        width: n.width - 8,
+        height: n.height - 8,
+        rx: 5,
+        ry: 5,
+        fill: 'none',
+      }),
+    );
   const details = [
     ...n.invoke.map((src) => ({ text: `invoke: ${src}`, cls: 'state-invoke' })),
     ...(n.tags.length ? [{ text: n.tags.map((t) => `#${t}`).join(' '), cls: 'state-tags' }] : []),
   ];
   const block = TEXT.titleLine + details.length * TEXT.detailLine;
   // Compound states keep their title at the top; the others centre theirs.
-  const top = n.kind === 'compound' ? n.y + TEXT.padY : n.y + Math.max(TEXT.padY, (n.height - block) / 2);
+  const top =
+    n.kind === 'compound' ? n.y + TEXT.padY : n.y + Math.max(TEXT.padY, (n.height - block) / 2);
   const x = n.x + TEXT.padX + (n.kind === 'final' ? 4 : 0);
   const marker = svg('tspan', { class: 'active-marker' });
   g.append(svg('text', { class: 'state-title', x, y: top + TEXT.titleBaseline }, marker, n.label));
-  details.forEach((d, i) => g.append(svg('text', { class: d.cls, x, y: top + TEXT.titleLine + i * TEXT.detailLine + TEXT.detailBaseline }, d.text)));
+  details.forEach((d, i) =>
+    g.append(
+      svg(
+        'text',
+        { class: d.cls, x, y: top + TEXT.titleLine + i * TEXT.detailLine + TEXT.detailBaseline },
+        d.text,
+      ),
+    ),
+  );
   drawing.states.set(n.id, { g, marker });
   return g;
 }
@@ -178,9 +239,31 @@ function transitionGroup(e, uid, drawing) {
   g.append(path);
   if (e.labelBox) {
     const b = e.labelBox;
-    const label = svg('g', { class: 'transition-label' }, svg('rect', { class: 'transition-label-box', x: b.x, y: b.y, width: b.width, height: b.height, rx: 3, ry: 3 }));
+    const label = svg(
+      'g',
+      { class: 'transition-label' },
+      svg('rect', {
+        class: 'transition-label-box',
+        x: b.x,
+        y: b.y,
+        width: b.width,
+        height: b.height,
+        rx: 3,
+        ry: 3,
+      }),
+    );
     e.labelLines.forEach((line, i) =>
-      label.append(svg('text', { class: i === 0 ? 'transition-event' : 'transition-guard', x: b.x + 4, y: b.y + 2 + i * TEXT.labelLine + TEXT.labelBaseline }, line)),
+      label.append(
+        svg(
+          'text',
+          {
+            class: i === 0 ? 'transition-event' : 'transition-guard',
+            x: b.x + 4,
+            y: b.y + 2 + i * TEXT.labelLine + TEXT.labelBaseline,
+          },
+          line,
+        ),
+      ),
     );
     g.append(label);
   }

@@ -33,7 +33,10 @@ const ERROR = 'xstate.error.actor.';
  */
 export function shortEvent(event, rootId) {
   if (event === '') return 'always';
-  for (const [prefix, word] of /** @type {const} */ ([[DONE, 'done'], [ERROR, 'error']])) {
+  for (const [prefix, word] of /** @type {const} */ ([
+    [DONE, 'done'],
+    [ERROR, 'error'],
+  ])) {
     if (!event.startsWith(prefix)) continue;
     const actor = event.slice(prefix.length).replace(/^\d+\./, '');
     return `${word}: ${actor.startsWith(`${rootId}.`) ? actor.slice(rootId.length + 1) : actor}`;
@@ -88,7 +91,12 @@ export function indexMachine(machine) {
  */
 export function settle(index, id) {
   let cur = id;
-  for (let n = index.nodes.get(cur); n?.initial && index.nodes.has(n.initial); n = index.nodes.get(cur)) cur = n.initial;
+  for (
+    let n = index.nodes.get(cur);
+    n?.initial && index.nodes.has(n.initial);
+    n = index.nodes.get(cur)
+  )
+    cur = n.initial;
   return cur;
 }
 
@@ -108,11 +116,18 @@ export function matchTransition(index, edges, entry) {
   const from = new Set(phaseToIds(index.rootId, entry.from));
   const toIds = phaseToIds(index.rootId, entry.to);
   const leaf = toIds[toIds.length - 1];
-  const fits = edges.filter((e) => !e.internal && from.has(e.source) && toIds.includes(e.target) && settle(index, e.target) === leaf);
+  const fits = edges.filter(
+    (e) =>
+      !e.internal &&
+      from.has(e.source) &&
+      toIds.includes(e.target) &&
+      settle(index, e.target) === leaf,
+  );
   const same = fits.filter((e) => e.event === entry.event);
   const pool = same.length ? same : fits.filter((e) => e.kind === 'eventless');
   let best = null;
-  for (const e of pool) if (!best || (index.depth.get(e.source) ?? 0) > (index.depth.get(best.source) ?? 0)) best = e;
+  for (const e of pool)
+    if (!best || (index.depth.get(e.source) ?? 0) > (index.depth.get(best.source) ?? 0)) best = e;
   return best ? best.id : null;
 }
 
@@ -128,7 +143,9 @@ export function matchTransition(index, edges, entry) {
  */
 export function possibleEvents(index, activeIds, opts = {}) {
   const hidden = new Set(opts.hidden ?? []);
-  const states = activeIds.filter((id) => index.nodes.has(id)).sort((a, b) => (index.depth.get(b) ?? 0) - (index.depth.get(a) ?? 0));
+  const states = activeIds
+    .filter((id) => index.nodes.has(id))
+    .sort((a, b) => (index.depth.get(b) ?? 0) - (index.depth.get(a) ?? 0));
   /** @type {Map<string, PossibleEvent>} */
   const out = new Map();
   for (const id of states) {
@@ -137,7 +154,8 @@ export function possibleEvents(index, activeIds, opts = {}) {
       let ev = out.get(t.event);
       if (!ev) out.set(t.event, (ev = { event: t.event, branches: [] }));
       const targets = t.targets.length ? t.targets : [id];
-      for (const target of targets) ev.branches.push({ source: id, target, guard: t.guard, internal: t.targets.length === 0 });
+      for (const target of targets)
+        ev.branches.push({ source: id, target, guard: t.guard, internal: t.targets.length === 0 });
     }
   }
   return [...out.values()];

@@ -23,7 +23,12 @@ export const PAYLOAD_SELECTOR = '.timeline-payload-toggle, .timeline-payload';
 export function timelineRow(h, rootId, uid) {
   const replay = el(
     'button',
-    { type: 'button', class: 'timeline-replay', 'aria-label': replayLabel(h, rootId), title: 'Replay this step' },
+    {
+      type: 'button',
+      class: 'timeline-replay',
+      'aria-label': replayLabel(h, rootId),
+      title: 'Replay this step',
+    },
     el('time', { class: 'timeline-time', datetime: new Date(h.at).toISOString() }, clockTime(h.at)),
     el('span', { class: 'timeline-event' }, shortEvent(h.event, rootId)),
     el('span', { class: 'timeline-move' }, `${h.from || '(start)'} → ${h.to}`),
@@ -31,11 +36,29 @@ export function timelineRow(h, rootId, uid) {
     el('span', { class: 'timeline-epoch' }, `epoch ${h.epoch}`),
   );
   const line = el('div', { class: 'timeline-line' }, replay);
-  const li = el('li', { class: 'timeline-row', 'data-testid': 'timeline-row', 'data-n': h.n }, line);
+  const li = el(
+    'li',
+    { class: 'timeline-row', 'data-testid': 'timeline-row', 'data-n': h.n },
+    line,
+  );
   if (h.payload && Object.keys(h.payload).length) {
     const id = `${uid}-payload-${h.n}`;
-    const body = el('pre', { id, class: 'timeline-payload', hidden: true }, JSON.stringify(h.payload, null, 2));
-    const toggle = el('button', { type: 'button', class: 'timeline-payload-toggle', 'aria-expanded': 'false', 'aria-controls': id, 'aria-label': `Payload of step ${h.n + 1}` }, 'Payload');
+    const body = el(
+      'pre',
+      { id, class: 'timeline-payload', hidden: true },
+      JSON.stringify(h.payload, null, 2),
+    );
+    const toggle = el(
+      'button',
+      {
+        type: 'button',
+        class: 'timeline-payload-toggle',
+        'aria-expanded': 'false',
+        'aria-controls': id,
+        'aria-label': `Payload of step ${h.n + 1}`,
+      },
+      'Payload',
+    );
     toggle.addEventListener('click', () => {
       body.hidden = !body.hidden;
       toggle.setAttribute('aria-expanded', String(!body.hidden));

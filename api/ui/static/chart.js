@@ -9,7 +9,16 @@
  * `chart.css`, and SVG attributes.
  */
 import { arrowOf, drawChart, el, setAttrs } from './chart-draw.js';
-import { acceptedEvents, idToPhase, indexMachine, matchTransition, mergeHistory, phaseToIds, possibleEvents, stepReplay } from './chart-model.js';
+import {
+  acceptedEvents,
+  idToPhase,
+  indexMachine,
+  matchTransition,
+  mergeHistory,
+  phaseToIds,
+  possibleEvents,
+  stepReplay,
+} from './chart-model.js';
 import { PAYLOAD_SELECTOR, timelineRow } from './chart-timeline.js';
 
 /**
@@ -51,7 +60,10 @@ let mounted = 0;
 function ensureStylesheet() {
   const href = new URL('./chart.css', import.meta.url);
   let link = /** @type {HTMLLinkElement | undefined} */ (
-    Array.from(document.querySelectorAll('link[rel="stylesheet"]')).find((l) => l instanceof HTMLLinkElement && new URL(l.href, location.href).pathname === href.pathname)
+    Array.from(document.querySelectorAll('link[rel="stylesheet"]')).find(
+      (l) =>
+        l instanceof HTMLLinkElement && new URL(l.href, location.href).pathname === href.pathname,
+    )
   );
   if (link?.sheet) return Promise.resolve();
   if (!link) {
@@ -105,19 +117,54 @@ export function mountChart(root, opts) {
 
   // ------------------------------------------------------------ skeleton
   const message = el('p', { class: 'chart-message' }, 'Loading the state chart…');
-  const banner = el('p', { class: 'chart-replay-banner', 'data-testid': 'replay-banner', role: 'status', hidden: true });
-  const zoomOut = el('button', { type: 'button', class: 'chart-button', 'aria-label': 'Zoom out' }, '−');
-  const zoomIn = el('button', { type: 'button', class: 'chart-button', 'aria-label': 'Zoom in' }, '+');
+  const banner = el('p', {
+    class: 'chart-replay-banner',
+    'data-testid': 'replay-banner',
+    role: 'status',
+    hidden: true,
+  });
+  const zoomOut = el(
+    'button',
+    { type: 'button', class: 'chart-button', 'aria-label': 'Zoom out' },
+    '−',
+  );
+  const zoomIn = el(
+    'button',
+    { type: 'button', class: 'chart-button', 'aria-label': 'Zoom in' },
+    '+',
+  );
   const zoomFit = el('button', { type: 'button', class: 'chart-button' }, 'Fit');
-  const scroller = el('div', { class: 'chart-scroll', 'data-testid': 'chart-scroll', tabindex: 0, role: 'region', 'aria-label': 'State chart (scrollable)' });
-  const current = el('p', { class: 'chart-current', 'data-testid': 'chart-current', 'aria-live': 'polite' });
-  const eventsHeading = el('h3', { id: `${uid}-events`, class: 'chart-heading', 'data-testid': 'possible-events-heading' }, 'Possible events');
-  const events = el('ul', { class: 'chart-events', 'data-testid': 'possible-events', 'aria-labelledby': `${uid}-events` });
+  const scroller = el('div', {
+    class: 'chart-scroll',
+    'data-testid': 'chart-scroll',
+    tabindex: 0,
+    role: 'region',
+    'aria-label': 'State chart (scrollable)',
+  });
+  const current = el('p', {
+    class: 'chart-current',
+    'data-testid': 'chart-current',
+    'aria-live': 'polite',
+  });
+  const eventsHeading = el(
+    'h3',
+    { id: `${uid}-events`, class: 'chart-heading', 'data-testid': 'possible-events-heading' },
+    'Possible events',
+  );
+  const events = el('ul', {
+    class: 'chart-events',
+    'data-testid': 'possible-events',
+    'aria-labelledby': `${uid}-events`,
+  });
   const noEvents = el('p', { class: 'chart-events-none', hidden: true });
   const prev = el('button', { type: 'button', class: 'chart-button' }, 'Previous step');
   const next = el('button', { type: 'button', class: 'chart-button' }, 'Next step');
   const live = el('button', { type: 'button', class: 'chart-button' }, 'Live');
-  const timeline = el('ol', { class: 'chart-timeline', 'data-testid': 'timeline', 'aria-labelledby': `${uid}-timeline` });
+  const timeline = el('ol', {
+    class: 'chart-timeline',
+    'data-testid': 'timeline',
+    'aria-labelledby': `${uid}-timeline`,
+  });
   const noHistory = el('p', { class: 'chart-timeline-empty', hidden: true }, 'No transitions yet.');
 
   const view = el(
@@ -126,7 +173,13 @@ export function mountChart(root, opts) {
     el(
       'div',
       { class: 'chart-main' },
-      el('div', { class: 'chart-toolbar', role: 'toolbar', 'aria-label': 'Zoom' }, zoomOut, zoomIn, zoomFit),
+      el(
+        'div',
+        { class: 'chart-toolbar', role: 'toolbar', 'aria-label': 'Zoom' },
+        zoomOut,
+        zoomIn,
+        zoomFit,
+      ),
       banner,
       scroller,
     ),
@@ -142,7 +195,13 @@ export function mountChart(root, opts) {
       'section',
       { class: 'chart-history', 'aria-labelledby': `${uid}-timeline` },
       el('h3', { id: `${uid}-timeline`, class: 'chart-heading' }, 'Timeline'),
-      el('div', { class: 'chart-toolbar', role: 'toolbar', 'aria-label': 'Replay' }, prev, next, live),
+      el(
+        'div',
+        { class: 'chart-toolbar', role: 'toolbar', 'aria-label': 'Replay' },
+        prev,
+        next,
+        live,
+      ),
       timeline,
       noHistory,
     ),
@@ -166,10 +225,15 @@ export function mountChart(root, opts) {
     const { index, layout } = chart;
     const { active, entry } = shown();
     const activeSet = new Set(active);
-    const innermost = [...activeSet].filter((id) => index.nodes.has(id)).sort((a, b) => (index.depth.get(b) ?? 0) - (index.depth.get(a) ?? 0))[0];
+    const innermost = [...activeSet]
+      .filter((id) => index.nodes.has(id))
+      .sort((a, b) => (index.depth.get(b) ?? 0) - (index.depth.get(a) ?? 0))[0];
     for (const [id, { g, marker }] of drawn.states) {
       const on = activeSet.has(id);
-      setAttrs(g, { 'data-active': on ? 'true' : 'false', 'data-innermost': on && id === innermost ? 'true' : undefined });
+      setAttrs(g, {
+        'data-active': on ? 'true' : 'false',
+        'data-innermost': on && id === innermost ? 'true' : undefined,
+      });
       g.classList.toggle('active', on);
       g.classList.toggle('innermost', on && id === innermost);
       marker.textContent = on ? '● ' : '';
@@ -193,7 +257,8 @@ export function mountChart(root, opts) {
     setAttrs(drawn.svg, { 'data-replay': replaying ? 'true' : undefined });
     const total = history.length ? (history[history.length - 1]?.n ?? 0) + 1 : 0;
     banner.hidden = !replaying;
-    banner.textContent = replaying && entry ? `Replaying step ${entry.n + 1} of ${total} — Live to return` : '';
+    banner.textContent =
+      replaying && entry ? `Replaying step ${entry.n + 1} of ${total} — Live to return` : '';
 
     const where = replaying && entry ? entry.to : phase;
     current.replaceChildren(
@@ -205,9 +270,15 @@ export function mountChart(root, opts) {
     // Live: what the API takes now. Replaying: what the machine takes in that state (not the present), the one it took marked.
     const machineEvents = possibleEvents(index, active, { hidden: HIDDEN_EVENTS });
     const checking = !replaying && accepts !== null && acceptsFor !== status;
-    const possible = replaying ? machineEvents : checking ? [] : acceptedEvents(machineEvents, accepts);
+    const possible = replaying
+      ? machineEvents
+      : checking
+        ? []
+        : acceptedEvents(machineEvents, accepts);
     const takenNext = replaying && replayAt !== null ? history[replayAt + 1]?.event : undefined;
-    eventsHeading.textContent = replaying ? 'Events the machine takes from the replayed state' : 'Possible events';
+    eventsHeading.textContent = replaying
+      ? 'Events the machine takes from the replayed state'
+      : 'Possible events';
     events.classList.toggle('replayed', replaying);
     events.replaceChildren(
       ...possible.map((p) =>
@@ -219,9 +290,16 @@ export function mountChart(root, opts) {
           el(
             'span',
             { class: 'event-branches' },
-            p.branches.map((b) => `${b.guard ? `[${b.guard}] ` : ''}${b.internal ? '(stays)' : `→ ${idToPhase(index.rootId, b.target)}`}`).join('; '),
+            p.branches
+              .map(
+                (b) =>
+                  `${b.guard ? `[${b.guard}] ` : ''}${b.internal ? '(stays)' : `→ ${idToPhase(index.rootId, b.target)}`}`,
+              )
+              .join('; '),
           ),
-          ...(p.event === takenNext ? [' ', el('span', { class: 'event-taken' }, '(taken next)')] : []),
+          ...(p.event === takenNext
+            ? [' ', el('span', { class: 'event-taken' }, '(taken next)')]
+            : []),
         ),
       ),
     );
@@ -238,9 +316,14 @@ export function mountChart(root, opts) {
       if (button) setAttrs(button, { 'aria-current': on ? 'step' : undefined });
       row.classList.toggle('replaying', on);
     }
-    setAttrs(prev, { 'aria-disabled': history.length === 0 || replayAt === 0 ? 'true' : undefined });
+    setAttrs(prev, {
+      'aria-disabled': history.length === 0 || replayAt === 0 ? 'true' : undefined,
+    });
     setAttrs(next, { 'aria-disabled': replayAt === null ? 'true' : undefined });
-    setAttrs(live, { 'aria-disabled': replayAt === null ? 'true' : undefined, 'aria-pressed': replayAt === null ? 'true' : 'false' });
+    setAttrs(live, {
+      'aria-disabled': replayAt === null ? 'true' : undefined,
+      'aria-pressed': replayAt === null ? 'true' : 'false',
+    });
   }
 
   /** @type {string | undefined} */
@@ -250,7 +333,9 @@ export function mountChart(root, opts) {
 
   /** Scrolls the chart (not the page) so that a state is in view, centred where it fits: once styled and laid out. */
   function reveal(/** @type {string} */ id) {
-    void laidOut.then(() => requestAnimationFrame(() => !disposed && id === shownInnermost && scrollTo(id)));
+    void laidOut.then(() =>
+      requestAnimationFrame(() => !disposed && id === shownInnermost && scrollTo(id)),
+    );
   }
 
   /**
@@ -267,8 +352,10 @@ export function mountChart(root, opts) {
     const left = v.left + scroller.clientLeft;
     const top = v.top + scroller.clientTop;
     const m = REVEAL_MARGIN_PX;
-    if (r.left < left + m || r.right > left + scroller.clientWidth - m) scroller.scrollLeft += r.left + r.width / 2 - (left + scroller.clientWidth / 2);
-    if (r.top < top + m || r.bottom > top + scroller.clientHeight - m) scroller.scrollTop += r.top + r.height / 2 - (top + scroller.clientHeight / 2);
+    if (r.left < left + m || r.right > left + scroller.clientWidth - m)
+      scroller.scrollLeft += r.left + r.width / 2 - (left + scroller.clientWidth / 2);
+    if (r.top < top + m || r.bottom > top + scroller.clientHeight - m)
+      scroller.scrollTop += r.top + r.height / 2 - (top + scroller.clientHeight / 2);
   }
 
   // The box changes size with the window (or a full-page screenshot's viewport): keep the state in view.
@@ -283,7 +370,7 @@ export function mountChart(root, opts) {
       if (rowEls.has(h.n)) return;
       const li = timelineRow(h, chart?.index.rootId ?? '', uid);
       const after = [...rowEls.keys()].filter((n) => n > h.n).sort((a, b) => a - b)[0];
-      timeline.insertBefore(li, after === undefined ? null : rowEls.get(after) ?? null);
+      timeline.insertBefore(li, after === undefined ? null : (rowEls.get(after) ?? null));
       rowEls.set(h.n, li);
       added = true;
     });
@@ -293,7 +380,8 @@ export function mountChart(root, opts) {
 
   /** @param {number | null} at */
   function replay(at) {
-    replayAt = at === null || history.length === 0 ? null : Math.max(0, Math.min(at, history.length - 1));
+    replayAt =
+      at === null || history.length === 0 ? null : Math.max(0, Math.min(at, history.length - 1));
     update();
   }
 
@@ -310,10 +398,12 @@ export function mountChart(root, opts) {
 
   timeline.addEventListener('click', onRowClick);
   prev.addEventListener('click', () => {
-    if (prev.getAttribute('aria-disabled') !== 'true') replay(stepReplay(replayAt, 'previous', history.length));
+    if (prev.getAttribute('aria-disabled') !== 'true')
+      replay(stepReplay(replayAt, 'previous', history.length));
   });
   next.addEventListener('click', () => {
-    if (next.getAttribute('aria-disabled') !== 'true') replay(stepReplay(replayAt, 'next', history.length));
+    if (next.getAttribute('aria-disabled') !== 'true')
+      replay(stepReplay(replayAt, 'next', history.length));
   });
   live.addEventListener('click', () => replay(null));
 
@@ -385,7 +475,10 @@ export function mountChart(root, opts) {
     }
   }
 
-  const soon = (/** @type {ReturnType<typeof setTimeout> | undefined} */ timer, /** @type {() => void} */ fn) => {
+  const soon = (
+    /** @type {ReturnType<typeof setTimeout> | undefined} */ timer,
+    /** @type {() => void} */ fn,
+  ) => {
     clearTimeout(timer);
     return setTimeout(fn, REFRESH_DELAY_MS);
   };
@@ -409,7 +502,10 @@ export function mountChart(root, opts) {
       update();
       refreshTimer = soon(refreshTimer, refreshSession);
     } else if (ev.event === 'status' || ev.event === 'end') {
-      takeSession({ ...(typeof ev.data?.status === 'string' ? { status: ev.data.status } : {}), ...(typeof ev.data?.phase === 'string' ? { phase: ev.data.phase } : {}) });
+      takeSession({
+        ...(typeof ev.data?.status === 'string' ? { status: ev.data.status } : {}),
+        ...(typeof ev.data?.phase === 'string' ? { phase: ev.data.phase } : {}),
+      });
       update();
       refreshTimer = soon(refreshTimer, refreshSession);
     } else if (ev.event === 'gap') {
@@ -419,7 +515,11 @@ export function mountChart(root, opts) {
 
   const unsubscribe = opts.onEvent(onStreamEvent);
 
-  Promise.all([opts.fetchJson('/agent/chart'), opts.fetchJson(`${sessionPath}/chart`), opts.fetchJson(`${sessionPath}/history`)])
+  Promise.all([
+    opts.fetchJson('/agent/chart'),
+    opts.fetchJson(`${sessionPath}/chart`),
+    opts.fetchJson(`${sessionPath}/history`),
+  ])
     .then(([laidOut, session, past]) => {
       if (disposed) return;
       const machine = /** @type {ChartNode} */ (laidOut.machine);
@@ -440,7 +540,13 @@ export function mountChart(root, opts) {
     .catch((err) => {
       if (disposed) return;
       console.warn('state chart: loading failed', err);
-      root.replaceChildren(el('p', { class: 'chart-message chart-error', role: 'alert' }, `The state chart could not be loaded: ${err instanceof Error ? err.message : String(err)}`));
+      root.replaceChildren(
+        el(
+          'p',
+          { class: 'chart-message chart-error', role: 'alert' },
+          `The state chart could not be loaded: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
     });
 
   return () => {

@@ -14,7 +14,10 @@ import { languageOf, tokenizeLine, tokenNodes } from './highlight.js';
 
 /** `a/x` → `x`; `/dev/null` → null. @param {string} raw */
 function stripPrefix(raw) {
-  const p = raw.replace(/\t.*$/, '').trim().replace(/^"(.*)"$/, '$1');
+  const p = raw
+    .replace(/\t.*$/, '')
+    .trim()
+    .replace(/^"(.*)"$/, '$1');
   if (p === '/dev/null') return null;
   return p.replace(/^[ab]\//, '');
 }
@@ -92,8 +95,10 @@ export function parseDiff(text) {
     const hk = hunk;
     if (!hk) continue;
     const sign = line[0];
-    if (sign === '+') hk.lines.push({ kind: 'add', text: line.slice(1), oldNo: null, newNo: newNo++ });
-    else if (sign === '-') hk.lines.push({ kind: 'del', text: line.slice(1), oldNo: oldNo++, newNo: null });
+    if (sign === '+')
+      hk.lines.push({ kind: 'add', text: line.slice(1), oldNo: null, newNo: newNo++ });
+    else if (sign === '-')
+      hk.lines.push({ kind: 'del', text: line.slice(1), oldNo: oldNo++, newNo: null });
     else if (sign === '\\') hk.lines.push({ kind: 'note', text: line, oldNo: null, newNo: null });
     else hk.lines.push({ kind: 'ctx', text: line.slice(1), oldNo: oldNo++, newNo: newNo++ });
   }
@@ -112,7 +117,8 @@ function isHeaderNext(hunk) {
 
 /** @param {DiffFile} f */
 function fileTitle(f) {
-  if (f.status === 'renamed' && f.oldPath && f.oldPath !== f.path) return `${f.oldPath} → ${f.path}`;
+  if (f.status === 'renamed' && f.oldPath && f.oldPath !== f.path)
+    return `${f.oldPath} → ${f.path}`;
   return f.path || '(unnamed)';
 }
 
@@ -123,17 +129,47 @@ function fileTitle(f) {
  */
 export function renderDiff(text, opts = {}) {
   const files = parseDiff(text);
-  const root = h('div', { class: opts.partial ? 'diff partial' : 'diff', 'data-testid': 'diff', 'data-partial': opts.partial ? 'true' : null });
-  if (opts.partial) root.append(h('p', { class: 'notice' }, 'Partial: the last checkpointed change of a session without a result. It may be incomplete.'));
+  const root = h('div', {
+    class: opts.partial ? 'diff partial' : 'diff',
+    'data-testid': 'diff',
+    'data-partial': opts.partial ? 'true' : null,
+  });
+  if (opts.partial)
+    root.append(
+      h(
+        'p',
+        { class: 'notice' },
+        'Partial: the last checkpointed change of a session without a result. It may be incomplete.',
+      ),
+    );
   if (!files.length) {
-    root.append(h('p', { class: 'muted' }, text.trim() ? 'The change could not be read as a diff; shown as text.' : 'No changes.'));
+    root.append(
+      h(
+        'p',
+        { class: 'muted' },
+        text.trim() ? 'The change could not be read as a diff; shown as text.' : 'No changes.',
+      ),
+    );
     if (text.trim()) root.append(h('pre', { class: 'diff-raw' }, text));
     return root;
   }
-  const adds = files.reduce((n, f) => n + f.hunks.reduce((m, hk) => m + hk.lines.filter((l) => l.kind === 'add').length, 0), 0);
-  const dels = files.reduce((n, f) => n + f.hunks.reduce((m, hk) => m + hk.lines.filter((l) => l.kind === 'del').length, 0), 0);
+  const adds = files.reduce(
+    (n, f) => n + f.hunks.reduce((m, hk) => m + hk.lines.filter((l) => l.kind === 'add').length, 0),
+    0,
+  );
+  const dels = files.reduce(
+    (n, f) => n + f.hunks.reduce((m, hk) => m + hk.lines.filter((l) => l.kind === 'del').length, 0),
+    0,
+  );
   root.append(
-    h('p', { class: 'diff-stats' }, `${files.length} file${files.length === 1 ? '' : 's'} changed, `, h('span', { class: 'stat-add' }, `${adds} addition${adds === 1 ? '' : 's'}`), ', ', h('span', { class: 'stat-del' }, `${dels} deletion${dels === 1 ? '' : 's'}`)),
+    h(
+      'p',
+      { class: 'diff-stats' },
+      `${files.length} file${files.length === 1 ? '' : 's'} changed, `,
+      h('span', { class: 'stat-add' }, `${adds} addition${adds === 1 ? '' : 's'}`),
+      ', ',
+      h('span', { class: 'stat-del' }, `${dels} deletion${dels === 1 ? '' : 's'}`),
+    ),
   );
   for (const f of files) root.append(renderFile(f));
   return root;
@@ -145,23 +181,51 @@ function renderFile(f) {
   const section = h(
     'section',
     { class: 'diff-file', 'data-testid': 'diff-file', 'data-path': f.path },
-    h('h3', { class: 'diff-file-name' }, h('span', { class: 'mono' }, fileTitle(f)), f.status !== 'modified' ? h('span', { class: `badge file-${f.status}` }, f.status) : null),
+    h(
+      'h3',
+      { class: 'diff-file-name' },
+      h('span', { class: 'mono' }, fileTitle(f)),
+      f.status !== 'modified' ? h('span', { class: `badge file-${f.status}` }, f.status) : null,
+    ),
   );
   if (f.binary) section.append(h('p', { class: 'muted' }, 'Binary file: not shown.'));
   if (!f.hunks.length) {
-    if (!f.binary) section.append(h('p', { class: 'muted' }, f.status === 'renamed' ? 'Renamed without changes.' : 'No line changes.'));
+    if (!f.binary)
+      section.append(
+        h(
+          'p',
+          { class: 'muted' },
+          f.status === 'renamed' ? 'Renamed without changes.' : 'No line changes.',
+        ),
+      );
     return section;
   }
   const table = h('table', { class: 'diff-table' });
   table.append(h('caption', { class: 'visually-hidden' }, `Changes to ${f.path}`));
   for (const hk of f.hunks) {
-    const body = h('tbody', { class: 'hunk' }, h('tr', { class: 'hunk-header' }, h('th', { colspan: 3, scope: 'colgroup', class: 'mono' }, hk.header)));
+    const body = h(
+      'tbody',
+      { class: 'hunk' },
+      h(
+        'tr',
+        { class: 'hunk-header' },
+        h('th', { colspan: 3, scope: 'colgroup', class: 'mono' }, hk.header),
+      ),
+    );
     // Colouring state follows each side of the file separately, as a block comment opened on one side is not open on the other.
     /** @type {{old: import('./highlight.js').LineState, new: import('./highlight.js').LineState}} */
     const state = { old: null, new: null };
     for (const line of hk.lines) {
       if (line.kind === 'note') {
-        body.append(h('tr', { class: 'note' }, h('td', { class: 'ln' }), h('td', { class: 'ln' }), h('td', { class: 'code' }, line.text)));
+        body.append(
+          h(
+            'tr',
+            { class: 'note' },
+            h('td', { class: 'ln' }),
+            h('td', { class: 'ln' }),
+            h('td', { class: 'code' }, line.text),
+          ),
+        );
         continue;
       }
       const side = line.kind === 'add' ? 'new' : 'old';
@@ -169,15 +233,30 @@ function renderFile(f) {
       if (line.kind === 'ctx') state.old = state.new = next;
       else state[side] = next;
       const sign = line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' ';
-      const code = h('td', { class: 'code' }, h('span', { class: 'sign', 'aria-hidden': 'true' }, sign));
-      if (line.kind !== 'ctx') code.append(h('span', { class: 'visually-hidden' }, line.kind === 'add' ? 'added: ' : 'removed: '));
+      const code = h(
+        'td',
+        { class: 'code' },
+        h('span', { class: 'sign', 'aria-hidden': 'true' }, sign),
+      );
+      if (line.kind !== 'ctx')
+        code.append(
+          h('span', { class: 'visually-hidden' }, line.kind === 'add' ? 'added: ' : 'removed: '),
+        );
       code.append(...tokenNodes(tokens));
       body.append(
         h(
           'tr',
           { class: line.kind },
-          h('td', { class: 'ln', 'data-line': line.oldNo ?? '' }, line.oldNo === null ? '' : String(line.oldNo)),
-          h('td', { class: 'ln', 'data-line': line.newNo ?? '' }, line.newNo === null ? '' : String(line.newNo)),
+          h(
+            'td',
+            { class: 'ln', 'data-line': line.oldNo ?? '' },
+            line.oldNo === null ? '' : String(line.oldNo),
+          ),
+          h(
+            'td',
+            { class: 'ln', 'data-line': line.newNo ?? '' },
+            line.newNo === null ? '' : String(line.newNo),
+          ),
           code,
         ),
       );

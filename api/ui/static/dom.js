@@ -66,9 +66,13 @@ export function field(label, control, opts = {}) {
   const hint = opts.hint ? h('p', { class: 'hint', id: `${control.id}-hint` }, opts.hint) : null;
   if (hint) control.setAttribute('aria-describedby', hint.id);
   if (opts.name) control.dataset['field'] = opts.name;
-  const wrap = h('div', { class: control instanceof HTMLInputElement && control.type === 'checkbox' ? 'field check' : 'field' });
+  const wrap = h('div', {
+    class:
+      control instanceof HTMLInputElement && control.type === 'checkbox' ? 'field check' : 'field',
+  });
   const labelEl = h('label', { for: control.id }, label);
-  if (control instanceof HTMLInputElement && control.type === 'checkbox') append(wrap, [control, labelEl, hint, error]);
+  if (control instanceof HTMLInputElement && control.type === 'checkbox')
+    append(wrap, [control, labelEl, hint, error]);
   else append(wrap, [labelEl, control, hint, error]);
   return wrap;
 }
@@ -101,7 +105,9 @@ export function showError(form, err, aliases = {}) {
   const message = messageOf(err);
   const f = isApiError(err) ? err.field : undefined;
   if (f) {
-    const names = [aliases[f], f, ...ancestors(f).flatMap((a) => [aliases[a], a])].filter((n) => n !== undefined);
+    const names = [aliases[f], f, ...ancestors(f).flatMap((a) => [aliases[a], a])].filter(
+      (n) => n !== undefined,
+    );
     for (const name of names) {
       const control = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
       if (!(control instanceof HTMLElement)) continue;
@@ -109,7 +115,10 @@ export function showError(form, err, aliases = {}) {
       if (!slot) continue;
       slot.textContent = message;
       control.setAttribute('aria-invalid', 'true');
-      control.setAttribute('aria-describedby', [slot.id, control.getAttribute('aria-describedby')].filter(Boolean).join(' '));
+      control.setAttribute(
+        'aria-describedby',
+        [slot.id, control.getAttribute('aria-describedby')].filter(Boolean).join(' '),
+      );
       control.focus();
       return;
     }
@@ -119,11 +128,18 @@ export function showError(form, err, aliases = {}) {
 }
 
 /** `a.b.c` → `a.b`, `a`. @param {string} f */
-const ancestors = (f) => f.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, parts.length - i).join('.'));
+const ancestors = (f) =>
+  f
+    .split('.')
+    .slice(0, -1)
+    .map((_, i, parts) => parts.slice(0, parts.length - i).join('.'));
 
 /** The words to show for an error. @param {unknown} err */
 export function messageOf(err) {
-  if (isApiError(err)) return err.field && !err.message.includes(err.field) ? `${err.field}: ${err.message}` : err.message;
+  if (isApiError(err))
+    return err.field && !err.message.includes(err.field)
+      ? `${err.field}: ${err.message}`
+      : err.message;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -163,7 +179,8 @@ export function setStatusBadge(el, status) {
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 /** @param {string | number | null | undefined} t */
-export const formatTime = (t) => (t === null || t === undefined || t === '' ? '—' : dateTime.format(new Date(t)));
+export const formatTime = (t) =>
+  t === null || t === undefined || t === '' ? '—' : dateTime.format(new Date(t));
 
 const integer = new Intl.NumberFormat();
 /** @param {number} n */
@@ -214,7 +231,9 @@ export function every(tick, ms) {
 export function reconcile(container, items, key, render) {
   /** @type {Map<string, HTMLElement>} */
   const byKey = new Map();
-  for (const child of container.children) if (child instanceof HTMLElement && child.dataset['key'] !== undefined) byKey.set(child.dataset['key'], child);
+  for (const child of container.children)
+    if (child instanceof HTMLElement && child.dataset['key'] !== undefined)
+      byKey.set(child.dataset['key'], child);
   const keep = new Set();
   items.forEach((item, i) => {
     const k = key(item);

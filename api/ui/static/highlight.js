@@ -14,20 +14,26 @@
 
 const words = (/** @type {string} */ s) => new Set(s.split(/\s+/).filter(Boolean));
 
-const JS = words(`break case catch class const continue debugger default delete do else export extends false finally for function if import in
+const JS =
+  words(`break case catch class const continue debugger default delete do else export extends false finally for function if import in
   instanceof let new null return super switch this throw true try typeof undefined var void while with yield async await of static get set
   as interface type enum implements private protected public readonly declare namespace abstract keyof satisfies from`);
-const PY = words(`and as assert async await break class continue def del elif else except False finally for from global if import in is lambda
+const PY =
+  words(`and as assert async await break class continue def del elif else except False finally for from global if import in is lambda
   None nonlocal not or pass raise return True try while with yield match case self`);
-const GO = words(`break case chan const continue default defer else fallthrough for func go goto if import interface map package range return
+const GO =
+  words(`break case chan const continue default defer else fallthrough for func go goto if import interface map package range return
   select struct switch type var nil true false iota`);
-const RUST = words(`as async await break const continue crate dyn else enum extern false fn for if impl in let loop match mod move mut pub ref
+const RUST =
+  words(`as async await break const continue crate dyn else enum extern false fn for if impl in let loop match mod move mut pub ref
   return self Self static struct super trait true type unsafe use where while Some None Ok Err`);
-const JAVA = words(`abstract assert boolean break byte case catch char class const continue default do double else enum extends final finally
+const JAVA =
+  words(`abstract assert boolean break byte case catch char class const continue default do double else enum extends final finally
   float for goto if implements import instanceof int interface long native new null package private protected public return short static
   super switch synchronized this throw throws transient true false try void volatile while var record sealed struct typedef sizeof unsigned
   signed namespace using template typename auto fun val when object`);
-const SHELL = words(`if then else elif fi case esac for while until do done in function return local export readonly set unset echo exit
+const SHELL =
+  words(`if then else elif fi case esac for while until do done in function return local export readonly set unset echo exit
   source alias true false`);
 
 /** @type {Record<string, Lang>} */
@@ -35,23 +41,74 @@ const LANGS = {
   js: { line: ['//'], block: ['/*', '*/'], quotes: ["'", '"', '`'], triple: false, keywords: JS },
   python: { line: ['#'], block: null, quotes: ["'", '"'], triple: true, keywords: PY },
   go: { line: ['//'], block: ['/*', '*/'], quotes: ['"', '`', "'"], triple: false, keywords: GO },
-  rust: { line: ['//'], block: ['/*', '*/'], quotes: ['"'], triple: false, keywords: RUST, rustChars: true },
+  rust: {
+    line: ['//'],
+    block: ['/*', '*/'],
+    quotes: ['"'],
+    triple: false,
+    keywords: RUST,
+    rustChars: true,
+  },
   java: { line: ['//'], block: ['/*', '*/'], quotes: ['"', "'"], triple: false, keywords: JAVA },
-  shell: { line: ['#'], block: null, quotes: ["'", '"'], triple: false, keywords: SHELL, shellComments: true },
+  shell: {
+    line: ['#'],
+    block: null,
+    quotes: ["'", '"'],
+    triple: false,
+    keywords: SHELL,
+    shellComments: true,
+  },
 };
 
 /** @type {Record<string, string>} */
 const BY_EXTENSION = {
-  js: 'js', mjs: 'js', cjs: 'js', jsx: 'js', ts: 'js', mts: 'js', cts: 'js', tsx: 'js', json: 'js',
-  py: 'python', pyi: 'python',
+  js: 'js',
+  mjs: 'js',
+  cjs: 'js',
+  jsx: 'js',
+  ts: 'js',
+  mts: 'js',
+  cts: 'js',
+  tsx: 'js',
+  json: 'js',
+  py: 'python',
+  pyi: 'python',
   go: 'go',
   rs: 'rust',
-  java: 'java', kt: 'java', kts: 'java', scala: 'java', c: 'java', h: 'java', cc: 'java', cpp: 'java', hpp: 'java', cs: 'java', swift: 'java',
-  sh: 'shell', bash: 'shell', zsh: 'shell', yml: 'shell', yaml: 'shell', toml: 'shell', ini: 'shell', cfg: 'shell', conf: 'shell', env: 'shell', rb: 'shell', pl: 'shell', r: 'shell',
+  java: 'java',
+  kt: 'java',
+  kts: 'java',
+  scala: 'java',
+  c: 'java',
+  h: 'java',
+  cc: 'java',
+  cpp: 'java',
+  hpp: 'java',
+  cs: 'java',
+  swift: 'java',
+  sh: 'shell',
+  bash: 'shell',
+  zsh: 'shell',
+  yml: 'shell',
+  yaml: 'shell',
+  toml: 'shell',
+  ini: 'shell',
+  cfg: 'shell',
+  conf: 'shell',
+  env: 'shell',
+  rb: 'shell',
+  pl: 'shell',
+  r: 'shell',
 };
 
 /** @type {Record<string, string>} */
-const BY_NAME = { dockerfile: 'shell', makefile: 'shell', gemfile: 'shell', '.gitignore': 'shell', '.env': 'shell' };
+const BY_NAME = {
+  dockerfile: 'shell',
+  makefile: 'shell',
+  gemfile: 'shell',
+  '.gitignore': 'shell',
+  '.env': 'shell',
+};
 
 /** The language key for a path, or null when it is not coloured. @param {string} path */
 export function languageOf(path) {
@@ -62,7 +119,8 @@ export function languageOf(path) {
 }
 
 const IDENT = /[A-Za-z_$][\w$]*/y;
-const NUMBER = /(?:0[xX][\da-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:\d[\d_]*)(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)[a-zA-Z\d]*/y;
+const NUMBER =
+  /(?:0[xX][\da-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:\d[\d_]*)(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)[a-zA-Z\d]*/y;
 const RUST_CHAR = /'(?:\\.|[^\\'])'/y;
 
 /**
@@ -93,7 +151,10 @@ export function tokenizeLine(text, langKey, state = null) {
   while (i < text.length) {
     const ch = /** @type {string} */ (text[i]);
     const rest = text.slice(i);
-    if (lang.line.some((m) => rest.startsWith(m)) && (!lang.shellComments || i === 0 || /\s/.test(text[i - 1] ?? ''))) {
+    if (
+      lang.line.some((m) => rest.startsWith(m)) &&
+      (!lang.shellComments || i === 0 || /\s/.test(text[i - 1] ?? ''))
+    ) {
       push('comment', rest);
       break;
     }

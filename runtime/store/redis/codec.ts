@@ -3,7 +3,17 @@
  * structured (`reason`, `result`, `snapshot`) are stored as JSON; numbers as
  * decimal strings, as Lua's HINCRBY and TIME arithmetic expect.
  */
-import type { Commit, HistoryEntry, InboxEvent, InboxEventType, NewSession, SessionMode, SessionRecord, SessionStatus, WakeHint } from '../port.ts';
+import type {
+  Commit,
+  HistoryEntry,
+  InboxEvent,
+  InboxEventType,
+  NewSession,
+  SessionMode,
+  SessionRecord,
+  SessionStatus,
+  WakeHint,
+} from '../port.ts';
 
 /** Phase of a session that no machine has run yet. */
 export const INITIAL_PHASE = 'queued';
@@ -11,20 +21,34 @@ export const INITIAL_PHASE = 'queued';
 /** Field/value pairs of a new record; the create script adds `created_at`/`updated_at`. */
 export function newRecordFields(init: NewSession): string[] {
   return [
-    'id', init.id,
-    'goal', init.goal,
-    'repo_url', init.repo_url,
-    'mode', init.mode,
-    'status', 'QUEUED',
-    'phase', INITIAL_PHASE,
-    'reason', 'null',
-    'result', 'null',
-    'snapshot', 'null',
-    'last_event_id', '0-0',
-    'epoch', '0',
-    'lease_node', '',
-    'lease_until', '0',
-    'fenced', '0',
+    'id',
+    init.id,
+    'goal',
+    init.goal,
+    'repo_url',
+    init.repo_url,
+    'mode',
+    init.mode,
+    'status',
+    'QUEUED',
+    'phase',
+    INITIAL_PHASE,
+    'reason',
+    'null',
+    'result',
+    'null',
+    'snapshot',
+    'null',
+    'last_event_id',
+    '0-0',
+    'epoch',
+    '0',
+    'lease_node',
+    '',
+    'lease_until',
+    '0',
+    'fenced',
+    '0',
     ...(init.budget ? ['budget', JSON.stringify(init.budget)] : []),
     ...(init.profileId ? ['profile_id', init.profileId] : []),
     ...(init.roleProfiles ? ['role_profiles', JSON.stringify(init.roleProfiles)] : []),
@@ -36,13 +60,20 @@ export function newRecordFields(init: NewSession): string[] {
 /** Field/value pairs a commit writes (the script adds `updated_at`). */
 export function commitFields(c: Commit): string[] {
   return [
-    'snapshot', JSON.stringify(c.snapshot ?? null),
-    'status', c.status,
-    'phase', c.phase,
-    'reason', JSON.stringify(c.reason ?? null),
-    'goal', c.goal,
-    'result', JSON.stringify(c.result ?? null),
-    'last_event_id', c.lastEventId,
+    'snapshot',
+    JSON.stringify(c.snapshot ?? null),
+    'status',
+    c.status,
+    'phase',
+    c.phase,
+    'reason',
+    JSON.stringify(c.reason ?? null),
+    'goal',
+    c.goal,
+    'result',
+    JSON.stringify(c.result ?? null),
+    'last_event_id',
+    c.lastEventId,
   ];
 }
 
@@ -78,12 +109,21 @@ export function decodeRecord(h: Record<string, string>, now: number): SessionRec
     snapshot: json(h['snapshot']) as SessionRecord['snapshot'],
     last_event_id: h['last_event_id'] ?? '0-0',
     epoch,
-    owner: leaseNode !== '' && leaseUntil > now ? { nodeId: leaseNode, epoch, until: leaseUntil } : null,
+    owner:
+      leaseNode !== '' && leaseUntil > now ? { nodeId: leaseNode, epoch, until: leaseUntil } : null,
     fenced_writes: Number(h['fenced'] ?? 0),
     ...(h['hist_n'] !== undefined ? { history_count: Number(h['hist_n']) } : {}),
-    ...(h['budget'] ? { budget: JSON.parse(h['budget']) as NonNullable<SessionRecord['budget']> } : {}),
+    ...(h['budget']
+      ? { budget: JSON.parse(h['budget']) as NonNullable<SessionRecord['budget']> }
+      : {}),
     ...(h['profile_id'] ? { profileId: h['profile_id'] } : {}),
-    ...(h['role_profiles'] ? { roleProfiles: JSON.parse(h['role_profiles']) as NonNullable<SessionRecord['roleProfiles']> } : {}),
+    ...(h['role_profiles']
+      ? {
+          roleProfiles: JSON.parse(h['role_profiles']) as NonNullable<
+            SessionRecord['roleProfiles']
+          >,
+        }
+      : {}),
     ...(h['user_id'] ? { userId: h['user_id'] } : {}),
     ...(h['max_running'] !== undefined ? { maxRunning: Number(h['max_running']) } : {}),
   };
@@ -114,7 +154,16 @@ export function decodeHistory(raws: readonly string[]): HistoryEntry[] {
     const e = parsed[i]!;
     const n: number = typeof e.n === 'number' ? e.n : next ? next.n - (next.index - i) : i;
     if (typeof e.n === 'number') next = { index: i, n };
-    out[i] = { n, at: Number(e.at), event: e.event ?? '', from: e.from ?? '', to: e.to ?? '', node: e.node ?? '', epoch: Number(e.epoch), ...(e.payload ? { payload: e.payload } : {}) };
+    out[i] = {
+      n,
+      at: Number(e.at),
+      event: e.event ?? '',
+      from: e.from ?? '',
+      to: e.to ?? '',
+      node: e.node ?? '',
+      epoch: Number(e.epoch),
+      ...(e.payload ? { payload: e.payload } : {}),
+    };
   }
   return out;
 }
@@ -127,10 +176,20 @@ export function decodeWake(message: string): { sessionId: string; hint?: WakeHin
   const parts = message.split('\n', 6);
   if (parts.length < 6) return { sessionId: message };
   const [sessionId, id, prevId, type, at] = parts as [string, string, string, string, string];
-  const payload = message.slice(sessionId.length + id.length + prevId.length + type.length + at.length + 5);
+  const payload = message.slice(
+    sessionId.length + id.length + prevId.length + type.length + at.length + 5,
+  );
   return {
     sessionId,
-    hint: { event: { id, type: type as InboxEventType, payload: (json(payload) ?? {}) as Record<string, unknown>, at: Number(at) }, prevId },
+    hint: {
+      event: {
+        id,
+        type: type as InboxEventType,
+        payload: (json(payload) ?? {}) as Record<string, unknown>,
+        at: Number(at),
+      },
+      prevId,
+    },
   };
 }
 
@@ -145,7 +204,9 @@ export function decodeReservation(value: string): { fingerprint: string; session
 }
 
 /** A request key's record in a session's `idem` hash (`key_answer` in `scripts/lib.ts`); null when none or malformed. */
-export function decodeKeyRecord(value: string | null): { until: number; fingerprint: string; answer: string } | null {
+export function decodeKeyRecord(
+  value: string | null,
+): { until: number; fingerprint: string; answer: string } | null {
   const m = value === null ? null : /^(\d+)\n([^\n]*)\n(.*)$/s.exec(value);
   return m ? { until: Number(m[1]), fingerprint: m[2]!, answer: m[3]! } : null;
 }

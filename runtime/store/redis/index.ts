@@ -9,21 +9,69 @@
  */
 import { Redis } from 'ioredis';
 import { AppError, idempotencyKeyReused } from '../../errors.ts';
-import { checkArtifacts, checkRole, encodeMessage, encodeProfile, usageIncrement } from '../bookkeeping.ts';
 import {
-  type AgentUsage, type AppendOptions, type AppendResult, type ClaimResult, type Commit, type CommitResult, type HistoryEntry,
-  type InboxEvent, type InboxEventType, type Lease, type ListQuery, type NewSession, type NodeInfo, type RenewResult,
-  type SessionRecord, type SessionStatus, type SessionSummary, type Store, type StoreStats, type StoredProfile,
-  type StoredToken, type StoredUser, type TimerSpec, type WakeHandler, type RequestKey, type RequestKeyState,
-  HISTORY_CAP, PASSIVE_STATUSES, SESSION_STATUSES, TRANSCRIPT_CAP, requestKeyOf,
+  checkArtifacts,
+  checkRole,
+  encodeMessage,
+  encodeProfile,
+  usageIncrement,
+} from '../bookkeeping.ts';
+import {
+  type AgentUsage,
+  type AppendOptions,
+  type AppendResult,
+  type ClaimResult,
+  type Commit,
+  type CommitResult,
+  type HistoryEntry,
+  type InboxEvent,
+  type InboxEventType,
+  type Lease,
+  type ListQuery,
+  type NewSession,
+  type NodeInfo,
+  type RenewResult,
+  type SessionRecord,
+  type SessionStatus,
+  type SessionSummary,
+  type Store,
+  type StoreStats,
+  type StoredProfile,
+  type StoredToken,
+  type StoredUser,
+  type TimerSpec,
+  type WakeHandler,
+  type RequestKey,
+  type RequestKeyState,
+  HISTORY_CAP,
+  PASSIVE_STATUSES,
+  SESSION_STATUSES,
+  TRANSCRIPT_CAP,
+  requestKeyOf,
 } from '../port.ts';
 import * as accounts from './accounts.ts';
 import * as admission from './admission.ts';
 import type { AdmitResult } from '../port.ts';
 import {
-  commitFields, decodeEvent, decodeHistory, decodeKeyRecord, decodeRecord, decodeReservation, decodeWake, encodeReservation, newRecordFields, pairsToObject,
+  commitFields,
+  decodeEvent,
+  decodeHistory,
+  decodeKeyRecord,
+  decodeRecord,
+  decodeReservation,
+  decodeWake,
+  encodeReservation,
+  newRecordFields,
+  pairsToObject,
 } from './codec.ts';
-import { channels, dueMember, globalKeys, requestKeyField, sessionKeys, type GlobalKeys } from './keys.ts';
+import {
+  channels,
+  dueMember,
+  globalKeys,
+  requestKeyField,
+  sessionKeys,
+  type GlobalKeys,
+} from './keys.ts';
 import { listNodes, listSessions } from './listing.ts';
 import { exec, timeMs } from './pipeline.ts';
 import { defineScripts, queueScript, runScript, type Reply } from './scripts/index.ts';
@@ -90,7 +138,12 @@ export class RedisStore implements Store {
       await redis.connect();
     } catch (cause) {
       redis.disconnect();
-      throw new AppError('store_unavailable', 503, `connecting to Redis at ${redact(opts.url)} failed: ${String(cause)}`, { cause });
+      throw new AppError(
+        'store_unavailable',
+        503,
+        `connecting to Redis at ${redact(opts.url)} failed: ${String(cause)}`,
+        { cause },
+      );
     }
     return new RedisStore(redis, opts.url, opts.prefix ?? 'swe');
   }
@@ -105,14 +158,25 @@ export class RedisStore implements Store {
 
   // Sessions -------------------------------------------------------------
 
-  async createSession(init: NewSession, idempotencyKey?: string | RequestKey): Promise<{ record: SessionRecord; created: boolean }> {
+  async createSession(
+    init: NewSession,
+    idempotencyKey?: string | RequestKey,
+  ): Promise<{ record: SessionRecord; created: boolean }> {
     const rk = idempotencyKey === undefined ? undefined : requestKeyOf(idempotencyKey);
     // The first request's id wins: a retry whose first attempt never got to the create creates under that id.
     const id = rk ? (await this.#reserve(rk, init.id)).sessionId : init.id;
     const k = this.#keys(id);
-    const reply = (await runScript(this.#redis, 'swCreateSession', [k.record, k.idem], [
-      rk ? requestKeyField(rk.userId, rk.key) : '', rk?.fingerprint ?? '', rk?.ttlMs ?? 0, ...newRecordFields({ ...init, id }),
-    ])) as ['reused'] | [number, number, string[]];
+    const reply = (await runScript(
+      this.#redis,
+      'swCreateSession',
+      [k.record, k.idem],
+      [
+        rk ? requestKeyField(rk.userId, rk.key) : '',
+        rk?.fingerprint ?? '',
+        rk?.ttlMs ?? 0,
+        ...newRecordFields({ ...init, id }),
+      ],
+    )) as ['reused'] | [number, number, string[]];
     if (reply[0] === 'reused') throw idempotencyKeyReused();
     const [created, now, flat] = reply as [number, number, string[]];
     const record = decodeRecord(pairsToObject(flat), now)!;
@@ -128,7 +192,8 @@ export class RedisStore implements Store {
       .zadd(this.#g.created, 'NX', record.created_at, id)
       .zadd(this.#g.status(record.status), 'NX', record.created_at, id);
     if (record.userId) p.zadd(this.#g.userCreated(record.userId), 'NX', record.created_at, id);
-    if (record.status === 'QUEUED' && record.epoch === 0) p.zadd(this.#g.ready, 'NX', now, id).publish(this.#ch.ready, id);
+    if (record.status === 'QUEUED' && record.epoch === 0)
+      p.zadd(this.#g.ready, 'NX', now, id).publish(this.#ch.ready, id);
     await exec(p);
   }
 
@@ -138,7 +203,13 @@ export class RedisStore implements Store {
     const { fingerprint, sessionId } = decodeReservation(reservation);
     if (fingerprint !== rk.fingerprint) return { kind: 'reused' };
     const k = this.#keys(sessionId);
-    const [time, value, hash] = await exec(this.#redis.pipeline().time().hget(k.idem, requestKeyField(rk.userId, rk.key)).hgetall(k.record));
+    const [time, value, hash] = await exec(
+      this.#redis
+        .pipeline()
+        .time()
+        .hget(k.idem, requestKeyField(rk.userId, rk.key))
+        .hgetall(k.record),
+    );
     const now = timeMs(time);
     const seen = decodeKeyRecord(value as string | null);
     // Reserved, but its write never happened: the retry does it, under the reserved id.
@@ -157,8 +228,16 @@ export class RedisStore implements Store {
    * id wins). It lives in `{g}`, so it cannot be written with the session's
    * keys: whether the write happened is recorded with the write itself.
    */
-  async #reserve(rk: RequestKey, sessionId: string): Promise<{ sessionId: string; fresh: boolean }> {
-    const first = (await runScript(this.#redis, 'swReserveKey', [this.#g.requestKey(rk.userId, rk.key)], [encodeReservation(rk.fingerprint, sessionId), rk.ttlMs])) as string | null;
+  async #reserve(
+    rk: RequestKey,
+    sessionId: string,
+  ): Promise<{ sessionId: string; fresh: boolean }> {
+    const first = (await runScript(
+      this.#redis,
+      'swReserveKey',
+      [this.#g.requestKey(rk.userId, rk.key)],
+      [encodeReservation(rk.fingerprint, sessionId), rk.ttlMs],
+    )) as string | null;
     if (first === null) return { sessionId, fresh: true };
     const r = decodeReservation(first);
     if (r.fingerprint !== rk.fingerprint) throw idempotencyKeyReused();
@@ -176,7 +255,11 @@ export class RedisStore implements Store {
 
   async getLogs(id: string, from = 0, count?: number): Promise<string[]> {
     if (count !== undefined && count <= 0) return [];
-    return this.#redis.lrange(this.#keys(id).log, from, count === undefined ? -1 : from + count - 1);
+    return this.#redis.lrange(
+      this.#keys(id).log,
+      from,
+      count === undefined ? -1 : from + count - 1,
+    );
   }
 
   async getHistory(id: string, from?: number): Promise<HistoryEntry[]> {
@@ -194,26 +277,47 @@ export class RedisStore implements Store {
   ): Promise<AppendResult> {
     const k = this.#keys(id);
     const allowed = options.allowedStatuses ? `,${options.allowedStatuses.join(',')},` : '*';
-    const rk = options.idempotencyKey === undefined ? undefined : requestKeyOf(options.idempotencyKey);
+    const rk =
+      options.idempotencyKey === undefined ? undefined : requestKeyOf(options.idempotencyKey);
     const reserved = rk ? await this.#reserve(rk, id) : undefined;
     let reply: string[];
     try {
-      reply = (await runScript(this.#redis, 'swAppendEvent', [k.record, k.inbox, k.idem], [
-        event.type, JSON.stringify(event.payload ?? {}), rk ? requestKeyField(rk.userId, rk.key) : '', allowed, rk?.ttlMs ?? 0, this.#ch.wake(''), id, rk?.fingerprint ?? '',
-      ])) as string[];
+      reply = (await runScript(
+        this.#redis,
+        'swAppendEvent',
+        [k.record, k.inbox, k.idem],
+        [
+          event.type,
+          JSON.stringify(event.payload ?? {}),
+          rk ? requestKeyField(rk.userId, rk.key) : '',
+          allowed,
+          rk?.ttlMs ?? 0,
+          this.#ch.wake(''),
+          id,
+          rk?.fingerprint ?? '',
+        ],
+      )) as string[];
     } catch (err) {
       // No answer: the append may still run when Redis answers again (a
       // late command), and then nothing would wake a session without an
       // owner. Queue it behind the append, on the same connection, without
       // waiting: a claim that finds nothing to do is harmless.
-      this.#redis.pipeline().zadd(this.#g.ready, 'NX', 0, id).publish(this.#ch.ready, id).exec().catch(() => undefined);
+      this.#redis
+        .pipeline()
+        .zadd(this.#g.ready, 'NX', 0, id)
+        .publish(this.#ch.ready, id)
+        .exec()
+        .catch(() => undefined);
       throw err;
     }
     if (reply[0] === 'reused') throw idempotencyKeyReused();
     if (reply[0] === 'not_found' || reply[0] === 'conflict') {
       // Nothing was written: the key is free again, for another request too.
-      if (rk && reserved?.fresh) await this.#redis.del(this.#g.requestKey(rk.userId, rk.key)).catch(() => undefined);
-      return reply[0] === 'not_found' ? { kind: 'not_found' } : { kind: 'conflict', status: reply[1] as SessionStatus };
+      if (rk && reserved?.fresh)
+        await this.#redis.del(this.#g.requestKey(rk.userId, rk.key)).catch(() => undefined);
+      return reply[0] === 'not_found'
+        ? { kind: 'not_found' }
+        : { kind: 'conflict', status: reply[1] as SessionStatus };
     }
     const eventId = reply[1]!;
     // The script woke a valid owner. Without one, the session goes on the
@@ -224,12 +328,23 @@ export class RedisStore implements Store {
 
   /** Queues a session with no valid owner for any node. */
   async #enqueue(id: string, eventId: string): Promise<void> {
-    await exec(this.#redis.pipeline().zadd(this.#g.ready, 'NX', idTime(eventId), id).publish(this.#ch.ready, id));
+    await exec(
+      this.#redis
+        .pipeline()
+        .zadd(this.#g.ready, 'NX', idTime(eventId), id)
+        .publish(this.#ch.ready, id),
+    );
   }
 
   async readEvents(id: string, afterId: string, count: number): Promise<InboxEvent[]> {
     if (count <= 0) return [];
-    const entries = await this.#redis.xrange(this.#keys(id).inbox, `(${afterId}`, '+', 'COUNT', count);
+    const entries = await this.#redis.xrange(
+      this.#keys(id).inbox,
+      `(${afterId}`,
+      '+',
+      'COUNT',
+      count,
+    );
     return entries.map(decodeEvent);
   }
 
@@ -237,12 +352,22 @@ export class RedisStore implements Store {
 
   async takeReady(max: number, ttlMs: number): Promise<string[]> {
     if (max <= 0) return [];
-    return (await runScript(this.#redis, 'swTakeReady', [this.#g.ready, this.#g.leases], [max, ttlMs])) as string[];
+    return (await runScript(
+      this.#redis,
+      'swTakeReady',
+      [this.#g.ready, this.#g.leases],
+      [max, ttlMs],
+    )) as string[];
   }
 
   async claim(id: string, nodeId: string, ttlMs: number): Promise<ClaimResult> {
     const k = this.#keys(id);
-    const reply = (await runScript(this.#redis, 'swClaim', [k.record, k.inbox], [nodeId, ttlMs])) as Reply[];
+    const reply = (await runScript(
+      this.#redis,
+      'swClaim',
+      [k.record, k.inbox],
+      [nodeId, ttlMs],
+    )) as Reply[];
     switch (reply[0]) {
       case 'not_found':
         return { kind: 'not_found' };
@@ -262,8 +387,18 @@ export class RedisStore implements Store {
     const record = decodeRecord(pairsToObject(flat), now)!;
     // The status entry goes in with the lease deadline: this repairs a commit
     // whose index update was lost with its node (see `commit`).
-    await exec(this.#redis.pipeline().zadd(this.#g.leases, until, id).zadd(this.#g.status(record.status), record.created_at, id));
-    return { kind: 'claimed', lease: { nodeId, epoch: Number(epoch) }, until: Number(until), record };
+    await exec(
+      this.#redis
+        .pipeline()
+        .zadd(this.#g.leases, until, id)
+        .zadd(this.#g.status(record.status), record.created_at, id),
+    );
+    return {
+      kind: 'claimed',
+      lease: { nodeId, epoch: Number(epoch) },
+      until: Number(until),
+      record,
+    };
   }
 
   /**
@@ -279,7 +414,11 @@ export class RedisStore implements Store {
     await this.#redis.zrem(this.#g.leases, id);
   }
 
-  async renew(nodeId: string, leases: { id: string; epoch: number }[], ttlMs: number): Promise<RenewResult[]> {
+  async renew(
+    nodeId: string,
+    leases: { id: string; epoch: number }[],
+    ttlMs: number,
+  ): Promise<RenewResult[]> {
     if (leases.length === 0) return [];
     const p = this.#redis.pipeline();
     for (const l of leases) {
@@ -298,13 +437,33 @@ export class RedisStore implements Store {
   async commit(id: string, lease: Lease, c: Commit): Promise<CommitResult> {
     const k = this.#keys(id);
     const fields = commitFields(c);
-    const args: (string | number)[] = [lease.nodeId, lease.epoch, c.release ? '1' : '0', HISTORY_CAP, c.seq, fields.length / 2, ...fields];
+    const args: (string | number)[] = [
+      lease.nodeId,
+      lease.epoch,
+      c.release ? '1' : '0',
+      HISTORY_CAP,
+      c.seq,
+      fields.length / 2,
+      ...fields,
+    ];
     args.push(c.history.length);
-    for (const h of c.history) args.push(h.event, h.from, h.to, h.payload ? JSON.stringify(h.payload) : '');
+    for (const h of c.history)
+      args.push(h.event, h.from, h.to, h.payload ? JSON.stringify(h.payload) : '');
     args.push(...c.logs);
-    const reply = (await runScript(this.#redis, 'swCommit', [k.record, k.inbox, k.log, k.history], args)) as Reply[];
+    const reply = (await runScript(
+      this.#redis,
+      'swCommit',
+      [k.record, k.inbox, k.log, k.history],
+      args,
+    )) as Reply[];
     if (reply[0] !== 'ok') return this.#refused(reply);
-    const [, released, oldStatus, newStatus, createdAt] = reply as [string, number, string, string, string];
+    const [, released, oldStatus, newStatus, createdAt] = reply as [
+      string,
+      number,
+      string,
+      string,
+      string,
+    ];
     // Most commits keep the status (a transition inside RUNNING): no index
     // write then. Should we die between the script and this pipeline, the
     // session's lease entry is still there, and the claim that follows
@@ -317,7 +476,8 @@ export class RedisStore implements Store {
     if (changed || unlease || repair) {
       const p = this.#redis.pipeline();
       if (changed && oldStatus !== '') p.zrem(this.#g.status(oldStatus as SessionStatus), id);
-      if (changed || repair) p.zadd(this.#g.status(newStatus as SessionStatus), Number(createdAt), id);
+      if (changed || repair)
+        p.zadd(this.#g.status(newStatus as SessionStatus), Number(createdAt), id);
       if (unlease) p.zrem(this.#g.leases, id);
       // The commit is written: an index failure must not make the host retry it.
       await exec(p).catch(() => this.#unindexed.add(id));
@@ -327,16 +487,28 @@ export class RedisStore implements Store {
 
   async appendLogs(id: string, lease: Lease, lines: string[]): Promise<CommitResult> {
     const k = this.#keys(id);
-    const reply = (await runScript(this.#redis, 'swAppendLogs', [k.record, k.log], [lease.nodeId, lease.epoch, ...lines])) as Reply[];
+    const reply = (await runScript(
+      this.#redis,
+      'swAppendLogs',
+      [k.record, k.log],
+      [lease.nodeId, lease.epoch, ...lines],
+    )) as Reply[];
     return reply[0] === 'ok' ? { kind: 'ok', released: false } : this.#refused(reply);
   }
 
   async release(id: string, lease: Lease, requeue: boolean): Promise<CommitResult> {
-    const reply = (await runScript(this.#redis, 'swRelease', [this.#keys(id).record], [lease.nodeId, lease.epoch])) as Reply[];
+    const reply = (await runScript(
+      this.#redis,
+      'swRelease',
+      [this.#keys(id).record],
+      [lease.nodeId, lease.epoch],
+    )) as Reply[];
     if (reply[0] !== 'ok') return this.#refused(reply);
     const [, status, now] = reply as [string, string, number];
     if (requeue) {
-      await exec(this.#redis.pipeline().zadd(this.#g.ready, 'NX', now, id).publish(this.#ch.ready, id));
+      await exec(
+        this.#redis.pipeline().zadd(this.#g.ready, 'NX', now, id).publish(this.#ch.ready, id),
+      );
     } else if (isPassive(status)) {
       await this.#redis.zrem(this.#g.leases, id);
     }
@@ -355,9 +527,12 @@ export class RedisStore implements Store {
   async scheduleTimer(id: string, lease: Lease, timer: TimerSpec): Promise<CommitResult> {
     const k = this.#keys(id);
     const payload = JSON.stringify({ ...timer.payload, key: timer.key });
-    const reply = (await runScript(this.#redis, 'swScheduleTimer', [k.record, k.timers], [
-      lease.nodeId, lease.epoch, timer.key, payload, timer.delayMs,
-    ])) as Reply[];
+    const reply = (await runScript(
+      this.#redis,
+      'swScheduleTimer',
+      [k.record, k.timers],
+      [lease.nodeId, lease.epoch, timer.key, payload, timer.delayMs],
+    )) as Reply[];
     if (reply[0] !== 'ok') return this.#refused(reply);
     const [, created, state, due] = reply as [string, number, string, number];
     if (state === 'armed') {
@@ -370,7 +545,10 @@ export class RedisStore implements Store {
   }
 
   fireDueTimers(max: number): Promise<number> {
-    return fireDueTimers({ redis: this.#redis, prefix: this.#prefix, g: this.#g, ch: this.#ch }, max);
+    return fireDueTimers(
+      { redis: this.#redis, prefix: this.#prefix, g: this.#g, ch: this.#ch },
+      max,
+    );
   }
 
   // Wake-ups ------------------------------------------------------------
@@ -389,7 +567,12 @@ export class RedisStore implements Store {
   // Agent bookkeeping ------------------------------------------------------
 
   async putProfile(profile: StoredProfile): Promise<void> {
-    await runScript(this.#redis, 'swPutProfile', [this.#g.profiles], [profile.id, encodeProfile(profile), profile.isDefault ? '1' : '0']);
+    await runScript(
+      this.#redis,
+      'swPutProfile',
+      [this.#g.profiles],
+      [profile.id, encodeProfile(profile), profile.isDefault ? '1' : '0'],
+    );
   }
 
   async getProfile(id: string): Promise<StoredProfile | null> {
@@ -407,7 +590,9 @@ export class RedisStore implements Store {
   }
 
   async listProfiles(): Promise<StoredProfile[]> {
-    const all = (await this.#redis.hvals(this.#g.profiles)).map((json) => JSON.parse(json) as StoredProfile);
+    const all = (await this.#redis.hvals(this.#g.profiles)).map(
+      (json) => JSON.parse(json) as StoredProfile,
+    );
     return all.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   }
 
@@ -416,14 +601,32 @@ export class RedisStore implements Store {
   }
 
   /** One fenced write (`scripts/fenced-write-2.ts`). */
-  async #fencedWrite(id: string, lease: Lease, key: string, op: string, args: (string | number)[]): Promise<CommitResult> {
-    const reply = (await runScript(this.#redis, 'swFencedWrite', [this.#keys(id).record, key], [lease.nodeId, lease.epoch, op, ...args])) as Reply[];
+  async #fencedWrite(
+    id: string,
+    lease: Lease,
+    key: string,
+    op: string,
+    args: (string | number)[],
+  ): Promise<CommitResult> {
+    const reply = (await runScript(
+      this.#redis,
+      'swFencedWrite',
+      [this.#keys(id).record, key],
+      [lease.nodeId, lease.epoch, op, ...args],
+    )) as Reply[];
     return reply[0] === 'ok' ? { kind: 'ok', released: false } : this.#refused(reply);
   }
 
   addUsage(id: string, lease: Lease, delta: AgentUsage): Promise<CommitResult> {
     const d = usageIncrement(delta);
-    const args: (string | number)[] = ['calls', d.calls, 'input_tokens', d.inputTokens, 'output_tokens', d.outputTokens];
+    const args: (string | number)[] = [
+      'calls',
+      d.calls,
+      'input_tokens',
+      d.inputTokens,
+      'output_tokens',
+      d.outputTokens,
+    ];
     args.push(...(d.cost === null ? ['cost_unknown', 1] : ['cost_micros', d.cost]));
     return this.#fencedWrite(id, lease, this.#keys(id).usage, 'hincrby', args);
   }
@@ -439,14 +642,24 @@ export class RedisStore implements Store {
     };
   }
 
-  async appendTranscript(id: string, lease: Lease, role: string, messages: unknown[]): Promise<CommitResult> {
+  async appendTranscript(
+    id: string,
+    lease: Lease,
+    role: string,
+    messages: unknown[],
+  ): Promise<CommitResult> {
     checkRole(role);
-    return this.#fencedWrite(id, lease, this.#keys(id).transcript(role), 'rpush_capped', [TRANSCRIPT_CAP, ...messages.map(encodeMessage)]);
+    return this.#fencedWrite(id, lease, this.#keys(id).transcript(role), 'rpush_capped', [
+      TRANSCRIPT_CAP,
+      ...messages.map(encodeMessage),
+    ]);
   }
 
   async getTranscript(id: string, role: string): Promise<unknown[]> {
     checkRole(role);
-    return (await this.#redis.lrange(this.#keys(id).transcript(role), 0, -1)).map((m) => JSON.parse(m) as unknown);
+    return (await this.#redis.lrange(this.#keys(id).transcript(role), 0, -1)).map(
+      (m) => JSON.parse(m) as unknown,
+    );
   }
 
   putArtifacts(id: string, lease: Lease, values: Record<string, string>): Promise<CommitResult> {
@@ -462,14 +675,25 @@ export class RedisStore implements Store {
 
   /** A node stays listed for three heartbeat TTLs after its last heartbeat. */
   async heartbeat(node: NodeInfo, ttlMs: number): Promise<void> {
-    await runScript(this.#redis, 'swHeartbeat', [this.#g.nodes, this.#g.node(node.id)], [
-      node.id, ttlMs * 3,
-      'address', node.address,
-      'started_at', node.started_at,
-      'version', node.version,
-      'active_sessions', node.active_sessions,
-      'sessions', JSON.stringify(node.sessions ?? []),
-    ]);
+    await runScript(
+      this.#redis,
+      'swHeartbeat',
+      [this.#g.nodes, this.#g.node(node.id)],
+      [
+        node.id,
+        ttlMs * 3,
+        'address',
+        node.address,
+        'started_at',
+        node.started_at,
+        'version',
+        node.version,
+        'active_sessions',
+        node.active_sessions,
+        'sessions',
+        JSON.stringify(node.sessions ?? []),
+      ],
+    );
   }
 
   listNodes(): Promise<NodeInfo[]> {
@@ -513,7 +737,13 @@ export class RedisStore implements Store {
   // Per-user running limit (`admission.ts`) -------------------------------
 
   #admission(): admission.AdmissionContext {
-    return { redis: this.#redis, prefix: this.#prefix, g: this.#g, ch: this.#ch, refused: (reply) => this.#refused(reply) };
+    return {
+      redis: this.#redis,
+      prefix: this.#prefix,
+      g: this.#g,
+      ch: this.#ch,
+      refused: (reply) => this.#refused(reply),
+    };
   }
 
   admit(id: string, userId: string, limit: number): Promise<AdmitResult> {
@@ -536,12 +766,16 @@ export class RedisStore implements Store {
     const p = this.#redis.pipeline();
     for (const s of SESSION_STATUSES) p.zcard(this.#g.status(s));
     const counts = await exec(p);
-    return Object.fromEntries(SESSION_STATUSES.map((s, i) => [s, Number(counts[i])])) as Record<SessionStatus, number>;
+    return Object.fromEntries(SESSION_STATUSES.map((s, i) => [s, Number(counts[i])])) as Record<
+      SessionStatus,
+      number
+    >;
   }
 
   async close(): Promise<void> {
     await this.#sub.close();
-    if (this.#redis.status !== 'end') await this.#redis.quit().catch(() => this.#redis.disconnect());
+    if (this.#redis.status !== 'end')
+      await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
 }
 

@@ -127,7 +127,8 @@ export function dueMember(id: string, key: string): string {
 export function parseDueMember(member: string): { id: string; key: string } | null {
   try {
     const v: unknown = JSON.parse(member);
-    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') return { id: v[0], key: v[1] };
+    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string')
+      return { id: v[0], key: v[1] };
   } catch {
     // a foreign member: ignored
   }

@@ -19,7 +19,12 @@ export function ulidTime(id: string): number | null {
   return t;
 }
 
-export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, query: ListQuery): Promise<SessionSummary[]> {
+export async function listSessions(
+  redis: Redis,
+  prefix: string,
+  g: GlobalKeys,
+  query: ListQuery,
+): Promise<SessionSummary[]> {
   if (query.limit <= 0) return [];
   // Scores are creation times; ids sharing one are ordered by id, as ULIDs sort.
   let max = '+inf';
@@ -50,7 +55,15 @@ export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, 
   const seen = new Set<string>();
   const batch = Math.min(Math.max(query.limit * 2, 20), 500);
   for (let offset = 0; out.length < query.limit; offset += batch) {
-    const flat = await redis.zrevrangebyscore(index, max, min, 'WITHSCORES', 'LIMIT', offset, batch);
+    const flat = await redis.zrevrangebyscore(
+      index,
+      max,
+      min,
+      'WITHSCORES',
+      'LIMIT',
+      offset,
+      batch,
+    );
     const ids: string[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const id = flat[i]!;
@@ -65,7 +78,12 @@ export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, 
       const now = timeMs(time);
       for (const h of hashes) {
         const rec = decodeRecord(h as Record<string, string>, now);
-        if (!rec || (query.status && rec.status !== query.status) || (query.userId !== undefined && rec.userId !== query.userId)) continue;
+        if (
+          !rec ||
+          (query.status && rec.status !== query.status) ||
+          (query.userId !== undefined && rec.userId !== query.userId)
+        )
+          continue;
         const { snapshot: _snapshot, ...summary } = rec;
         out.push(summary);
         if (out.length === query.limit) break;
@@ -82,11 +100,19 @@ export async function listSessions(redis: Redis, prefix: string, g: GlobalKeys, 
  * user and a status, the one with fewer entries in the score window is walked
  * (a user with many sessions asking for a rare status, or the reverse).
  */
-async function pickIndex(redis: Redis, g: GlobalKeys, query: ListQuery, min: string, max: string): Promise<string> {
+async function pickIndex(
+  redis: Redis,
+  g: GlobalKeys,
+  query: ListQuery,
+  min: string,
+  max: string,
+): Promise<string> {
   if (query.userId === undefined) return query.status ? g.status(query.status) : g.created;
   const user = g.userCreated(query.userId);
   if (!query.status) return user;
-  const [inUser, inStatus] = (await exec(redis.pipeline().zcount(user, min, max).zcount(g.status(query.status), min, max))) as number[];
+  const [inUser, inStatus] = (await exec(
+    redis.pipeline().zcount(user, min, max).zcount(g.status(query.status), min, max),
+  )) as number[];
   return inUser! <= inStatus! ? user : g.status(query.status);
 }
 

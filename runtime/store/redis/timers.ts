@@ -23,7 +23,12 @@ export interface TimerContext {
 export async function fireDueTimers(ctx: TimerContext, max: number): Promise<number> {
   const { redis, g, ch } = ctx;
   if (max <= 0) return 0;
-  const members = (await runScript(redis, 'swReserveDue', [g.due], [max, TIMER_RESERVE_MS])) as string[];
+  const members = (await runScript(
+    redis,
+    'swReserveDue',
+    [g.due],
+    [max, TIMER_RESERVE_MS],
+  )) as string[];
   if (members.length === 0) return 0;
   const timers = members.map((member) => ({ member, timer: parseDueMember(member) }));
   const deliver = redis.pipeline();
@@ -47,7 +52,10 @@ export async function fireDueTimers(ctx: TimerContext, max: number): Promise<num
     fired++;
     const [, eventId, owner] = reply as [string, string, string];
     if (owner !== '') after.publish(ch.wake(owner), timer.id);
-    else after.zadd(g.ready, 'NX', Number(eventId.split('-')[0]), timer.id).publish(ch.ready, timer.id);
+    else
+      after
+        .zadd(g.ready, 'NX', Number(eventId.split('-')[0]), timer.id)
+        .publish(ch.ready, timer.id);
   }
   await exec(after);
   return fired;

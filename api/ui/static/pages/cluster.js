@@ -15,7 +15,15 @@ import { h, replace, setText, every, reconcile, messageOf, formatInt } from '../
 export function clusterPage(root, { me, setTitle }) {
   setTitle('Cluster');
   if (me.role !== 'admin') {
-    replace(root, h('h1', { tabindex: -1 }, 'Cluster'), h('p', { class: 'notice' }, `Only admins see the cluster. You are signed in as ${me.name} (${me.role}).`));
+    replace(
+      root,
+      h('h1', { tabindex: -1 }, 'Cluster'),
+      h(
+        'p',
+        { class: 'notice' },
+        `Only admins see the cluster. You are signed in as ${me.name} (${me.role}).`,
+      ),
+    );
     return;
   }
   const tbody = h('tbody');
@@ -24,7 +32,11 @@ export function clusterPage(root, { me, setTitle }) {
   replace(
     root,
     h('h1', { tabindex: -1 }, 'Cluster'),
-    h('p', { class: 'lead' }, 'Nodes share the sessions by lease: each session runs on one node at a time, under an epoch that grows with every claim.'),
+    h(
+      'p',
+      { class: 'lead' },
+      'Nodes share the sessions by lease: each session runs on one node at a time, under an epoch that grows with every claim.',
+    ),
     notice,
     h(
       'div',
@@ -33,7 +45,17 @@ export function clusterPage(root, { me, setTitle }) {
         'table',
         { class: 'list' },
         h('caption', { class: 'visually-hidden' }, 'Nodes'),
-        h('thead', {}, h('tr', {}, ...['Node', 'Address', 'Version', 'Heartbeat age', 'Active sessions', 'Sessions'].map((c) => h('th', { scope: 'col' }, c)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Node', 'Address', 'Version', 'Heartbeat age', 'Active sessions', 'Sessions'].map(
+              (c) => h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
         tbody,
       ),
     ),
@@ -42,12 +64,20 @@ export function clusterPage(root, { me, setTitle }) {
 
   const refresh = async () => {
     try {
-      const [{ nodes }, running] = await Promise.all([api.get('/agent/nodes'), api.get('/agent/sessions?status=RUNNING&limit=500')]);
+      const [{ nodes }, running] = await Promise.all([
+        api.get('/agent/nodes'),
+        api.get('/agent/sessions?status=RUNNING&limit=500'),
+      ]);
       /** @type {Map<string, number>} */
       const epochs = new Map();
       for (const s of running.sessions) if (s.owner) epochs.set(s.id, s.owner.epoch);
       setText(notice, '');
-      reconcile(tbody, /** @type {ClusterNode[]} */ (nodes), (n) => n.id, (n, row) => nodeRow(n, row, epochs));
+      reconcile(
+        tbody,
+        /** @type {ClusterNode[]} */ (nodes),
+        (n) => n.id,
+        (n, row) => nodeRow(n, row, epochs),
+      );
       empty.hidden = nodes.length > 0;
     } catch (err) {
       setText(notice, `Could not load the cluster: ${messageOf(err)}`);
@@ -58,8 +88,19 @@ export function clusterPage(root, { me, setTitle }) {
 
 /** @param {ClusterNode} n @param {HTMLElement | undefined} row @param {Map<string, number>} epochs */
 function nodeRow(n, row, epochs) {
-  row ??= h('tr', { 'data-testid': 'node-row', 'data-node-id': n.id }, h('th', { scope: 'row', class: 'mono' }), h('td', { class: 'mono' }), h('td', {}), h('td', { class: 'num' }), h('td', { class: 'num' }), h('td', {}));
-  const [id, address, version, age, active, sessions] = /** @type {HTMLElement[]} */ ([...row.children]);
+  row ??= h(
+    'tr',
+    { 'data-testid': 'node-row', 'data-node-id': n.id },
+    h('th', { scope: 'row', class: 'mono' }),
+    h('td', { class: 'mono' }),
+    h('td', {}),
+    h('td', { class: 'num' }),
+    h('td', { class: 'num' }),
+    h('td', {}),
+  );
+  const [id, address, version, age, active, sessions] = /** @type {HTMLElement[]} */ ([
+    ...row.children,
+  ]);
   if (!id || !address || !version || !age || !active || !sessions) return row;
   setText(id, n.id);
   setText(address, n.address);
@@ -78,7 +119,20 @@ function nodeRow(n, row, epochs) {
           { class: 'plain' },
           ...n.sessions.map((s) => {
             const epoch = epochs.get(s);
-            return h('li', {}, h('a', { href: `#/sessions/${encodeURIComponent(s)}`, class: 'mono', 'data-session-id': s }, s), epoch === undefined ? null : ` (epoch ${epoch})`);
+            return h(
+              'li',
+              {},
+              h(
+                'a',
+                {
+                  href: `#/sessions/${encodeURIComponent(s)}`,
+                  class: 'mono',
+                  'data-session-id': s,
+                },
+                s,
+              ),
+              epoch === undefined ? null : ` (epoch ${epoch})`,
+            );
           }),
         ),
       );

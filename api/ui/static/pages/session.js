@@ -5,7 +5,19 @@
  * stream; every `status`, `transition` or `end` event refreshes the rest.
  */
 import { api, EventStream, idempotencyKey, isApiError } from '../api.js';
-import { h, replace, setText, setStatusBadge, field, formError, clearErrors, showError, formatTime, formatInt, messageOf } from '../dom.js';
+import {
+  h,
+  replace,
+  setText,
+  setStatusBadge,
+  field,
+  formError,
+  clearErrors,
+  showError,
+  formatTime,
+  formatInt,
+  messageOf,
+} from '../dom.js';
 import { renderDiff } from '../diff.js';
 
 const CANCELLABLE = ['QUEUED', 'RUNNING', 'WAITING_FOR_USER'];
@@ -45,7 +57,11 @@ export function sessionPage(root, { params, setTitle }) {
   const approve = h('button', { type: 'button', hidden: true }, 'Approve plan');
   const cancel = h('button', { type: 'button', class: 'danger', hidden: true }, 'Cancel session');
 
-  const plan = h('section', { class: 'card', 'data-testid': 'plan', 'aria-labelledby': 'plan-heading' }, h('h2', { id: 'plan-heading' }, 'Plan'));
+  const plan = h(
+    'section',
+    { class: 'card', 'data-testid': 'plan', 'aria-labelledby': 'plan-heading' },
+    h('h2', { id: 'plan-heading' }, 'Plan'),
+  );
   const planBody = h('div', {}, h('p', { class: 'muted' }, 'No plan yet.'));
   plan.append(planBody);
 
@@ -54,12 +70,20 @@ export function sessionPage(root, { params, setTitle }) {
     'form',
     { 'aria-labelledby': 'steer-heading', class: 'card', novalidate: true },
     h('h2', { id: 'steer-heading' }, 'Steer the agent'),
-    field('Message to the agent', message, { name: 'message', hint: 'Instructions or feedback, at any time: the agent adds them to its goal and replans (while coding, after the current step).' }),
+    field('Message to the agent', message, {
+      name: 'message',
+      hint: 'Instructions or feedback, at any time: the agent adds them to its goal and replans (while coding, after the current step).',
+    }),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Send')),
     formError(),
   );
 
-  const logs = h('ol', { class: 'logs', 'data-testid': 'logs', tabindex: 0, 'aria-labelledby': 'logs-heading' });
+  const logs = h('ol', {
+    class: 'logs',
+    'data-testid': 'logs',
+    tabindex: 0,
+    'aria-labelledby': 'logs-heading',
+  });
   const usage = h('p', { 'data-testid': 'usage', class: 'usage' }, '—');
   const result = h('div', { class: 'result' });
   const chartRoot = h('div', { id: 'chart-root', 'data-testid': 'chart-root' });
@@ -85,10 +109,25 @@ export function sessionPage(root, { params, setTitle }) {
     done,
     plan,
     messageForm,
-    h('section', { 'aria-labelledby': 'logs-heading' }, h('div', { class: 'section-head' }, h('h2', { id: 'logs-heading' }, 'Logs'), live), logs),
-    h('section', { 'aria-labelledby': 'usage-heading' }, h('h2', { id: 'usage-heading' }, 'Usage'), usage),
+    h(
+      'section',
+      { 'aria-labelledby': 'logs-heading' },
+      h('div', { class: 'section-head' }, h('h2', { id: 'logs-heading' }, 'Logs'), live),
+      logs,
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'usage-heading' },
+      h('h2', { id: 'usage-heading' }, 'Usage'),
+      usage,
+    ),
     result,
-    h('section', { class: 'card', 'aria-labelledby': 'chart-heading' }, h('h2', { id: 'chart-heading' }, 'State chart'), chartRoot),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'chart-heading' },
+      h('h2', { id: 'chart-heading' }, 'State chart'),
+      chartRoot,
+    ),
   );
 
   // ------------------------------------------------------------------ logs
@@ -166,7 +205,16 @@ export function sessionPage(root, { params, setTitle }) {
       if (isApiError(err) && err.status === 404) {
         gone = true;
         stream.close();
-        replace(root, h('p', { class: 'crumbs' }, h('a', { href: '#/sessions' }, '← Sessions')), h('h1', { tabindex: -1 }, 'Session'), h('p', { class: 'form-error', 'aria-live': 'polite' }, `No session ${id}: ${messageOf(err)}`));
+        replace(
+          root,
+          h('p', { class: 'crumbs' }, h('a', { href: '#/sessions' }, '← Sessions')),
+          h('h1', { tabindex: -1 }, 'Session'),
+          h(
+            'p',
+            { class: 'form-error', 'aria-live': 'polite' },
+            `No session ${id}: ${messageOf(err)}`,
+          ),
+        );
         return;
       }
       loadFailed = true;
@@ -207,18 +255,35 @@ export function sessionPage(root, { params, setTitle }) {
     if (planBody.dataset['key'] === key) return;
     planBody.dataset['key'] = key;
     if (!p) replace(planBody, h('p', { class: 'muted' }, 'No plan yet.'));
-    else replace(planBody, h('p', { class: 'plan-summary' }, p.summary), h('ol', { class: 'steps' }, ...p.steps.map((step) => h('li', {}, step))));
+    else
+      replace(
+        planBody,
+        h('p', { class: 'plan-summary' }, p.summary),
+        h('ol', { class: 'steps' }, ...p.steps.map((step) => h('li', {}, step))),
+      );
   }
 
   /** @param {Usage} u */
   function showUsage(u) {
-    const cost = u.cost === null || u.cost === undefined ? 'cost unknown (no prices for the model)' : `cost $${u.cost.toFixed(u.cost < 1 ? 4 : 2)} USD`;
-    setText(usage, `${formatInt(u.calls)} call${u.calls === 1 ? '' : 's'} · ${formatInt(u.tokens)} tokens (${formatInt(u.input_tokens)} in, ${formatInt(u.output_tokens)} out) · ${cost}`);
+    const cost =
+      u.cost === null || u.cost === undefined
+        ? 'cost unknown (no prices for the model)'
+        : `cost $${u.cost.toFixed(u.cost < 1 ? 4 : 2)} USD`;
+    setText(
+      usage,
+      `${formatInt(u.calls)} call${u.calls === 1 ? '' : 's'} · ${formatInt(u.tokens)} tokens (${formatInt(u.input_tokens)} in, ${formatInt(u.output_tokens)} out) · ${cost}`,
+    );
   }
 
   /** @param {SessionDetail} s */
   function showResult(s) {
-    const key = JSON.stringify([s.result?.summary, s.result?.diff, s.result?.files_changed, s.result?.review, s.result ? null : s.partial_diff]);
+    const key = JSON.stringify([
+      s.result?.summary,
+      s.result?.diff,
+      s.result?.files_changed,
+      s.result?.review,
+      s.result ? null : s.partial_diff,
+    ]);
     if (key === shownResult) return;
     shownResult = key;
     if (s.result) {
@@ -232,12 +297,30 @@ export function sessionPage(root, { params, setTitle }) {
           h('h2', { id: 'result-heading' }, 'Result'),
           h('p', { class: 'result-summary', 'data-testid': 'result-summary' }, r.summary),
           h('h3', {}, 'Files changed'),
-          r.files_changed.length ? h('ul', { class: 'files', 'data-testid': 'files-changed' }, ...r.files_changed.map((f) => h('li', { class: 'mono' }, f))) : h('p', { class: 'muted' }, 'None.'),
+          r.files_changed.length
+            ? h(
+                'ul',
+                { class: 'files', 'data-testid': 'files-changed' },
+                ...r.files_changed.map((f) => h('li', { class: 'mono' }, f)),
+              )
+            : h('p', { class: 'muted' }, 'None.'),
           h('h3', {}, 'Review'),
           h(
             'div',
             { 'data-testid': 'review' },
-            review ? h('p', {}, h('span', { class: `badge ${review.approved ? 'status-completed' : 'status-waiting-for-user'}` }, review.approved ? 'approved' : 'changes requested')) : h('p', { class: 'muted' }, 'No review.'),
+            review
+              ? h(
+                  'p',
+                  {},
+                  h(
+                    'span',
+                    {
+                      class: `badge ${review.approved ? 'status-completed' : 'status-waiting-for-user'}`,
+                    },
+                    review.approved ? 'approved' : 'changes requested',
+                  ),
+                )
+              : h('p', { class: 'muted' }, 'No review.'),
             review?.feedback ? h('p', { class: 'feedback' }, review.feedback) : null,
           ),
           h('h3', {}, 'Diff'),
@@ -245,7 +328,15 @@ export function sessionPage(root, { params, setTitle }) {
         ),
       );
     } else if (s.partial_diff) {
-      replace(result, h('section', { 'aria-labelledby': 'result-heading' }, h('h2', { id: 'result-heading' }, 'Partial change'), renderDiff(s.partial_diff, { partial: true })));
+      replace(
+        result,
+        h(
+          'section',
+          { 'aria-labelledby': 'result-heading' },
+          h('h2', { id: 'result-heading' }, 'Partial change'),
+          renderDiff(s.partial_diff, { partial: true }),
+        ),
+      );
     } else {
       replace(result);
     }
@@ -272,17 +363,29 @@ export function sessionPage(root, { params, setTitle }) {
       button.disabled = false;
     }
   };
-  approve.addEventListener('click', () => void act(approve, 'approve', 'Plan approved: the agent goes on to code.', ['RUNNING']));
-  cancel.addEventListener('click', () => void act(cancel, 'cancel', 'Cancel requested.', ['CANCELLED']));
+  approve.addEventListener(
+    'click',
+    () => void act(approve, 'approve', 'Plan approved: the agent goes on to code.', ['RUNNING']),
+  );
+  cancel.addEventListener(
+    'click',
+    () => void act(cancel, 'cancel', 'Cancel requested.', ['CANCELLED']),
+  );
 
   messageForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(messageForm);
     unsay();
-    const send = /** @type {HTMLButtonElement} */ (messageForm.querySelector('button[type=submit]'));
+    const send = /** @type {HTMLButtonElement} */ (
+      messageForm.querySelector('button[type=submit]')
+    );
     send.disabled = true;
     try {
-      await api.post(`${base}/input`, { message: message.value }, { 'idempotency-key': idempotencyKey() });
+      await api.post(
+        `${base}/input`,
+        { message: message.value },
+        { 'idempotency-key': idempotencyKey() },
+      );
       message.value = '';
       say(done, 'Message sent: the agent will take it into account.', ['QUEUED', 'RUNNING']);
       refreshSoon();
@@ -298,11 +401,16 @@ export function sessionPage(root, { params, setTitle }) {
 
   // ----------------------------------------------------------- live events
   stream.onState((state) => {
-    setText(live, state === 'open' ? 'live' : state === 'closed' ? (gone ? '' : 'not live') : 'reconnecting…');
+    setText(
+      live,
+      state === 'open' ? 'live' : state === 'closed' ? (gone ? '' : 'not live') : 'reconnecting…',
+    );
   });
   stream.subscribe((ev) => {
-    if (ev.event === 'log' && typeof ev.data?.index === 'number') addLine(ev.data.index, String(ev.data.line ?? ''));
-    else if (ev.event === 'status' || ev.event === 'transition' || ev.event === 'end') refreshSoon();
+    if (ev.event === 'log' && typeof ev.data?.index === 'number')
+      addLine(ev.data.index, String(ev.data.line ?? ''));
+    else if (ev.event === 'status' || ev.event === 'transition' || ev.event === 'end')
+      refreshSoon();
   });
   void refresh();
 
@@ -313,7 +421,8 @@ export function sessionPage(root, { params, setTitle }) {
   import(chartModule)
     .then((mod) => {
       if (left) return;
-      if (typeof mod?.mountChart !== 'function') throw new Error('chart.js does not export mountChart');
+      if (typeof mod?.mountChart !== 'function')
+        throw new Error('chart.js does not export mountChart');
       const cleanup = mod.mountChart(chartRoot, {
         sessionId: id,
         fetchJson: (/** @type {string} */ path) => api.get(path),

@@ -1,9 +1,31 @@
 // @ts-check
 /** `#/sessions`: start a session, and the list of sessions, refreshed every 2 s while visible. */
 import { api, idempotencyKey } from '../api.js';
-import { h, field, options, formError, clearErrors, showError, statusBadge, setStatusBadge, setText, formatTime, every, reconcile, messageOf, replace } from '../dom.js';
+import {
+  h,
+  field,
+  options,
+  formError,
+  clearErrors,
+  showError,
+  statusBadge,
+  setStatusBadge,
+  setText,
+  formatTime,
+  every,
+  reconcile,
+  messageOf,
+  replace,
+} from '../dom.js';
 
-export const STATUSES = ['QUEUED', 'RUNNING', 'WAITING_FOR_USER', 'COMPLETED', 'FAILED', 'CANCELLED'];
+export const STATUSES = [
+  'QUEUED',
+  'RUNNING',
+  'WAITING_FOR_USER',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+];
 
 /** @typedef {{id: string, status: string, phase: string, reason: string | null, goal: string, created_at: string, owner: {node_id: string, epoch: number} | null}} SessionSummary */
 
@@ -11,7 +33,12 @@ export const STATUSES = ['QUEUED', 'RUNNING', 'WAITING_FOR_USER', 'COMPLETED', '
 export function sessionsPage(root, { setTitle }) {
   setTitle('Sessions');
   const form = startForm();
-  const filter = h('select', { id: 'status-filter' }, h('option', { value: '' }, 'All'), ...options(STATUSES));
+  const filter = h(
+    'select',
+    { id: 'status-filter' },
+    h('option', { value: '' }, 'All'),
+    ...options(STATUSES),
+  );
   const tbody = h('tbody');
   const empty = h('p', { class: 'muted', hidden: true }, 'No sessions yet.');
   const listError = h('p', { class: 'form-error', 'aria-live': 'polite' });
@@ -19,16 +46,47 @@ export function sessionsPage(root, { setTitle }) {
   replace(
     root,
     h('h1', { tabindex: -1 }, 'Sessions'),
-    h('section', { class: 'card', 'aria-labelledby': 'start-heading' }, h('h2', { id: 'start-heading' }, 'Start a session'), form),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'start-heading' },
+      h('h2', { id: 'start-heading' }, 'Start a session'),
+      form,
+    ),
     h(
       'section',
       { 'aria-labelledby': 'list-heading' },
-      h('div', { class: 'section-head' }, h('h2', { id: 'list-heading' }, 'Session list'), h('div', { class: 'field inline' }, h('label', { for: 'status-filter' }, 'Status filter'), filter)),
+      h(
+        'div',
+        { class: 'section-head' },
+        h('h2', { id: 'list-heading' }, 'Session list'),
+        h(
+          'div',
+          { class: 'field inline' },
+          h('label', { for: 'status-filter' }, 'Status filter'),
+          filter,
+        ),
+      ),
       listError,
       h(
         'div',
         { class: 'table-wrap' },
-        h('table', { class: 'list' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Goal'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Phase'), h('th', { scope: 'col' }, 'Created'))), tbody),
+        h(
+          'table',
+          { class: 'list' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'col' }, 'Goal'),
+              h('th', { scope: 'col' }, 'Status'),
+              h('th', { scope: 'col' }, 'Phase'),
+              h('th', { scope: 'col' }, 'Created'),
+            ),
+          ),
+          tbody,
+        ),
       ),
       empty,
     ),
@@ -37,7 +95,9 @@ export function sessionsPage(root, { setTitle }) {
   const refresh = async () => {
     const status = filter.value;
     try {
-      const { sessions } = await api.get(`/agent/sessions?limit=100${status ? `&status=${encodeURIComponent(status)}` : ''}`);
+      const { sessions } = await api.get(
+        `/agent/sessions?limit=100${status ? `&status=${encodeURIComponent(status)}` : ''}`,
+      );
       if (status !== filter.value) return;
       setText(listError, '');
       reconcile(tbody, /** @type {SessionSummary[]} */ (sessions), (s) => s.id, sessionRow);
@@ -78,7 +138,14 @@ const oneLine = (text) => {
 
 function startForm() {
   const goal = h('textarea', { rows: 3, required: true });
-  const repo = h('input', { type: 'text', inputmode: 'url', autocomplete: 'off', spellcheck: 'false', required: true, placeholder: 'https://github.com/example/my-repo.git' });
+  const repo = h('input', {
+    type: 'text',
+    inputmode: 'url',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    required: true,
+    placeholder: 'https://github.com/example/my-repo.git',
+  });
   const mode = h('select', {}, ...options(['auto', 'review']));
   const profile = h('select', {}, h('option', { value: '' }, 'Default'));
   const submit = h('button', { type: 'submit' }, 'Start session');
@@ -91,7 +158,10 @@ function startForm() {
       'div',
       { class: 'row' },
       field('Repository URL', repo, { name: 'repo_url' }),
-      field('Mode', mode, { name: 'mode', hint: 'review: the agent waits for your approval of its plan.' }),
+      field('Mode', mode, {
+        name: 'mode',
+        hint: 'review: the agent waits for your approval of its plan.',
+      }),
       field('AI profile', profile, { name: 'ai_profile_id' }),
     ),
     h('div', { class: 'actions' }, submit),
@@ -104,7 +174,8 @@ function startForm() {
 
   api.get('/agent/ai-profiles').then(
     ({ profiles }) => {
-      for (const p of /** @type {{id: string, name: string, is_default: boolean}[]} */ (profiles)) profile.append(h('option', { value: p.id }, p.name));
+      for (const p of /** @type {{id: string, name: string, is_default: boolean}[]} */ (profiles))
+        profile.append(h('option', { value: p.id }, p.name));
     },
     () => {},
   );
@@ -116,7 +187,12 @@ function startForm() {
     clearErrors(form);
     submit.disabled = true;
     try {
-      const body = { goal: goal.value, repo_url: repo.value.trim(), mode: mode.value, ...(profile.value ? { ai_profile_id: profile.value } : {}) };
+      const body = {
+        goal: goal.value,
+        repo_url: repo.value.trim(),
+        mode: mode.value,
+        ...(profile.value ? { ai_profile_id: profile.value } : {}),
+      };
       const created = await api.post('/agent/sessions', body, { 'idempotency-key': key });
       location.hash = `#/sessions/${encodeURIComponent(created.session_id)}`;
     } catch (err) {

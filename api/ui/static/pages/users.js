@@ -4,7 +4,20 @@
  * revoke tokens, delete users. Other users see a short note.
  */
 import { api } from '../api.js';
-import { h, replace, setText, field, options, formError, clearErrors, showError, formatTime, messageOf, newId, actionRunner } from '../dom.js';
+import {
+  h,
+  replace,
+  setText,
+  field,
+  options,
+  formError,
+  clearErrors,
+  showError,
+  formatTime,
+  messageOf,
+  newId,
+  actionRunner,
+} from '../dom.js';
 
 const BUILT_IN_ADMIN = 'admin';
 
@@ -17,7 +30,15 @@ const BUILT_IN_ADMIN = 'admin';
 export function usersPage(root, { me, setTitle }) {
   setTitle('Users');
   if (me.role !== 'admin') {
-    replace(root, h('h1', { tabindex: -1 }, 'Users'), h('p', { class: 'notice' }, `Only admins manage users. You are signed in as ${me.name} (${me.role}).`));
+    replace(
+      root,
+      h('h1', { tabindex: -1 }, 'Users'),
+      h(
+        'p',
+        { class: 'notice' },
+        `Only admins manage users. You are signed in as ${me.name} (${me.role}).`,
+      ),
+    );
     return;
   }
   const list = h('ul', { class: 'cards' });
@@ -31,7 +52,12 @@ export function usersPage(root, { me, setTitle }) {
   const tokenPanel = h(
     'div',
     { class: 'new-token', role: 'status' },
-    h('p', { class: 'warning' }, h('strong', {}, 'Copy this token now: '), 'it will not be shown again. The server keeps only its hash.'),
+    h(
+      'p',
+      { class: 'warning' },
+      h('strong', {}, 'Copy this token now: '),
+      'it will not be shown again. The server keeps only its hash.',
+    ),
     h('p', {}, tokenValue, ' ', copy, ' ', copied),
   );
   /** @type {string | null} */
@@ -51,7 +77,9 @@ export function usersPage(root, { me, setTitle }) {
     }
   });
   const placeToken = () => {
-    const slot = tokenUserId ? list.querySelector(`li[data-user-id="${CSS.escape(tokenUserId)}"] .token-slot`) : null;
+    const slot = tokenUserId
+      ? list.querySelector(`li[data-user-id="${CSS.escape(tokenUserId)}"] .token-slot`)
+      : null;
     if (slot) slot.append(tokenPanel);
     else tokenPanel.remove();
   };
@@ -70,7 +98,10 @@ export function usersPage(root, { me, setTitle }) {
       { class: 'row' },
       field('Name', name, { name: 'name' }),
       field('Role', role, { name: 'role' }),
-      field('Max running sessions', limit, { name: 'max_running_sessions', hint: 'Blank: the server default. 0: no limit.' }),
+      field('Max running sessions', limit, {
+        name: 'max_running_sessions',
+        hint: 'Blank: the server default. 0: no limit.',
+      }),
     ),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create user')),
     formError(),
@@ -81,7 +112,11 @@ export function usersPage(root, { me, setTitle }) {
     setText(done, '');
     try {
       /** @type {User} */
-      const u = await api.post('/agent/users', { name: name.value, role: role.value, ...(limit.value !== '' ? { max_running_sessions: Number(limit.value) } : {}) });
+      const u = await api.post('/agent/users', {
+        name: name.value,
+        role: role.value,
+        ...(limit.value !== '' ? { max_running_sessions: Number(limit.value) } : {}),
+      });
       name.value = '';
       limit.value = '';
       role.value = 'user';
@@ -99,14 +134,22 @@ export function usersPage(root, { me, setTitle }) {
     const tokenForm = h(
       'form',
       { class: 'inline-form', 'aria-label': `New token for ${u.name}` },
-      h('div', { class: 'field inline' }, h('label', { for: tokenName.id }, 'Token purpose (optional)'), tokenName),
+      h(
+        'div',
+        { class: 'field inline' },
+        h('label', { for: tokenName.id }, 'Token purpose (optional)'),
+        tokenName,
+      ),
       h('button', { type: 'submit', class: 'secondary small' }, 'New token'),
     );
     tokenForm.addEventListener('submit', async (e) => {
       e.preventDefault();
       setText(notice, '');
       try {
-        const t = await api.post(`/agent/users/${encodeURIComponent(u.id)}/tokens`, tokenName.value.trim() ? { name: tokenName.value.trim() } : {});
+        const t = await api.post(
+          `/agent/users/${encodeURIComponent(u.id)}/tokens`,
+          tokenName.value.trim() ? { name: tokenName.value.trim() } : {},
+        );
         setText(tokenValue, t.token);
         setText(copied, '');
         tokenUserId = u.id;
@@ -117,7 +160,10 @@ export function usersPage(root, { me, setTitle }) {
         setText(notice, messageOf(err));
       }
     });
-    const limitText = u.max_running_sessions === null ? `${u.effective_max_running_sessions || 'no limit'} (server default)` : String(u.max_running_sessions || 'no limit');
+    const limitText =
+      u.max_running_sessions === null
+        ? `${u.effective_max_running_sessions || 'no limit'} (server default)`
+        : String(u.max_running_sessions || 'no limit');
     return h(
       'li',
       { class: 'card user', 'data-testid': 'user-row', 'data-user-id': u.id },
@@ -127,16 +173,33 @@ export function usersPage(root, { me, setTitle }) {
         h('h3', {}, u.name),
         h('span', { class: 'badge role' }, u.role),
         // The built-in admin's id is its name: said once.
-        u.id === u.name ? null : h('span', { class: 'muted user-id' }, 'id ', h('code', { class: 'mono' }, u.id)),
+        u.id === u.name
+          ? null
+          : h('span', { class: 'muted user-id' }, 'id ', h('code', { class: 'mono' }, u.id)),
       ),
-      h('p', { class: 'muted' }, `Max running sessions: ${limitText} · created ${formatTime(u.created_at)}`),
+      h(
+        'p',
+        { class: 'muted' },
+        `Max running sessions: ${limitText} · created ${formatTime(u.created_at)}`,
+      ),
       h(
         'div',
         { class: 'actions' },
         tokenForm,
         u.id === BUILT_IN_ADMIN
           ? null
-          : h('button', { type: 'button', class: 'danger small', onclick: () => void run(`Deleted user ${u.name}.`, () => api.del(`/agent/users/${encodeURIComponent(u.id)}`)) }, 'Delete user'),
+          : h(
+              'button',
+              {
+                type: 'button',
+                class: 'danger small',
+                onclick: () =>
+                  void run(`Deleted user ${u.name}.`, () =>
+                    api.del(`/agent/users/${encodeURIComponent(u.id)}`),
+                  ),
+              },
+              'Delete user',
+            ),
       ),
       h('div', { class: 'token-slot' }),
       tokens === null
@@ -147,7 +210,15 @@ export function usersPage(root, { me, setTitle }) {
               'table',
               { class: 'list compact' },
               h('caption', { class: 'visually-hidden' }, `Tokens of ${u.name}`),
-              h('thead', {}, h('tr', {}, ...['Name', 'Prefix', 'Created', ''].map((c) => h('th', { scope: 'col' }, c)))),
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  ...['Name', 'Prefix', 'Created', ''].map((c) => h('th', { scope: 'col' }, c)),
+                ),
+              ),
               h(
                 'tbody',
                 {},
@@ -158,7 +229,24 @@ export function usersPage(root, { me, setTitle }) {
                     h('td', {}, t.name || '—'),
                     h('td', { class: 'mono' }, `${t.prefix}…`),
                     h('td', {}, formatTime(t.created_at)),
-                    h('td', {}, h('button', { type: 'button', class: 'danger small', onclick: () => void run(`Revoked token ${t.name || t.prefix}.`, () => api.del(`/agent/users/${encodeURIComponent(u.id)}/tokens/${encodeURIComponent(t.id)}`)) }, 'Revoke')),
+                    h(
+                      'td',
+                      {},
+                      h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'danger small',
+                          onclick: () =>
+                            void run(`Revoked token ${t.name || t.prefix}.`, () =>
+                              api.del(
+                                `/agent/users/${encodeURIComponent(u.id)}/tokens/${encodeURIComponent(t.id)}`,
+                              ),
+                            ),
+                        },
+                        'Revoke',
+                      ),
+                    ),
                   ),
                 ),
               ),
@@ -171,7 +259,14 @@ export function usersPage(root, { me, setTitle }) {
     try {
       /** @type {{users: User[]}} */
       const { users } = await api.get('/agent/users');
-      const tokens = await Promise.all(users.map((u) => api.get(`/agent/users/${encodeURIComponent(u.id)}/tokens`).then((r) => /** @type {Token[]} */ (r.tokens), () => null)));
+      const tokens = await Promise.all(
+        users.map((u) =>
+          api.get(`/agent/users/${encodeURIComponent(u.id)}/tokens`).then(
+            (r) => /** @type {Token[]} */ (r.tokens),
+            () => null,
+          ),
+        ),
+      );
       if (left) return;
       replace(list, ...users.map((u, i) => card(u, tokens[i] ?? null)));
       placeToken();
@@ -183,10 +278,20 @@ export function usersPage(root, { me, setTitle }) {
   replace(
     root,
     h('h1', { tabindex: -1 }, 'Users'),
-    h('section', { class: 'card', 'aria-labelledby': 'new-user-heading' }, h('h2', { id: 'new-user-heading' }, 'New user'), form),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'new-user-heading' },
+      h('h2', { id: 'new-user-heading' }, 'New user'),
+      form,
+    ),
     notice,
     done,
-    h('section', { 'aria-labelledby': 'user-list-heading' }, h('h2', { id: 'user-list-heading' }, 'All users'), list),
+    h(
+      'section',
+      { 'aria-labelledby': 'user-list-heading' },
+      h('h2', { id: 'user-list-heading' }, 'All users'),
+      list,
+    ),
   );
   void load();
   return () => {

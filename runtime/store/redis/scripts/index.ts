@@ -73,19 +73,31 @@ function method(target: Redis | ChainableCommander, name: ScriptName): ScriptMet
 }
 
 /** Runs a script; keys must match its key count. */
-export function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<Reply> {
+export function runScript(
+  redis: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: (string | number)[],
+): Promise<Reply> {
   checkKeys(name, keys);
   return method(redis, name)(...keys, ...args) as Promise<Reply>;
 }
 
 /** Queues a script on a pipeline; its reply comes back from `exec()`. */
-export function queueScript(pipeline: ChainableCommander, name: ScriptName, keys: string[], args: (string | number)[]): void {
+export function queueScript(
+  pipeline: ChainableCommander,
+  name: ScriptName,
+  keys: string[],
+  args: (string | number)[],
+): void {
   checkKeys(name, keys);
   method(pipeline, name)(...keys, ...args);
 }
 
 function checkKeys(name: ScriptName, keys: string[]): void {
   if (keys.length !== SCRIPTS[name].numberOfKeys) {
-    throw new Error(`Redis script ${name} takes ${SCRIPTS[name].numberOfKeys} keys, got ${keys.length}`);
+    throw new Error(
+      `Redis script ${name} takes ${SCRIPTS[name].numberOfKeys} keys, got ${keys.length}`,
+    );
   }
 }
