@@ -277,7 +277,7 @@ async function compute(chart: ChartNode): Promise<ChartLayout> {
     parents.set(n.id, parent);
     nodesById.set(n.id, { node: n, depth });
     if (n.initial) parents.set(initialId(n.id), n.id);
-    n.states.forEach((c) => walk(c, n.id, depth + 1));
+    for (const c of n.states) walk(c, n.id, depth + 1);
   };
   walk(chart, null, 0);
 
@@ -295,7 +295,8 @@ async function compute(chart: ChartNode): Promise<ChartLayout> {
   index(graph);
   const place = (edge: ElkExtendedEdge, source: string, target: string) => {
     const home = elkById.get(container(source, target, parents) ?? '#root') ?? graph;
-    (home.edges ??= []).push(edge);
+    home.edges ??= [];
+    home.edges.push(edge);
   };
 
   const infos = edgeInfos(chart, chart.id);

@@ -28,12 +28,42 @@ export interface ChartNode {
   states: ChartNode[];
 }
 
-type Named = { type?: unknown } | string | undefined;
-const name = (a: Named): string =>
-  typeof a === 'string' ? a : typeof a?.type === 'string' ? a.type : 'inline';
+// Actions and guards are names, `{ type }` objects or functions (XState's built-in ones carry a `type`).
+const name = (a: unknown): string =>
+  typeof a === 'string'
+    ? a
+    : (typeof a === 'object' || typeof a === 'function') &&
+        a !== null &&
+        'type' in a &&
+        typeof a.type === 'string'
+      ? a.type
+      : 'inline';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function transition(t: any, eventless: boolean): ChartTransition {
+/** The parts of XState's state-node objects read here: internals, walked defensively. */
+type Target = string | { id?: unknown };
+interface XTransition {
+  eventType?: unknown;
+  target?: readonly Target[] | undefined;
+  guard?: unknown;
+  actions?: readonly unknown[];
+}
+interface XNode {
+  id: unknown;
+  key: unknown;
+  type: unknown;
+  definition: {
+    initial?: { target?: readonly Target[] } | undefined;
+    tags?: Iterable<unknown>;
+    entry?: readonly unknown[];
+    exit?: readonly unknown[];
+    invoke?: readonly { src?: unknown; id?: unknown }[];
+    transitions?: readonly XTransition[];
+  };
+  always?: readonly XTransition[] | undefined;
+  states?: Record<string, XNode>;
+}
+
+function transition(t: XTransition, eventless: boolean): ChartTransition {
   const event = eventless ? '' : String(t.eventType ?? '');
   const kind = eventless
     ? 'eventless'
@@ -45,32 +75,29 @@ function transition(t: any, eventless: boolean): ChartTransition {
   return {
     event,
     kind,
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    targets: (t.target ?? []).map((x: any) => (typeof x === 'string' ? x : String(x.id))),
+    targets: (t.target ?? []).map((x) => (typeof x === 'string' ? x : String(x.id))),
     guard: t.guard ? name(t.guard) : null,
     actions: (t.actions ?? []).map(name),
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function node(n: any): ChartNode {
+function node(n: XNode): ChartNode {
   const def = n.definition;
+  const initial = def.initial?.target?.[0];
   return {
     id: String(n.id),
     key: String(n.key),
     type: String(n.type),
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    initial: def.initial?.target?.[0]
-      ? String((def.initial.target[0] as any).id ?? def.initial.target[0])
+    initial: initial
+      ? String(typeof initial === 'string' ? initial : (initial.id ?? initial))
       : null,
     tags: [...(def.tags ?? [])].map(String),
     entry: (def.entry ?? []).map(name),
     exit: (def.exit ?? []).map(name),
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    invoke: (def.invoke ?? []).map((i: any) => String(typeof i.src === 'string' ? i.src : i.id)),
+    invoke: (def.invoke ?? []).map((i) => String(typeof i.src === 'string' ? i.src : i.id)),
     transitions: [
-      ...(def.transitions ?? []).map((t: unknown) => transition(t, false)),
-      ...(n.always ?? []).map((t: unknown) => transition(t, true)),
+      ...(def.transitions ?? []).map((t) => transition(t, false)),
+      ...(n.always ?? []).map((t) => transition(t, true)),
     ],
     states: Object.values(n.states ?? {}).map(node),
   };

@@ -217,16 +217,19 @@ export function createSessionMachine(actors: SessionActors) {
 
   /**
    * A work state: `running` invokes the work; transient failures wait in
-   * `waitingRetry` on a durable timer. Typed loosely on purpose: XState's
-   * config types cannot follow a generic helper; the tests pin the behaviour.
+   * `waitingRetry` on a durable timer. The invoke is asserted to the config's
+   * type: XState's invoke types cannot follow a `src` given as a parameter;
+   * the tests pin the behaviour.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type StateConfig = NonNullable<Parameters<typeof s.createMachine>[0]['states']>[string];
+  type Invoke = NonNullable<StateConfig['invoke']>;
+  type Transitions = NonNullable<StateConfig['always']>;
   const work = (
     name: WorkName,
     step: string,
     input: (c: SessionContext) => unknown,
-    onDone: unknown,
-  ): any => ({
+    onDone: Transitions,
+  ): StateConfig => ({
     initial: 'running' as const,
     states: {
       running: {
@@ -246,7 +249,7 @@ export function createSessionMachine(actors: SessionActors) {
               actions: [{ type: 'failStep' as const, params: { step } }],
             },
           ],
-        },
+        } as Invoke,
       },
       waitingRetry: {
         exit: 'clearTimers' as const,

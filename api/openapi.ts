@@ -504,7 +504,10 @@ function build(): Record<string, unknown> {
   };
   ref(S.ErrorBody, 'output');
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of API_ROUTES) (paths[r.path] ??= {})[r.method] = operation(r, ref);
+  for (const r of API_ROUTES) {
+    paths[r.path] ??= {};
+    paths[r.path]![r.method] = operation(r, ref);
+  }
   return {
     openapi: '3.1.0',
     info: {

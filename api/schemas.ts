@@ -9,6 +9,7 @@ import { badRequest } from '../runtime/errors.ts';
 import { SESSION_STATUSES } from '../runtime/store/port.ts';
 
 // Control characters other than tab/newline have no place in goals, names or URLs.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejects control characters in goals, names and URLs
 const NO_CONTROL = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 // Half a surrogate pair is not Unicode: Redis would store it as U+FFFD (the memory store as it is), and providers refuse it.

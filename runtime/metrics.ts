@@ -87,7 +87,8 @@ abstract class Labelled<C> implements Family {
       throw new Error(
         `metrics: ${this.name} has labels (${this.labelNames.join(', ')}); use labels(...)`,
       );
-    return (this.#unlabelled ??= this.labels());
+    this.#unlabelled ??= this.labels();
+    return this.#unlabelled;
   }
 
   /** Forgets every child (a gauge whose source could not be read shows no samples rather than stale ones). */

@@ -1,6 +1,6 @@
-import { loadConfig } from './config.ts';
+import { loadConfig, type Config } from './config.ts';
 import { readEnv } from './env.ts';
-import { startService, type WorkSource } from './service.ts';
+import { startService, type Service, type WorkSource } from './service.ts';
 import { startupFailure } from './startup-error.ts';
 
 /**
@@ -37,8 +37,8 @@ export async function serveOnDeno(
   opts: { requireProfile?: boolean } = {},
 ): Promise<void> {
   const deno: DenoRuntime = denoRuntime();
-  let config;
-  let service;
+  let config: Config;
+  let service: Service;
   try {
     config = loadConfig(readEnv());
     service = await startService(config, work, opts);

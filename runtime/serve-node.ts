@@ -1,8 +1,8 @@
 import { serve } from '@hono/node-server';
 import { nodeBodyReader } from '../api/body-node.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig, type Config } from './config.ts';
 import { readEnv } from './env.ts';
-import { startService, type WorkSource } from './service.ts';
+import { startService, type Service, type WorkSource } from './service.ts';
 import { startupFailure } from './startup-error.ts';
 
 /**
@@ -14,8 +14,8 @@ export async function serveOnNode(
   describeWork: string,
   opts: { requireProfile?: boolean } = {},
 ): Promise<void> {
-  let config;
-  let service;
+  let config: Config;
+  let service: Service;
   try {
     config = loadConfig(readEnv());
     service = await startService(config, work, { readBody: nodeBodyReader, ...opts });

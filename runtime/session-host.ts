@@ -319,7 +319,10 @@ export class SessionHost {
     // change: still commit the id (a retry timer that fires after a cancel),
     // or the event stays unapplied, the store refuses the release, and the
     // lease is held for ever.
-    if (this.#actor.getSnapshot().status !== 'active') return this.#markDirty();
+    if (this.#actor.getSnapshot().status !== 'active') {
+      this.#markDirty();
+      return;
+    }
     this.#actor.send(toMachineEvent(ev));
   }
 

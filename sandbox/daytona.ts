@@ -14,7 +14,7 @@
  * calls, so a command running concurrently in the sandbox could swap a
  * component in between; the agent's tools run one at a time.)
  */
-import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
+import { Daytona, type FileInfo, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import { AppError, badRequest, isAppError } from '../runtime/errors.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, OutputCollector } from './exec.ts';
 import { normalizeToolPath } from './paths.ts';
@@ -310,7 +310,7 @@ class DaytonaRepo implements Sandbox {
   async listFiles(path?: string): Promise<FileEntry[]> {
     const shown = path ?? '';
     const rel = await this.#confine(shown);
-    let infos;
+    let infos: FileInfo[];
     try {
       infos = await this.#sb.fs.listFiles(this.#abs(rel));
     } catch (err) {
@@ -506,6 +506,7 @@ function confineScript(dir: string, rel: string): string {
     `root=$(cd -P ${q(dir)} 2>/dev/null && pwd -P) || { echo 'no repository'; exit 125; }`,
     `refuse() { printf '%s' "$1"; exit ${PATH_REFUSED}; }`,
     'inside() { [ "$1" = "$root" ] && return 0; case "$1" in "$root"/*) return 0;; esac; return 1; }',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
     'relof() { if [ "$1" = "$root" ]; then r=; else r=${1#"$root"/}; fi; }',
     'isgit() { case "/$1/" in */.[Gg][Ii][Tt]/*) return 0;; esac; return 1; }',
     'cur=$root',
@@ -517,6 +518,7 @@ function confineScript(dir: string, rel: string): string {
     '    [ -e "$n" ] || refuse dangling',
     // The trailing '.' keeps a target's own trailing newlines from being eaten by $(...).
     '    t=$(readlink -f "$n" 2>/dev/null && echo .) || refuse dangling',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
     '    t=${t%??}',
     '    inside "$t" || refuse outside',
     '    cur=$t',

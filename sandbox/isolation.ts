@@ -15,7 +15,8 @@
  * namespace, `setsid` ones included: a command's background processes die
  * with it, and a timeout only has to kill `unshare` and pid 1.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { ConfigError } from '../runtime/errors.ts';
 
 /** SANDBOX_ISOLATION: `auto` uses namespaces when this machine allows them, `namespaces` requires them. */
@@ -118,7 +119,7 @@ export function probeNamespaces(
   const { file, args } = shellArgv(PROBE_SCRIPT, 'namespaces', wrapper);
   const no = (reason: string): IsolationProbe => ({ available: false, reason });
   return new Promise((resolve) => {
-    let child;
+    let child: ChildProcessByStdio<null, Readable, Readable>;
     try {
       child = spawn(file, args, {
         cwd: '/',
@@ -131,14 +132,12 @@ export function probeNamespaces(
     }
     let stdout = '';
     let stderr = '';
-    child.stdout.on(
-      'data',
-      (c: Buffer) => void (stdout = (stdout + c.toString('utf8')).slice(0, 4096)),
-    );
-    child.stderr.on(
-      'data',
-      (c: Buffer) => void (stderr = (stderr + c.toString('utf8')).slice(0, 4096)),
-    );
+    child.stdout.on('data', (c: Buffer) => {
+      stdout = (stdout + c.toString('utf8')).slice(0, 4096);
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr = (stderr + c.toString('utf8')).slice(0, 4096);
+    });
     const pid = child.pid;
     const timer = setTimeout(() => {
       if (pid !== undefined) {
@@ -204,8 +203,10 @@ const support = new Map<NetworkMode, Promise<IsolationProbe>>();
 /** Whether this machine runs commands in namespaces, with the wrapper `network` uses: probed once per process and mode. */
 export function namespaceSupport(network: NetworkMode = 'host'): Promise<IsolationProbe> {
   let found = support.get(network);
-  if (found === undefined)
-    support.set(network, (found = probeNamespaces(namespaceWrapper(network))));
+  if (found === undefined) {
+    found = probeNamespaces(namespaceWrapper(network));
+    support.set(network, found);
+  }
   return found;
 }
 

@@ -27,7 +27,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import {
-  copyFile,
   lstat,
   mkdir,
   open,
@@ -223,6 +222,7 @@ function checkRef(ref: string): void {
     ref === '' ||
     ref.startsWith('-') ||
     ref.length > 256 ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: git refuses control characters in ref names, so does this check
     /[\s\x00-\x1f\x7f~^:?*[\\]|\.\.|@\{/.test(ref)
   ) {
     throw badRequest(`ref ${JSON.stringify(ref)} is not a branch, tag or commit name`, 'ref');

@@ -5,6 +5,7 @@
  * base commit, hooks and config live there: writing them would let the agent
  * run code in the service's own git calls or move the diff's base).
  */
+import type { Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { posix, sep, relative, join, isAbsolute } from 'node:path';
 import { AppError } from '../runtime/errors.ts';
@@ -45,7 +46,7 @@ export async function confine(root: string, path: string): Promise<ConfinedPath>
   const parts = rel === '' ? [] : rel.split('/');
   for (let i = 0; i < parts.length; i++) {
     const next = join(current, parts[i] as string);
-    let st;
+    let st: Stats;
     try {
       st = await lstat(next);
     } catch (err) {
@@ -83,7 +84,7 @@ export async function confine(root: string, path: string): Promise<ConfinedPath>
 
 function inside(root: string, p: string): boolean {
   const r = relative(root, p);
-  return r === '' || (!r.startsWith('..' + sep) && r !== '..' && !isAbsolute(r));
+  return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r));
 }
 
 function toRel(root: string, p: string): string {

@@ -11,6 +11,7 @@ export const PROGRESS_LINE_CHARS = 400;
 /** Progress redraws (a line ended by `\r`, like git's percentages) are shown at most this often. */
 const REDRAW_EVERY_MS = 1000;
 // ANSI escape sequences and control characters other than tab: the log is text, not a terminal.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips terminal escapes and control characters from command output
 const CONTROL = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
 
 export type OutputStream = 'stdout' | 'stderr';

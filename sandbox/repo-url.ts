@@ -28,6 +28,7 @@ export function checkRepoUrl(url: string, policy: RepoUrlPolicy): string {
   if (/^[A-Za-z0-9+.-]*::/.test(url) || /(^|[^A-Za-z0-9])(ext|fd)::/i.test(url)) {
     throw refuse(url, 'uses a git remote helper ("transport::address"), which can run commands');
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejects repository URLs with control characters
   if (/[\s\x00-\x1f\x7f]/.test(url)) throw refuse(url, 'contains whitespace or control characters');
   if (url.startsWith('-')) throw refuse(url, 'starts with "-" (git would read it as an option)');
 

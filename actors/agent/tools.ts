@@ -311,12 +311,12 @@ function unquote(quoted: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < quoted.length; i++) {
     const octal = quoted[i] === '\\' ? /^[0-7]{3}/.exec(quoted.slice(i + 1, i + 4)) : null;
-    const escape = quoted[i] === '\\' ? named[quoted[i + 1] ?? ''] : undefined;
+    const namedByte = quoted[i] === '\\' ? named[quoted[i + 1] ?? ''] : undefined;
     if (octal) {
       bytes.push(parseInt(octal[0], 8));
       i += 3;
-    } else if (escape !== undefined) {
-      bytes.push(escape);
+    } else if (namedByte !== undefined) {
+      bytes.push(namedByte);
       i += 1;
     } else {
       bytes.push(...new TextEncoder().encode(quoted[i]));

@@ -5,6 +5,7 @@
  */
 /** Control characters (tab and newline aside) removed: what the model sends ends up in log lines, which are text, not terminal input. */
 export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips control characters from model text before it reaches log lines
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
 }
 

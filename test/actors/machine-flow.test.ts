@@ -164,8 +164,14 @@ describe('session machine', () => {
   it('cancel from every non-final state ends in cancelled (final)', async () => {
     for (const steps of [0, 1, 2]) {
       const t = start('review');
-      if (steps >= 1) t.last('clone').resolve({}), await flush();
-      if (steps >= 2) t.last('plan').resolve(PLAN), await flush();
+      if (steps >= 1) {
+        t.last('clone').resolve({});
+        await flush();
+      }
+      if (steps >= 2) {
+        t.last('plan').resolve(PLAN);
+        await flush();
+      }
       t.actor.send({ type: 'cancel', eventId: '9-0', reason: 'nope' });
       expect(t.status()).toBe('CANCELLED');
       expect(t.actor.getSnapshot().status).toBe('done');

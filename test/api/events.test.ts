@@ -54,10 +54,11 @@ class SseReader {
       this.#pending = undefined;
       if (r.done) throw new Error('stream ended');
       this.#buf += this.#decoder.decode(r.value, { stream: true });
-      let end: number;
-      while ((end = this.#buf.indexOf('\n\n')) >= 0) {
+      let end = this.#buf.indexOf('\n\n');
+      while (end >= 0) {
         this.#frames.push(parseFrame(this.#buf.slice(0, end)));
         this.#buf = this.#buf.slice(end + 2);
+        end = this.#buf.indexOf('\n\n');
       }
     }
     return this.#frames.shift()!;
@@ -192,7 +193,10 @@ afterEach(async () => {
     await new Promise((res) => s.close(() => res(undefined)));
   }
 });
-const track = (r: SseReader) => (readers.push(r), r);
+const track = (r: SseReader) => {
+  readers.push(r);
+  return r;
+};
 
 describe('GET /agent/sessions/:id/events', () => {
   it('sends existing transitions, then logs, then the status, each with the cursor after it', async () => {
@@ -541,7 +545,10 @@ describe('GET /agent/sessions/:id/events', () => {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver);
         if (prop === 'getHistory')
-          return (...args: [string, number?]) => (historyReads++, inner.getHistory(...args));
+          return (...args: [string, number?]) => {
+            historyReads++;
+            return inner.getHistory(...args);
+          };
         return typeof v === 'function' ? v.bind(target) : v;
       },
     }) as Store;

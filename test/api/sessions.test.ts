@@ -344,7 +344,10 @@ describe('the state chart of a session', () => {
     const machine = waiting.body.machine;
     expect(machine).toMatchObject({ id: 'session', type: 'compound', initial: 'session.queued' });
     const byId = new Map<string, any>();
-    const walk = (n: any) => (byId.set(n.id, n), n.states.forEach(walk));
+    const walk = (n: any) => {
+      byId.set(n.id, n);
+      n.states.forEach(walk);
+    };
     walk(machine);
     expect(byId.get('session.queued').transitions).toEqual([
       {

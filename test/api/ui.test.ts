@@ -209,7 +209,7 @@ describe('uiRoutes over a directory', () => {
     await writeFile(join(root, 'static', 'notes.md'), '# not served');
     await symlink(join(root, 'secret.js'), join(root, 'static', 'link.js'));
     await symlink(root, join(root, 'static', 'up'));
-    const sub = uiRoutes({ dir: pathToFileURL(join(root, 'static') + '/') });
+    const sub = uiRoutes({ dir: pathToFileURL(`${join(root, 'static')}/`) });
     expect((await sub.request('/')).status).toBe(200);
     expect(await (await sub.request('/ui/sub/a%20b.js')).text()).toBe('export {};');
     for (const path of [

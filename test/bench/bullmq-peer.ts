@@ -36,7 +36,10 @@ export async function benchBullmq(
   const worker = new Worker(
     name,
     async () => {
-      if (t0 === 0) (t0 = performance.now()), (c0 = cpu());
+      if (t0 === 0) {
+        t0 = performance.now();
+        c0 = cpu();
+      }
     },
     { connection, concurrency, autorun: true },
   );

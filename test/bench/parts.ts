@@ -61,7 +61,10 @@ export async function machineAlone(n: number): Promise<Rate> {
             });
             actor.subscribe((s) => {
               const v = JSON.stringify(s.value);
-              if (v !== last) (last = v), transitions++;
+              if (v !== last) {
+                last = v;
+                transitions++;
+              }
               if (s.value === 'completed') resolve();
             });
             actor.start();

@@ -133,7 +133,10 @@ async function commitWatcher(prefix: string) {
       const w = waiter;
       if (!w || !channel.endsWith(w.key)) return;
       void check(w.key, w.eventId).then((ok) => {
-        if (ok && waiter === w) (waiter = null), w.resolve(at);
+        if (ok && waiter === w) {
+          waiter = null;
+          w.resolve(at);
+        }
       });
     });
   }

@@ -69,6 +69,7 @@ function installHelpers(): void {
     }
     const tag = el.tagName.toLowerCase();
     if (tag === 'button' || el.getAttribute('role') === 'button' || tag === 'a') {
+      // biome-ignore lint/performance/useDomNodeTextContent: the name a user perceives leaves out hidden descendants, as innerText does
       const text = (el as HTMLElement).innerText?.trim() || el.textContent?.trim();
       if (text) return text;
       // An icon button named by its image's alt text or the svg's title.
@@ -164,9 +165,7 @@ export async function unnamedImages(page: Page): Promise<Offender[]> {
  * (24 px, or 18.66 px bold). Text in an SVG is its `fill` against the shape
  * drawn under it. Disabled controls are exempt, as WCAG exempts them.
  */
-export async function lowContrastText(
-  page: Page,
-): Promise<{
+export async function lowContrastText(page: Page): Promise<{
   offenders: ContrastOffender[];
   checked: number;
   root: string;

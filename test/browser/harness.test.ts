@@ -29,7 +29,7 @@ describe('the browser harness', () => {
     const { page, expectClean } = await watchedPage(context);
     const res = await page.goto(`${server.url}/health`);
     expect(res?.status()).toBe(200);
-    expect(await page.locator('body').innerText()).toContain('ok');
+    expect(await page.locator('body').textContent()).toContain('ok');
     const path = await screenshot(page, 'harness-health');
     expect(existsSync(path)).toBe(true);
     expectClean();

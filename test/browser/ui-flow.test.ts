@@ -111,10 +111,10 @@ describe('the web UI, end to end', () => {
     let options: string[] = [];
     await waitFor(
       'our profile among the options',
-      async () =>
-        (options = await profileSelect.locator('option').allTextContents()).some((o) =>
-          o.includes(PROFILE),
-        ),
+      async () => {
+        options = await profileSelect.locator('option').allTextContents();
+        return options.some((o) => o.includes(PROFILE));
+      },
       5_000,
       100,
     ).catch(() => undefined);
@@ -186,10 +186,16 @@ describe('the web UI, end to end', () => {
     await rig.page.getByTestId('timeline').waitFor();
     let rows = await timelineRows(rig.page);
     await expect
-      .poll(async () => (rows = await timelineRows(rig.page)).count(), {
-        timeout: DEADLINE,
-        message: 'a timeline row per history entry',
-      })
+      .poll(
+        async () => {
+          rows = await timelineRows(rig.page);
+          return rows.count();
+        },
+        {
+          timeout: DEADLINE,
+          message: 'a timeline row per history entry',
+        },
+      )
       .toBe(history.length);
     await screenshot(rig.page, 'session-completed');
 

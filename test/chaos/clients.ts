@@ -164,7 +164,10 @@ export async function runClient(plan: SessionPlan, ctx: ClientContext): Promise<
             s.status === 'WAITING_FOR_USER' &&
             (!lastMarker || planIncludes(s.plan, inputMessage(lastMarker))),
         );
-        if (!waiting) return (ledger.anomalies.push('gave up waiting for the plan'), ledger);
+        if (!waiting) {
+          ledger.anomalies.push('gave up waiting for the plan');
+          return ledger;
+        }
         const input = plan.inputs[k];
         if (input) {
           const status = await send(

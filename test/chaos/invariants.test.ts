@@ -191,7 +191,10 @@ describe('soak invariants', () => {
     };
     expect(verdictOf(cancelled).violations).toEqual([]);
     expect(
-      verdictOf((f) => (cancelled(f), (f.record!.status = 'COMPLETED'))).violations.join(),
+      verdictOf((f) => {
+        cancelled(f);
+        f.record!.status = 'COMPLETED';
+      }).violations.join(),
     ).toContain('expected CANCELLED');
   });
 });

@@ -97,7 +97,8 @@ function checkOne(f: SessionFacts, v: Verdict): void {
   if (!ledger.id) return;
   if (!record) {
     v.lost += ledger.accepted.length;
-    return fail('created (2xx) but its record is gone');
+    fail('created (2xx) but its record is gone');
+    return;
   }
   v.byStatus[record.status] = (v.byStatus[record.status] ?? 0) + 1;
   v.fencedWrites += record.fenced_writes;

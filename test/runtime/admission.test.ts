@@ -129,7 +129,7 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
     const user = { userId: `u-${ulid()}`, maxRunning: 2 };
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await t.create(user));
-    ids.forEach((id) => t.watched.add(id));
+    for (const id of ids) t.watched.add(id);
     const running = () => ids.filter((id) => t.status.get(id) === 'RUNNING');
     await waitFor('two running', () => running().length === 2, 20_000, 20);
     const waiting = ids.filter((id) => !running().includes(id));

@@ -116,7 +116,7 @@ describe('lease renewal', () => {
     const reached: string[] = [];
     const work: WorkImplementations = {
       ...scriptedWork(),
-      async plan(input, ctx) {
+      async plan(_input, ctx) {
         await gate;
         reached.push('asked');
         await ctx.ready();

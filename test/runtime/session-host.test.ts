@@ -32,7 +32,10 @@ describe('session host', () => {
     const base = scriptedWork();
     const work: WorkImplementations = {
       ...base,
-      clone: async (input, ctx) => (started.push(input.key), base.clone(input, ctx)),
+      clone: async (input, ctx) => {
+        started.push(input.key);
+        return base.clone(input, ctx);
+      },
     };
     const svc = await inProcessService({ store, work });
     stop = svc.stop;
@@ -141,7 +144,10 @@ describe('session host', () => {
     const base = scriptedWork();
     const work: WorkImplementations = {
       ...base,
-      plan: async (i, ctx) => (await gate, base.plan(i, ctx)),
+      plan: async (i, ctx) => {
+        await gate;
+        return base.plan(i, ctx);
+      },
     };
     const svc = await inProcessService({ store, work, leaseTtlMs: 60_000 });
     stop = svc.stop;
@@ -270,7 +276,10 @@ describe('session host', () => {
     const base = scriptedWork();
     const work: WorkImplementations = {
       ...base,
-      plan: async (i, ctx) => (await gate, base.plan(i, ctx)),
+      plan: async (i, ctx) => {
+        await gate;
+        return base.plan(i, ctx);
+      },
     };
     const lines: string[] = [];
     const svc = await inProcessService({ store, work, lines, leaseTtlMs: 60_000 });

@@ -155,6 +155,7 @@ describe('SANDBOX_ISOLATION=namespaces', () => {
 
   it("shows only the command's own processes; /proc/1 is its shell", async () => {
     const r = await sb.runCommand(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
       "sleep 30 & for p in /proc/[0-9]*; do printf '%s ' \"${p#/proc/}\"; tr '\\0' ' ' < $p/cmdline; echo; done; kill $!",
     );
     expect(r.exitCode, r.output).toBe(0);

@@ -17,7 +17,13 @@ function feed(opts: { linesPerSecond?: number; maxLineChars?: number } = {}) {
   let t = 1_000_000;
   const lines: string[] = [];
   const f = new OutputFeed((l) => lines.push(l), { ...opts, now: () => t });
-  return { f, lines, tick: (ms: number) => void (t += ms) };
+  return {
+    f,
+    lines,
+    tick: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('OutputFeed', () => {

@@ -533,6 +533,7 @@ describe('a model that behaves badly', () => {
       expect(hostile.logs.length).toBeLessThan(600);
       for (const line of hostile.logs as string[]) {
         expect(line.length).toBeLessThan(1000);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: asserts that no control characters reach the log
         expect(line).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
       }
 

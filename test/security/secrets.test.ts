@@ -67,7 +67,9 @@ function formsOf(secret: string): string[] {
 
 function headerLines(headers: Headers): string {
   const out: string[] = [];
-  headers.forEach((v, k) => out.push(`${k}: ${v}`));
+  headers.forEach((v, k) => {
+    out.push(`${k}: ${v}`);
+  });
   return out.join('\n');
 }
 

@@ -498,7 +498,10 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       const woken: string[] = [];
       const hints: (WakeHint | undefined)[] = [];
       let readies = 0;
-      const offWake = await store.onWake('n1', (s, hint) => (woken.push(s), hints.push(hint)));
+      const offWake = await store.onWake('n1', (s, hint) => {
+        woken.push(s);
+        hints.push(hint);
+      });
       const offReady = await store.onReady(() => readies++);
       const a = await store.appendEvent(
         id,

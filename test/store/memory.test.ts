@@ -5,11 +5,15 @@ import { admissionContract } from './admission-contract.ts';
 let t = 1_700_000_000_000;
 storeContract('memory', async () => ({
   store: new MemoryStore({ clock: () => t }),
-  advance: async (ms) => void (t += ms),
+  advance: async (ms) => {
+    t += ms;
+  },
   cleanup: async () => {},
 }));
 admissionContract('memory', async () => ({
   store: new MemoryStore({ clock: () => t }),
-  advance: async (ms) => void (t += ms),
+  advance: async (ms) => {
+    t += ms;
+  },
   cleanup: async () => {},
 }));

@@ -41,7 +41,10 @@ export function prng(seed: number): Prng {
       const entries = Object.entries(weights) as [keyof typeof weights, number][];
       const total = entries.reduce((s, [, w]) => s + w, 0);
       let r = next() * total;
-      for (const [k, w] of entries) if ((r -= w) < 0) return k;
+      for (const [k, w] of entries) {
+        r -= w;
+        if (r < 0) return k;
+      }
       return entries[entries.length - 1]![0];
     },
     fork: () => prng(Math.floor(next() * 4294967296)),

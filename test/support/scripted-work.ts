@@ -13,9 +13,14 @@ export function scriptedWork(opts: { delayMs?: number } = {}): WorkImplementatio
     new Promise<void>((resolve, reject) => {
       if (ms <= 0) return resolve();
       const t = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), {
-        once: true,
-      });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
   // Like the agent, which asks before each model call and command: a session
   // its node paused (lease not confirmed) waits here and goes on when resumed.

@@ -24,7 +24,10 @@ export class TcpProxy {
       for (const s of [client, upstream]) {
         proxy.#sockets.add(s);
         s.on('error', () => undefined);
-        s.on('close', () => (client.destroy(), upstream.destroy()));
+        s.on('close', () => {
+          client.destroy();
+          upstream.destroy();
+        });
       }
       const pipe = (from: Socket, to: Socket) =>
         from.on('data', (chunk: Buffer) =>

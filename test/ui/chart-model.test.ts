@@ -8,7 +8,7 @@ import {
 } from '../../actors/chart-layout.ts';
 import { createSessionMachine, derivePhase } from '../../actors/index.ts';
 import { SESSION_CHART } from '../../api/routes/chart.ts';
-// @ts-ignore -- a browser module: tsconfig.web.json checks its JSDoc types
+// @ts-expect-error -- a browser module: tsconfig.web.json checks its JSDoc types
 import * as model from '../../api/ui/static/chart-model.js';
 import { controlledWork, flush } from '../support/controlled-work.ts';
 

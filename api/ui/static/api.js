@@ -275,6 +275,13 @@ export class EventStream {
 function sleep(ms, signal) {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve(undefined)), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve(undefined);
+      },
+      { once: true },
+    );
   });
 }

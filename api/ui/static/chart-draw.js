@@ -201,15 +201,15 @@ function stateGroup(n, index, drawing) {
   const x = n.x + TEXT.padX + (n.kind === 'final' ? 4 : 0);
   const marker = svg('tspan', { class: 'active-marker' });
   g.append(svg('text', { class: 'state-title', x, y: top + TEXT.titleBaseline }, marker, n.label));
-  details.forEach((d, i) =>
+  details.forEach((d, i) => {
     g.append(
       svg(
         'text',
         { class: d.cls, x, y: top + TEXT.titleLine + i * TEXT.detailLine + TEXT.detailBaseline },
         d.text,
       ),
-    ),
-  );
+    );
+  });
   drawing.states.set(n.id, { g, marker });
   return g;
 }
@@ -252,7 +252,7 @@ function transitionGroup(e, uid, drawing) {
         ry: 3,
       }),
     );
-    e.labelLines.forEach((line, i) =>
+    e.labelLines.forEach((line, i) => {
       label.append(
         svg(
           'text',
@@ -263,8 +263,8 @@ function transitionGroup(e, uid, drawing) {
           },
           line,
         ),
-      ),
-    );
+      );
+    });
     g.append(label);
   }
   drawing.edges.set(e.id, { g, path });

@@ -152,7 +152,10 @@ export function possibleEvents(index, activeIds, opts = {}) {
     for (const t of index.nodes.get(id)?.transitions ?? []) {
       if (t.kind !== 'event' || hidden.has(t.event)) continue;
       let ev = out.get(t.event);
-      if (!ev) out.set(t.event, (ev = { event: t.event, branches: [] }));
+      if (!ev) {
+        ev = { event: t.event, branches: [] };
+        out.set(t.event, ev);
+      }
       const targets = t.targets.length ? t.targets : [id];
       for (const target of targets)
         ev.branches.push({ source: id, target, guard: t.guard, internal: t.targets.length === 0 });

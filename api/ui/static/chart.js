@@ -329,7 +329,7 @@ export function mountChart(root, opts) {
   /** @type {string | undefined} */
   let shownInnermost;
   /** Resolves once the chart is styled and at its opening zoom: scrolling waits for it. */
-  let laidOut = styled;
+  const laidOut = styled;
 
   /** Scrolls the chart (not the page) so that a state is in view, centred where it fits: once styled and laid out. */
   function reveal(/** @type {string} */ id) {

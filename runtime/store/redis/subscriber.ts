@@ -21,7 +21,10 @@ export class Subscriber {
     const conn = await this.#connection();
     let set = this.#handlers.get(channel);
     const first = !set;
-    if (!set) this.#handlers.set(channel, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#handlers.set(channel, set);
+    }
     set.add(handler);
     if (first) await conn.subscribe(channel);
     const handlers = set;

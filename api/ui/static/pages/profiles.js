@@ -287,7 +287,14 @@ export function profilesPage(root, { me, setTitle }) {
           { class: 'row-actions' },
           h(
             'button',
-            { type: 'button', class: 'secondary small', onclick: () => (edit(p), name.focus()) },
+            {
+              type: 'button',
+              class: 'secondary small',
+              onclick: () => {
+                edit(p);
+                name.focus();
+              },
+            },
             'Edit',
           ),
           h(

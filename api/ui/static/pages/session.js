@@ -246,7 +246,9 @@ export function sessionPage(root, { params, setTitle }) {
     showPlan(s.plan);
     showUsage(s.usage);
     showResult(s);
-    s.logs.forEach((line, i) => addLine(i, line));
+    s.logs.forEach((line, i) => {
+      addLine(i, line);
+    });
   }
 
   /** @param {Plan | null} p */
