@@ -21,10 +21,13 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
-COPY runtime ./runtime
+COPY kernel ./kernel
 COPY actors ./actors
-COPY api ./api
+COPY runtime ./runtime
 COPY sandbox ./sandbox
+COPY agent ./agent
+COPY api ./api
+COPY server ./server
 # Local sandboxes live here; the service runs as `node` (uid 1000), which owns
 # it and nothing else under /app.
 RUN mkdir -p /app/workspace && chown node:node /app/workspace
@@ -37,4 +40,4 @@ STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # node itself, not npm start: npm does not pass SIGTERM on reliably, and the
 # node hands its sessions over to other nodes when it gets it.
-CMD ["node", "--import", "tsx", "runtime/main.ts"]
+CMD ["node", "--import", "tsx", "server/main.ts"]

@@ -1,4 +1,4 @@
-import type { BudgetOverride } from './work.ts';
+import type { BudgetOverride } from './work-contract.ts';
 
 /** Events the session machine takes from its inbox; `eventId` is the inbox entry applied. */
 export type SessionEvent =
@@ -14,4 +14,16 @@ export interface ArmedTimer {
   key: string;
   delayMs: number;
   payload: Record<string, unknown>;
+}
+
+/** The kinds of inbox entry: what the API appends (approve, input, cancel) and what timers deliver. */
+export type InboxEventType = 'approve' | 'input' | 'cancel' | 'timer';
+
+export interface InboxEvent {
+  /** Stream-style id `"<ms>-<seq>"`, strictly increasing per session. */
+  id: string;
+  type: InboxEventType;
+  payload: Record<string, unknown>;
+  /** Store time at append, ms. */
+  at: number;
 }

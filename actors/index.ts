@@ -20,4 +20,4 @@ export {
   type CodeOutput,
   type ReviewInput,
   type ReviewOutput,
-} from './work.ts';
+} from './work-contract.ts';

@@ -9,7 +9,7 @@ import {
   type CodeOutput,
   type SessionActors,
   type WorkName,
-} from './work.ts';
+} from './work-contract.ts';
 
 export interface SessionInput {
   sessionId: string;

@@ -1,4 +1,43 @@
-import type { SessionStatus } from '../runtime/store/port.ts';
+import type { InboxEventType } from './events.ts';
+
+export type SessionStatus =
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'WAITING_FOR_USER'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED';
+
+export const SESSION_STATUSES: readonly SessionStatus[] = [
+  'QUEUED',
+  'RUNNING',
+  'WAITING_FOR_USER',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+];
+
+export type SessionMode = 'auto' | 'review';
+
+/** Statuses in which a session holds no lease and no memory on any node. */
+export const PASSIVE_STATUSES: readonly SessionStatus[] = [
+  'WAITING_FOR_USER',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+];
+
+/** Statuses in which a session's work has ended (input may still start it again). */
+export const ENDED_STATUSES: readonly SessionStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** Statuses in which each event is accepted from a client; the API answers anything else with a 409. */
+export const ACCEPTS: Readonly<Record<InboxEventType, readonly SessionStatus[]>> = {
+  approve: ['WAITING_FOR_USER'],
+  input: ['QUEUED', 'RUNNING', 'WAITING_FOR_USER', 'COMPLETED', 'FAILED'],
+  cancel: ['QUEUED', 'RUNNING', 'WAITING_FOR_USER'],
+  // Never from a client: the store's timer loop delivers timers.
+  timer: [],
+};
 
 interface SnapshotLike {
   value: unknown;

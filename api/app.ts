@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { Store } from '../runtime/store/port.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../kernel/logger.ts';
 import type { BodyReader } from './body.ts';
 import { errorResponder } from './errors.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -14,7 +14,7 @@ import { uiRoutes } from './ui/routes.ts';
 import { authenticate } from './auth.ts';
 import { rateLimit } from './rate-limit.ts';
 import { httpMetrics, metricsRoutes } from './metrics.ts';
-import { createServiceMetrics, type ServiceMetrics } from '../runtime/service-metrics.ts';
+import { createServiceMetrics, type ServiceMetrics } from '../kernel/service-metrics.ts';
 import { owns, type AppEnv } from './principal.ts';
 import type { Profiles } from '../runtime/profiles.ts';
 import type { StoredProfile } from '../runtime/store/port.ts';

@@ -6,9 +6,9 @@
  * and the request was not forwarded by a proxy; anything else is a 401.
  */
 import type { MiddlewareHandler } from 'hono';
-import { unauthorized } from '../runtime/errors.ts';
+import { unauthorized } from '../kernel/errors.ts';
 import type { Store } from '../runtime/store/port.ts';
-import { hashToken } from '../runtime/tokens.ts';
+import { hashToken } from './tokens.ts';
 import { ADMIN_USER_ID, type AppEnv, type Principal } from './principal.ts';
 
 export interface AuthOptions {

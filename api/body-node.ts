@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { badRequest } from '../runtime/errors.ts';
+import { badRequest } from '../kernel/errors.ts';
 import { webBodyReader, type BodyReader } from './body.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { AppError, badRequest } from '../runtime/errors.ts';
+import { AppError, badRequest } from '../kernel/errors.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const NOT_JSON = 'request body must be JSON (Content-Type: application/json)';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
-import { isAppError } from '../runtime/errors.ts';
-import type { Logger } from '../runtime/logger.ts';
+import { isAppError } from '../kernel/errors.ts';
+import type { Logger } from '../kernel/logger.ts';
 
 /**
  * The one place where errors become HTTP responses. Known errors keep their

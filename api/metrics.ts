@@ -8,11 +8,12 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { forbidden } from '../runtime/errors.ts';
-import type { Logger } from '../runtime/logger.ts';
-import { CONTENT_TYPE } from '../runtime/metrics.ts';
-import type { ServiceMetrics } from '../runtime/service-metrics.ts';
-import { SESSION_STATUSES, type Store } from '../runtime/store/port.ts';
+import { forbidden } from '../kernel/errors.ts';
+import type { Logger } from '../kernel/logger.ts';
+import { CONTENT_TYPE } from '../kernel/metrics.ts';
+import type { ServiceMetrics } from '../kernel/service-metrics.ts';
+import type { Store } from '../runtime/store/port.ts';
+import { SESSION_STATUSES } from '../actors/status.ts';
 import { authenticate } from './auth.ts';
 import { isAdmin, type AppEnv } from './principal.ts';
 

@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import * as S from './schemas.ts';
 import { renderDocsPage } from './docs-page.ts';
-import { VERSION } from '../runtime/version.ts';
+import { VERSION } from '../kernel/version.ts';
 
 export type Method = 'get' | 'post' | 'patch' | 'delete';
 export type Tag = 'Service' | 'Sessions' | 'AI profiles' | 'Users' | 'Cluster' | 'UI';

@@ -6,7 +6,7 @@
  * The local admin (loopback, no token) is the operator and is not limited.
  */
 import type { MiddlewareHandler } from 'hono';
-import { rateLimited } from '../runtime/errors.ts';
+import { rateLimited } from '../kernel/errors.ts';
 import type { AppEnv } from './principal.ts';
 
 interface Bucket {

@@ -5,8 +5,8 @@
  * The response views at the end are for the docs only.
  */
 import { z } from 'zod';
-import { badRequest } from '../runtime/errors.ts';
-import { SESSION_STATUSES } from '../runtime/store/port.ts';
+import { badRequest } from '../kernel/errors.ts';
+import { SESSION_STATUSES } from '../actors/status.ts';
 
 // Control characters other than tab/newline have no place in goals, names or URLs.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejects control characters in goals, names and URLs

@@ -1,5 +1,5 @@
 import { checkRepoUrl, type RepoUrlPolicy } from '../sandbox/repo-url.ts';
-import { badRequest } from '../runtime/errors.ts';
+import { badRequest } from '../kernel/errors.ts';
 
 /**
  * The repository-URL policy, after the schema (`api/schemas.ts`) has checked

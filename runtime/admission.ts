@@ -1,4 +1,5 @@
-import type { InboxEvent, Lease, SessionRecord, Store } from './store/port.ts';
+import type { Lease, SessionRecord, Store } from './store/port.ts';
+import type { InboxEvent } from '../actors/events.ts';
 
 /** What to do with a claimed session: host it (with the inbox events already read), or not (it waits, or is gone). */
 export type Admission = { host: true; events: InboxEvent[] } | { host: false; reason?: string };

@@ -1,7 +1,7 @@
 import type { RenewResult, Store } from './store/port.ts';
 import type { SessionHost } from './session-host.ts';
-import type { Logger } from './logger.ts';
-import type { ServiceMetrics } from './service-metrics.ts';
+import type { Logger } from '../kernel/logger.ts';
+import type { ServiceMetrics } from '../kernel/service-metrics.ts';
 
 export interface RenewerContext {
   store: Store;
@@ -28,7 +28,7 @@ export interface RenewerContext {
  * raises the epoch), so when Redis comes back the first renewal resumes them
  * where they were, uncommitted work and all; if another node claimed
  * meanwhile, it answers no and they stop. Claims hold back for a moment after
- * an outage (see SessionNode) so the owners' renewals come first.
+ * an outage (see `RuntimeNode`) so the owners' renewals come first.
  */
 export class LeaseRenewer {
   #ctx: RenewerContext;

@@ -1,11 +1,13 @@
 import { createSessionMachine } from '../actors/index.ts';
-import type { InboxEvent, Store } from './store/port.ts';
+import type { Store } from './store/port.ts';
+import type { InboxEvent } from '../actors/events.ts';
 import { admitOrPark, isLimited } from './admission.ts';
 import { SessionHost, type StopReason } from './session-host.ts';
 import { LeaseRenewer } from './lease-renewer.ts';
-import { hostedWork, type WorkImplementations } from './work.ts';
-import type { Logger } from './logger.ts';
-import type { ServiceMetrics } from './service-metrics.ts';
+import { hostedWork } from './hosted-work.ts';
+import type { WorkImplementations } from '../actors/work-contract.ts';
+import type { Logger } from '../kernel/logger.ts';
+import type { ServiceMetrics } from '../kernel/service-metrics.ts';
 
 export type NodeState = 'RUNNING' | 'DRAINING' | 'STOPPED';
 

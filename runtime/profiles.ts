@@ -3,7 +3,7 @@
  * sealed key; callers put and get plaintext. Where the key is needed (a
  * provider call) it is opened in memory, never logged, never in a snapshot.
  */
-import type { SecretBox } from './secrets.ts';
+import type { SecretBox } from '../kernel/secret-box.ts';
 import type { Store, StoredProfile } from './store/port.ts';
 
 export interface Profiles {

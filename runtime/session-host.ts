@@ -1,26 +1,24 @@
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
 import {
-  ENDED_STATUSES,
-  PASSIVE_STATUSES,
   compareEventIds,
   type Commit,
   type CommitResult,
-  type InboxEvent,
   type Lease,
   type SessionRecord,
-  type SessionStatus,
   type Store,
   type TimerSpec,
   type WakeHint,
 } from './store/port.ts';
+import { ENDED_STATUSES, PASSIVE_STATUSES, type SessionStatus } from '../actors/status.ts';
+import type { InboxEvent } from '../actors/events.ts';
 import { deriveStatus, derivePhase } from '../actors/index.ts';
-import { toMachineEvent } from './inbox-events.ts';
+import { toMachineEvent } from '../actors/inbox-events.ts';
 import { historyPayload } from '../actors/payload.ts';
-import { SNAPSHOT_VERSION, readStoredSnapshot } from './snapshot.ts';
-import type { Logger } from './logger.ts';
-import type { SessionStoreView } from './work.ts';
-import type { CounterChild } from './metrics.ts';
-import type { ServiceMetrics } from './service-metrics.ts';
+import { SNAPSHOT_VERSION, readStoredSnapshot } from '../actors/snapshot.ts';
+import type { Logger } from '../kernel/logger.ts';
+import type { SessionStoreView } from '../actors/work-contract.ts';
+import type { CounterChild } from '../kernel/metrics.ts';
+import type { ServiceMetrics } from '../kernel/service-metrics.ts';
 
 /** What a host measures: commits, fenced writes, event latency. */
 export type HostMetrics = Pick<

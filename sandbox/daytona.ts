@@ -15,7 +15,7 @@
  * component in between; the agent's tools run one at a time.)
  */
 import { Daytona, type FileInfo, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
-import { AppError, badRequest, isAppError } from '../runtime/errors.ts';
+import { AppError, badRequest, isAppError } from '../kernel/errors.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES, OutputCollector } from './exec.ts';
 import { normalizeToolPath } from './paths.ts';
 import type {
@@ -29,6 +29,7 @@ import type {
 } from './port.ts';
 import { OutputFeed } from './progress.ts';
 import { checkRepoUrl } from './repo-url.ts';
+import { cutSecret } from '../kernel/redact.ts';
 
 export interface DaytonaProviderOptions {
   apiKey: string;
@@ -60,7 +61,7 @@ const REFUSALS: Record<string, string> = {
 };
 
 export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): SandboxProvider {
-  const redact = (s: string) => (opts.apiKey ? s.split(opts.apiKey).join('[redacted]') : s);
+  const redact = (s: string) => cutSecret(s, opts.apiKey);
   const fail = (what: string, err: unknown): AppError => {
     if (isAppError(err)) return err;
     const status = (err as { statusCode?: number }).statusCode;

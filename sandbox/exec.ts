@@ -6,7 +6,7 @@
  * DAYTONA_*) never reach a child process.
  */
 import { spawn } from 'node:child_process';
-import { AppError } from '../runtime/errors.ts';
+import { AppError } from '../kernel/errors.ts';
 import { namespaceWrapper, shellArgv, type Isolation, type NetworkMode } from './isolation.ts';
 import type { CommandResult } from './port.ts';
 import { OutputFeed } from './progress.ts';

@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { ConfigError } from '../runtime/errors.ts';
+import { ConfigError } from '../kernel/errors.ts';
 
 /** SANDBOX_ISOLATION: `auto` uses namespaces when this machine allows them, `namespaces` requires them. */
 export type IsolationMode = 'auto' | 'namespaces' | 'none';

@@ -39,8 +39,8 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { AppError, badRequest } from '../runtime/errors.ts';
-import { redactUrl } from '../runtime/config.ts';
+import { AppError, badRequest } from '../kernel/errors.ts';
+import { redactUrl } from '../kernel/redact.ts';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_OUTPUT_CAP_BYTES,

@@ -8,7 +8,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { posix, sep, relative, join, isAbsolute } from 'node:path';
-import { AppError } from '../runtime/errors.ts';
+import { AppError } from '../kernel/errors.ts';
 
 export interface ConfinedPath {
   /** Absolute real path inside the workspace (symlinks along the existing part resolved). */

@@ -5,7 +5,7 @@
  * unless explicitly allowed. Plain `http://` and `git://` are refused: they
  * are unauthenticated, and a man in the middle could hand the agent any code.
  */
-import { AppError } from '../runtime/errors.ts';
+import { AppError } from '../kernel/errors.ts';
 
 export interface RepoUrlPolicy {
   /** `file://` URLs and absolute paths on this machine (ALLOW_LOCAL_REPOS; tests, single-user setups). */

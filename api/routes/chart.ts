@@ -4,28 +4,20 @@
  * has it gets a 304).
  */
 import { Hono } from 'hono';
-import { chartOf, type ChartNode } from '../../actors/chart.ts';
-import { layoutChart } from '../../actors/chart-layout.ts';
-import { createSessionMachine } from '../../actors/index.ts';
-import { hostedWork, unconfiguredWork } from '../../runtime/work.ts';
+import type { ChartNode } from '../../actors/chart.ts';
+import { SESSION_CHART } from '../../actors/session-chart.ts';
+import { layoutChart } from '../chart-layout.ts';
 import type { AppEnv } from '../principal.ts';
+import { sha256, toHex } from '../../kernel/hash.ts';
 
 interface Rendered {
   body: string;
   etag: string;
 }
 
-/** The session machine's chart (its work is never run here). */
-export const SESSION_CHART: ChartNode = chartOf(
-  createSessionMachine(hostedWork(unconfiguredWork, () => undefined)),
-);
-
 async function render(chart: ChartNode): Promise<Rendered> {
   const body = JSON.stringify({ machine: chart, layout: await layoutChart(chart) });
-  const digest = new Uint8Array(
-    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)),
-  );
-  const hex = [...digest.slice(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const hex = toHex((await sha256(body)).slice(0, 12));
   return { body, etag: `"chart-${hex}"` };
 }
 

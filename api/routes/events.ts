@@ -1,13 +1,9 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import {
-  ENDED_STATUSES,
-  type SessionRecord,
-  type SessionStatus,
-  type Store,
-} from '../../runtime/store/port.ts';
-import { badRequest, notFound } from '../../runtime/errors.ts';
-import type { Logger } from '../../runtime/logger.ts';
+import type { SessionRecord, Store } from '../../runtime/store/port.ts';
+import { ENDED_STATUSES, type SessionStatus } from '../../actors/status.ts';
+import { badRequest, notFound } from '../../kernel/errors.ts';
+import type { Logger } from '../../kernel/logger.ts';
 
 const CURSOR = /^(0|[1-9][0-9]{0,14})\.(0|[1-9][0-9]{0,14})$/;
 const MALFORMED = 'must be an event id of this stream: "<logs>.<transitions>", e.g. "12.4"';

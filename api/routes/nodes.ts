@@ -1,6 +1,6 @@
 /** The cluster view (admins): nodes with a recent heartbeat and the sessions each hosts. */
 import { Hono } from 'hono';
-import { forbidden } from '../../runtime/errors.ts';
+import { forbidden } from '../../kernel/errors.ts';
 import type { Store } from '../../runtime/store/port.ts';
 import { isAdmin, type AppEnv } from '../principal.ts';
 

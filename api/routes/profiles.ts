@@ -10,7 +10,7 @@
 import { Hono, type Context } from 'hono';
 import { ulid } from 'ulid';
 import type { Profiles } from '../../runtime/profiles.ts';
-import { badRequest, forbidden, notFound } from '../../runtime/errors.ts';
+import { badRequest, forbidden, notFound } from '../../kernel/errors.ts';
 import type { Store, StoredProfile } from '../../runtime/store/port.ts';
 import { canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';

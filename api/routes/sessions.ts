@@ -3,26 +3,25 @@ import { monotonicFactory } from 'ulid';
 import {
   IDEMPOTENCY_TTL_MS,
   type AppendResult,
-  type InboxEventType,
   type RequestKey,
   type RoleProfiles,
   type SessionRecord,
-  type SessionStatus,
   type SessionSummary,
   type Store,
 } from '../../runtime/store/port.ts';
+import type { InboxEventType } from '../../actors/events.ts';
 import {
   badRequest,
   conflict,
   forbidden,
   idempotencyKeyReused,
   notFound,
-} from '../../runtime/errors.ts';
+} from '../../kernel/errors.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
 import type { Profiles } from '../../runtime/profiles.ts';
-import { activeIds, chartOf } from '../../actors/chart.ts';
-import { createSessionMachine } from '../../actors/index.ts';
-import { hostedWork, unconfiguredWork } from '../../runtime/work.ts';
+import { activeIds } from '../../actors/chart.ts';
+import { SESSION_CHART } from '../../actors/session-chart.ts';
+import { ACCEPTS } from '../../actors/status.ts';
 import { repoUrl } from '../validate.ts';
 import {
   ApproveBody,
@@ -36,23 +35,13 @@ import {
 } from '../schemas.ts';
 import type { z } from 'zod';
 import { canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
+import { sha256Hex } from '../../kernel/hash.ts';
 
 // Monotonic: sessions created in the same millisecond on this node still list in creation order.
 const ulid = monotonicFactory();
 
-/** The session machine's chart: the same for every session, so computed once (its work is never run here). */
-const CHART = chartOf(createSessionMachine(hostedWork(unconfiguredWork, () => undefined)));
-
 /** Header of an answer that repeats the first answer to a request with the same `Idempotency-Key`. */
 const REPLAYED = 'Idempotent-Replayed';
-
-/** Statuses in which each event is accepted; anything else is a 409. */
-const ACCEPTS: Record<InboxEventType, readonly SessionStatus[]> = {
-  approve: ['WAITING_FOR_USER'],
-  input: ['QUEUED', 'RUNNING', 'WAITING_FOR_USER', 'COMPLETED', 'FAILED'],
-  cancel: ['QUEUED', 'RUNNING', 'WAITING_FOR_USER'],
-  timer: [],
-};
 
 export interface SessionRouteOptions {
   read?: BodyReader;
@@ -184,8 +173,8 @@ export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<App
       ACCEPTS[t].includes(record.status),
     );
     return c.json({
-      machine: CHART,
-      active: activeIds(CHART.id, value),
+      machine: SESSION_CHART,
+      active: activeIds(SESSION_CHART.id, value),
       status: record.status,
       phase: record.phase,
       accepts,
@@ -295,13 +284,7 @@ async function requestKey(
       'Idempotency-Key',
     );
   }
-  const digest = await crypto.subtle.digest(
-    'SHA-256',
-    new TextEncoder().encode(`${route}\n${JSON.stringify(body)}`),
-  );
-  const fingerprint = [...new Uint8Array(digest)]
-    .map((b) => b.toString(16).padStart(2, '0'))
-    .join('');
+  const fingerprint = await sha256Hex(`${route}\n${JSON.stringify(body)}`);
   return { userId, key, fingerprint, ttlMs: IDEMPOTENCY_TTL_MS };
 }
 

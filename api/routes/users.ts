@@ -5,10 +5,10 @@
  */
 import { Hono, type Context } from 'hono';
 import { ulid } from 'ulid';
-import { badRequest, conflict, forbidden, notFound } from '../../runtime/errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../kernel/errors.ts';
 import type { Profiles } from '../../runtime/profiles.ts';
 import type { Store, StoredToken, StoredUser } from '../../runtime/store/port.ts';
-import { hashToken, newToken, tokenPrefix } from '../../runtime/tokens.ts';
+import { hashToken, newToken, tokenPrefix } from '../tokens.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
 import {
   ADMIN_USER_ID,

@@ -7,6 +7,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { readTextTree } from './static-files.ts';
+import { sha256 } from '../../kernel/hash.ts';
 
 /** The page may load and call only its own origin, run no inline code, and not be framed. */
 export const UI_CSP =
@@ -49,7 +50,7 @@ async function load(dir: URL): Promise<Map<string, Asset>> {
   const assets = new Map<string, Asset>();
   for (const [path, text] of files) {
     const body = new TextEncoder().encode(text);
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+    const digest = await sha256(body);
     const etag = `"${btoa(String.fromCharCode(...digest.subarray(0, 16))).replace(/=+$/, '')}"`;
     assets.set(path, { body, type: CONTENT_TYPES[extensionOf(path)]!, etag });
   }

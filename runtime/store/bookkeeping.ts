@@ -3,7 +3,8 @@
  * bookkeeping methods of the port (profiles, usage, transcripts, artifacts),
  * so the two cannot disagree about what they accept.
  */
-import type { AgentUsage, StoredProfile } from './port.ts';
+import type { StoredProfile } from './port.ts';
+import type { AgentUsage } from '../../actors/work-contract.ts';
 
 /** Transcript roles become part of a key: a short lowercase name. */
 const ROLE = /^[a-z][a-z0-9_-]{0,31}$/;

@@ -1,30 +1,24 @@
-import { idempotencyKeyReused } from '../errors.ts';
+import { idempotencyKeyReused } from '../../kernel/errors.ts';
 import { checkArtifacts, checkRole, encodeMessage, usageIncrement } from './bookkeeping.ts';
 import {
   HISTORY_CAP,
   TRANSCRIPT_CAP,
-  PASSIVE_STATUSES,
-  SESSION_STATUSES,
   compareEventIds,
   requestKeyOf,
   type RequestKey,
   type RequestKeyState,
-  type AgentUsage,
   type AppendOptions,
   type AppendResult,
   type ClaimResult,
   type Commit,
   type CommitResult,
   type HistoryEntry,
-  type InboxEvent,
-  type InboxEventType,
   type Lease,
   type ListQuery,
   type NewSession,
   type NodeInfo,
   type RenewResult,
   type SessionRecord,
-  type SessionStatus,
   type SessionSummary,
   type Store,
   type StoreStats,
@@ -35,6 +29,9 @@ import {
   type StoredToken,
   type StoredUser,
 } from './port.ts';
+import { PASSIVE_STATUSES, SESSION_STATUSES, type SessionStatus } from '../../actors/status.ts';
+import type { AgentUsage } from '../../actors/work-contract.ts';
+import type { InboxEvent, InboxEventType } from '../../actors/events.ts';
 import { MemoryAccounts } from './memory-accounts.ts';
 import { MemoryAdmission } from './memory-admission.ts';
 import type { AdmitResult } from './port.ts';

@@ -2,7 +2,7 @@
  * The store port: everything the runtime and the API need from durable storage.
  *
  * Two adapters implement it (Redis, in-process) and one contract suite
- * (`test/store/contract.ts`) runs against both. The semantics below are the
+ * (`test/runtime/store/contract.ts`) runs against both. The semantics below are the
  * contract; adapters must not add behaviour of their own.
  *
  * Time: every lease and timer deadline is computed by the store from its own
@@ -10,43 +10,10 @@
  * nodes with skewed clocks still agree on who owns what.
  */
 
-export type SessionStatus =
-  | 'QUEUED'
-  | 'RUNNING'
-  | 'WAITING_FOR_USER'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'CANCELLED';
-
-export const SESSION_STATUSES: readonly SessionStatus[] = [
-  'QUEUED',
-  'RUNNING',
-  'WAITING_FOR_USER',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-];
-
-export type SessionMode = 'auto' | 'review';
-
-/** Statuses in which a session holds no lease and no memory on any node. */
-export const PASSIVE_STATUSES: readonly SessionStatus[] = [
-  'WAITING_FOR_USER',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-];
-
-/** Statuses in which a session's work has ended (input may still start it again). */
-export const ENDED_STATUSES: readonly SessionStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
-
-/** A persisted XState snapshot, tagged with the schema it was written under. */
-export interface StoredSnapshot {
-  /** Schema version of `state`; see `actors/snapshot-schema.ts`. */
-  v: number;
-  /** `actor.getPersistedSnapshot()` output, JSON-safe. */
-  state: unknown;
-}
+import type { InboxEvent, InboxEventType } from '../../actors/events.ts';
+import type { StoredSnapshot } from '../../actors/snapshot.ts';
+import type { SessionMode, SessionStatus } from '../../actors/status.ts';
+import type { AgentUsage } from '../../actors/work-contract.ts';
 
 export interface Lease {
   nodeId: string;
@@ -117,17 +84,6 @@ export interface RoleProfiles {
   planner?: string;
   programmer?: string;
   reviewer?: string;
-}
-
-export type InboxEventType = 'approve' | 'input' | 'cancel' | 'timer';
-
-export interface InboxEvent {
-  /** Stream-style id `"<ms>-<seq>"`, strictly increasing per session. */
-  id: string;
-  type: InboxEventType;
-  payload: Record<string, unknown>;
-  /** Store time at append, ms. */
-  at: number;
 }
 
 /** How long the API remembers an `Idempotency-Key`. */
@@ -344,15 +300,6 @@ export type AdmitResult =
   | { admitted: true }
   /** Parked: the user's running sessions (ids) fill the limit. */
   | { admitted: false; running: string[] };
-
-/** What a session's LLM calls have used, all roles together. */
-export interface AgentUsage {
-  calls: number;
-  inputTokens: number;
-  outputTokens: number;
-  /** Micro-USD; null once any call had no known price. */
-  costMicros: number | null;
-}
 
 /** Newest transcript messages kept per session and role. */
 export const TRANSCRIPT_CAP = 2000;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../runtime/config.ts';
-import { createLogger } from '../../runtime/logger.ts';
-import { startService } from '../../runtime/service.ts';
+import { loadConfig } from '../../server/config.ts';
+import { createLogger } from '../../kernel/logger.ts';
+import { startService } from '../../server/service.ts';
 import { scriptedWork } from '../support/scripted-work.ts';
 import { apiHarness } from '../support/api-harness.ts';
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { nodeBodyReader } from '../../api/body-node.ts';
 import { MAX_BODY_BYTES } from '../../api/body.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 import { rawExchange, serveApp } from '../support/node-http.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 
 /** A store whose reads fail the way ioredis fails them. */

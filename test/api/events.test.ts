@@ -6,7 +6,7 @@ import { ulid } from 'ulid';
 import { eventRoutes, type EventRouteOptions } from '../../api/routes/events.ts';
 import { errorResponder } from '../../api/errors.ts';
 import { owns, type AppEnv } from '../../api/principal.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 import { HISTORY_CAP, type Commit, type Lease, type Store } from '../../runtime/store/port.ts';
 import { sleep, waitFor } from '../support/wait.ts';

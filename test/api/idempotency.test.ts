@@ -4,13 +4,13 @@
  * `Location`) with `Idempotent-Replayed: true` and does nothing again; the
  * key with another route or body is a 422; keys are per user. Retries after
  * a real outage are in test/chaos/redis-fail-fast.test.ts; expiry in the
- * store contract (test/store/contract-idempotency.ts).
+ * store contract (test/runtime/store/contract-idempotency.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createApp } from '../../api/app.ts';
 import { openApiDocument } from '../../api/openapi.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { RedisStore } from '../../runtime/store/redis/index.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { expectedDiff, occurrences } from '../support/expected.ts';

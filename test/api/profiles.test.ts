@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
-import { createSecretBox, isSealed } from '../../runtime/secrets.ts';
+import { createSecretBox, isSealed } from '../../kernel/secret-box.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 
 const KEY = 'sk-live-abcdefgh1234';
@@ -206,8 +206,8 @@ describe("choosing a session's profile", () => {
 
 describe('testing a profile', () => {
   it('makes a tiny real call: ok with the model, or the provider error without the key', async () => {
-    const { startOpenAIServer } = await import('../llm/openai-server.ts');
-    const { checkProfile } = await import('../../runtime/agent.ts');
+    const { startOpenAIServer } = await import('../agent/llm/openai-server.ts');
+    const { checkProfile } = await import('../../agent/llm/chat-model.ts');
     const server = await startOpenAIServer({ apiKey: KEY });
     try {
       const s2 = new MemoryStore();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashToken } from '../../runtime/tokens.ts';
+import { hashToken } from '../../api/tokens.ts';
 import { apiHarness } from '../support/api-harness.ts';
 
 describe('users', () => {

@@ -351,7 +351,7 @@ async function heapAfterPassivating(n: number, rounds: number): Promise<number[]
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const { RuntimeNode } = await import('../../runtime/node.ts');
-  const { createLogger } = await import('../../runtime/logger.ts');
+  const { createLogger } = await import('../../kernel/logger.ts');
   const { scriptedWork } = await import('../support/scripted-work.ts');
   const prefix = newPrefix();
   const local = await RedisStore.create({ url, prefix });

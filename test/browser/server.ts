@@ -13,11 +13,15 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { nodeBodyReader } from '../../api/body-node.ts';
-import { agentWorkFor } from '../../runtime/agent.ts';
-import { loadConfig } from '../../runtime/config.ts';
-import { createLogger } from '../../runtime/logger.ts';
-import { startService, type Service } from '../../runtime/service.ts';
-import { startOpenAIServer, type OpenAIServer, type ScriptedReply } from '../llm/openai-server.ts';
+import { agentWorkFor } from '../../server/agent.ts';
+import { loadConfig } from '../../server/config.ts';
+import { createLogger } from '../../kernel/logger.ts';
+import { startService, type Service } from '../../server/service.ts';
+import {
+  startOpenAIServer,
+  type OpenAIServer,
+  type ScriptedReply,
+} from '../agent/llm/openai-server.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 

@@ -3,7 +3,8 @@
  * correct run (as the soak gathers them) and expects the verdict to say so.
  */
 import { describe, expect, it } from 'vitest';
-import type { HistoryEntry, InboxEvent } from '../../runtime/store/port.ts';
+import type { HistoryEntry } from '../../runtime/store/port.ts';
+import type { InboxEvent } from '../../actors/events.ts';
 import { expectedDiff } from '../support/expected.ts';
 import { inputLogLine, inputMessage, type AcceptedEvent, type SessionPlan } from './clients.ts';
 import { checkSessions, foldedGoal, type SessionFacts } from './invariants.ts';

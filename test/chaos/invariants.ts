@@ -23,9 +23,9 @@ import {
   HISTORY_CAP,
   compareEventIds,
   type HistoryEntry,
-  type InboxEvent,
   type SessionRecord,
 } from '../../runtime/store/port.ts';
+import type { InboxEvent } from '../../actors/events.ts';
 import { expectedDiff } from '../support/expected.ts';
 import { inputLogLine, inputMessage, type SessionLedger } from './clients.ts';
 

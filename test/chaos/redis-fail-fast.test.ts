@@ -12,7 +12,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createApp } from '../../api/app.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { RedisStore } from '../../runtime/store/redis/index.ts';
 import { RedisProcess } from '../support/redis-process.ts';
 import { sleep, waitFor } from '../support/wait.ts';

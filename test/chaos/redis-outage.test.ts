@@ -13,7 +13,7 @@
  * Redis answers again. Retried with its Idempotency-Key it is applied once;
  * not retried, it is applied once or not at all, and never left waiting in an
  * inbox that no node reads. The store-level behaviour (calls that fail after
- * the command timeout, late answers) is pinned in test/store/redis-specific.test.ts.
+ * the command timeout, late answers) is pinned in test/runtime/store/redis-specific.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../runtime/store/redis/index.ts';

@@ -18,7 +18,11 @@ import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { freePort, TEST_SECRET_KEY } from '../support/cluster.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { waitFor } from '../support/wait.ts';
-import { startOpenAIServer, type OpenAIServer, type ScriptedReply } from '../llm/openai-server.ts';
+import {
+  startOpenAIServer,
+  type OpenAIServer,
+  type ScriptedReply,
+} from '../agent/llm/openai-server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KEY = 'sk-test-deno-SECRET';

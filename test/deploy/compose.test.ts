@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES } from '../../runtime/config.ts';
+import { CONFIG_VARIABLES } from '../../server/config.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -1,6 +1,6 @@
 /**
  * The real agent across a node's death: two node processes running
- * `runtime/main.ts` on one Redis, each with its own workspace directory (as
+ * `server/main.ts` on one Redis, each with its own workspace directory (as
  * on two machines), the scripted model server in this process. The owner is
  * SIGKILLed while the programmer's command runs; the other node re-creates
  * the workspace from the repository and the last checkpoint, and the session
@@ -15,10 +15,14 @@ import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { Cluster } from '../support/cluster-fixture.ts';
 import { TEST_SECRET_KEY } from '../support/cluster.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
-import { createSecretBox } from '../../runtime/secrets.ts';
+import { createSecretBox } from '../../kernel/secret-box.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { waitFor } from '../support/wait.ts';
-import { startOpenAIServer, type OpenAIServer, type ScriptedReply } from '../llm/openai-server.ts';
+import {
+  startOpenAIServer,
+  type OpenAIServer,
+  type ScriptedReply,
+} from '../agent/llm/openai-server.ts';
 
 const KEY = 'sk-test-takeover-SECRET';
 let server: OpenAIServer;

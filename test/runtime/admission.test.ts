@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { RuntimeNode } from '../../runtime/node.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
-import type { Commit, Lease, NewSession, SessionStatus, Store } from '../../runtime/store/port.ts';
+import type { Commit, Lease, NewSession, Store } from '../../runtime/store/port.ts';
+import type { SessionStatus } from '../../actors/status.ts';
 import { isolatedRedisStore } from '../setup/redis.ts';
 import { gatedWork } from '../support/gated-work.ts';
 import { waitFor, sleep } from '../support/wait.ts';

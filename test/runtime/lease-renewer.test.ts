@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 import type { RenewResult } from '../../runtime/store/port.ts';
-import type { WorkImplementations } from '../../runtime/work.ts';
+import type { WorkImplementations } from '../../actors/work-contract.ts';
 import { inProcessService } from '../support/in-process.ts';
 import { scriptedWork } from '../support/scripted-work.ts';
 import { sleep, waitFor } from '../support/wait.ts';

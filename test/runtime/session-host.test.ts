@@ -4,7 +4,7 @@ import type { Commit, CommitResult, Lease, WakeHandler } from '../../runtime/sto
 import { inProcessService } from '../support/in-process.ts';
 import { scriptedWork } from '../support/scripted-work.ts';
 import { waitFor } from '../support/wait.ts';
-import type { WorkImplementations } from '../../runtime/work.ts';
+import type { WorkImplementations } from '../../actors/work-contract.ts';
 
 const REPO = 'https://example.com/o/r.git';
 

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppError } from '../../runtime/errors.ts';
+import { isAppError } from '../../kernel/errors.ts';
 import { createDaytonaSandboxProvider, SESSION_LABEL } from '../../sandbox/daytona.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
 import { makeTestRepo } from '../support/git-repo.ts';

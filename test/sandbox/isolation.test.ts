@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import { loadConfig } from '../../runtime/config.ts';
-import { ConfigError } from '../../runtime/errors.ts';
-import { createLogger } from '../../runtime/logger.ts';
-import { startService } from '../../runtime/service.ts';
-import { startupFailure } from '../../runtime/startup-error.ts';
+import { loadConfig } from '../../server/config.ts';
+import { ConfigError } from '../../kernel/errors.ts';
+import { createLogger } from '../../kernel/logger.ts';
+import { startService } from '../../server/service.ts';
+import { startupFailure } from '../../server/startup-error.ts';
 import { runCommand } from '../../sandbox/exec.ts';
 import {
   chooseIsolation,

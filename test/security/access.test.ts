@@ -16,10 +16,10 @@ import type { Hono } from 'hono';
 import { createApp } from '../../api/app.ts';
 import { API_ROUTES, type ApiRoute } from '../../api/openapi.ts';
 import type { AppEnv } from '../../api/principal.ts';
-import { bootstrapAdmin } from '../../runtime/bootstrap.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { bootstrapAdmin } from '../../server/bootstrap.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
-import { createSecretBox } from '../../runtime/secrets.ts';
+import { createSecretBox } from '../../kernel/secret-box.ts';
 import {
   fillPath,
   paramKind,

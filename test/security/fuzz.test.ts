@@ -5,7 +5,7 @@
  * without touching this file. Each case goes through `app.request()` as the
  * local admin and as a user with a token, on the embedded store and on
  * Redis; and again over real HTTP to the app served the way
- * runtime/serve-node.ts serves it (@hono/node-server, the Node body reader),
+ * server/serve-node.ts serves it (@hono/node-server, the Node body reader),
  * a third of the bodies chunked at seeded points, plus framings only a raw
  * socket sends (`wireCases`).
  * The rules: never a 5xx, every 4xx is JSON `{error: {code, message}}` (over
@@ -24,10 +24,10 @@ import { createApp } from '../../api/app.ts';
 import { nodeBodyReader } from '../../api/body-node.ts';
 import { API_ROUTES, type ApiRoute } from '../../api/openapi.ts';
 import type { AppEnv } from '../../api/principal.ts';
-import { bootstrapAdmin } from '../../runtime/bootstrap.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { bootstrapAdmin } from '../../server/bootstrap.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
-import { createSecretBox } from '../../runtime/secrets.ts';
+import { createSecretBox } from '../../kernel/secret-box.ts';
 import {
   httpRequest,
   rawExchange,

@@ -19,14 +19,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ChatMessage } from '../../actors/llm/port.ts';
-import { agentWorkFor } from '../../runtime/agent.ts';
-import { loadConfig } from '../../runtime/config.ts';
-import { startService, type Service } from '../../runtime/service.ts';
+import type { ChatMessage } from '../../agent/llm/port.ts';
+import { agentWorkFor } from '../../server/agent.ts';
+import { loadConfig } from '../../server/config.ts';
+import { startService, type Service } from '../../server/service.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { dumpRedis } from '../support/store-state.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
-import { startOpenAIServer, type OpenAIServer, type ScriptedReply } from '../llm/openai-server.ts';
+import {
+  startOpenAIServer,
+  type OpenAIServer,
+  type ScriptedReply,
+} from '../agent/llm/openai-server.ts';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 /**

@@ -2,12 +2,12 @@
  * A node running the real agent (local sandboxes, a scripted model) and its
  * app, in this process on the embedded store, measured into `metrics`.
  */
-import { agentWork } from '../../actors/agent/work.ts';
-import type { ChatModel } from '../../actors/llm/port.ts';
+import { agentWork } from '../../agent/agent-work.ts';
+import type { ChatModel } from '../../agent/llm/port.ts';
 import { createApp } from '../../api/app.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { RuntimeNode } from '../../runtime/node.ts';
-import { createServiceMetrics } from '../../runtime/service-metrics.ts';
+import { createServiceMetrics } from '../../kernel/service-metrics.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 import { createLocalSandboxProvider, type LocalSandboxOptions } from '../../sandbox/local.ts';
 

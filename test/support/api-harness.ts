@@ -5,10 +5,10 @@
  * admin when `localAdmin` (the default) holds.
  */
 import { createApp, type AppDeps } from '../../api/app.ts';
-import { bootstrapAdmin } from '../../runtime/bootstrap.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { bootstrapAdmin } from '../../server/bootstrap.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
-import { createSecretBox } from '../../runtime/secrets.ts';
+import { createSecretBox } from '../../kernel/secret-box.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 
 export interface Reply {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
 
 const ENTRY = fileURLToPath(new URL('./scripted-node.ts', import.meta.url));
-const AGENT_ENTRY = fileURLToPath(new URL('../../runtime/main.ts', import.meta.url));
+const AGENT_ENTRY = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
 
 /** SECRET_KEY of the node processes tests start (to seal profiles they read). */
 export const TEST_SECRET_KEY = 'test-cluster-secret-key-0123456789';
@@ -34,7 +34,7 @@ export interface NodeProcOptions {
   env?: Record<string, string>;
   /** Extra node flags (e.g. `--cpu-prof` when profiling a benchmark). */
   nodeArgs?: string[];
-  /** `agent`: the real entry point (`runtime/main.ts`, the LLM agent) instead of the scripted one. */
+  /** `agent`: the real entry point (`server/main.ts`, the LLM agent) instead of the scripted one. */
   entry?: 'scripted' | 'agent';
 }
 

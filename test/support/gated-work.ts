@@ -1,4 +1,4 @@
-import type { WorkImplementations } from '../../runtime/work.ts';
+import type { WorkImplementations } from '../../actors/work-contract.ts';
 import { scriptedWork } from './scripted-work.ts';
 
 /**

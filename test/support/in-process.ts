@@ -1,11 +1,11 @@
 import { createApp } from '../../api/app.ts';
-import { createLogger } from '../../runtime/logger.ts';
+import { createLogger } from '../../kernel/logger.ts';
 import { RuntimeNode } from '../../runtime/node.ts';
 import { MemoryStore } from '../../runtime/store/memory.ts';
 import type { Store } from '../../runtime/store/port.ts';
-import type { WorkImplementations } from '../../runtime/work.ts';
+import type { WorkImplementations } from '../../actors/work-contract.ts';
 import { scriptedWork } from './scripted-work.ts';
-import { VERSION } from '../../runtime/version.ts';
+import { VERSION } from '../../kernel/version.ts';
 
 /** One node and its app in this process, on the embedded store unless given one. */
 export async function inProcessService(

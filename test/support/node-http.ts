@@ -1,5 +1,5 @@
 /**
- * An app served the way `runtime/serve-node.ts` serves it (@hono/node-server
+ * An app served the way `server/serve-node.ts` serves it (@hono/node-server
  * on a loopback port; build the app with `readBody: nodeBodyReader`), and two
  * clients for it: node:http for requests a client library would send, and a
  * raw socket for framings none would (a Content-Length that lies, a body cut

@@ -3,8 +3,8 @@
  * in order (the role is told by its tools: `submit_plan`, `finish`,
  * `submit_review`). Past its script, a role repeats its last call.
  */
-import type { RoleName } from '../../actors/agent/tools.ts';
-import type { ChatModel, ChatRequest, ChatResponse, ProviderKind } from '../../actors/llm/port.ts';
+import type { RoleName } from '../../agent/tools.ts';
+import type { ChatModel, ChatRequest, ChatResponse, ProviderKind } from '../../agent/llm/port.ts';
 
 export interface ScriptedCall {
   name: string;

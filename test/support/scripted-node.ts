@@ -1,4 +1,4 @@
-import { serveOnNode } from '../../runtime/serve-node.ts';
+import { serveOnNode } from '../../server/serve-node.ts';
 import { scriptedWork } from './scripted-work.ts';
 
 // A real node process with the scripted agent, for multi-node tests and benchmarks.

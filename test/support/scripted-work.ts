@@ -1,4 +1,4 @@
-import type { WorkContext, WorkImplementations } from '../../runtime/work.ts';
+import type { WorkContext, WorkImplementations } from '../../actors/work-contract.ts';
 
 /**
  * A deterministic stand-in for the LLM agent, for tests and benchmarks only.

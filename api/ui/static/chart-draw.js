@@ -21,7 +21,7 @@ import { idToPhase } from './chart-model.js';
  */
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
-/** Text placement inside a state; the server sized the boxes with the same figures (actors/chart-layout.ts). */
+/** Text placement inside a state; the server sized the boxes with the same figures (api/chart-layout.ts). */
 const TEXT = {
   padX: 12,
   padY: 8,

@@ -3,17 +3,9 @@
  * structured (`reason`, `result`, `snapshot`) are stored as JSON; numbers as
  * decimal strings, as Lua's HINCRBY and TIME arithmetic expect.
  */
-import type {
-  Commit,
-  HistoryEntry,
-  InboxEvent,
-  InboxEventType,
-  NewSession,
-  SessionMode,
-  SessionRecord,
-  SessionStatus,
-  WakeHint,
-} from '../port.ts';
+import type { Commit, HistoryEntry, NewSession, SessionRecord, WakeHint } from '../port.ts';
+import type { InboxEvent, InboxEventType } from '../../../actors/events.ts';
+import type { SessionMode, SessionStatus } from '../../../actors/status.ts';
 
 /** Phase of a session that no machine has run yet. */
 export const INITIAL_PHASE = 'queued';

@@ -8,7 +8,7 @@
  * of them is a hint that repairs itself, the session keys are the truth.
  */
 import { Redis } from 'ioredis';
-import { AppError, idempotencyKeyReused } from '../../errors.ts';
+import { AppError, idempotencyKeyReused } from '../../../kernel/errors.ts';
 import {
   checkArtifacts,
   checkRole,
@@ -17,22 +17,18 @@ import {
   usageIncrement,
 } from '../bookkeeping.ts';
 import {
-  type AgentUsage,
   type AppendOptions,
   type AppendResult,
   type ClaimResult,
   type Commit,
   type CommitResult,
   type HistoryEntry,
-  type InboxEvent,
-  type InboxEventType,
   type Lease,
   type ListQuery,
   type NewSession,
   type NodeInfo,
   type RenewResult,
   type SessionRecord,
-  type SessionStatus,
   type SessionSummary,
   type Store,
   type StoreStats,
@@ -44,11 +40,12 @@ import {
   type RequestKey,
   type RequestKeyState,
   HISTORY_CAP,
-  PASSIVE_STATUSES,
-  SESSION_STATUSES,
   TRANSCRIPT_CAP,
   requestKeyOf,
 } from '../port.ts';
+import type { AgentUsage } from '../../../actors/work-contract.ts';
+import type { InboxEvent, InboxEventType } from '../../../actors/events.ts';
+import { type SessionStatus, PASSIVE_STATUSES, SESSION_STATUSES } from '../../../actors/status.ts';
 import * as accounts from './accounts.ts';
 import * as admission from './admission.ts';
 import type { AdmitResult } from '../port.ts';
@@ -77,6 +74,7 @@ import { exec, timeMs } from './pipeline.ts';
 import { defineScripts, queueScript, runScript, type Reply } from './scripts/index.ts';
 import { Subscriber } from './subscriber.ts';
 import { fireDueTimers } from './timers.ts';
+import { redactUrl } from '../../../kernel/redact.ts';
 
 export interface RedisStoreOptions {
   url: string;
@@ -141,7 +139,7 @@ export class RedisStore implements Store {
       throw new AppError(
         'store_unavailable',
         503,
-        `connecting to Redis at ${redact(opts.url)} failed: ${String(cause)}`,
+        `connecting to Redis at ${redactUrl(opts.url)} failed: ${String(cause)}`,
         { cause },
       );
     }
@@ -776,16 +774,5 @@ export class RedisStore implements Store {
     await this.#sub.close();
     if (this.#redis.status !== 'end')
       await this.#redis.quit().catch(() => this.#redis.disconnect());
-  }
-}
-
-/** The URL without its password, for error messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the configured URL';
   }
 }

@@ -25,7 +25,7 @@
  * The global timer index is `due`, not `timers`, so that no session id
  * (not even `g`) can produce a key that collides with a global one.
  */
-import type { SessionStatus } from '../port.ts';
+import type { SessionStatus } from '../../../actors/status.ts';
 
 export interface SessionKeys {
   record: string;

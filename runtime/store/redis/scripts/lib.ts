@@ -2,7 +2,7 @@
  * Lua helpers prepended to the per-session scripts. Kept in a .ts string (not
  * a .lua file) so the scripts load on Deno without file-system access.
  */
-import { PASSIVE_STATUSES } from '../../port.ts';
+import { PASSIVE_STATUSES } from '../../../../actors/status.ts';
 
 /** `,A,B,` list of passive statuses, for plain `string.find` membership tests. */
 const PASSIVE = `,${PASSIVE_STATUSES.join(',')},`;

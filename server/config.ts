@@ -1,0 +1,390 @@
+import { ConfigError } from '../kernel/errors.ts';
+import type { LogLevel } from '../kernel/logger.ts';
+import { redactUrl } from '../kernel/redact.ts';
+
+/** The node's configuration, validated once at startup. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: the embedded in-process store (one node only). */
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  nodeId: string | undefined;
+  concurrency: number;
+  leaseTtlMs: number;
+  logLevel: LogLevel;
+  /** Seals provider keys at rest; required with Redis (unset: one is made per process for the embedded store). */
+  secretKey: string | undefined;
+  /** The built-in admin's token (stored hashed); unset: one is generated at first start beyond loopback. */
+  adminToken: string | undefined;
+  /** Default limit on a user's RUNNING sessions (0: none); a user's own setting wins. */
+  userMaxRunning: number;
+  /** Requests per minute per user and node (0: no limit). */
+  rateLimitPerMinute: number;
+  agent: AgentConfig;
+}
+
+export interface AgentConfig {
+  sandboxType: 'local' | 'daytona';
+  /** Root of the local sandboxes' workspaces (absolute). */
+  workspaceDir: string;
+  /** `file://` URLs and local paths as repositories (tests, local use). */
+  allowLocalRepos: boolean;
+  /** Local sandboxes: a clone taking longer fails. */
+  cloneTimeoutMs: number;
+  /** Local sandboxes: a clone growing past this many bytes fails (0: no limit). */
+  cloneMaxBytes: number;
+  /** Local sandboxes: most bytes a workspace (repository and its HOME) holds on disk while commands run (0: no limit). */
+  sandboxMaxBytes: number;
+  /** The programmer's finish is refused while its change (the diff) is larger than this (0: no limit). */
+  diffMaxBytes: number;
+  /** Local sandboxes: commands in their own user/PID/mount namespaces (`namespaces`: required; `auto`: when available). */
+  sandboxIsolation: 'auto' | 'namespaces' | 'none';
+  /** Local sandboxes: `none` gives each command its own network namespace (no network, not even loopback; needs namespaces). */
+  sandboxNetwork: 'host' | 'none';
+  daytona: { apiKey: string; serverUrl: string; image: string | undefined } | undefined;
+  maxCalls: number;
+  maxTokens: number;
+  /**
+   * A default profile from AI_PROVIDER, AI_MODEL, AI_API_KEY, AI_BASE_URL,
+   * AI_API_VERSION, AI_DEPLOYMENT, stored at startup (until profiles have an API).
+   */
+  profile:
+    | {
+        provider: 'openai' | 'azure' | 'ollama' | 'openai-compatible' | 'gemini';
+        model: string;
+        apiKey?: string;
+        baseUrl?: string;
+        apiVersion?: string;
+        deployment?: string;
+      }
+    | undefined;
+}
+
+/** Every variable the node reads, with its default, for the README table and errors. */
+export const CONFIG_VARIABLES = {
+  PORT: '8000',
+  HOST: '127.0.0.1',
+  REDIS_URL: '(unset: embedded in-process store)',
+  REDIS_PREFIX: 'swe',
+  NODE_ID: '(generated)',
+  NODE_CONCURRENCY: '100',
+  LEASE_TTL_MS: '3000',
+  LOG_LEVEL: 'info',
+  SECRET_KEY: '(required with REDIS_URL; generated per process otherwise)',
+  ADMIN_TOKEN: '(unset: generated at first start when HOST is not loopback, printed once)',
+  USER_MAX_RUNNING_SESSIONS: '10',
+  RATE_LIMIT_PER_MINUTE: '600',
+  SANDBOX_TYPE: 'local',
+  SANDBOX_ISOLATION: 'auto',
+  SANDBOX_NETWORK: 'host',
+  WORKSPACE_DIR: './workspace',
+  CLONE_TIMEOUT_MS: '600000',
+  CLONE_MAX_MB: '2048',
+  SANDBOX_MAX_MB: '4096',
+  DIFF_MAX_MB: '5',
+  ALLOW_LOCAL_REPOS: 'false',
+  DAYTONA_API_KEY: '(required with SANDBOX_TYPE=daytona)',
+  DAYTONA_SERVER_URL: 'https://app.daytona.io/api',
+  DAYTONA_TARGET_IMAGE: "(Daytona's default)",
+  AGENT_MAX_CALLS: '200',
+  AGENT_MAX_TOKENS: '2000000',
+  AI_PROVIDER: '(unset: no default profile from the environment)',
+  AI_MODEL: '(required with AI_PROVIDER)',
+  AI_API_KEY: '(unset)',
+  AI_BASE_URL: '(the provider default)',
+  AI_API_VERSION: '(Azure only)',
+  AI_DEPLOYMENT: '(Azure only)',
+  ENV_FILE: '.env (read when present)',
+} as const;
+
+export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
+
+const DEFAULT_DAYTONA_URL = 'https://app.daytona.io/api';
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** Parses and checks the environment; throws a ConfigError naming the variable and the fix. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const redisUrl = nonEmpty(env['REDIS_URL']);
+  if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
+    throw new ConfigError(
+      'REDIS_URL',
+      `"${redactUrl(redisUrl)}" is not a Redis URL`,
+      'Use redis://host:port/db (or rediss:// for TLS; a password as redis://:password@host:port), or unset it for the embedded store.',
+    );
+  }
+  const host = nonEmpty(env['HOST']) ?? '127.0.0.1';
+  if (
+    !/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]?)$/.test(
+      host,
+    )
+  ) {
+    throw new ConfigError(
+      'HOST',
+      `"${host}" is not a host name or IP address`,
+      'Use an address to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface), without a scheme or port (the port is PORT).',
+    );
+  }
+  const logLevel = (nonEmpty(env['LOG_LEVEL']) ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `"${logLevel}" is not a level`,
+      `Use one of ${LOG_LEVELS.join(', ')}.`,
+    );
+  }
+  const prefix = nonEmpty(env['REDIS_PREFIX']) ?? 'swe';
+  if (!/^[\w.-]{1,64}$/.test(prefix)) {
+    throw new ConfigError(
+      'REDIS_PREFIX',
+      `"${prefix}" is not a valid key prefix`,
+      'Use 1-64 letters, digits, "_", "-" or ".".',
+    );
+  }
+  const nodeId = nonEmpty(env['NODE_ID']);
+  if (nodeId !== undefined && !/^[\w.-]{1,64}$/.test(nodeId)) {
+    throw new ConfigError(
+      'NODE_ID',
+      `"${nodeId}" is not a valid node id`,
+      'Use 1-64 letters, digits, "_", "-" or ".".',
+    );
+  }
+  const secretKey = nonEmpty(env['SECRET_KEY']);
+  if (redisUrl !== undefined && secretKey === undefined) {
+    throw new ConfigError(
+      'SECRET_KEY',
+      'is not set, and REDIS_URL needs it (provider keys are stored encrypted with it, and every node must use the same one)',
+      'Set SECRET_KEY to a long random string, e.g. `openssl rand -base64 32`, the same on every node.',
+    );
+  }
+  if (secretKey !== undefined && secretKey.length < 16) {
+    throw new ConfigError(
+      'SECRET_KEY',
+      'is shorter than 16 characters',
+      'Use a long random string, e.g. `openssl rand -base64 32`.',
+    );
+  }
+  const adminToken = nonEmpty(env['ADMIN_TOKEN']);
+  if (adminToken !== undefined && (adminToken.length < 16 || !/^[\x21-\x7e]+$/.test(adminToken))) {
+    throw new ConfigError(
+      'ADMIN_TOKEN',
+      'is shorter than 16 characters or has spaces or non-ASCII characters',
+      'Use a long random string, e.g. `openssl rand -hex 32`, or unset it to have one generated at first start.',
+    );
+  }
+  return {
+    port: int(env, 'PORT', 8000, 0, 65535),
+    host,
+    redisUrl,
+    redisPrefix: prefix,
+    nodeId,
+    concurrency: int(env, 'NODE_CONCURRENCY', 100, 1, 100_000),
+    leaseTtlMs: int(env, 'LEASE_TTL_MS', 3000, 300, 600_000),
+    logLevel: logLevel as LogLevel,
+    secretKey,
+    adminToken,
+    userMaxRunning: int(env, 'USER_MAX_RUNNING_SESSIONS', 10, 0, 100_000),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
+    agent: loadAgentConfig(env),
+  };
+}
+
+function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
+  const sandboxType = nonEmpty(env['SANDBOX_TYPE']) ?? 'local';
+  if (sandboxType !== 'local' && sandboxType !== 'daytona') {
+    throw new ConfigError(
+      'SANDBOX_TYPE',
+      `"${sandboxType}" is not a sandbox type`,
+      'Use local or daytona.',
+    );
+  }
+  const isolation = (nonEmpty(env['SANDBOX_ISOLATION']) ?? 'auto').toLowerCase();
+  if (isolation !== 'auto' && isolation !== 'namespaces' && isolation !== 'none') {
+    throw new ConfigError(
+      'SANDBOX_ISOLATION',
+      `"${isolation}" is not an isolation mode`,
+      'Use auto (namespaces when this machine allows them), namespaces (required: the node does not start without them) or none.',
+    );
+  }
+  const network = (nonEmpty(env['SANDBOX_NETWORK']) ?? 'host').toLowerCase();
+  if (network !== 'host' && network !== 'none') {
+    throw new ConfigError(
+      'SANDBOX_NETWORK',
+      `"${network}" is not a network mode`,
+      "Use host (commands share this machine's network) or none (commands reach no network, not even this machine's loopback; needs SANDBOX_ISOLATION resolving to namespaces).",
+    );
+  }
+  const allow = (nonEmpty(env['ALLOW_LOCAL_REPOS']) ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(allow)) {
+    throw new ConfigError(
+      'ALLOW_LOCAL_REPOS',
+      `"${allow}" is not true or false`,
+      'Use true or false.',
+    );
+  }
+  let daytona: AgentConfig['daytona'];
+  if (sandboxType === 'daytona') {
+    const apiKey = nonEmpty(env['DAYTONA_API_KEY']);
+    if (!apiKey)
+      throw new ConfigError(
+        'DAYTONA_API_KEY',
+        'is not set, and SANDBOX_TYPE=daytona needs it',
+        'Set it to your Daytona API key, or use SANDBOX_TYPE=local.',
+      );
+    const serverUrl = nonEmpty(env['DAYTONA_SERVER_URL']) ?? DEFAULT_DAYTONA_URL;
+    if (!isHttpUrl(serverUrl)) {
+      throw new ConfigError(
+        'DAYTONA_SERVER_URL',
+        `"${serverUrl}" is not an http(s) URL`,
+        `Set it to the Daytona API URL, e.g. ${DEFAULT_DAYTONA_URL}, or unset it for that default.`,
+      );
+    }
+    daytona = { apiKey, serverUrl, image: nonEmpty(env['DAYTONA_TARGET_IMAGE']) };
+  }
+  const workspace = nonEmpty(env['WORKSPACE_DIR']) ?? './workspace';
+  const cloneMaxMb = int(env, 'CLONE_MAX_MB', 2048, 0, 10_000_000);
+  const sandboxMaxMb = int(env, 'SANDBOX_MAX_MB', 4096, 0, 10_000_000);
+  if (sandboxMaxMb > 0 && cloneMaxMb > sandboxMaxMb) {
+    // The clone counts toward the workspace: a repository of the size allowed would leave no room to work.
+    throw new ConfigError(
+      'SANDBOX_MAX_MB',
+      `${sandboxMaxMb} is less than CLONE_MAX_MB (${cloneMaxMb}), and the clone counts toward it`,
+      `Raise SANDBOX_MAX_MB above CLONE_MAX_MB (with room for builds), lower CLONE_MAX_MB, or set SANDBOX_MAX_MB=0 for no limit.`,
+    );
+  }
+  return {
+    sandboxType,
+    workspaceDir: workspace.startsWith('/')
+      ? workspace
+      : `${(globalThis as { process?: { cwd(): string } }).process?.cwd() ?? '.'}/${workspace.replace(/^\.\//, '')}`,
+    allowLocalRepos: allow === 'true' || allow === '1',
+    cloneTimeoutMs: int(env, 'CLONE_TIMEOUT_MS', 600_000, 1000, 86_400_000),
+    cloneMaxBytes: cloneMaxMb * 1024 * 1024,
+    sandboxMaxBytes: sandboxMaxMb * 1024 * 1024,
+    // At most 256: the local sandbox's diff refuses larger changes anyway, and the change is stored in one value.
+    diffMaxBytes: int(env, 'DIFF_MAX_MB', 5, 0, 256) * 1024 * 1024,
+    sandboxIsolation: isolation,
+    sandboxNetwork: network,
+    daytona,
+    maxCalls: int(env, 'AGENT_MAX_CALLS', 200, 1, 1_000_000),
+    maxTokens: int(env, 'AGENT_MAX_TOKENS', 2_000_000, 1000, 1_000_000_000),
+    profile: loadProfile(env),
+  };
+}
+
+const PROVIDERS = ['openai', 'azure', 'ollama', 'openai-compatible', 'gemini'] as const;
+
+function loadProfile(env: Record<string, string | undefined>): AgentConfig['profile'] {
+  const provider = nonEmpty(env['AI_PROVIDER']);
+  if (provider === undefined) {
+    // AI_MODEL without AI_PROVIDER would otherwise be ignored without a word.
+    const orphan = (
+      ['AI_MODEL', 'AI_API_KEY', 'AI_BASE_URL', 'AI_API_VERSION', 'AI_DEPLOYMENT'] as const
+    ).find((v) => nonEmpty(env[v]) !== undefined);
+    if (orphan)
+      throw new ConfigError(
+        'AI_PROVIDER',
+        `is not set, but ${orphan} is`,
+        `Set AI_PROVIDER to one of ${PROVIDERS.join(', ')}, or unset ${orphan}.`,
+      );
+    return undefined;
+  }
+  if (!(PROVIDERS as readonly string[]).includes(provider)) {
+    throw new ConfigError(
+      'AI_PROVIDER',
+      `"${provider}" is not a provider`,
+      `Use one of ${PROVIDERS.join(', ')}.`,
+    );
+  }
+  const model = nonEmpty(env['AI_MODEL']);
+  if (!model)
+    throw new ConfigError(
+      'AI_MODEL',
+      'is not set, and AI_PROVIDER needs it',
+      'Set it to the model name, e.g. gpt-4o-mini.',
+    );
+  const p = provider as (typeof PROVIDERS)[number];
+  const apiKey = nonEmpty(env['AI_API_KEY']);
+  const baseUrl = nonEmpty(env['AI_BASE_URL']);
+  const apiVersion = nonEmpty(env['AI_API_VERSION']);
+  const deployment = nonEmpty(env['AI_DEPLOYMENT']);
+  if (baseUrl !== undefined && !isHttpUrl(baseUrl)) {
+    throw new ConfigError(
+      'AI_BASE_URL',
+      `"${redactUrl(baseUrl)}" is not an http(s) URL`,
+      "Set it to the provider's base URL, e.g. http://127.0.0.1:11434/v1, or unset it for the provider default.",
+    );
+  }
+  if (p !== 'ollama' && !apiKey)
+    throw new ConfigError(
+      'AI_API_KEY',
+      `is not set, and AI_PROVIDER=${p} needs it`,
+      'Set it to the provider API key.',
+    );
+  if (p === 'azure' && (!baseUrl || !apiVersion || !deployment)) {
+    const missing = !baseUrl ? 'AI_BASE_URL' : !apiVersion ? 'AI_API_VERSION' : 'AI_DEPLOYMENT';
+    throw new ConfigError(
+      missing,
+      'is not set, and AI_PROVIDER=azure needs it',
+      'Azure needs the endpoint (AI_BASE_URL), AI_API_VERSION and AI_DEPLOYMENT.',
+    );
+  }
+  if (p === 'openai-compatible' && !baseUrl)
+    throw new ConfigError(
+      'AI_BASE_URL',
+      'is not set, and AI_PROVIDER=openai-compatible needs it',
+      "Set it to the server's base URL, e.g. http://host:port/v1.",
+    );
+  return {
+    provider: p,
+    model,
+    ...(apiKey ? { apiKey } : {}),
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(apiVersion ? { apiVersion } : {}),
+    ...(deployment ? { deployment } : {}),
+  };
+}
+
+function isRedisUrl(raw: string): boolean {
+  if (!/^rediss?:\/\/\S+$/.test(raw)) return false;
+  try {
+    const u = new URL(raw);
+    // A database, when given, is a number: redis://host:6379/0.
+    return u.hostname !== '' && /^(\/\d*)?$/.test(u.pathname);
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(raw: string): boolean {
+  if (!/^https?:\/\/\S+$/.test(raw)) return false;
+  try {
+    return new URL(raw).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(
+      name,
+      `"${raw}" is not an integer from ${min} to ${max}`,
+      `Set ${name} to a whole number in that range, or unset it for the default ${fallback}.`,
+    );
+  }
+  return n;
+}

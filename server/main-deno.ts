@@ -1,0 +1,9 @@
+import { agentWorkFor } from './agent.ts';
+import { serveOnDeno } from './serve-deno.ts';
+
+// The Deno entry (`deno task start`): the same LLM agent as server/main.ts, served by Deno.serve.
+await serveOnDeno(
+  ({ config, profiles, store }) => agentWorkFor(config.agent, profiles, store),
+  'LLM agent (planner, programmer, reviewer)',
+  { requireProfile: true },
+);

@@ -1,0 +1,174 @@
+import { ulid } from 'ulid';
+import type { Hono } from 'hono';
+import { createApp } from '../api/app.ts';
+import type { AppEnv } from '../api/principal.ts';
+import type { BodyReader } from '../api/body.ts';
+import type { Config } from './config.ts';
+import { redactUrl } from '../kernel/redact.ts';
+import { createLogger, type Logger } from '../kernel/logger.ts';
+import { RuntimeNode } from '../runtime/node.ts';
+import type { Store, StoredProfile } from '../runtime/store/port.ts';
+import { sealedProfiles, type Profiles } from '../runtime/profiles.ts';
+import { createSecretBox, randomSecretKey } from '../kernel/secret-box.ts';
+import type { WorkImplementations } from '../actors/work-contract.ts';
+import { VERSION } from '../kernel/version.ts';
+import { bootstrapAdmin } from './bootstrap.ts';
+import { isLoopbackHost } from '../api/auth.ts';
+import { createServiceMetrics, type ServiceMetrics } from '../kernel/service-metrics.ts';
+
+export { VERSION };
+
+export interface Service {
+  app: Hono<AppEnv>;
+  node: RuntimeNode;
+  store: Store;
+  logger: Logger;
+  /** What `GET /metrics` shows. */
+  metrics: ServiceMetrics;
+  /** Graceful stop: hand sessions back, then close the store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires one node: store (Redis or embedded), runtime and HTTP app. Runtime
+ * specific serving (Node, Deno) stays in the entry points.
+ */
+/** The work a node runs: fixed, or made once the store is open (the agent reads profiles from it). */
+export type WorkSource =
+  | WorkImplementations
+  | ((ctx: { store: Store; config: Config; profiles: Profiles }) => WorkImplementations);
+
+export async function startService(
+  config: Config,
+  workSource: WorkSource,
+  opts: {
+    address?: string;
+    logger?: Logger;
+    readBody?: BodyReader;
+    requireProfile?: boolean;
+    announce?: (line: string) => void;
+  } = {},
+): Promise<Service> {
+  const nodeId = config.nodeId ?? `node-${ulid().slice(-10).toLowerCase()}`;
+  const logger =
+    opts.logger ??
+    createLogger({
+      level: config.logLevel,
+      base: { node: nodeId },
+      secrets: configuredSecrets(config),
+    });
+  const metrics = createServiceMetrics();
+  if (config.agent.sandboxType === 'local') {
+    // Before anything is opened: SANDBOX_ISOLATION=namespaces, or SANDBOX_NETWORK=none, on a machine without namespaces is a ConfigError.
+    const { chooseIsolation, describeIsolation } = await import('../sandbox/isolation.ts');
+    const said = describeIsolation(
+      await chooseIsolation(config.agent.sandboxIsolation, config.agent.sandboxNetwork),
+    );
+    logger[said.warn ? 'warn' : 'info'](said.message);
+  }
+  let store: Store;
+  if (config.redisUrl) {
+    const { RedisStore } = await import('../runtime/store/redis/index.ts');
+    store = await RedisStore.create({ url: config.redisUrl, prefix: config.redisPrefix });
+    logger.info('store: redis', { url: redactUrl(config.redisUrl), prefix: config.redisPrefix });
+  } else {
+    const { MemoryStore } = await import('../runtime/store/memory.ts');
+    store = new MemoryStore();
+    logger.warn(
+      'store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes',
+    );
+  }
+  if (!config.secretKey)
+    logger.info(
+      'SECRET_KEY not set: provider keys are sealed with a key made for this process (embedded store only)',
+    );
+  const profiles = sealedProfiles(
+    store,
+    await createSecretBox(config.secretKey ?? randomSecretKey()),
+  );
+  if (config.agent.profile) {
+    // The environment's profile becomes the default; the key is stored sealed, never logged.
+    await profiles.put({
+      id: 'env',
+      name: 'from the environment (AI_*)',
+      isDefault: true,
+      ...config.agent.profile,
+    });
+    logger.info('default AI profile from the environment', {
+      provider: config.agent.profile.provider,
+      model: config.agent.profile.model,
+    });
+  }
+  // Loopback only: unauthenticated local requests are the admin. Beyond it: every request needs a token.
+  const localAdmin = isLoopbackHost(config.host);
+  await bootstrapAdmin(store, {
+    adminToken: config.adminToken,
+    needsToken: !localAdmin,
+    logger,
+    ...(opts.announce ? { announce: opts.announce } : {}),
+  });
+  if (!localAdmin)
+    logger.info(
+      'listening beyond loopback: every /agent request needs Authorization: Bearer <token>',
+      { host: config.host },
+    );
+  const work =
+    typeof workSource === 'function' ? workSource({ store, config, profiles }) : workSource;
+  const node = await RuntimeNode.start({
+    store,
+    nodeId,
+    work,
+    logger,
+    concurrency: config.concurrency,
+    leaseTtlMs: config.leaseTtlMs,
+    address: opts.address ?? `${config.host}:${config.port}`,
+    version: VERSION,
+    metrics,
+  });
+  // Loaded on first use: the provider SDKs are not needed to serve anything else.
+  const checkProfile = async (p: StoredProfile) =>
+    (await import('../agent/llm/chat-model.ts')).checkProfile(p);
+  const app = createApp({
+    store,
+    logger,
+    profiles,
+    checkProfile,
+    requireProfile: opts.requireProfile ?? false,
+    allowLocalRepos: config.agent.allowLocalRepos,
+    localAdmin,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    userMaxRunning: config.userMaxRunning,
+    metrics,
+    ...(opts.readBody ? { readBody: opts.readBody } : {}),
+  });
+  return {
+    app,
+    node,
+    store,
+    logger,
+    metrics,
+    async stop() {
+      await node.shutdown();
+      await store.close();
+    },
+  };
+}
+
+/** Values the log must never show, wherever they appear in a line. */
+function configuredSecrets(config: Config): (string | undefined)[] {
+  let redisPassword: string | undefined;
+  try {
+    redisPassword = config.redisUrl
+      ? decodeURIComponent(new URL(config.redisUrl).password) || undefined
+      : undefined;
+  } catch {
+    // not a URL: config.ts has refused it already
+  }
+  return [
+    config.secretKey,
+    config.adminToken,
+    config.agent.profile?.apiKey,
+    config.agent.daytona?.apiKey,
+    redisPassword,
+  ];
+}

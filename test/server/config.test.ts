@@ -1,0 +1,217 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, loadConfig } from '../../server/config.ts';
+import { ConfigError } from '../../kernel/errors.ts';
+
+const fails = (env: Record<string, string>, variable: string) => {
+  let err: unknown;
+  try {
+    loadConfig(env);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(ConfigError);
+  expect((err as ConfigError).variable).toBe(variable);
+  return (err as ConfigError).message;
+};
+
+describe('configuration', () => {
+  it('has working defaults: embedded store, local sandbox, no profile', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 8000,
+      host: '127.0.0.1',
+      redisUrl: undefined,
+      concurrency: 100,
+      leaseTtlMs: 3000,
+    });
+    expect(c.agent).toMatchObject({
+      sandboxType: 'local',
+      allowLocalRepos: false,
+      daytona: undefined,
+      maxCalls: 200,
+      maxTokens: 2_000_000,
+      profile: undefined,
+    });
+    expect(c.agent.workspaceDir.endsWith('/workspace')).toBe(true);
+    expect(c).toMatchObject({ adminToken: undefined, userMaxRunning: 10, rateLimitPerMinute: 600 });
+  });
+
+  it('checks the access settings', () => {
+    expect(fails({ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN')).toMatch(/openssl rand/);
+    expect(fails({ ADMIN_TOKEN: 'has a space in it, sixteen+' }, 'ADMIN_TOKEN')).not.toContain(
+      'has a space in it',
+    );
+    fails({ USER_MAX_RUNNING_SESSIONS: '-1' }, 'USER_MAX_RUNNING_SESSIONS');
+    fails({ RATE_LIMIT_PER_MINUTE: 'lots' }, 'RATE_LIMIT_PER_MINUTE');
+    expect(
+      loadConfig({
+        ADMIN_TOKEN: 'a-long-admin-token-0123',
+        USER_MAX_RUNNING_SESSIONS: '0',
+        RATE_LIMIT_PER_MINUTE: '0',
+      }),
+    ).toMatchObject({
+      adminToken: 'a-long-admin-token-0123',
+      userMaxRunning: 0,
+      rateLimitPerMinute: 0,
+    });
+  });
+
+  it('names the variable and the fix for every bad value', () => {
+    expect(fails({ PORT: 'eighty' }, 'PORT')).toMatch(
+      /PORT: "eighty" is not an integer from 0 to 65535/,
+    );
+    fails({ REDIS_URL: 'localhost:6379' }, 'REDIS_URL');
+    fails({ LEASE_TTL_MS: '10' }, 'LEASE_TTL_MS');
+    fails({ SANDBOX_TYPE: 'docker' }, 'SANDBOX_TYPE');
+    fails({ ALLOW_LOCAL_REPOS: 'maybe' }, 'ALLOW_LOCAL_REPOS');
+    fails({ AGENT_MAX_CALLS: '0' }, 'AGENT_MAX_CALLS');
+    expect(fails({ SANDBOX_TYPE: 'daytona' }, 'DAYTONA_API_KEY')).toMatch(
+      /SANDBOX_TYPE=daytona needs it/,
+    );
+    fails(
+      { SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k', DAYTONA_SERVER_URL: 'api.daytona.io' },
+      'DAYTONA_SERVER_URL',
+    );
+    expect(fails({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'SECRET_KEY')).toMatch(
+      /REDIS_URL needs it/,
+    );
+    fails({ SECRET_KEY: 'short' }, 'SECRET_KEY');
+    fails({ AI_PROVIDER: 'claude' }, 'AI_PROVIDER');
+    fails({ AI_PROVIDER: 'openai' }, 'AI_MODEL');
+    fails({ AI_PROVIDER: 'openai', AI_MODEL: 'gpt-4o-mini' }, 'AI_API_KEY');
+    fails(
+      {
+        AI_PROVIDER: 'azure',
+        AI_MODEL: 'm',
+        AI_API_KEY: 'k',
+        AI_BASE_URL: 'https://x.openai.azure.com',
+      },
+      'AI_API_VERSION',
+    );
+    fails({ AI_PROVIDER: 'openai-compatible', AI_MODEL: 'm', AI_API_KEY: 'k' }, 'AI_BASE_URL');
+  });
+
+  it('fills the gaps: HOST, a Redis URL that only looks like one, AI_* without AI_PROVIDER, AI_BASE_URL', () => {
+    expect(fails({ HOST: 'http://0.0.0.0' }, 'HOST')).toMatch(/without a scheme or port/);
+    fails({ HOST: '0.0.0.0:8000' }, 'HOST');
+    for (const host of [
+      '0.0.0.0',
+      '127.0.0.1',
+      'localhost',
+      '::',
+      '::1',
+      '[::1]',
+      'agent-1.internal',
+    ])
+      expect(loadConfig({ HOST: host }).host).toBe(host);
+    for (const url of ['redis://', 'redis://:6379', 'redis://host:6379/zero', 'redis://host:port'])
+      fails({ REDIS_URL: url, SECRET_KEY: 'a-secret-key-0123456789' }, 'REDIS_URL');
+    const bad = fails(
+      { REDIS_URL: 'redis://:hunter2@host:6379/x', SECRET_KEY: 'a-secret-key-0123456789' },
+      'REDIS_URL',
+    );
+    expect(bad).not.toContain('hunter2');
+    for (const url of [
+      'redis://redis:6379',
+      'redis://localhost:6379/0',
+      'rediss://:pw@h.example:6380/2',
+    ]) {
+      expect(loadConfig({ REDIS_URL: url, SECRET_KEY: 'a-secret-key-0123456789' }).redisUrl).toBe(
+        url,
+      );
+    }
+    expect(fails({ AI_MODEL: 'gpt-4o-mini' }, 'AI_PROVIDER')).toMatch(
+      /is not set, but AI_MODEL is/,
+    );
+    fails({ AI_PROVIDER: 'ollama', AI_MODEL: 'm', AI_BASE_URL: 'localhost:11434' }, 'AI_BASE_URL');
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    fails({ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
+  });
+
+  it('reads SANDBOX_ISOLATION: auto by default, namespaces or none, anything else refused with the choices', () => {
+    expect(loadConfig({}).agent.sandboxIsolation).toBe('auto');
+    expect(loadConfig({ SANDBOX_ISOLATION: 'namespaces' }).agent.sandboxIsolation).toBe(
+      'namespaces',
+    );
+    expect(loadConfig({ SANDBOX_ISOLATION: ' None ' }).agent.sandboxIsolation).toBe('none');
+    expect(fails({ SANDBOX_ISOLATION: 'docker' }, 'SANDBOX_ISOLATION')).toMatch(
+      /"docker" is not an isolation mode\. Use auto .*, namespaces .* or none/,
+    );
+  });
+
+  it('reads SANDBOX_NETWORK: host by default, or none, anything else refused with the choices', () => {
+    expect(loadConfig({}).agent.sandboxNetwork).toBe('host');
+    expect(loadConfig({ SANDBOX_NETWORK: 'none' }).agent.sandboxNetwork).toBe('none');
+    expect(loadConfig({ SANDBOX_NETWORK: ' Host ' }).agent.sandboxNetwork).toBe('host');
+    expect(fails({ SANDBOX_NETWORK: 'loopback' }, 'SANDBOX_NETWORK')).toMatch(
+      /"loopback" is not a network mode\. Use host .* or none .*SANDBOX_ISOLATION/,
+    );
+  });
+
+  it('reads SANDBOX_MAX_MB and DIFF_MAX_MB in MB (0: no limit); a workspace smaller than the clone it must hold is refused', () => {
+    expect(loadConfig({}).agent).toMatchObject({
+      sandboxMaxBytes: 4096 * 1024 * 1024,
+      diffMaxBytes: 5 * 1024 * 1024,
+      cloneMaxBytes: 2048 * 1024 * 1024,
+    });
+    expect(loadConfig({ SANDBOX_MAX_MB: '0', DIFF_MAX_MB: '0' }).agent).toMatchObject({
+      sandboxMaxBytes: 0,
+      diffMaxBytes: 0,
+    });
+    expect(
+      loadConfig({ SANDBOX_MAX_MB: '512', CLONE_MAX_MB: '256', DIFF_MAX_MB: '20' }).agent,
+    ).toMatchObject({ sandboxMaxBytes: 512 * 1024 * 1024, diffMaxBytes: 20 * 1024 * 1024 });
+    fails({ SANDBOX_MAX_MB: '-1' }, 'SANDBOX_MAX_MB');
+    fails({ SANDBOX_MAX_MB: '1.5' }, 'SANDBOX_MAX_MB');
+    expect(fails({ DIFF_MAX_MB: '1000' }, 'DIFF_MAX_MB')).toMatch(/from 0 to 256/);
+    expect(fails({ SANDBOX_MAX_MB: '1024' }, 'SANDBOX_MAX_MB')).toMatch(
+      /1024 is less than CLONE_MAX_MB \(2048\)/,
+    );
+    expect(loadConfig({ SANDBOX_MAX_MB: '1024', CLONE_MAX_MB: '0' }).agent.cloneMaxBytes).toBe(0);
+  });
+
+  it('defaults the Daytona server URL, as the user guide marks it optional', () => {
+    expect(loadConfig({ SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k' }).agent.daytona).toEqual({
+      apiKey: 'k',
+      serverUrl: 'https://app.daytona.io/api',
+      image: undefined,
+    });
+  });
+
+  it("is described in full by the README's Configuration table", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = /^## Configuration\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1] ?? '';
+    const rows = section.split('\n').filter((l) => /^\|\s*`/.test(l));
+    const listed = rows.flatMap((row) =>
+      [...(row.split('|')[1] ?? '').matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]!),
+    );
+    expect(new Set(listed).size).toBe(listed.length);
+    expect([...listed].sort()).toEqual(Object.keys(CONFIG_VARIABLES).sort());
+  });
+
+  it('takes a default profile from AI_*, with no key needed for Ollama; the key is never in an error', () => {
+    expect(loadConfig({ AI_PROVIDER: 'ollama', AI_MODEL: 'llama3.1' }).agent.profile).toEqual({
+      provider: 'ollama',
+      model: 'llama3.1',
+    });
+    const azure = loadConfig({
+      AI_PROVIDER: 'azure',
+      AI_MODEL: 'gpt-4o',
+      AI_API_KEY: 'az-SECRET',
+      AI_BASE_URL: 'https://x.openai.azure.com',
+      AI_API_VERSION: '2024-10-21',
+      AI_DEPLOYMENT: 'prod',
+    });
+    expect(azure.agent.profile).toMatchObject({
+      provider: 'azure',
+      deployment: 'prod',
+      apiVersion: '2024-10-21',
+    });
+    const msg = fails(
+      { AI_PROVIDER: 'azure', AI_MODEL: 'gpt-4o', AI_API_KEY: 'az-SECRET' },
+      'AI_BASE_URL',
+    );
+    expect(msg).not.toContain('az-SECRET');
+  });
+});
