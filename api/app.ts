@@ -1,26 +1,44 @@
 import { Hono, type Context } from 'hono';
-import type { Store } from '../runtime/store/port.ts';
+import type {
+  NodeRegistry,
+  Store,
+  StoreClock,
+  StoreCounts,
+  TokenRecords,
+  UserRecords,
+} from '../runtime/store/port.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { BodyReader } from './body.ts';
 import { errorResponder } from './errors.ts';
-import { sessionRoutes } from './routes/sessions.ts';
+import { type SessionStore, sessionRoutes } from './routes/sessions.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { meRoutes, userRoutes } from './routes/users.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { chartRoutes } from './routes/chart.ts';
-import { eventRoutes } from './routes/events.ts';
+import { type EventStore, eventRoutes } from './routes/events.ts';
 import { openApiRoutes } from './openapi.ts';
 import { uiRoutes } from './ui/routes.ts';
-import { authenticate } from './auth.ts';
+import { type AuthStore, authenticate } from './auth.ts';
 import { rateLimit } from './rate-limit.ts';
 import { httpMetrics, metricsRoutes } from './metrics.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../kernel/service-metrics.ts';
 import { owns, type AppEnv } from './principal.ts';
 import type { Profiles } from '../runtime/profiles.ts';
-import type { StoredProfile } from '../runtime/store/port.ts';
+import type { StoredProfile } from '../runtime/store/records.ts';
+
+/** The store as the API uses it: each route's slice, and the clock and kind for readiness. */
+export type ApiStore = SessionStore &
+  EventStore &
+  AuthStore &
+  StoreCounts &
+  NodeRegistry &
+  StoreClock &
+  UserRecords &
+  TokenRecords &
+  Pick<Store, 'kind'>;
 
 export interface AppDeps {
-  store: Store;
+  store: ApiStore;
   logger: Logger;
   /** How request bodies are read; the web-standard reader unless the server adapter brings a faster one. */
   readBody?: BodyReader;

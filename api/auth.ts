@@ -7,12 +7,15 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { unauthorized } from '../kernel/errors.ts';
-import type { Store } from '../runtime/store/port.ts';
+import type { TokenRecords, UserRecords } from '../runtime/store/port.ts';
 import { hashToken } from './tokens.ts';
 import { ADMIN_USER_ID, type AppEnv, type Principal } from './principal.ts';
 
+/** One lookup per request: the token by its hash, then its user. */
+export type AuthStore = Pick<TokenRecords, 'tokenByHash'> & Pick<UserRecords, 'getUser'>;
+
 export interface AuthOptions {
-  store: Store;
+  store: AuthStore;
   /** The server listens on loopback only: unauthenticated local requests act as the admin. */
   localAdmin: boolean;
 }

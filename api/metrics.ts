@@ -12,9 +12,9 @@ import { forbidden } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logger.ts';
 import { CONTENT_TYPE } from '../kernel/metrics.ts';
 import type { ServiceMetrics } from '../kernel/service-metrics.ts';
-import type { Store } from '../runtime/store/port.ts';
+import type { StoreCounts } from '../runtime/store/port.ts';
 import { SESSION_STATUSES } from '../actors/status.ts';
-import { authenticate } from './auth.ts';
+import { type AuthStore, authenticate } from './auth.ts';
 import { isAdmin, type AppEnv } from './principal.ts';
 
 const NOT_ADMIN = 'metrics are for admins: send Authorization: Bearer <token of an admin user>';
@@ -41,7 +41,7 @@ export function httpMetrics(metrics: ServiceMetrics): MiddlewareHandler {
 }
 
 export interface MetricsRouteOptions {
-  store: Store;
+  store: StoreCounts & AuthStore;
   metrics: ServiceMetrics;
   logger: Logger;
   localAdmin: boolean;

@@ -3,7 +3,7 @@
  * route except `/health`, `/ready`, `/openapi.json` and `/docs`; routes read
  * it with `c.get('principal')`.
  */
-import type { UserRole } from '../runtime/store/port.ts';
+import type { UserRole } from '../runtime/store/records.ts';
 
 export interface Principal {
   userId: string;

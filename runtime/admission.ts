@@ -1,4 +1,8 @@
-import type { Lease, SessionRecord, Store } from './store/port.ts';
+import type { InboxReads, RunningLimit, SessionReads } from './store/port.ts';
+
+/** The store as admission uses it: the inbox (a pending cancel), the counts, the records of counted sessions. */
+export type AdmissionStore = InboxReads & RunningLimit & Pick<SessionReads, 'getSession'>;
+import type { Lease, SessionRecord } from './store/records.ts';
 import type { InboxEvent } from '../actors/events.ts';
 
 /** What to do with a claimed session: host it (with the inbox events already read), or not (it waits, or is gone). */
@@ -28,7 +32,7 @@ export function waitingReason(running: number, limit: number): string {
  * admission tried once more.
  */
 export async function admitOrPark(
-  store: Store,
+  store: AdmissionStore,
   record: SessionRecord & { userId: string; maxRunning: number },
   lease: Lease,
   recheckMs: number,
@@ -57,7 +61,7 @@ export async function admitOrPark(
 }
 
 /** Counted sessions whose record says they no longer run (or are gone). */
-async function staleIds(store: Store, ids: string[]): Promise<string[]> {
+async function staleIds(store: AdmissionStore, ids: string[]): Promise<string[]> {
   const records = await Promise.all(ids.map((id) => store.getSession(id)));
   return ids.filter((_, i) => {
     const status = records[i]?.status;

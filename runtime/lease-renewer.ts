@@ -1,10 +1,11 @@
-import type { RenewResult, Store } from './store/port.ts';
+import type { LeaseRenewals } from './store/port.ts';
+import type { RenewResult } from './store/records.ts';
 import type { SessionHost } from './session-host.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { ServiceMetrics } from '../kernel/service-metrics.ts';
 
 export interface RenewerContext {
-  store: Store;
+  store: LeaseRenewals;
   nodeId: string;
   ttlMs: number;
   logger: Logger;

@@ -1,18 +1,33 @@
 import { createSessionMachine } from '../actors/index.ts';
-import type { Store } from './store/port.ts';
+import type {
+  LeaseRenewals,
+  NodeRegistry,
+  Ownership,
+  TimerDelivery,
+  WakeUps,
+} from './store/port.ts';
 import type { InboxEvent } from '../actors/events.ts';
-import { admitOrPark, isLimited } from './admission.ts';
-import { SessionHost, type StopReason } from './session-host.ts';
+import { type AdmissionStore, admitOrPark, isLimited } from './admission.ts';
+import { type HostStore, SessionHost, type StopReason } from './session-host.ts';
 import { LeaseRenewer } from './lease-renewer.ts';
 import { hostedWork } from './hosted-work.ts';
 import type { WorkImplementations } from '../actors/work-contract.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { ServiceMetrics } from '../kernel/service-metrics.ts';
 
+/** The store as a node uses it: claims, renewals, timers, wake-ups, heartbeats, and what its hosts and admission need. */
+export type NodeStore = Ownership &
+  LeaseRenewals &
+  TimerDelivery &
+  WakeUps &
+  NodeRegistry &
+  HostStore &
+  AdmissionStore;
+
 export type NodeState = 'RUNNING' | 'DRAINING' | 'STOPPED';
 
 export interface NodeOptions {
-  store: Store;
+  store: NodeStore;
   nodeId: string;
   work: WorkImplementations;
   logger: Logger;

@@ -4,7 +4,8 @@
  * provider call) it is opened in memory, never logged, never in a snapshot.
  */
 import type { SecretBox } from '../kernel/secret-box.ts';
-import type { Store, StoredProfile } from './store/port.ts';
+import type { ProfileRecords } from './store/port.ts';
+import type { StoredProfile } from './store/records.ts';
 
 export interface Profiles {
   put(profile: StoredProfile): Promise<void>;
@@ -15,7 +16,7 @@ export interface Profiles {
   delete(id: string): Promise<boolean>;
 }
 
-export function sealedProfiles(store: Store, box: SecretBox): Profiles {
+export function sealedProfiles(store: ProfileRecords, box: SecretBox): Profiles {
   const open = async (p: StoredProfile | null) =>
     p?.apiKey ? { ...p, apiKey: await box.open(p.apiKey) } : p;
   return {

@@ -1,14 +1,21 @@
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
+import type { Commits, InboxReads, Ownership, RunningLimit, WorkRecords } from './store/port.ts';
+
+/** The store as a host uses it: its fenced writes, its inbox, its work's records, its count. */
+export type HostStore = Commits &
+  InboxReads &
+  WorkRecords &
+  Pick<RunningLimit, 'setRunning'> &
+  Pick<Ownership, 'release'>;
 import {
   compareEventIds,
   type Commit,
   type CommitResult,
   type Lease,
   type SessionRecord,
-  type Store,
   type TimerSpec,
   type WakeHint,
-} from './store/port.ts';
+} from './store/records.ts';
 import { ENDED_STATUSES, PASSIVE_STATUSES, type SessionStatus } from '../actors/status.ts';
 import type { InboxEvent } from '../actors/events.ts';
 import { deriveStatus, derivePhase } from '../actors/index.ts';
@@ -30,7 +37,7 @@ export type HostMetrics = Pick<
 export type StopReason = 'passivated' | 'shutdown' | 'fenced' | 'lease-lost' | 'failed';
 
 export interface HostContext {
-  store: Store;
+  store: HostStore;
   nodeId: string;
   machine: AnyStateMachine;
   logger: Logger;

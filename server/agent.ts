@@ -11,7 +11,11 @@ import { createLocalSandboxProvider } from '../sandbox/local.ts';
 import type { SandboxProvider } from '../sandbox/port.ts';
 import type { AgentConfig } from './config.ts';
 import type { Profiles } from '../runtime/profiles.ts';
-import type { Store, StoredProfile } from '../runtime/store/port.ts';
+import type { SessionReads, UserRecords } from '../runtime/store/port.ts';
+
+/** What choosing a profile reads: the session's choices and its user's default. */
+type ChoiceStore = Pick<SessionReads, 'getSession'> & Pick<UserRecords, 'getUser'>;
+import type { StoredProfile } from '../runtime/store/records.ts';
 import type { WorkImplementations } from '../actors/work-contract.ts';
 
 export function sandboxProvider(config: AgentConfig): SandboxProvider {
@@ -42,7 +46,7 @@ export function sandboxProvider(config: AgentConfig): SandboxProvider {
  * default that is gone falls through to the global default. Null: no profile.
  */
 export async function profileFor(
-  store: Store,
+  store: ChoiceStore,
   profiles: Pick<Profiles, 'get' | 'defaultProfile'>,
   sessionId: string,
   role: RoleName,
@@ -67,7 +71,7 @@ export async function profileFor(
 export function agentDeps(
   config: AgentConfig,
   profiles: Profiles,
-  store: Store,
+  store: ChoiceStore,
   over: Partial<AgentDeps<StoredProfile>> = {},
 ): AgentDeps<StoredProfile> {
   return {
@@ -85,7 +89,7 @@ export function agentDeps(
 export function agentWorkFor(
   config: AgentConfig,
   profiles: Profiles,
-  store: Store,
+  store: ChoiceStore,
 ): WorkImplementations {
   return agentWork(agentDeps(config, profiles, store));
 }

@@ -4,7 +4,7 @@
  */
 import { ADMIN_USER_ID } from '../api/principal.ts';
 import type { Logger } from '../kernel/logger.ts';
-import type { Store } from '../runtime/store/port.ts';
+import type { StoreClock, TokenRecords, UserRecords } from '../runtime/store/port.ts';
 import { hashToken, newToken, tokenPrefix } from '../api/tokens.ts';
 
 export interface BootstrapOptions {
@@ -22,7 +22,10 @@ export interface BootstrapOptions {
 
 const ENV_TOKEN_ID = 'admin-env';
 
-export async function bootstrapAdmin(store: Store, opts: BootstrapOptions): Promise<void> {
+export async function bootstrapAdmin(
+  store: StoreClock & UserRecords & TokenRecords,
+  opts: BootstrapOptions,
+): Promise<void> {
   if (!(await store.getUser(ADMIN_USER_ID))) {
     await store.putUser({
       id: ADMIN_USER_ID,

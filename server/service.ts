@@ -7,7 +7,8 @@ import type { Config } from './config.ts';
 import { redactUrl } from '../kernel/redact.ts';
 import { createLogger, type Logger } from '../kernel/logger.ts';
 import { RuntimeNode } from '../runtime/node.ts';
-import type { Store, StoredProfile } from '../runtime/store/port.ts';
+import type { Store } from '../runtime/store/port.ts';
+import type { StoredProfile } from '../runtime/store/records.ts';
 import { sealedProfiles, type Profiles } from '../runtime/profiles.ts';
 import { createSecretBox, randomSecretKey } from '../kernel/secret-box.ts';
 import type { WorkImplementations } from '../actors/work-contract.ts';
@@ -68,11 +69,11 @@ export async function startService(
   }
   let store: Store;
   if (config.redisUrl) {
-    const { RedisStore } = await import('../runtime/store/redis/index.ts');
+    const { RedisStore } = await import('../runtime/store/redis/redis-store.ts');
     store = await RedisStore.create({ url: config.redisUrl, prefix: config.redisPrefix });
     logger.info('store: redis', { url: redactUrl(config.redisUrl), prefix: config.redisPrefix });
   } else {
-    const { MemoryStore } = await import('../runtime/store/memory.ts');
+    const { MemoryStore } = await import('../runtime/store/memory/memory-store.ts');
     store = new MemoryStore();
     logger.warn(
       'store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes',

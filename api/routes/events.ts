@@ -1,6 +1,10 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import type { SessionRecord, Store } from '../../runtime/store/port.ts';
+import type { SessionReads } from '../../runtime/store/port.ts';
+
+/** What a stream reads: the record, then log lines and transitions from its cursor. */
+export type EventStore = Pick<SessionReads, 'getSession' | 'getLogs' | 'getHistory'>;
+import type { SessionRecord } from '../../runtime/store/records.ts';
 import { ENDED_STATUSES, type SessionStatus } from '../../actors/status.ts';
 import { badRequest, notFound } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
@@ -37,7 +41,7 @@ interface Cursor {
  * receives nothing twice. The stream never ends by itself while the session
  * exists: an ended session may be started again by input.
  */
-export function eventRoutes(store: Store, opts: EventRouteOptions = {}): Hono {
+export function eventRoutes(store: EventStore, opts: EventRouteOptions = {}): Hono {
   const app = new Hono();
   const pollMs = opts.pollMs ?? 250;
   const keepAliveMs = opts.keepAliveMs ?? 15_000;
@@ -100,7 +104,7 @@ export function eventRoutes(store: Store, opts: EventRouteOptions = {}): Hono {
  * a log line never comes before the transition that produced it.
  */
 function sessionFeed(
-  store: Store,
+  store: EventStore,
   id: string,
   cursor: Cursor,
   stream: SSEStreamingApi,
@@ -195,7 +199,7 @@ function cursorOf(c: Context): { cursor: Cursor; field: string } | undefined {
 }
 
 /** A cursor this stream never handed out: the log line or transition before it does not exist (yet). */
-async function isAhead(store: Store, id: string, at: Cursor): Promise<boolean> {
+async function isAhead(store: EventStore, id: string, at: Cursor): Promise<boolean> {
   if (at.logs > 0 && (await store.getLogs(id, at.logs - 1, 1)).length === 0) return true;
   if (at.transitions > 0 && (await store.getHistory(id, at.transitions - 1)).length === 0)
     return true;

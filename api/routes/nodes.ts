@@ -1,10 +1,10 @@
 /** The cluster view (admins): nodes with a recent heartbeat and the sessions each hosts. */
 import { Hono } from 'hono';
 import { forbidden } from '../../kernel/errors.ts';
-import type { Store } from '../../runtime/store/port.ts';
+import type { NodeRegistry, StoreClock } from '../../runtime/store/port.ts';
 import { isAdmin, type AppEnv } from '../principal.ts';
 
-export function nodeRoutes(store: Store): Hono<AppEnv> {
+export function nodeRoutes(store: NodeRegistry & StoreClock): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/', async (c) => {
     if (!isAdmin(c.get('principal'))) throw forbidden('only admins see the cluster');

@@ -11,7 +11,8 @@ import { Hono, type Context } from 'hono';
 import { ulid } from 'ulid';
 import type { Profiles } from '../../runtime/profiles.ts';
 import { badRequest, forbidden, notFound } from '../../kernel/errors.ts';
-import type { Store, StoredProfile } from '../../runtime/store/port.ts';
+import type { UserRecords } from '../../runtime/store/port.ts';
+import type { StoredProfile } from '../../runtime/store/records.ts';
 import { canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
 import { ProfileCreate, ProfilePatch, parse } from '../schemas.ts';
@@ -98,14 +99,19 @@ function apply(base: StoredProfile, body: ProfileFields): StoredProfile {
 export interface ProfileRouteDeps {
   profiles: Profiles;
   /** Users named in `user_ids` must exist. */
-  store: Store;
+  /** Users, to check the ones a profile is assigned to. */
+  store: Pick<UserRecords, 'getUser'>;
   read?: BodyReader;
   /** The tiny real call of `POST /{id}/test`. */
   check?: (p: StoredProfile) => Promise<unknown>;
 }
 
 /** Admin-only fields, refused (403, naming the field) when a user sends them. */
-async function checkPrivileged(b: ProfileFields, p: Principal, store: Store): Promise<void> {
+async function checkPrivileged(
+  b: ProfileFields,
+  p: Principal,
+  store: Pick<UserRecords, 'getUser'>,
+): Promise<void> {
   if (!isAdmin(p)) {
     if (b.is_default !== undefined)
       throw forbidden(

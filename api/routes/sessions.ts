@@ -1,5 +1,17 @@
 import { Hono, type Context } from 'hono';
 import { monotonicFactory } from 'ulid';
+import type {
+  SessionIntake,
+  SessionReads,
+  UserRecords,
+  WorkRecords,
+} from '../../runtime/store/port.ts';
+
+/** What the session routes use: intake and reads, the work's usage and result, the caller's user. */
+export type SessionStore = SessionIntake &
+  SessionReads &
+  Pick<WorkRecords, 'getUsage' | 'getArtifacts'> &
+  Pick<UserRecords, 'getUser'>;
 import {
   IDEMPOTENCY_TTL_MS,
   type AppendResult,
@@ -7,8 +19,7 @@ import {
   type RoleProfiles,
   type SessionRecord,
   type SessionSummary,
-  type Store,
-} from '../../runtime/store/port.ts';
+} from '../../runtime/store/records.ts';
 import type { InboxEventType } from '../../actors/events.ts';
 import {
   badRequest,
@@ -57,7 +68,7 @@ export interface SessionRouteOptions {
  * its own sessions (another's id is a 404, as if it did not exist); admins
  * reach all.
  */
-export function sessionRoutes(store: Store, opts: SessionRouteOptions): Hono<AppEnv> {
+export function sessionRoutes(store: SessionStore, opts: SessionRouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { read } = opts;
 

@@ -7,7 +7,8 @@ import { Hono, type Context } from 'hono';
 import { ulid } from 'ulid';
 import { badRequest, conflict, forbidden, notFound } from '../../kernel/errors.ts';
 import type { Profiles } from '../../runtime/profiles.ts';
-import type { Store, StoredToken, StoredUser } from '../../runtime/store/port.ts';
+import type { StoreClock, TokenRecords, UserRecords } from '../../runtime/store/port.ts';
+import type { StoredToken, StoredUser } from '../../runtime/store/records.ts';
 import { hashToken, newToken, tokenPrefix } from '../tokens.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
 import {
@@ -21,7 +22,7 @@ import {
 import { MePatch, TokenCreate, UserCreate, UserPatch, parse } from '../schemas.ts';
 
 export interface UserRoutesDeps {
-  store: Store;
+  store: UserRecords & TokenRecords & StoreClock;
   profiles?: Profiles;
   read?: BodyReader;
   /** USER_MAX_RUNNING_SESSIONS: shown as the effective limit of users without their own. */

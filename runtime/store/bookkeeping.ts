@@ -3,7 +3,7 @@
  * bookkeeping methods of the port (profiles, usage, transcripts, artifacts),
  * so the two cannot disagree about what they accept.
  */
-import type { StoredProfile } from './port.ts';
+import type { StoredProfile } from './records.ts';
 import type { AgentUsage } from '../../actors/work-contract.ts';
 
 /** Transcript roles become part of a key: a short lowercase name. */

@@ -17,7 +17,7 @@ import { agentDeps } from '../../server/agent.ts';
 import { loadConfig } from '../../server/config.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
 import { createSecretBox } from '../../kernel/secret-box.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import { createLocalSandboxProvider } from '../../sandbox/local.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { inProcessService } from '../support/in-process.ts';

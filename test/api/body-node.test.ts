@@ -13,7 +13,7 @@ import { createApp } from '../../api/app.ts';
 import { nodeBodyReader } from '../../api/body-node.ts';
 import { MAX_BODY_BYTES } from '../../api/body.ts';
 import { createLogger } from '../../kernel/logger.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import { rawExchange, serveApp } from '../support/node-http.ts';
 
 let server: ServerType;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../kernel/logger.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 
 /** A store whose reads fail the way ioredis fails them. */
 class FailingStore extends MemoryStore {

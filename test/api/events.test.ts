@@ -7,8 +7,9 @@ import { eventRoutes, type EventRouteOptions } from '../../api/routes/events.ts'
 import { errorResponder } from '../../api/errors.ts';
 import { owns, type AppEnv } from '../../api/principal.ts';
 import { createLogger } from '../../kernel/logger.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
-import { HISTORY_CAP, type Commit, type Lease, type Store } from '../../runtime/store/port.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
+import type { Store } from '../../runtime/store/port.ts';
+import { HISTORY_CAP, type Commit, type Lease } from '../../runtime/store/records.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
 const REPO = 'https://example.com/o/r.git';

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { createApp } from '../../api/app.ts';
 import { openApiDocument } from '../../api/openapi.ts';
 import { createLogger } from '../../kernel/logger.ts';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { expectedDiff, occurrences } from '../support/expected.ts';
 import { inProcessService } from '../support/in-process.ts';

@@ -13,7 +13,7 @@ import { bootstrapAdmin } from '../../server/bootstrap.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { CONTENT_TYPE, MetricsRegistry } from '../../kernel/metrics.ts';
 import { createServiceMetrics } from '../../kernel/service-metrics.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import { hashToken } from '../../api/tokens.ts';
 import { agentService } from '../support/agent-service.ts';
 import { makeTestRepo } from '../support/git-repo.ts';

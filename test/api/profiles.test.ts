@@ -3,7 +3,7 @@ import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
 import { createSecretBox, isSealed } from '../../kernel/secret-box.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 
 const KEY = 'sk-live-abcdefgh1234';
 let store: MemoryStore;

@@ -1,8 +1,8 @@
 import { createActor, fromPromise } from 'xstate';
 import { ulid } from 'ulid';
 import { createSessionMachine } from '../../actors/index.ts';
-import type { Commit, Lease } from '../../runtime/store/port.ts';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
+import type { Commit, Lease } from '../../runtime/store/records.ts';
+import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { scriptedWork } from '../support/scripted-work.ts';
 
 /**

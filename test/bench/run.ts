@@ -6,9 +6,9 @@
  */
 import { Redis } from 'ioredis';
 import { ulid } from 'ulid';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { sessionKeys, globalKeys } from '../../runtime/store/redis/keys.ts';
-import { compareEventIds } from '../../runtime/store/port.ts';
+import { compareEventIds } from '../../runtime/store/records.ts';
 import { NodeProc } from '../support/cluster.ts';
 import { findRedis } from '../support/redis-server.ts';
 import { sleep, waitFor } from '../support/wait.ts';

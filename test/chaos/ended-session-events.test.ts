@@ -8,8 +8,8 @@
  * session passivated.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../runtime/store/memory.ts';
-import { compareEventIds } from '../../runtime/store/port.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
+import { compareEventIds } from '../../runtime/store/records.ts';
 import { inProcessService } from '../support/in-process.ts';
 import { waitFor } from '../support/wait.ts';
 

@@ -3,7 +3,7 @@
  * correct run (as the soak gathers them) and expects the verdict to say so.
  */
 import { describe, expect, it } from 'vitest';
-import type { HistoryEntry } from '../../runtime/store/port.ts';
+import type { HistoryEntry } from '../../runtime/store/records.ts';
 import type { InboxEvent } from '../../actors/events.ts';
 import { expectedDiff } from '../support/expected.ts';
 import { inputLogLine, inputMessage, type AcceptedEvent, type SessionPlan } from './clients.ts';

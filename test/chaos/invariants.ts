@@ -24,7 +24,7 @@ import {
   compareEventIds,
   type HistoryEntry,
   type SessionRecord,
-} from '../../runtime/store/port.ts';
+} from '../../runtime/store/records.ts';
 import type { InboxEvent } from '../../actors/events.ts';
 import { expectedDiff } from '../support/expected.ts';
 import { inputLogLine, inputMessage, type SessionLedger } from './clients.ts';

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../kernel/logger.ts';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { RedisProcess } from '../support/redis-process.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 

@@ -16,7 +16,7 @@
  * the command timeout, late answers) is pinned in test/runtime/store/redis-specific.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { Cluster } from '../support/cluster-fixture.ts';
 import type { NodeProc } from '../support/cluster.ts';
 import { expectedDiff, occurrences } from '../support/expected.ts';

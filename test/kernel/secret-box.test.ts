@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sealedProfiles } from '../../runtime/profiles.ts';
 import { createSecretBox, isSealed, randomSecretKey } from '../../kernel/secret-box.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 
 describe('secrets at rest', () => {
   it('seals and opens; every sealing differs; a wrong key or a changed value fails loudly', async () => {

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { Cluster } from '../support/cluster-fixture.ts';
 import { TEST_SECRET_KEY } from '../support/cluster.ts';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { Cluster } from '../support/cluster-fixture.ts';
 import { expectedDiff, occurrences } from '../support/expected.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../runtime/store/memory.ts';
-import type { RenewResult } from '../../runtime/store/port.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
+import type { RenewResult } from '../../runtime/store/records.ts';
 import type { WorkImplementations } from '../../actors/work-contract.ts';
 import { inProcessService } from '../support/in-process.ts';
 import { scriptedWork } from '../support/scripted-work.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../runtime/store/memory.ts';
-import type { Commit, CommitResult, Lease, WakeHandler } from '../../runtime/store/port.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
+import type { Commit, CommitResult, Lease, WakeHandler } from '../../runtime/store/records.ts';
 import { inProcessService } from '../support/in-process.ts';
 import { scriptedWork } from '../support/scripted-work.ts';
 import { waitFor } from '../support/wait.ts';

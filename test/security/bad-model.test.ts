@@ -25,7 +25,7 @@ import { ulid } from 'ulid';
 import { agentWork } from '../../agent/agent-work.ts';
 import type { ChatMessage } from '../../agent/llm/port.ts';
 import { chatModelFor } from '../../agent/llm/chat-model.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { Store } from '../../runtime/store/port.ts';
 import { createLocalSandboxProvider } from '../../sandbox/local.ts';
 import { makeTestRepo } from '../support/git-repo.ts';

@@ -3,8 +3,8 @@ import { agentDeps } from '../../server/agent.ts';
 import { loadConfig } from '../../server/config.ts';
 import { sealedProfiles, type Profiles } from '../../runtime/profiles.ts';
 import { createSecretBox } from '../../kernel/secret-box.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
-import type { NewSession } from '../../runtime/store/port.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
+import type { NewSession } from '../../runtime/store/records.ts';
 
 let store: MemoryStore;
 let profiles: Profiles;

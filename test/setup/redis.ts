@@ -1,7 +1,7 @@
 /** Helpers for tests that use the one Redis found by `redis-global.ts`. */
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 
 /** URL of the shared test Redis. */
 export function redisUrl(): string {

@@ -8,7 +8,7 @@ import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { RuntimeNode } from '../../runtime/node.ts';
 import { createServiceMetrics } from '../../kernel/service-metrics.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import { createLocalSandboxProvider, type LocalSandboxOptions } from '../../sandbox/local.ts';
 
 export async function agentService(opts: {

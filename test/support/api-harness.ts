@@ -9,7 +9,7 @@ import { bootstrapAdmin } from '../../server/bootstrap.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { sealedProfiles } from '../../runtime/profiles.ts';
 import { createSecretBox } from '../../kernel/secret-box.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 
 export interface Reply {
   status: number;

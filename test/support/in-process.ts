@@ -1,7 +1,7 @@
 import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { RuntimeNode } from '../../runtime/node.ts';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { Store } from '../../runtime/store/port.ts';
 import type { WorkImplementations } from '../../actors/work-contract.ts';
 import { scriptedWork } from './scripted-work.ts';

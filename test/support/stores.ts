@@ -4,9 +4,9 @@
  * prefix for Redis (what the port does not show, too).
  */
 import { Redis } from 'ioredis';
-import { MemoryStore } from '../../runtime/store/memory.ts';
+import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { Store } from '../../runtime/store/port.ts';
-import { RedisStore } from '../../runtime/store/redis/index.ts';
+import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { dumpRedis, storeState } from './store-state.ts';
 

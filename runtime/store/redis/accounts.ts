@@ -4,7 +4,7 @@
  * never disagree; reads are single commands or one script call.
  */
 import type { Redis } from 'ioredis';
-import type { StoredToken, StoredUser } from '../port.ts';
+import type { StoredToken, StoredUser } from '../records.ts';
 import type { GlobalKeys } from './keys.ts';
 import { runScript } from './scripts/index.ts';
 

@@ -5,7 +5,7 @@
  * index updates that keep the parked session off the ready queue.
  */
 import type { Redis } from 'ioredis';
-import type { AdmitResult, CommitResult, Lease } from '../port.ts';
+import type { AdmitResult, CommitResult, Lease } from '../records.ts';
 import { type channels, type GlobalKeys, sessionKeys } from './keys.ts';
 import { exec } from './pipeline.ts';
 import { runScript, type Reply } from './scripts/index.ts';

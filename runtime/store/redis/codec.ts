@@ -3,7 +3,7 @@
  * structured (`reason`, `result`, `snapshot`) are stored as JSON; numbers as
  * decimal strings, as Lua's HINCRBY and TIME arithmetic expect.
  */
-import type { Commit, HistoryEntry, NewSession, SessionRecord, WakeHint } from '../port.ts';
+import type { Commit, HistoryEntry, NewSession, SessionRecord, WakeHint } from '../records.ts';
 import type { InboxEvent, InboxEventType } from '../../../actors/events.ts';
 import type { SessionMode, SessionStatus } from '../../../actors/status.ts';
 

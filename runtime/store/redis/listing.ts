@@ -4,7 +4,7 @@
  * (a crash between a script and its index update) are skipped, never shown.
  */
 import type { Redis } from 'ioredis';
-import type { ListQuery, NodeInfo, SessionSummary } from '../port.ts';
+import type { ListQuery, NodeInfo, SessionSummary } from '../records.ts';
 import { decodeRecord } from './codec.ts';
 import { type GlobalKeys, sessionKeys } from './keys.ts';
 import { exec, timeMs } from './pipeline.ts';

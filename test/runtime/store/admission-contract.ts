@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import type { Commit, Lease, Store } from '../../../runtime/store/port.ts';
+import type { Store } from '../../../runtime/store/port.ts';
+import type { Commit, Lease } from '../../../runtime/store/records.ts';
 import { waitFor } from '../../support/wait.ts';
 import type { StoreHarness } from './harness.ts';
 

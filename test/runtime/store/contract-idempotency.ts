@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import type { NewSession, RequestKey } from '../../../runtime/store/port.ts';
+import type { NewSession, RequestKey } from '../../../runtime/store/records.ts';
 import type { StoreHarness } from './harness.ts';
 
 const REPO = 'https://example.com/o/r.git';

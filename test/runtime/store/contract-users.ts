@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import type { NewSession, Store, StoredToken } from '../../../runtime/store/port.ts';
+import type { Store } from '../../../runtime/store/port.ts';
+import type { NewSession, StoredToken } from '../../../runtime/store/records.ts';
 import type { SessionStatus } from '../../../actors/status.ts';
 import type { StoreHarness } from './harness.ts';
 

@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
+import type { Store } from '../../../runtime/store/port.ts';
 import {
   HISTORY_CAP,
   TRANSCRIPT_CAP,
   type Commit,
   type Lease,
   type StoredProfile,
-  type Store,
   type WakeHint,
-} from '../../../runtime/store/port.ts';
+} from '../../../runtime/store/records.ts';
 import { idempotencyContract } from './contract-idempotency.ts';
 import { usersContract } from './contract-users.ts';
 import type { StoreHarness } from './harness.ts';

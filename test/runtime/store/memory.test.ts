@@ -1,4 +1,4 @@
-import { MemoryStore } from '../../../runtime/store/memory.ts';
+import { MemoryStore } from '../../../runtime/store/memory/memory-store.ts';
 import { storeContract } from './contract.ts';
 import { admissionContract } from './admission-contract.ts';
 

@@ -10,8 +10,8 @@ import {
   type Commit,
   type Lease,
   type NewSession,
-} from '../../../runtime/store/port.ts';
-import { RedisStore } from '../../../runtime/store/redis/index.ts';
+} from '../../../runtime/store/records.ts';
+import { RedisStore } from '../../../runtime/store/redis/redis-store.ts';
 import { redisUrl, uniquePrefix } from '../../setup/redis.ts';
 import { TcpProxy } from '../../support/tcp-proxy.ts';
 

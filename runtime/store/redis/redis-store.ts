@@ -16,6 +16,7 @@ import {
   encodeProfile,
   usageIncrement,
 } from '../bookkeeping.ts';
+import type { Store } from '../port.ts';
 import {
   type AppendOptions,
   type AppendResult,
@@ -30,7 +31,6 @@ import {
   type RenewResult,
   type SessionRecord,
   type SessionSummary,
-  type Store,
   type StoreStats,
   type StoredProfile,
   type StoredToken,
@@ -42,13 +42,13 @@ import {
   HISTORY_CAP,
   TRANSCRIPT_CAP,
   requestKeyOf,
-} from '../port.ts';
+} from '../records.ts';
 import type { AgentUsage } from '../../../actors/work-contract.ts';
 import type { InboxEvent, InboxEventType } from '../../../actors/events.ts';
 import { type SessionStatus, PASSIVE_STATUSES, SESSION_STATUSES } from '../../../actors/status.ts';
 import * as accounts from './accounts.ts';
 import * as admission from './admission.ts';
-import type { AdmitResult } from '../port.ts';
+import type { AdmitResult } from '../records.ts';
 import {
   commitFields,
   decodeEvent,

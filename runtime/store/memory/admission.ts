@@ -1,4 +1,4 @@
-import type { AdmitResult } from './port.ts';
+import type { AdmitResult } from '../records.ts';
 
 /**
  * The in-process store's per-user running limit: who is counted as running,

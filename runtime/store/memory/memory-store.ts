@@ -1,5 +1,6 @@
-import { idempotencyKeyReused } from '../../kernel/errors.ts';
-import { checkArtifacts, checkRole, encodeMessage, usageIncrement } from './bookkeeping.ts';
+import { idempotencyKeyReused } from '../../../kernel/errors.ts';
+import { checkArtifacts, checkRole, encodeMessage, usageIncrement } from '../bookkeeping.ts';
+import type { Store } from '../port.ts';
 import {
   HISTORY_CAP,
   TRANSCRIPT_CAP,
@@ -20,7 +21,6 @@ import {
   type RenewResult,
   type SessionRecord,
   type SessionSummary,
-  type Store,
   type StoreStats,
   type StoredProfile,
   type TimerSpec,
@@ -28,13 +28,13 @@ import {
   type WakeHint,
   type StoredToken,
   type StoredUser,
-} from './port.ts';
-import { PASSIVE_STATUSES, SESSION_STATUSES, type SessionStatus } from '../../actors/status.ts';
-import type { AgentUsage } from '../../actors/work-contract.ts';
-import type { InboxEvent, InboxEventType } from '../../actors/events.ts';
-import { MemoryAccounts } from './memory-accounts.ts';
-import { MemoryAdmission } from './memory-admission.ts';
-import type { AdmitResult } from './port.ts';
+} from '../records.ts';
+import { PASSIVE_STATUSES, SESSION_STATUSES, type SessionStatus } from '../../../actors/status.ts';
+import type { AgentUsage } from '../../../actors/work-contract.ts';
+import type { InboxEvent, InboxEventType } from '../../../actors/events.ts';
+import { MemoryAccounts } from './accounts.ts';
+import { MemoryAdmission } from './admission.ts';
+import type { AdmitResult } from '../records.ts';
 
 interface Session {
   record: Omit<SessionRecord, 'owner'>;

@@ -1,4 +1,4 @@
-import type { StoredToken, StoredUser } from './port.ts';
+import type { StoredToken, StoredUser } from '../records.ts';
 
 const copy = <T>(v: T): T => structuredClone(v);
 
