@@ -5,7 +5,7 @@ export {
   type SessionInput,
   type SessionResult,
 } from './session-machine.ts';
-export { deriveStatus, derivePhase } from './status.ts';
+export { deriveStatus, derivePhase, describeSnapshot, type ShownState } from './status.ts';
 export type { SessionEvent, SessionEmitted, ArmedTimer } from './events.ts';
 export {
   isRetryable,

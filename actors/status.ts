@@ -42,7 +42,31 @@ export const ACCEPTS: Readonly<Record<InboxEventType, readonly SessionStatus[]>>
 interface SnapshotLike {
   value: unknown;
   status?: string;
+  error?: unknown;
+  context?: unknown;
   hasTag(tag: string): boolean;
+}
+
+/** What the record shows of a snapshot, besides the snapshot itself. */
+export interface ShownState {
+  status: SessionStatus;
+  phase: string;
+  /** Why it failed or waits; an actor that crashed says so (`internal error: …`). */
+  reason: string | null;
+  goal: string;
+  result: unknown;
+}
+
+export function describeSnapshot(snapshot: SnapshotLike): ShownState {
+  const context = snapshot.context as { goal: string; reason: string | null; result: unknown };
+  const crashed = snapshot.status === 'error';
+  return {
+    status: crashed ? 'FAILED' : deriveStatus(snapshot),
+    phase: derivePhase(snapshot),
+    reason: crashed ? `internal error: ${String(snapshot.error)}` : context.reason,
+    goal: context.goal,
+    result: context.result ?? null,
+  };
 }
 
 /** The session status the API shows, from the machine's tags. */

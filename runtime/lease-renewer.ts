@@ -1,19 +1,39 @@
 import type { LeaseRenewals } from './store/port.ts';
 import type { RenewResult } from './store/records.ts';
-import type { SessionHost } from './session-host.ts';
+import { type Clock, systemClock, type TimerId, waitAtMost } from '../kernel/clock.ts';
+import type { Lease } from './store/records.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { ServiceMetrics } from '../kernel/service-metrics.ts';
+
+/** What the renewer needs of a hosted session (a `SessionHost`). */
+export interface LeasedHost {
+  readonly id: string;
+  readonly lease: Lease;
+  /** Running or suspended: the lease is still ours as far as this node knows. */
+  readonly holding: boolean;
+  readonly running: boolean;
+  readonly suspended: boolean;
+  /** When (the clock's `now()`) a renewal last confirmed the lease. */
+  readonly lastConfirmed: number;
+  confirmLease(at: number): void;
+  suspend(): void;
+  resume(at: number): void;
+  stop(reason: 'lease-lost'): void;
+  wake(): void;
+}
 
 export interface RenewerContext {
   store: LeaseRenewals;
   nodeId: string;
   ttlMs: number;
   logger: Logger;
-  hosts(): Iterable<SessionHost>;
+  hosts(): Iterable<LeasedHost>;
   onRenewed?(count: number): void;
   /** A renewal failed (the store is out of reach): the node holds back its claims. */
   onStoreError?(): void;
   metrics?: Pick<ServiceMetrics, 'renewals' | 'leaseLosses' | 'suspensions'>;
+  /** The system clock by default; tests move a simulated one. */
+  clock?: Clock;
 }
 
 /**
@@ -33,7 +53,8 @@ export interface RenewerContext {
  */
 export class LeaseRenewer {
   #ctx: RenewerContext;
-  #timers: ReturnType<typeof setInterval>[] = [];
+  #clock: Clock;
+  #timers: TimerId[] = [];
   #busy = false;
   /** Failed renewals not yet reported in the log, and when the last report was. */
   #unreported = 0;
@@ -41,6 +62,7 @@ export class LeaseRenewer {
 
   constructor(ctx: RenewerContext) {
     this.#ctx = ctx;
+    this.#clock = ctx.clock ?? systemClock;
   }
 
   /** How long before the TTL runs out an unconfirmed actor is stopped. */
@@ -50,17 +72,17 @@ export class LeaseRenewer {
 
   start(): void {
     if (this.#timers.length > 0) return;
-    this.#timers.push(setInterval(() => void this.tick(), this.#intervalMs));
+    this.#timers.push(this.#clock.setInterval(() => void this.tick(), this.#intervalMs));
     this.#timers.push(
-      setInterval(
-        () => this.#suspendExpiring(performance.now()),
+      this.#clock.setInterval(
+        () => this.#suspendExpiring(this.#clock.now()),
         Math.max(10, Math.floor(this.marginMs / 2)),
       ),
     );
   }
 
   stop(): void {
-    for (const t of this.#timers.splice(0)) clearInterval(t);
+    for (const t of this.#timers.splice(0)) this.#clock.clearInterval(t);
   }
 
   get #intervalMs(): number {
@@ -72,7 +94,7 @@ export class LeaseRenewer {
     const hosts = [...this.#ctx.hosts()].filter((h) => h.holding);
     if (hosts.length === 0) return;
     this.#busy = true;
-    const sentAt = performance.now();
+    const sentAt = this.#clock.now();
     const call = this.#ctx.store
       .renew(
         this.#ctx.nodeId,
@@ -90,32 +112,27 @@ export class LeaseRenewer {
           this.#ctx.onStoreError?.();
           // Suspended actors are renewed every few hundred ms: one line per 5 s is enough.
           this.#unreported++;
-          if (performance.now() - this.#reportedAt >= 5000) {
+          if (this.#clock.now() - this.#reportedAt >= 5000) {
             this.#ctx.logger.warn('lease renewal failed', {
               err: String(err),
               sessions: hosts.length,
               failures: this.#unreported,
             });
             this.#unreported = 0;
-            this.#reportedAt = performance.now();
+            this.#reportedAt = this.#clock.now();
           }
         },
       );
     // A call that does not answer must not hold back the next attempt. Its
     // answer, should it come, is still true as of `sentAt` and is applied then.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const slow = new Promise<void>(
-      (resolve) => (timer = setTimeout(resolve, Math.floor(this.#intervalMs * 0.8))),
-    );
     try {
-      await Promise.race([call, slow]);
+      await waitAtMost(call, Math.floor(this.#intervalMs * 0.8), this.#clock);
     } finally {
-      clearTimeout(timer);
       this.#busy = false;
     }
   }
 
-  #apply(hosts: SessionHost[], results: RenewResult[], sentAt: number): void {
+  #apply(hosts: LeasedHost[], results: RenewResult[], sentAt: number): void {
     const byId = new Map(hosts.map((h) => [h.id, h]));
     for (const r of results) {
       const host = byId.get(r.id);

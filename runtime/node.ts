@@ -14,6 +14,7 @@ import { hostedWork } from './hosted-work.ts';
 import type { WorkImplementations } from '../actors/work-contract.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { ServiceMetrics } from '../kernel/service-metrics.ts';
+import { type Clock, systemClock, type TimerId } from '../kernel/clock.ts';
 
 /** The store as a node uses it: claims, renewals, timers, wake-ups, heartbeats, and what its hosts and admission need. */
 export type NodeStore = Ownership &
@@ -46,6 +47,8 @@ export interface NodeOptions {
   parkedRecheckMs?: number;
   /** Where the node, its hosts and its work count what they do; nothing is measured without it. */
   metrics?: ServiceMetrics;
+  /** The node's time: claims, timers, heartbeats, renewals and its hosts'. The system clock by default. */
+  clock?: Clock;
 }
 
 /** Counters a node keeps about itself (exposed on the cluster view). */
@@ -65,7 +68,7 @@ export interface NodeCounters {
  */
 export class RuntimeNode {
   readonly id: string;
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   readonly counters: NodeCounters = {
     claims: 0,
     fenced: 0,
@@ -78,18 +81,21 @@ export class RuntimeNode {
   #claiming = 0;
   #state: NodeState = 'RUNNING';
   #renewer: LeaseRenewer;
-  #timers: ReturnType<typeof setInterval>[] = [];
+  #clock: Clock;
+  #timers: TimerId[] = [];
   #claimLoop: Promise<void> | null = null;
   #claimAgain = false;
   #unsubscribe: (() => Promise<void>)[] = [];
   #uncollect: (() => void) | undefined;
   #machine;
-  /** When a store call of this node last failed (performance.now). */
+  /** When a store call of this node last failed (the clock's `now()`). */
   #storeErrorAt = Number.NEGATIVE_INFINITY;
 
   protected constructor(opts: NodeOptions) {
     this.#opts = opts;
     this.id = opts.nodeId;
+    this.#clock = opts.clock ?? systemClock;
+    this.startedAt = this.#clock.wallNow();
     this.#machine = createSessionMachine(
       hostedWork(opts.work, (id) => this.#hosts.get(id), opts.metrics),
     );
@@ -100,6 +106,7 @@ export class RuntimeNode {
       logger: opts.logger,
       hosts: () => this.#hosts.values(),
       onStoreError: () => this.#noteStoreError(),
+      clock: this.#clock,
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
     });
     const m = opts.metrics;
@@ -143,9 +150,11 @@ export class RuntimeNode {
     );
     this.#unsubscribe.push(await store.onReady(() => this.claimNow()));
     this.#renewer.start();
-    this.#timers.push(setInterval(() => this.claimNow(), this.#opts.claimIntervalMs ?? 100));
-    this.#timers.push(setInterval(() => void this.#fireTimers(), 250));
-    this.#timers.push(setInterval(() => void this.#heartbeat(), 1000));
+    const every = (ms: number, fn: () => void) =>
+      this.#timers.push(this.#clock.setInterval(fn, ms));
+    every(this.#opts.claimIntervalMs ?? 100, () => this.claimNow());
+    every(250, () => void this.#fireTimers());
+    every(1000, () => void this.#heartbeat());
     await this.#heartbeat();
     this.claimNow();
   }
@@ -163,7 +172,7 @@ export class RuntimeNode {
   }
 
   #noteStoreError(): void {
-    this.#storeErrorAt = performance.now();
+    this.#storeErrorAt = this.#clock.now();
   }
 
   /**
@@ -177,7 +186,7 @@ export class RuntimeNode {
    * that died during the outage is taken over a TTL later than it would be.
    */
   #claimsHeldBack(): boolean {
-    return performance.now() - this.#storeErrorAt < this.#opts.leaseTtlMs;
+    return this.#clock.now() - this.#storeErrorAt < this.#opts.leaseTtlMs;
   }
 
   async #claimRounds(): Promise<void> {
@@ -204,7 +213,7 @@ export class RuntimeNode {
     if (this.#hosts.has(id)) return;
     this.#claiming++;
     try {
-      const sentAt = performance.now();
+      const sentAt = this.#clock.now();
       const res = await store.claim(id, this.id, this.#opts.leaseTtlMs);
       if (res.kind === 'idle' || res.kind === 'not_found') return void (await store.forget(id));
       if (res.kind !== 'claimed') return;
@@ -238,6 +247,7 @@ export class RuntimeNode {
             nodeId: this.id,
             machine: this.#machine,
             logger,
+            clock: this.#clock,
             onStopped: (h, r) => this.#onStopped(h, r),
             ...(this.#opts.metrics ? { metrics: this.#opts.metrics } : {}),
             ...(this.#opts.work.ended
@@ -299,7 +309,7 @@ export class RuntimeNode {
           version: this.#opts.version ?? '0.0.0',
           active_sessions: this.#hosts.size,
           sessions: this.sessionIds(),
-          heartbeat_at: Date.now(),
+          heartbeat_at: this.#clock.wallNow(),
         },
         1000,
       );
@@ -316,7 +326,7 @@ export class RuntimeNode {
   async shutdown(): Promise<void> {
     if (this.#state !== 'RUNNING') return;
     this.#state = 'DRAINING';
-    for (const t of this.#timers) clearInterval(t);
+    for (const t of this.#timers) this.#clock.clearInterval(t);
     while (this.#claimLoop) await this.#claimLoop;
     await Promise.all([...this.#hosts.values()].map((h) => h.drain()));
     this.#renewer.stop();

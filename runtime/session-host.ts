@@ -1,5 +1,35 @@
-import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
+import { type Actor, type AnyStateMachine, createActor, type InspectionEvent } from 'xstate';
+import type { InboxEvent } from '../actors/events.ts';
+import { toMachineEvent } from '../actors/inbox-events.ts';
+import { readStoredSnapshot, SNAPSHOT_VERSION } from '../actors/snapshot.ts';
+import {
+  derivePhase,
+  describeSnapshot,
+  ENDED_STATUSES,
+  PASSIVE_STATUSES,
+  type SessionStatus,
+} from '../actors/status.ts';
+import type { SessionStoreView } from '../actors/work-contract.ts';
+import { type Backoff, Hurry, retry } from '../kernel/backoff.ts';
+import { type Clock, systemClock, waitAtMost } from '../kernel/clock.ts';
+import type { Logger } from '../kernel/logger.ts';
+import { Waiters } from '../kernel/waiters.ts';
+import { CommitMeter, type HostMetrics } from './commit-meter.ts';
+import { fencedStoreView } from './fenced-store-view.ts';
+import { InboxPump } from './inbox-pump.ts';
+import { RunningCount } from './running-count.ts';
 import type { Commits, InboxReads, Ownership, RunningLimit, WorkRecords } from './store/port.ts';
+import {
+  type Commit,
+  type CommitResult,
+  compareEventIds,
+  type Lease,
+  type SessionRecord,
+  type TimerSpec,
+  type WakeHint,
+} from './store/records.ts';
+import { TransitionLog } from './transition-log.ts';
+import { WorkLog } from './work-log.ts';
 
 /** The store as a host uses it: its fenced writes, its inbox, its work's records, its count. */
 export type HostStore = Commits &
@@ -7,31 +37,6 @@ export type HostStore = Commits &
   WorkRecords &
   Pick<RunningLimit, 'setRunning'> &
   Pick<Ownership, 'release'>;
-import {
-  compareEventIds,
-  type Commit,
-  type CommitResult,
-  type Lease,
-  type SessionRecord,
-  type TimerSpec,
-  type WakeHint,
-} from './store/records.ts';
-import { ENDED_STATUSES, PASSIVE_STATUSES, type SessionStatus } from '../actors/status.ts';
-import type { InboxEvent } from '../actors/events.ts';
-import { deriveStatus, derivePhase } from '../actors/index.ts';
-import { toMachineEvent } from '../actors/inbox-events.ts';
-import { historyPayload } from '../actors/payload.ts';
-import { SNAPSHOT_VERSION, readStoredSnapshot } from '../actors/snapshot.ts';
-import type { Logger } from '../kernel/logger.ts';
-import type { SessionStoreView } from '../actors/work-contract.ts';
-import type { CounterChild } from '../kernel/metrics.ts';
-import type { ServiceMetrics } from '../kernel/service-metrics.ts';
-
-/** What a host measures: commits, fenced writes, event latency. */
-export type HostMetrics = Pick<
-  ServiceMetrics,
-  'fencedWrites' | 'inboxLag' | 'eventCommitLatency' | 'commits' | 'commitDuration'
->;
 
 /** Why a host stopped; `passivated` and `shutdown` leave a committed state behind. */
 export type StopReason = 'passivated' | 'shutdown' | 'fenced' | 'lease-lost' | 'failed';
@@ -50,13 +55,19 @@ export interface HostContext {
    */
   onEnded?(host: SessionHost): Promise<void>;
   metrics?: HostMetrics;
+  /** Time for measurements, retry waits and the cleanup's time limit; the system clock by default. */
+  clock?: Clock;
 }
 
 /** Longest a cleanup may hold the lease before the session is released anyway. */
 const CLEANUP_TIMEOUT_MS = 60_000;
 
-/** Tries of `setRunning` (backing off up to 5 s, about half a minute in all) before it is left to self-repair. */
-const COUNT_ATTEMPTS = 10;
+/**
+ * Store writes retried through an outage: 100 ms doubling to 1 s, so a store
+ * that fails fast is not asked hundreds of times a second by a node's
+ * sessions, and its return is seen within a second.
+ */
+const STORE_BACKOFF: Backoff = { initialMs: 100, maxMs: 1000 };
 
 /**
  * Hosts one session's XState actor on the node that holds its lease.
@@ -75,15 +86,13 @@ export class SessionHost {
   #actor!: Actor<AnyStateMachine>;
   /** Last inbox event handed to the actor (committed or not). */
   #appliedEventId: string;
-  #stateValue = '';
   #seq = 0;
   #committedSeq = 0;
   #logs: string[] = [];
-  #history: Commit['history'] = [];
+  #transitions = new TransitionLog();
   #timers: TimerSpec[] = [];
-  #waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
-  #pumping = false;
-  #wakeAgain = false;
+  /** Work waiting for the commit of the change that started it. */
+  #committing = new Waiters();
   #commitLoop: Promise<void> | null = null;
   /**
    * `suspended`: the lease was not confirmed in time (the store is out of
@@ -93,33 +102,55 @@ export class SessionHost {
    * claimed meanwhile) resumes it where it was, refused stops it.
    */
   #status: 'running' | 'suspended' | 'draining' | 'stopped' = 'running';
-  #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Work waiting at `ready()` while suspended. */
+  #paused = new Waiters();
   /** Wakes the store writes waiting out a retry delay: the store answered again. */
-  #retryNow = new Set<() => void>();
+  #hurry = new Hurry();
+  /** Aborted when the host stops: retried writes give up. */
+  #stopping = new AbortController();
   #lastConfirmed: number;
   #committedStatus: SessionStatus;
   /** The ended state of the last commit has had its cleanup. */
   #cleaned = false;
-  /** The user whose running limit counts this session, if any. */
-  #userId: string | undefined;
-  /** No commit of this host has succeeded yet. */
-  #firstCommit = true;
-  /** `setRunning` calls, in commit order. */
-  #counting: Promise<void> = Promise.resolve();
-  /** Append times (store ms) of events handed to the actor and not yet committed; kept only when measured. */
-  #eventTimes: number[] = [];
-  /** Work log lines waiting for the write in flight. */
-  #workLines: string[] = [];
-  #workLogging: Promise<void> | null = null;
+  #clock: Clock;
+  #running: RunningCount;
+  #workLog: WorkLog;
+  /** Present when the node measures. */
+  #meter: CommitMeter | undefined;
+  #inbox: InboxPump;
 
   private constructor(ctx: HostContext, record: SessionRecord, lease: Lease, confirmedAt: number) {
     this.id = record.id;
     this.lease = lease;
     this.#ctx = ctx;
+    this.#clock = ctx.clock ?? systemClock;
     this.#appliedEventId = record.last_event_id;
     this.#lastConfirmed = confirmedAt;
     this.#committedStatus = record.status;
-    this.#userId = record.userId;
+    this.#running = new RunningCount({
+      store: ctx.store,
+      sessionId: record.id,
+      userId: record.userId,
+      logger: ctx.logger,
+      clock: this.#clock,
+    });
+    this.#workLog = new WorkLog({
+      sessionId: record.id,
+      logger: ctx.logger,
+      write: (lines) => ctx.store.appendLogs(this.id, this.lease, lines),
+      handOver: (lines) => this.#logs.push(...lines),
+      fenced: () => this.#fenced(),
+      stopped: () => this.#stopped(),
+    });
+    this.#meter = ctx.metrics ? new CommitMeter(ctx.metrics, this.#clock) : undefined;
+    this.#inbox = new InboxPump({
+      sessionId: record.id,
+      logger: ctx.logger,
+      read: (after, count) => ctx.store.readEvents(this.id, after, count),
+      lastApplied: () => this.#appliedEventId,
+      apply: (ev) => this.#apply(ev),
+      running: () => this.#status === 'running',
+    });
   }
 
   /**
@@ -168,9 +199,9 @@ export class SessionHost {
     if (this.#status !== 'suspended') return;
     this.#status = 'running';
     this.#lastConfirmed = at;
-    for (const w of this.#readyWaiters.splice(0)) w.resolve();
+    this.#paused.release();
     // Writes backing off through the outage go now, not at the end of their delay.
-    for (const go of [...this.#retryNow]) go();
+    this.#hurry.now();
     // Events that arrived meanwhile had their wake-ups ignored.
     this.wake();
     // One more commit: a release or an ended session's cleanup, skipped while suspended, happens now.
@@ -187,10 +218,10 @@ export class SessionHost {
     if (this.#status === 'stopped')
       return Promise.reject(new Error(`session ${this.id} is no longer hosted here`));
     if (this.#status !== 'suspended') return Promise.resolve();
-    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    return this.#paused.wait();
   }
 
-  /** Local time (performance.now) at which the store last confirmed our lease. */
+  /** Local time (the clock's `now()`) at which the store last confirmed our lease. */
   get lastConfirmed(): number {
     return this.#lastConfirmed;
   }
@@ -216,7 +247,7 @@ export class SessionHost {
         });
     this.#actor.on('log', (e: { line: string }) => this.#logs.push(e.line));
     this.#actor.on('timer', (e: { timer: TimerSpec }) => this.#timers.push(e.timer));
-    this.#stateValue = stored ? derivePhase(this.#actor.getSnapshot()) : 'queued';
+    this.#transitions.start(stored ? derivePhase(this.#actor.getSnapshot()) : 'queued');
     this.#actor.start();
     // Timers armed before a restore are re-armed: scheduling is idempotent by key.
     const armed = (this.#actor.getSnapshot().context as { timers?: TimerSpec[] } | undefined)
@@ -233,19 +264,7 @@ export class SessionHost {
   }
 
   #onInspect(ev: InspectionEvent): void {
-    if (ev.type !== '@xstate.snapshot' || ev.actorRef.sessionId !== ev.rootId) return;
-    const to = derivePhase(ev.snapshot as never);
-    if (to !== this.#stateValue) {
-      const payload = historyPayload(ev.event as { type: string } & Record<string, unknown>);
-      this.#history.push({
-        event: ev.event.type,
-        from: this.#stateValue,
-        to,
-        ...(payload ? { payload } : {}),
-      });
-      this.#stateValue = to;
-    }
-    this.#markDirty();
+    if (this.#transitions.observe(ev)) this.#markDirty();
   }
 
   #markDirty(): void {
@@ -270,56 +289,21 @@ export class SessionHost {
     if (this.#status === 'stopped') throw new Error(`session ${this.id} is no longer hosted here`);
     const seq = this.#seq;
     if (this.#committedSeq >= seq) return;
-    return new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
+    return this.#committing.wait(seq);
   }
 
   /**
    * A new inbox event may exist: read and apply everything after the last
-   * applied one. A hint whose event directly follows the last applied one is
-   * applied as it is, without the read (one round trip less per event).
+   * applied one (see `InboxPump`).
    */
   wake(hint?: WakeHint): void {
-    if (this.#status !== 'running') return;
-    if (hint && !this.#pumping && hint.prevId === this.#appliedEventId) {
-      this.#apply(hint.event);
-      return;
-    }
-    if (this.#pumping) {
-      this.#wakeAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    void this.#pump().finally(() => {
-      this.#pumping = false;
-    });
-  }
-
-  async #pump(): Promise<void> {
-    do {
-      this.#wakeAgain = false;
-      let events: InboxEvent[];
-      try {
-        events = await this.#ctx.store.readEvents(this.id, this.#appliedEventId, 100);
-      } catch (err) {
-        this.#ctx.logger.warn('inbox read failed', { session: this.id, err: String(err) });
-        return;
-      }
-      for (const ev of events) {
-        if (this.#status !== 'running') return;
-        this.#apply(ev);
-      }
-      if (events.length === 100) this.#wakeAgain = true;
-    } while (this.#wakeAgain && this.#status === 'running');
+    this.#inbox.wake(hint);
   }
 
   /** Hands an inbox event to the actor; measured from its append when metrics are on. */
   #apply(ev: InboxEvent): void {
     this.#appliedEventId = ev.id;
-    const m = this.#ctx.metrics;
-    if (m) {
-      m.inboxLag.observe(Math.max(0, Date.now() - ev.at) / 1000);
-      this.#eventTimes.push(ev.at);
-    }
+    this.#meter?.applied(ev.at);
     // An ended actor (cancelled) takes no events, and its snapshot does not
     // change: still commit the id (a retry timer that fires after a cancel),
     // or the event stays unapplied, the store refuses the release, and the
@@ -337,18 +321,13 @@ export class SessionHost {
     await Promise.resolve();
     while (this.#committedSeq < this.#seq && this.#status !== 'stopped') {
       const seq = this.#seq;
-      const snap = this.#actor.getSnapshot();
-      const status = snap.status === 'error' ? 'FAILED' : deriveStatus(snap);
-      const context = snap.context as { goal: string; reason: string | null; result: unknown };
+      const shown = describeSnapshot(this.#actor.getSnapshot());
+      const { status } = shown;
       const commit: Commit = {
         snapshot: { v: SNAPSHOT_VERSION, state: this.#actor.getPersistedSnapshot() },
-        status,
-        phase: derivePhase(snap),
-        reason: snap.status === 'error' ? `internal error: ${String(snap.error)}` : context.reason,
-        goal: context.goal,
-        result: context.result ?? null,
+        ...shown,
         lastEventId: this.#appliedEventId,
-        history: this.#history.splice(0),
+        history: this.#transitions.take(),
         logs: this.#logs.splice(0),
         // An ended session keeps its lease until its cleanup has run (see onEnded).
         release:
@@ -359,26 +338,24 @@ export class SessionHost {
       };
       if (!ENDED_STATUSES.includes(status)) this.#cleaned = false;
       const timers = this.#timers.splice(0);
-      const m = this.#ctx.metrics;
       // The events this snapshot includes: those handed to the actor before it was taken.
-      const events = this.#eventTimes.length;
-      const started = m ? performance.now() : 0;
+      const begun = this.#meter?.start();
       const res = await this.#retrying(
         'commit',
         () => this.#ctx.store.commit(this.id, this.lease, commit),
-        m?.commits.error,
+        () => this.#meter?.failed(),
       );
       if (!res) return;
-      if (m) this.#measureCommit(m, res.kind, started, events);
+      if (begun) this.#meter?.answered(res.kind, begun);
       if (res.kind !== 'ok') {
         if (res.kind === 'fenced') return this.#fenced();
         this.stop('failed');
         return;
       }
       this.#committedSeq = seq;
-      this.#countRunning(this.#committedStatus, commit.status);
+      this.#running.committed(this.#committedStatus, commit.status);
       this.#committedStatus = commit.status;
-      this.#releaseWaiters();
+      this.#committing.release(this.#committedSeq);
       // Scheduling is idempotent by key: retried like the commit, or the
       // session would wait for a timer that never fires. A host stopped
       // meanwhile leaves them to the next owner, which re-arms them on restore.
@@ -410,39 +387,6 @@ export class SessionHost {
   }
 
   /**
-   * Keeps the user's count of running sessions in step with the committed
-   * status: counted on entering RUNNING (and on a host's first RUNNING commit,
-   * which repairs a count lost with a crashed node), uncounted on leaving it,
-   * which lets the user's waiting sessions try again. Only on changes: most
-   * commits stay RUNNING and cost nothing here. Never blocks the commits.
-   */
-  #countRunning(from: SessionStatus, to: SessionStatus): void {
-    const first = this.#firstCommit;
-    this.#firstCommit = false;
-    const userId = this.#userId;
-    if (userId === undefined) return;
-    const starts = to === 'RUNNING' && (from !== 'RUNNING' || first);
-    // A claimed QUEUED session that ends at once (cancelled while it waited, failed on start) may be counted or parked.
-    const ends =
-      to !== 'RUNNING' && (from === 'RUNNING' || (first && from === 'QUEUED' && to !== 'QUEUED'));
-    if (!starts && !ends) return;
-    this.#counting = this.#counting.then(async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await this.#ctx.store.setRunning(this.id, userId, starts);
-        } catch (err) {
-          // A lost uncount is repaired at the user's next admission (stale check); a lost count at the next claim.
-          const what = `counting the session as ${starts ? '' : 'no longer '}running`;
-          if (attempt >= COUNT_ATTEMPTS)
-            return this.#ctx.logger.error(`${what} failed`, { session: this.id, err: String(err) });
-          this.#ctx.logger.warn(`${what} failed, retrying`, { session: this.id, err: String(err) });
-          await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** (attempt - 1))));
-        }
-      }
-    });
-  }
-
-  /**
    * Runs an idempotent store write until it answers, while the store cannot
    * be reached. A commit is retried as the very same commit (it may have been
    * written and only the reply lost: the store acknowledges a repeated seq
@@ -452,51 +396,40 @@ export class SessionHost {
   async #retrying(
     what: string,
     write: () => Promise<CommitResult>,
-    failures?: CounterChild,
+    failed?: () => void,
   ): Promise<CommitResult | null> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (err) {
-        failures?.inc();
-        // The first failure, then one line every 10 attempts (about 10 s): an outage is not a flood.
-        if (attempt % 10 === 1)
-          this.#ctx.logger.warn(`${what} failed, retrying`, {
-            session: this.id,
-            attempt,
-            err: String(err),
-          });
-        // 100 ms, doubling to 1 s, with jitter: a store that fails fast is not asked
-        // hundreds of times a second by a node's sessions, and its return is seen within a second.
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            clearTimeout(timer);
-            this.#retryNow.delete(go);
-            resolve();
-          };
-          const timer = setTimeout(
-            go,
-            Math.min(1000, 100 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2),
-          );
-          this.#retryNow.add(go);
-        });
-        if (this.#status === 'stopped') return null;
-      }
+    try {
+      return await retry(write, {
+        backoff: STORE_BACKOFF,
+        signal: this.#stopping.signal,
+        hurry: this.#hurry,
+        clock: this.#clock,
+        onRetry: (err, _delay, attempt) => {
+          failed?.();
+          // The first failure, then one line every 10 attempts (about 10 s): an outage is not a flood.
+          if (attempt % 10 === 1) {
+            this.#ctx.logger.warn(`${what} failed, retrying`, {
+              session: this.id,
+              attempt,
+              err: String(err),
+            });
+          }
+        },
+      });
+    } catch (err) {
+      if (this.#stopping.signal.aborted) return null;
+      throw err;
     }
   }
 
   async #cleanup(onEnded: (host: SessionHost) => Promise<void>): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS)));
     try {
-      await Promise.race([onEnded(this), late]);
+      await waitAtMost(onEnded(this), CLEANUP_TIMEOUT_MS, this.#clock);
     } catch (err) {
       this.#ctx.logger.warn('cleanup after the session ended failed', {
         session: this.id,
         err: String(err),
       });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -505,100 +438,26 @@ export class SessionHost {
     return this.#status === 'stopped';
   }
 
-  #releaseWaiters(): void {
-    const ready = this.#waiters.filter((w) => w.seq <= this.#committedSeq);
-    this.#waiters = this.#waiters.filter((w) => w.seq > this.#committedSeq);
-    for (const w of ready) w.resolve();
-  }
-
-  #measureCommit(
-    m: HostMetrics,
-    kind: CommitResult['kind'],
-    started: number,
-    events: number,
-  ): void {
-    m.commits[kind].inc();
-    if (kind !== 'ok') return;
-    const now = Date.now();
-    m.commitDuration.observe((performance.now() - started) / 1000);
-    for (let i = 0; i < events; i++)
-      m.eventCommitLatency.observe(Math.max(0, now - this.#eventTimes[i]!) / 1000);
-    // In place: no new array per commit.
-    this.#eventTimes.copyWithin(0, events);
-    this.#eventTimes.length -= events;
-  }
-
   /** A write of ours was refused for a stale epoch: another node owns the session now. */
   #fenced(): void {
-    this.#ctx.metrics?.fencedWrites.inc();
+    this.#meter?.fenced();
     this.stop('fenced');
   }
 
-  /**
-   * Appends a progress line of running work, fenced like every write. Lines
-   * that come while a write is in flight go together in the next one (a
-   * command's output arrives in bursts), in order. When the store cannot be
-   * reached the lines go with the next commit instead (at least once: a write
-   * that timed out may have landed too). Resolves once the line is written
-   * or handed to the next commit; never rejects.
-   */
+  /** Appends a progress line of running work (see `WorkLog`); never rejects. */
   workLog(line: string): Promise<void> {
-    if (this.#status === 'stopped') return Promise.resolve();
-    this.#workLines.push(line);
-    this.#workLogging ??= this.#writeWorkLines();
-    return this.#workLogging;
-  }
-
-  async #writeWorkLines(): Promise<void> {
-    // After the current turn: the caller has stored this promise, and the lines of this turn go together.
-    await Promise.resolve();
-    try {
-      while (this.#workLines.length > 0 && !this.#stopped()) {
-        const lines = this.#workLines.splice(0);
-        try {
-          const res = await this.#ctx.store.appendLogs(this.id, this.lease, lines);
-          if (res.kind === 'fenced') this.#fenced();
-        } catch (err) {
-          this.#logs.push(...lines);
-          this.#ctx.logger.warn('work log write failed; the lines go with the next commit', {
-            session: this.id,
-            lines: lines.length,
-            err: String(err),
-          });
-        }
-      }
-    } finally {
-      // In the same turn as the last check: a line pushed after it starts a new writer.
-      this.#workLogging = null;
-    }
+    return this.#workLog.append(line);
   }
 
   /** The store as this host's work sees it: reads of the session, writes fenced by this host's lease. */
   storeView(): SessionStoreView {
-    const { store } = this.#ctx;
-    // Retried while the store is out of reach, like commits: a step survives
-    // an outage instead of failing on its bookkeeping. At least once: a usage
-    // write whose answer was lost may count twice.
-    const fenced = async (write: () => Promise<CommitResult>, what: string) => {
-      const res = await this.#retrying(what, write);
-      if (!res) throw new Error(`${what} abandoned: session ${this.id} is no longer hosted here`);
-      if (res.kind === 'ok') return;
-      if (res.kind === 'fenced') this.#fenced();
-      throw new Error(`${what} refused (${res.kind}): session ${this.id} is no longer hosted here`);
-    };
-    return {
-      getUsage: () => store.getUsage(this.id),
-      addUsage: (delta) =>
-        fenced(() => store.addUsage(this.id, this.lease, delta), 'recording usage'),
-      appendTranscript: (role, messages) =>
-        fenced(
-          () => store.appendTranscript(this.id, this.lease, role, messages),
-          'storing the transcript',
-        ),
-      getArtifacts: () => store.getArtifacts(this.id),
-      putArtifacts: (values) =>
-        fenced(() => store.putArtifacts(this.id, this.lease, values), 'storing work state'),
-    };
+    return fencedStoreView({
+      store: this.#ctx.store,
+      sessionId: this.id,
+      lease: this.lease,
+      retrying: (what, write) => this.#retrying(what, write),
+      fenced: () => this.#fenced(),
+    });
   }
 
   /**
@@ -628,9 +487,9 @@ export class SessionHost {
     if (this.#status === 'stopped') return;
     this.#status = 'stopped';
     const err = new Error(`session ${this.id} stopped: ${reason}`);
-    for (const w of this.#waiters.splice(0)) w.reject(err);
-    for (const w of this.#readyWaiters.splice(0)) w.reject(err);
-    for (const go of [...this.#retryNow]) go();
+    this.#committing.rejectAll(err);
+    this.#paused.rejectAll(err);
+    this.#stopping.abort(err);
     this.#actor.stop();
     this.#ctx.onStopped(this, reason);
   }

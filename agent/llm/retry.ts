@@ -5,6 +5,7 @@
  * SDK errors into `LlmError`s first; this only looks at `retryable` and
  * `retryAfterMs`.
  */
+import { retry } from '../../kernel/backoff.ts';
 import { LlmError } from './port.ts';
 
 export interface RetryPolicy {
@@ -32,28 +33,14 @@ export function retryAfterMs(
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Runs `attempt` until it succeeds, fails with a non-retryable error, or the
- * attempts run out (then the last error is thrown). `onRetry` hears about
- * each wait, for the session log.
+ * attempts run out (then the last error is thrown): the service's back-off
+ * (`kernel/backoff.ts`) with the policy's figures, a provider's Retry-After
+ * taking the place of the computed delay. `onRetry` hears about each wait,
+ * for the session log.
  */
-export async function withRetries<T>(
+export function withRetries<T>(
   attempt: (n: number) => Promise<T>,
   opts: {
     policy?: RetryPolicy;
@@ -62,22 +49,13 @@ export async function withRetries<T>(
   } = {},
 ): Promise<T> {
   const policy = opts.policy ?? DEFAULT_RETRY;
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt(n);
-    } catch (err) {
-      if (
-        !(err instanceof LlmError) ||
-        !err.retryable ||
-        n >= policy.maxAttempts ||
-        opts.signal?.aborted
-      )
-        throw err;
-      const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
-      const jittered = backoff / 2 + Math.random() * (backoff / 2);
-      const delay = Math.min(policy.maxDelayMs, err.retryAfterMs ?? jittered);
-      opts.onRetry?.(err, delay, n);
-      await sleep(delay, opts.signal);
-    }
-  }
+  const { onRetry } = opts;
+  return retry(attempt, {
+    backoff: { initialMs: policy.baseDelayMs, maxMs: policy.maxDelayMs },
+    maxAttempts: policy.maxAttempts,
+    retryable: (err) => err instanceof LlmError && err.retryable,
+    delayFor: (err, computed) => (err as LlmError).retryAfterMs ?? computed,
+    ...(onRetry ? { onRetry: (err, delay, n) => onRetry(err as LlmError, delay, n) } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
 }

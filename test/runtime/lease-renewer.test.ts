@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { SimulatedClock } from '../../kernel/clock.ts';
+import { createLogger } from '../../kernel/logger.ts';
+import { type LeasedHost, LeaseRenewer } from '../../runtime/lease-renewer.ts';
+import type { LeaseRenewals } from '../../runtime/store/port.ts';
 import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { RenewResult } from '../../runtime/store/records.ts';
 import type { WorkImplementations } from '../../actors/work-contract.ts';
@@ -161,5 +165,139 @@ describe('lease renewal', () => {
     store.deny = true;
     await waitFor('the actor to be stopped', () => svc.node.activeSessions === 0, 5000, 5);
     expect(svc.node.counters.leaseLost).toBe(1);
+  });
+});
+
+/** A hosted session as the renewer sees it, recording what it was told. */
+class FakeHost implements LeasedHost {
+  readonly lease = { nodeId: 'n1', epoch: 1 };
+  status: 'running' | 'suspended' | 'stopped' = 'running';
+  lastConfirmed: number;
+  wakes = 0;
+  readonly id: string;
+  constructor(id: string, confirmedAt: number) {
+    this.id = id;
+    this.lastConfirmed = confirmedAt;
+  }
+  get holding() {
+    return this.status !== 'stopped';
+  }
+  get running() {
+    return this.status === 'running';
+  }
+  get suspended() {
+    return this.status === 'suspended';
+  }
+  confirmLease(at: number) {
+    this.lastConfirmed = at;
+  }
+  suspend() {
+    if (this.status === 'running') this.status = 'suspended';
+  }
+  resume(at: number) {
+    this.status = 'running';
+    this.lastConfirmed = at;
+  }
+  stop() {
+    this.status = 'stopped';
+  }
+  wake() {
+    this.wakes++;
+  }
+}
+
+/** Renewals answered as the test says: confirmed, refused, failed or never. */
+function scriptedRenewals() {
+  const calls: number[] = [];
+  let mode: 'ok' | 'deny' | 'fail' | 'hang' | 'pending' = 'ok';
+  const renewals: LeaseRenewals = {
+    async renew(_node, leases) {
+      calls.push(leases.length);
+      if (mode === 'fail') throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      if (mode === 'hang') return new Promise<never>(() => undefined);
+      return leases.map((l) => ({
+        id: l.id,
+        ok: mode !== 'deny',
+        until: 0,
+        pending: mode === 'pending',
+      }));
+    },
+  };
+  return { renewals, calls, set: (m: typeof mode) => (mode = m) };
+}
+
+describe('lease renewal on a simulated clock', () => {
+  const TTL = 900;
+  const start = (hosts: FakeHost[], clock: SimulatedClock, store: LeaseRenewals) => {
+    const renewer = new LeaseRenewer({
+      store,
+      nodeId: 'n1',
+      ttlMs: TTL,
+      logger: createLogger({ write: () => undefined }),
+      hosts: () => hosts,
+      clock,
+    });
+    renewer.start();
+    return renewer;
+  };
+
+  it('renews every lease in one call per third of the TTL, and confirms them as of the call', async () => {
+    const clock = new SimulatedClock();
+    const hosts = [new FakeHost('a', 0), new FakeHost('b', 0)];
+    const s = scriptedRenewals();
+    const renewer = start(hosts, clock, s.renewals);
+    await clock.advance(TTL / 3);
+    expect(s.calls).toEqual([2]);
+    expect(hosts.map((h) => h.lastConfirmed)).toEqual([TTL / 3, TTL / 3]);
+    await clock.advance(TTL);
+    expect(s.calls).toEqual([2, 2, 2, 2]);
+    expect(hosts.every((h) => h.running)).toBe(true);
+    renewer.stop();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it.each(['fail', 'hang'] as const)(
+    'pauses an actor before its TTL runs out when renewals %s, renews it sooner, and resumes it when confirmed',
+    async (mode) => {
+      const clock = new SimulatedClock();
+      const host = new FakeHost('a', 0);
+      const s = scriptedRenewals();
+      const renewer = start([host], clock, s.renewals);
+      s.set(mode);
+      let pausedAt = -1;
+      for (let t = 0; t < 2 * TTL && pausedAt < 0; t += 10) {
+        await clock.advance(10);
+        if (host.suspended) pausedAt = clock.now();
+      }
+      // Before the lease could have run out anywhere: within the TTL of the last confirmation.
+      expect(pausedAt).toBeGreaterThan(0);
+      expect(pausedAt - host.lastConfirmed).toBeLessThan(TTL);
+      expect(pausedAt - host.lastConfirmed).toBeGreaterThanOrEqual(TTL - renewer.marginMs);
+      // Suspended, it is renewed on the watchdog's beat, not every TTL/3.
+      const before = s.calls.length;
+      await clock.advance(TTL);
+      expect(host.suspended).toBe(true);
+      expect(s.calls.length - before).toBeGreaterThan(3);
+      s.set('ok');
+      // Within one renewal interval (a hung call holds the next one back for at most 0.8 of it).
+      await clock.advance(TTL / 3);
+      expect(host.running).toBe(true);
+      expect(host.lastConfirmed).toBeGreaterThan(pausedAt);
+      renewer.stop();
+    },
+  );
+
+  it('stops an actor whose lease the store no longer confirms, and wakes one with pending events', async () => {
+    const clock = new SimulatedClock();
+    const a = new FakeHost('a', 0);
+    const s = scriptedRenewals();
+    const renewer = start([a], clock, s.renewals);
+    s.set('pending');
+    await clock.advance(TTL / 3);
+    expect(a.wakes).toBe(1);
+    s.set('deny');
+    await clock.advance(TTL / 3);
+    expect(a.status).toBe('stopped');
+    renewer.stop();
   });
 });
