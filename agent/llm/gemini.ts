@@ -71,6 +71,9 @@ export function createGeminiChatModel(
     new LlmError(kind, 'gemini', cutSecret(message, key, 4), extra);
 
   async function attempt(body: Json, req: ChatRequest): Promise<ChatResponse> {
+    // The SDK only listens for a later 'abort': a signal aborted already would
+    // not stop the request, and the caller would be charged for an answer it gave up on.
+    req.signal?.throwIfAborted();
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timeout = AbortSignal.timeout(timeoutMs);
     // One signal per attempt: the SDK hangs a listener on it that it never

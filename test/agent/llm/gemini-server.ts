@@ -15,6 +15,8 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   /** The parsed JSON body (undefined when it was not JSON). */
   body: any;
+  /** `Date.now()` when the request arrived. */
+  at: number;
 }
 
 export type Scripted =
@@ -22,12 +24,13 @@ export type Scripted =
   | {
       parts: Record<string, unknown>[];
       finishReason?: string;
+      /** `null` leaves `usageMetadata` out of the answer. */
       usage?: {
         promptTokenCount: number;
         candidatesTokenCount: number;
         totalTokenCount: number;
         thoughtsTokenCount?: number;
-      };
+      } | null;
       modelVersion?: string;
     }
   /** A 200 whose prompt was blocked: no candidates, only promptFeedback. */
@@ -37,6 +40,8 @@ export type Scripted =
       error: { httpStatus: number; status: string; message: string; details?: unknown[] };
       headers?: Record<string, string>;
     }
+  /** Any body with a 200, for answers no well-behaved server would send. */
+  | { raw: string; contentType: string }
   /** Never answers (until the client gives up or the server closes). */
   | { hang: true };
 
@@ -99,7 +104,13 @@ export class GeminiServer {
       body = undefined;
     }
     const path = req.url ?? '';
-    this.requests.push({ method: req.method ?? '', path, headers: req.headers, body });
+    this.requests.push({
+      method: req.method ?? '',
+      path,
+      headers: req.headers,
+      body,
+      at: Date.now(),
+    });
 
     const match = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(path);
     if (req.method !== 'POST' || !match) {
@@ -151,12 +162,21 @@ export class GeminiServer {
         next.headers,
       );
     }
+    if ('raw' in next) {
+      res.writeHead(200, { 'content-type': next.contentType });
+      res.end(next.raw);
+      return;
+    }
     if ('blockReason' in next) {
       return json(res, 200, {
         promptFeedback: { blockReason: next.blockReason, safetyRatings: [] },
         usageMetadata: { promptTokenCount: 3, totalTokenCount: 3 },
       });
     }
+    const usage =
+      next.usage === undefined
+        ? { promptTokenCount: 1, candidatesTokenCount: 1, totalTokenCount: 2 }
+        : next.usage;
     json(res, 200, {
       candidates: [
         {
@@ -165,11 +185,7 @@ export class GeminiServer {
           index: 0,
         },
       ],
-      usageMetadata: next.usage ?? {
-        promptTokenCount: 1,
-        candidatesTokenCount: 1,
-        totalTokenCount: 2,
-      },
+      ...(usage ? { usageMetadata: usage } : {}),
       modelVersion: next.modelVersion ?? model,
     });
   }

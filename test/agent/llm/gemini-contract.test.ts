@@ -1,0 +1,4 @@
+import { chatModelContract } from './contract.ts';
+import { geminiHarness } from './gemini-harness.ts';
+
+chatModelContract('gemini', geminiHarness);
