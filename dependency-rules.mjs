@@ -1,7 +1,7 @@
 /**
  * The architecture, written down: the floors of the house and what each may
  * import. `npm run lint` checks the tree against it (CI runs it), and
- * `test/architecture.test.ts` shows it refusing an upward import.
+ * `test/dependency-rules.test.ts` shows it refusing an upward import.
  *
  * From the bottom:
  *   kernel/   0  errors, logger, redaction, metrics, clock, back-off, hashing, secret box, version
