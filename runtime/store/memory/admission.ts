@@ -1,4 +1,5 @@
-import type { AdmitResult } from '../records.ts';
+import { compareEventIds, type AdmitResult, type CommitResult, type Lease } from '../records.ts';
+import { fence, type MemoryState } from './state.ts';
 
 /**
  * The in-process store's per-user running limit: who is counted as running,
@@ -43,4 +44,41 @@ export class MemoryAdmission {
     parked.delete(id);
     return [...parked];
   }
+}
+
+/** Counts the session or not; uncounting puts the sessions it un-parks back on the ready queue, with the hint. */
+export async function setRunning(
+  st: MemoryState,
+  admission: MemoryAdmission,
+  id: string,
+  userId: string,
+  running: boolean,
+): Promise<void> {
+  if (running) return admission.count(id, userId);
+  const promoted = admission.uncount(id, userId);
+  for (const [pid, at] of promoted) if (!st.ready.has(pid)) st.ready.set(pid, at);
+  if (promoted.length > 0) for (const h of st.readyHandlers) setTimeout(h, 0);
+}
+
+export async function park(
+  st: MemoryState,
+  id: string,
+  lease: Lease,
+  reason: string,
+  recheckMs: number,
+): Promise<CommitResult> {
+  const s = st.sessions.get(id);
+  const refused = fence(st, s, lease);
+  if (refused || !s) return refused ?? { kind: 'not_found' };
+  const cancel = s.inbox.some(
+    (e) => e.type === 'cancel' && compareEventIds(e.id, s.record.last_event_id) > 0,
+  );
+  if (cancel) return { kind: 'ok', released: false };
+  const now = st.clock();
+  Object.assign(s.record, { reason, updated_at: now });
+  s.leaseNode = '';
+  s.leaseUntil = 0;
+  st.ready.delete(id);
+  st.deadlines.set(id, now + recheckMs);
+  return { kind: 'ok', released: true };
 }

@@ -4,17 +4,13 @@
  * `{g}`); parking is a fenced script on the session's slot, followed by the
  * index updates that keep the parked session off the ready queue.
  */
-import type { Redis } from 'ioredis';
 import type { AdmitResult, CommitResult, Lease } from '../records.ts';
-import { type channels, type GlobalKeys, sessionKeys } from './keys.ts';
+import type { RedisContext } from './context.ts';
+import { sessionKeys } from './keys.ts';
 import { exec } from './pipeline.ts';
 import { runScript, type Reply } from './scripts/index.ts';
 
-export interface AdmissionContext {
-  redis: Redis;
-  prefix: string;
-  g: GlobalKeys;
-  ch: ReturnType<typeof channels>;
+export interface AdmissionContext extends RedisContext {
   /** Turns a `not_found`/`fenced` reply into the port's answer (and counts the fenced write). */
   refused(reply: Reply[]): Promise<CommitResult>;
 }

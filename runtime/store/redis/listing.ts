@@ -1,10 +1,10 @@
 /**
- * Index walks for `listSessions` and `listNodes`: newest first, with every
- * index entry re-checked against the record it points to, so stale entries
- * (a crash between a script and its index update) are skipped, never shown.
+ * The index walk of `listSessions`: newest first, with every index entry
+ * re-checked against the record it points to, so stale entries (a crash
+ * between a script and its index update) are skipped, never shown.
  */
 import type { Redis } from 'ioredis';
-import type { ListQuery, NodeInfo, SessionSummary } from '../records.ts';
+import type { ListQuery, SessionSummary } from '../records.ts';
 import { decodeRecord } from './codec.ts';
 import { type GlobalKeys, sessionKeys } from './keys.ts';
 import { exec, timeMs } from './pipeline.ts';
@@ -114,28 +114,4 @@ async function pickIndex(
     redis.pipeline().zcount(user, min, max).zcount(g.status(query.status), min, max),
   )) as number[];
   return inUser! <= inStatus! ? user : g.status(query.status);
-}
-
-/** Live nodes (heartbeat within their keep window), latest heartbeat first. */
-export async function listNodes(redis: Redis, g: GlobalKeys): Promise<NodeInfo[]> {
-  const ids = await redis.zrevrange(g.nodes, 0, -1);
-  if (ids.length === 0) return [];
-  const p = redis.pipeline();
-  for (const id of ids) p.hgetall(g.node(id));
-  const hashes = (await exec(p)) as Record<string, string>[];
-  const nodes: NodeInfo[] = [];
-  ids.forEach((id, i) => {
-    const h = hashes[i];
-    if (!h || h['heartbeat_at'] === undefined) return;
-    nodes.push({
-      id,
-      address: h['address'] ?? '',
-      started_at: Number(h['started_at'] ?? 0),
-      version: h['version'] ?? '',
-      active_sessions: Number(h['active_sessions'] ?? 0),
-      sessions: h['sessions'] ? (JSON.parse(h['sessions']) as string[]) : [],
-      heartbeat_at: Number(h['heartbeat_at']),
-    });
-  });
-  return nodes;
 }

@@ -4,23 +4,16 @@
  * the timer fired in the same script as the XADD), then drop the index
  * entries and wake the owners or queue the sessions.
  */
-import type { Redis } from 'ioredis';
-import { type channels, type GlobalKeys, parseDueMember, sessionKeys } from './keys.ts';
+import type { RedisContext } from './context.ts';
+import { parseDueMember, sessionKeys } from './keys.ts';
 import { exec } from './pipeline.ts';
 import { queueScript, runScript, type Reply } from './scripts/index.ts';
 
 /** A due timer taken for delivery is offered again after this, should the deliverer die. */
 const TIMER_RESERVE_MS = 30_000;
 
-export interface TimerContext {
-  redis: Redis;
-  prefix: string;
-  g: GlobalKeys;
-  ch: ReturnType<typeof channels>;
-}
-
 /** Delivers up to `max` due timers; returns how many this call fired. */
-export async function fireDueTimers(ctx: TimerContext, max: number): Promise<number> {
+export async function fireDueTimers(ctx: RedisContext, max: number): Promise<number> {
   const { redis, g, ch } = ctx;
   if (max <= 0) return 0;
   const members = (await runScript(

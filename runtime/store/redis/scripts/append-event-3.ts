@@ -1,4 +1,4 @@
-import { LUA_LIB } from './lib.ts';
+import { LUA_NOW_MS, LUA_IN_CSV, LUA_OWNER, LUA_KEY_ANSWER, LUA_REMEMBER_KEY } from './lib.ts';
 
 /**
  * Appends an inbox event.
@@ -15,7 +15,7 @@ import { LUA_LIB } from './lib.ts';
  * another request), or
  * `{'appended'|'duplicate', eventId, ownerNode|''}`.
  */
-export const APPEND_EVENT_3 = `${LUA_LIB}
+export const APPEND_EVENT_3 = `${LUA_NOW_MS}${LUA_IN_CSV}${LUA_OWNER}${LUA_KEY_ANSWER}${LUA_REMEMBER_KEY}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
 local now = now_ms()
 local function wake(node, message)

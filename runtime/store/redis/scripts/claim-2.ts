@@ -1,4 +1,4 @@
-import { LUA_LIB } from './lib.ts';
+import { LUA_PASSIVE, LUA_NOW_MS, LUA_IN_CSV, LUA_PENDING } from './lib.ts';
 
 /**
  * Takes the lease with epoch + 1 when no valid lease exists and there is
@@ -7,7 +7,7 @@ import { LUA_LIB } from './lib.ts';
  * Returns `{'not_found'}`, `{'busy', until}`, `{'idle', status, created_at}` or
  * `{'claimed', epoch, until, now, HGETALL}`.
  */
-export const CLAIM_2 = `${LUA_LIB}
+export const CLAIM_2 = `${LUA_PASSIVE}${LUA_NOW_MS}${LUA_IN_CSV}${LUA_PENDING}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
 local now = now_ms()
 local v = redis.call('HMGET', KEYS[1], 'lease_node', 'lease_until', 'status', 'last_event_id')

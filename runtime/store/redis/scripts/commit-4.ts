@@ -1,4 +1,4 @@
-import { LUA_LIB } from './lib.ts';
+import { LUA_NOW_MS, LUA_PENDING, LUA_FENCE, LUA_PUSH } from './lib.ts';
 
 /**
  * Fenced snapshot write with its history and logs, and optional release.
@@ -14,7 +14,7 @@ import { LUA_LIB } from './lib.ts';
  * from before the counter starts it at the list's length, so the entries
  * already there keep their positions (see `decodeHistory`).
  */
-export const COMMIT_4 = `${LUA_LIB}
+export const COMMIT_4 = `${LUA_NOW_MS}${LUA_PENDING}${LUA_FENCE}${LUA_PUSH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
 local tag = ARGV[2] .. ':' .. ARGV[5]
 local c = redis.call('HMGET', KEYS[1], 'epoch', 'commit_tag', 'lease_node', 'status', 'created_at')

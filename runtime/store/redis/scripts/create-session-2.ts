@@ -1,4 +1,4 @@
-import { LUA_LIB } from './lib.ts';
+import { LUA_NOW_MS, LUA_KEY_ANSWER, LUA_REMEMBER_KEY } from './lib.ts';
 
 /**
  * Creates a session record unless it exists (idempotent by id), and records
@@ -8,7 +8,7 @@ import { LUA_LIB } from './lib.ts';
  * its TTL ms, then field/value pairs of the new record.
  * Returns `{'reused'}` (the key names another request) or `{created 0|1, now, HGETALL}`.
  */
-export const CREATE_SESSION_2 = `${LUA_LIB}
+export const CREATE_SESSION_2 = `${LUA_NOW_MS}${LUA_KEY_ANSWER}${LUA_REMEMBER_KEY}
 local now = now_ms()
 if ARGV[1] ~= '' and key_answer(KEYS[2], ARGV[1], ARGV[2], now) == false then return {'reused'} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {0, now, redis.call('HGETALL', KEYS[1])} end

@@ -1,5 +1,5 @@
-import { LUA_LIB } from './lib.ts';
-import { LUA_TIMER_LIB } from './timer-lib.ts';
+import { LUA_NOW_MS, LUA_OWNER } from './lib.ts';
+import { LUA_TIMER_VALUE, LUA_TIMER_PARSE } from './timer-lib.ts';
 
 /**
  * Delivers one due timer into the inbox exactly once: XADD and the switch to
@@ -8,7 +8,7 @@ import { LUA_TIMER_LIB } from './timer-lib.ts';
  * Returns `{'gone'}` (no session or no such timer), `{'already'}`,
  * `{'early', due}` or `{'fired', eventId, ownerNode|''}`.
  */
-export const DELIVER_TIMER_3 = `${LUA_LIB}${LUA_TIMER_LIB}
+export const DELIVER_TIMER_3 = `${LUA_NOW_MS}${LUA_OWNER}${LUA_TIMER_VALUE}${LUA_TIMER_PARSE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
 local v = redis.call('HGET', KEYS[3], ARGV[1])
 if not v then return {'gone'} end

@@ -1,4 +1,4 @@
-import { LUA_LIB } from './lib.ts';
+import { LUA_HOLDS, LUA_FENCE, LUA_PUSH } from './lib.ts';
 
 /**
  * One fenced write to one per-session key: the lease check and the write in
@@ -10,7 +10,7 @@ import { LUA_LIB } from './lib.ts';
  * - `hset` field, value, field, value...
  * Returns `{'not_found'}`, `{'fenced'}` or `{'ok'}`.
  */
-export const FENCED_WRITE_2 = `${LUA_LIB}
+export const FENCED_WRITE_2 = `${LUA_HOLDS}${LUA_FENCE}${LUA_PUSH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
 if not holds(KEYS[1], ARGV[1], ARGV[2]) then return fence(KEYS[1]) end
 local op = ARGV[3]

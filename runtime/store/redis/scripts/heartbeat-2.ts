@@ -1,4 +1,4 @@
-import { LUA_LIB } from './lib.ts';
+import { LUA_NOW_MS } from './lib.ts';
 
 /**
  * Records a node heartbeat at store time. The node hash expires after
@@ -6,7 +6,7 @@ import { LUA_LIB } from './lib.ts';
  * KEYS: nodes, node hash. ARGV: node id, keep ms, field/value pairs...
  * Returns now.
  */
-export const HEARTBEAT_2 = `${LUA_LIB}
+export const HEARTBEAT_2 = `${LUA_NOW_MS}
 local now = now_ms()
 local keep = tonumber(ARGV[2])
 redis.call('HSET', KEYS[2], 'heartbeat_at', now, unpack(ARGV, 3))

@@ -1,4 +1,4 @@
-import { LUA_LIB } from './lib.ts';
+import { LUA_NOW_MS, LUA_HOLDS, LUA_FENCE } from './lib.ts';
 
 /**
  * Fenced: a claimed session that was not admitted gives its lease up and
@@ -7,7 +7,7 @@ import { LUA_LIB } from './lib.ts';
  * KEYS: record, inbox. ARGV: node, epoch, reason (JSON).
  * Returns `{'not_found'}`, `{'fenced'}` or `{'ok', released 0|1, now}`.
  */
-export const PARK_2 = `${LUA_LIB}
+export const PARK_2 = `${LUA_NOW_MS}${LUA_HOLDS}${LUA_FENCE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
 if not holds(KEYS[1], ARGV[1], ARGV[2]) then return fence(KEYS[1]) end
 local now = now_ms()

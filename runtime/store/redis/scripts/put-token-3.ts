@@ -1,4 +1,4 @@
-import { LUA_TOKEN_LIB } from './token-lib.ts';
+import { LUA_USER_TOKEN, LUA_DROP_TOKEN } from './token-lib.ts';
 
 /**
  * Stores a token, replacing one with the same id (whose old hash stops
@@ -8,7 +8,7 @@ import { LUA_TOKEN_LIB } from './token-lib.ts';
  * ARGV: id, user id, hash, JSON, '1' for only if the user has none.
  * Returns 1 when stored, 0 when refused.
  */
-export const PUT_TOKEN_3 = `${LUA_TOKEN_LIB}
+export const PUT_TOKEN_3 = `${LUA_USER_TOKEN}${LUA_DROP_TOKEN}
 if ARGV[5] == '1' then
   for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     if user_token(id, ARGV[2]) then return 0 end

@@ -1,5 +1,5 @@
-import { LUA_LIB } from './lib.ts';
-import { LUA_TIMER_LIB } from './timer-lib.ts';
+import { LUA_NOW_MS, LUA_HOLDS, LUA_FENCE } from './lib.ts';
+import { LUA_TIMER_VALUE, LUA_TIMER_PARSE } from './timer-lib.ts';
 
 /**
  * Fenced: arms a timer unless one with this key exists (armed or fired).
@@ -8,7 +8,7 @@ import { LUA_TIMER_LIB } from './timer-lib.ts';
  * the adapter indexes `due` whenever the timer is armed, so a lost index
  * entry is restored by scheduling again.
  */
-export const SCHEDULE_TIMER_2 = `${LUA_LIB}${LUA_TIMER_LIB}
+export const SCHEDULE_TIMER_2 = `${LUA_NOW_MS}${LUA_HOLDS}${LUA_FENCE}${LUA_TIMER_VALUE}${LUA_TIMER_PARSE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
 if not holds(KEYS[1], ARGV[1], ARGV[2]) then return fence(KEYS[1]) end
 local existing = redis.call('HGET', KEYS[2], ARGV[3])

@@ -1,4 +1,4 @@
-import { LUA_LIB } from './lib.ts';
+import { LUA_NOW_MS } from './lib.ts';
 
 /**
  * Reserves up to max session ids: due entries of `ready` first (removed), then
@@ -6,7 +6,7 @@ import { LUA_LIB } from './lib.ts';
  * `leases` score of now + ttl, so it is not handed out again before then.
  * KEYS: ready, leases. ARGV: max, ttl ms. Returns the ids.
  */
-export const TAKE_READY_2 = `${LUA_LIB}
+export const TAKE_READY_2 = `${LUA_NOW_MS}
 local max = tonumber(ARGV[1])
 local out, seen = {}, {}
 if max <= 0 then return out end

@@ -1,4 +1,4 @@
-import { LUA_LIB } from './lib.ts';
+import { LUA_NOW_MS } from './lib.ts';
 
 /**
  * Sets the `leases` deadline of the given ids to now + ttl. Runs in the same
@@ -6,7 +6,7 @@ import { LUA_LIB } from './lib.ts';
  * and repairs itself after a lost write.
  * KEYS: leases. ARGV: ttl ms, ids...
  */
-export const TOUCH_LEASES_1 = `${LUA_LIB}
+export const TOUCH_LEASES_1 = `${LUA_NOW_MS}
 local untilMs = now_ms() + tonumber(ARGV[1])
 for i = 2, #ARGV do redis.call('ZADD', KEYS[1], untilMs, ARGV[i]) end
 return untilMs

@@ -1,4 +1,4 @@
-import type { Store } from '../../../runtime/store/port.ts';
+import type { Store } from '../../../../runtime/store/port.ts';
 
 /** A store under test, as every contract suite gets it from its adapter's test file. */
 export interface StoreHarness {

@@ -1,16 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import type { Store } from '../../../runtime/store/port.ts';
-import type { Commit, Lease } from '../../../runtime/store/records.ts';
-import { waitFor } from '../../support/wait.ts';
+import type { Store } from '../../../../runtime/store/port.ts';
+import type { Commit, Lease } from '../../../../runtime/store/records.ts';
+import { waitFor } from '../../../support/wait.ts';
 import type { StoreHarness } from './harness.ts';
-
-const TTL = 300;
-const REPO = 'https://example.com/o/r.git';
+import { REPO, TTL } from './helpers.ts';
 
 /**
  * The store contract of the per-user running limit (`admit`, `setRunning`,
- * `park`), run against every adapter like `storeContract`.
+ * `park`): run by `storeContract` (`index.ts`) against every adapter, under a
+ * `describe` of its own.
  */
 export function admissionContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store admission contract: ${name}`, () => {

@@ -1,0 +1,37 @@
+/**
+ * Wake-up hints of the in-process store: the owner's wake handlers, or the
+ * ready queue and its handlers for a session without a valid owner. Handlers
+ * run on a later tick, as a message from Redis would arrive.
+ */
+import type { WakeHandler, WakeHint } from '../records.ts';
+import { copy, type MemoryState, type Session } from './state.ts';
+
+export function enqueue(st: MemoryState, id: string): void {
+  if (!st.ready.has(id)) st.ready.set(id, st.clock());
+  for (const h of st.readyHandlers) setTimeout(h, 0);
+}
+
+/** After an append: wake the valid owner (with the new event, if any), else queue for any node. */
+export function notify(st: MemoryState, id: string, s: Session, hint?: WakeHint): void {
+  if (s.leaseNode && s.leaseUntil > st.clock()) {
+    for (const h of st.wake.get(s.leaseNode) ?? []) setTimeout(() => h(id, hint && copy(hint)), 0);
+  } else {
+    enqueue(st, id);
+  }
+}
+
+export async function onWake(
+  st: MemoryState,
+  nodeId: string,
+  handler: WakeHandler,
+): Promise<() => Promise<void>> {
+  const set = st.wake.get(nodeId) ?? new Set();
+  set.add(handler);
+  st.wake.set(nodeId, set);
+  return async () => void set.delete(handler);
+}
+
+export async function onReady(st: MemoryState, handler: () => void): Promise<() => Promise<void>> {
+  st.readyHandlers.add(handler);
+  return async () => void st.readyHandlers.delete(handler);
+}

@@ -1,0 +1,55 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../../../runtime/store/port.ts';
+import type { StoreHarness } from './harness.ts';
+
+/**
+ * The node registry: heartbeats list the nodes with the sessions they host.
+ */
+export function nodesContract(name: string, factory: () => Promise<StoreHarness>): void {
+  describe(`store contract: ${name}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+    beforeEach(async () => {
+      h = await factory();
+      store = h.store;
+    });
+    afterEach(async () => h.cleanup());
+
+    it('heartbeats list the nodes with the sessions they host', async () => {
+      const sessions = ['s1', 's2', 's3'];
+      await store.heartbeat(
+        {
+          id: 'na',
+          address: '127.0.0.1:1',
+          started_at: 1,
+          version: 'v',
+          active_sessions: 3,
+          sessions,
+          heartbeat_at: 0,
+        },
+        1000,
+      );
+      sessions.push('s4'); // the caller's array is not kept
+      const nodes = await store.listNodes();
+      expect(nodes.find((n) => n.id === 'na')).toMatchObject({
+        address: '127.0.0.1:1',
+        active_sessions: 3,
+        version: 'v',
+        sessions: ['s1', 's2', 's3'],
+      });
+      await store.heartbeat(
+        {
+          id: 'na',
+          address: '127.0.0.1:1',
+          started_at: 1,
+          version: 'v',
+          active_sessions: 0,
+          sessions: [],
+          heartbeat_at: 0,
+        },
+        1000,
+      );
+      expect((await store.listNodes()).find((n) => n.id === 'na')?.sessions).toEqual([]);
+    });
+  });
+}
