@@ -7,7 +7,7 @@
  * an adapter implements and the wiring opens.
  *
  * Two adapters implement it (`redis/`, `memory/`) and one contract suite
- * (`test/runtime/store/contract.ts`) runs against both. The semantics below
+ * (`test/runtime/store/contract/index.ts`) runs against both. The semantics below
  * are the contract; adapters must not add behaviour of their own.
  *
  * Time: every lease and timer deadline is computed by the store from its own

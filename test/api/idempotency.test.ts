@@ -4,7 +4,7 @@
  * `Location`) with `Idempotent-Replayed: true` and does nothing again; the
  * key with another route or body is a 422; keys are per user. Retries after
  * a real outage are in test/chaos/redis-fail-fast.test.ts; expiry in the
- * store contract (test/runtime/store/contract-idempotency.ts).
+ * store contract (test/runtime/store/contract/idempotency.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
