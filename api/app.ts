@@ -16,7 +16,7 @@ import { meRoutes, userRoutes } from './routes/users.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { chartRoutes } from './routes/chart.ts';
 import { type EventStore, eventRoutes } from './routes/events.ts';
-import { openApiRoutes } from './openapi.ts';
+import { openApiRoutes } from './openapi/index.ts';
 import { uiRoutes } from './ui/routes.ts';
 import { type AuthStore, authenticate } from './auth.ts';
 import { rateLimit } from './rate-limit.ts';

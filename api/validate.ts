@@ -2,7 +2,7 @@ import { checkRepoUrl, type RepoUrlPolicy } from '../sandbox/repo-url.ts';
 import { badRequest } from '../kernel/errors.ts';
 
 /**
- * The repository-URL policy, after the schema (`api/schemas.ts`) has checked
+ * The repository-URL policy, after the schema (`api/schemas/`) has checked
  * the string: it depends on the server's configuration (local repositories).
  * The sandbox's own rules, so a URL accepted here is one a sandbox will clone.
  */

@@ -15,7 +15,7 @@ import type { UserRecords } from '../../runtime/store/port.ts';
 import type { StoredProfile } from '../../runtime/store/records.ts';
 import { canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
 import { readJsonObject, type BodyReader } from '../body.ts';
-import { ProfileCreate, ProfilePatch, parse } from '../schemas.ts';
+import { ProfileCreate, ProfilePatch, parse } from '../schemas/index.ts';
 import type { z } from 'zod';
 
 /** The last four characters of a key, never more, and nothing for a short one. */

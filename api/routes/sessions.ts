@@ -43,7 +43,7 @@ import {
   SessionListQuery,
   parse,
   type Budget,
-} from '../schemas.ts';
+} from '../schemas/index.ts';
 import type { z } from 'zod';
 import { canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
 import { sha256Hex } from '../../kernel/hash.ts';

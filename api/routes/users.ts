@@ -19,7 +19,7 @@ import {
   type AppEnv,
   type Principal,
 } from '../principal.ts';
-import { MePatch, TokenCreate, UserCreate, UserPatch, parse } from '../schemas.ts';
+import { MePatch, TokenCreate, UserCreate, UserPatch, parse } from '../schemas/index.ts';
 
 export interface UserRoutesDeps {
   store: UserRecords & TokenRecords & StoreClock;

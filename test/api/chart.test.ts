@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { MachineChart } from '../../api/schemas.ts';
+import { MachineChart } from '../../api/schemas/index.ts';
 import { apiHarness } from '../support/api-harness.ts';
 
 describe('GET /agent/chart', () => {

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createApp } from '../../api/app.ts';
-import { openApiDocument } from '../../api/openapi.ts';
+import { openApiDocument } from '../../api/openapi/index.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { redisUrl, uniquePrefix } from '../setup/redis.ts';

@@ -1,8 +1,13 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { API_ROUTES, jsonSchemaOf, openApiDocument, openApiRoutes } from '../../api/openapi.ts';
-import * as S from '../../api/schemas.ts';
+import {
+  API_ROUTES,
+  jsonSchemaOf,
+  openApiDocument,
+  openApiRoutes,
+} from '../../api/openapi/index.ts';
+import * as S from '../../api/schemas/index.ts';
 import { apiHarness } from '../support/api-harness.ts';
 import { assertCoversApp, routeDifferences } from '../support/openapi-coverage.ts';
 

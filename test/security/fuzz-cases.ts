@@ -6,7 +6,7 @@
  * A case marked `reject` is invalid whoever sends it. Wire cases (framings
  * only a raw socket sends) are for the Node HTTP path alone.
  */
-import { jsonSchemaOf, type ApiRoute } from '../../api/openapi.ts';
+import { jsonSchemaOf, type ApiRoute } from '../../api/openapi/index.ts';
 import type { Then } from '../support/node-http.ts';
 import type { Prng } from '../support/prng.ts';
 import { validBody, type JS } from '../support/route-table.ts';

@@ -22,7 +22,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import { createApp } from '../../api/app.ts';
 import { nodeBodyReader } from '../../api/body-node.ts';
-import { API_ROUTES, type ApiRoute } from '../../api/openapi.ts';
+import { API_ROUTES, type ApiRoute } from '../../api/openapi/index.ts';
 import type { AppEnv } from '../../api/principal.ts';
 import { bootstrapAdmin } from '../../server/bootstrap.ts';
 import { createLogger } from '../../kernel/logger.ts';

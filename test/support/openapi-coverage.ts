@@ -3,7 +3,7 @@
  * serves must be documented, and every documented route served.
  */
 import type { Hono } from 'hono';
-import { openApiDocument } from '../../api/openapi.ts';
+import { openApiDocument } from '../../api/openapi/index.ts';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
@@ -49,7 +49,7 @@ export function assertCoversApp(app: Hono<any>, opts: { unserved?: readonly stri
   const problems = [
     ...undocumented.map(
       (r) =>
-        `served but not in the OpenAPI document (add it to API_ROUTES in api/openapi.ts): ${r}`,
+        `served but not in the OpenAPI document (add it to API_ROUTES in api/openapi/route-table.ts): ${r}`,
     ),
     ...missing.map((r) => `in the OpenAPI document but not served: ${r}`),
     ...stale.map((r) => `listed as unserved but served or not documented: ${r}`),

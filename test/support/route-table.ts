@@ -4,7 +4,7 @@
  * real resources. A route whose path names a resource these helpers do not
  * know fails loudly, so a new kind of id gets a fixture instead of being skipped.
  */
-import { jsonSchemaOf, type ApiRoute } from '../../api/openapi.ts';
+import { jsonSchemaOf, type ApiRoute } from '../../api/openapi/index.ts';
 
 /** The JSON Schema subset the generators read. */
 export interface JS {
