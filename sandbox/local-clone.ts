@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import { AppError, badRequest } from '../kernel/errors.ts';
+import { redactUrl } from '../kernel/redact.ts';
+import { runGit } from './exec.ts';
+import { directoryBytes, formatBytes } from './disk-usage.ts';
+import { OutputFeed } from './progress.ts';
+import {
+  type LocalSandboxOptions,
+  DEFAULT_CLONE_TIMEOUT_MS,
+  CLONE_SIZE_POLL_MS,
+} from './local-options.ts';
+
+export function checkRef(ref: string): void {
+  // A ref that looks like an option, or holds bytes git's ref syntax forbids, never reaches git.
+  if (
+    ref === '' ||
+    ref.startsWith('-') ||
+    ref.length > 256 ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: git refuses control characters in ref names, so does this check
+    /[\s\x00-\x1f\x7f~^:?*[\\]|\.\.|@\{/.test(ref)
+  ) {
+    throw badRequest(`ref ${JSON.stringify(ref)} is not a branch, tag or commit name`, 'ref');
+  }
+}
+
+/**
+ * Clones with the service's HOME (and ssh agent) so its ssh keys and credential
+ * helpers work; remote helpers (`ext::`) are off, and `file://` only when allowed.
+ * With `onOutput`, git reports its progress, fed to it line by line. A clone
+ * is stopped at its time limit, and at its size limit: its `.git` (where the
+ * download lands) is measured every second while git runs, the whole work
+ * tree once at the end.
+ */
+export async function clone(
+  url: string,
+  into: string,
+  cwd: string,
+  opts: LocalSandboxOptions,
+  onOutput?: (line: string) => void,
+): Promise<void> {
+  const allowLocal = opts.allowLocalRepos;
+  const serviceHome = process.env['HOME'] ?? cwd;
+  const env: Record<string, string> = {};
+  if (process.env['SSH_AUTH_SOCK'] !== undefined)
+    env['SSH_AUTH_SOCK'] = process.env['SSH_AUTH_SOCK'];
+  // The server's paths are nobody's business: "Cloning into 'workspace'...".
+  const feed = onOutput
+    ? new OutputFeed((line) => onOutput(line.split(into).join('workspace')))
+    : undefined;
+  const args = [
+    '-c',
+    'protocol.ext.allow=never',
+    '-c',
+    `protocol.file.allow=${allowLocal ? 'always' : 'never'}`,
+    'clone',
+    feed ? '--progress' : '--quiet',
+    '--no-hardlinks',
+    '--',
+    url,
+    into,
+  ];
+  const max = opts.cloneMaxBytes ?? 0;
+  const tooLarge = () =>
+    new AppError(
+      'sandbox_failed',
+      502,
+      `the repository is larger than the limit of ${formatBytes(max)} (CLONE_MAX_MB)`,
+    );
+  const sizeLimit = new AbortController();
+  let measuring = false;
+  const watch =
+    max > 0
+      ? setInterval(() => {
+          if (measuring) return;
+          measuring = true;
+          void directoryBytes(join(into, '.git'))
+            .then((bytes) => {
+              if (bytes > max) sizeLimit.abort(tooLarge());
+            })
+            .finally(() => {
+              measuring = false;
+            });
+        }, CLONE_SIZE_POLL_MS)
+      : undefined;
+  try {
+    await runGit(args, cwd, {
+      home: serviceHome,
+      env,
+      timeoutMs: opts.cloneTimeoutMs ?? DEFAULT_CLONE_TIMEOUT_MS,
+      signal: sizeLimit.signal,
+      ...(feed ? { onStderr: (c: Buffer) => feed.write('stderr', c) } : {}),
+    });
+    if (max > 0 && (await directoryBytes(into)) > max) throw tooLarge();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new AppError(
+      'sandbox_failed',
+      502,
+      `cannot clone ${redactUrl(url)}: ${feed ? withoutProgress(why) : why}`,
+      { cause: err },
+    );
+  } finally {
+    clearInterval(watch);
+    feed?.end();
+  }
+}
+
+/** git's complaints (`fatal:`, `error:`) without the progress lines around them, when there are any. */
+function withoutProgress(message: string): string {
+  // runGit words failures `git clone failed (exit N): <stderr>`.
+  const at = message.indexOf('): ');
+  if (at === -1) return message;
+  const complaints = message
+    .slice(at + 3)
+    .split(/\r\n|\n|\r/)
+    .filter((l) => /^(fatal|error|warning):/.test(l.trim()));
+  return complaints.length > 0 ? `${message.slice(0, at + 3)}${complaints.join('\n')}` : message;
+}
+
+/** A remote branch becomes a local branch of the same name; a tag or commit is checked out detached. */
+export async function checkoutRef(dir: string, home: string, ref: string): Promise<void> {
+  const resolves = async (rev: string) =>
+    (
+      await runGit(
+        ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`],
+        dir,
+        { home, okExitCodes: [0, 1, 128] },
+      )
+    ).exitCode === 0;
+  if (await resolves(`refs/remotes/origin/${ref}`)) {
+    await runGit(['checkout', '--quiet', '-B', ref, `refs/remotes/origin/${ref}`, '--'], dir, {
+      home,
+    });
+  } else if (await resolves(ref)) {
+    await runGit(['checkout', '--quiet', '--detach', ref, '--'], dir, { home });
+  } else {
+    throw badRequest(
+      `ref ${JSON.stringify(ref)} is not a branch, tag or commit of the repository`,
+      'ref',
+    );
+  }
+}

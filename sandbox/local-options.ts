@@ -1,0 +1,66 @@
+/** The local sandbox's options and its limits. */
+import type { IsolationMode, IsolationProbe, NetworkMode } from './isolation.ts';
+
+export interface LocalSandboxOptions {
+  /** Directory holding the workspaces (WORKSPACE_DIR, default `./workspace`). */
+  root: string;
+  /** Allow `file://` and absolute-path repository URLs (ALLOW_LOCAL_REPOS). */
+  allowLocalRepos: boolean;
+  /** Cap on a command's combined output; head and tail are kept. Default 64 KiB. */
+  outputCapBytes?: number;
+  /** Command timeout when the caller gives none. Default 120 s. */
+  defaultTimeoutMs?: number;
+  /** A clone that takes longer fails (CLONE_TIMEOUT_MS). Default 10 minutes. */
+  cloneTimeoutMs?: number;
+  /** A clone that grows past this many bytes on disk fails (CLONE_MAX_MB); absent or 0: no limit. */
+  cloneMaxBytes?: number;
+  /**
+   * Most bytes a workspace (the repository with its `.git`, and its HOME) may
+   * hold on disk (SANDBOX_MAX_MB): commands are held to it (`runWithinQuota`),
+   * writeFile refuses to pass it. Absent or 0: no limit.
+   */
+  workspaceMaxBytes?: number;
+  /**
+   * Where commands run (SANDBOX_ISOLATION): `namespaces` (required: without
+   * them commands fail), `auto` (namespaces when this machine allows them) or
+   * `none`. Default `none`; the service passes its configuration (default `auto`).
+   */
+  isolation?: IsolationMode;
+  /**
+   * The network commands reach (SANDBOX_NETWORK): `host` (this machine's) or
+   * `none` (a network namespace of their own: nothing, not even this
+   * machine's loopback; needs `isolation` resolving to namespaces, else
+   * commands fail). Default `host`.
+   */
+  network?: NetworkMode;
+  /** Stands in for the namespace probe (tests). */
+  isolationProbe?: () => Promise<IsolationProbe>;
+}
+
+/** listFiles lists one directory level, at most this many entries (sorted by name). */
+export const LIST_FILES_CAP = 1000;
+/** searchCode returns at most this many hits. */
+export const SEARCH_HIT_CAP = 200;
+/** readFile refuses larger files: the agent should search or run `head`/`sed` instead. */
+export const READ_FILE_MAX_BYTES = 1024 * 1024;
+export const SEARCH_LINE_MAX = 500;
+export const DEFAULT_CLONE_TIMEOUT_MS = 10 * 60_000;
+/** How often a clone's size is measured while it runs. */
+export const CLONE_SIZE_POLL_MS = 1000;
+/**
+ * How often a workspace is measured while a command runs under its quota: every
+ * second, or ten times as long as the last measurement took (du spends about
+ * 80 ms on a clone with a node_modules of 26 000 files), so the watchdog costs
+ * a command at most about a tenth of a core.
+ */
+export const QUOTA_POLL_MS = 1000;
+/** diff() refuses a larger change (413, which the finish tool hands to the model) rather than hold more in memory. */
+export const DIFF_OUTPUT_MAX_BYTES = 256 * 1024 * 1024;
+export const BASE_FILE = 'swe-base';
+// Session ids are ULIDs in practice; no dots, so `${id}.home`/`${id}.cloning` can never be another session.
+export const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const GIT_IDENTITY = [
+  ['user.name', 'swe-agent'],
+  ['user.email', 'swe-agent@localhost'],
+  ['commit.gpgsign', 'false'],
+] as const;
