@@ -29,7 +29,7 @@ const FOLDERS = Object.keys(MAY_IMPORT);
 const PACKAGE_HOMES = {
   xstate: '^(actors|runtime)/',
   ioredis: '^runtime/store/redis/',
-  '@daytonaio/sdk': '^sandbox/daytona\\.ts$',
+  '@daytonaio/sdk': '^sandbox/daytona[.-]',
   openai: '^agent/llm/openai\\.ts$',
   '@google/generative-ai': '^agent/llm/gemini\\.ts$',
   elkjs: '^api/chart-layout\\.ts$',
