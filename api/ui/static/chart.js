@@ -20,6 +20,7 @@ import {
   stepReplay,
 } from './chart-model.js';
 import { PAYLOAD_SELECTOR, timelineRow } from './chart-timeline.js';
+import { chartSkeleton, ensureStylesheet } from './chart-skeleton.js';
 
 /**
  * @typedef {import('./chart-model.js').ChartNode} ChartNode
@@ -51,33 +52,6 @@ const READABLE_SCALE = 1;
 const REVEAL_MARGIN_PX = 16;
 
 let mounted = 0;
-
-/**
- * Links `chart.css` (next to this module) once, unless the page already does;
- * resolves when it applies (or failed to load: the chart works without it).
- * @returns {Promise<void>}
- */
-function ensureStylesheet() {
-  const href = new URL('./chart.css', import.meta.url);
-  let link = /** @type {HTMLLinkElement | undefined} */ (
-    Array.from(document.querySelectorAll('link[rel="stylesheet"]')).find(
-      (l) =>
-        l instanceof HTMLLinkElement && new URL(l.href, location.href).pathname === href.pathname,
-    )
-  );
-  if (link?.sheet) return Promise.resolve();
-  if (!link) {
-    link = document.createElement('link');
-    link.rel = 'stylesheet';
-    link.href = href.pathname;
-    document.head.append(link);
-  }
-  const l = link;
-  return new Promise((resolve) => {
-    l.addEventListener('load', () => resolve(), { once: true });
-    l.addEventListener('error', () => resolve(), { once: true });
-  });
-}
 
 /**
  * Draws the session's state chart into `root` and keeps it live.
@@ -115,97 +89,24 @@ export function mountChart(root, opts) {
   /** @type {Map<number, HTMLLIElement>} */
   const rowEls = new Map();
 
-  // ------------------------------------------------------------ skeleton
-  const message = el('p', { class: 'chart-message' }, 'Loading the state chart…');
-  const banner = el('p', {
-    class: 'chart-replay-banner',
-    'data-testid': 'replay-banner',
-    role: 'status',
-    hidden: true,
-  });
-  const zoomOut = el(
-    'button',
-    { type: 'button', class: 'chart-button', 'aria-label': 'Zoom out' },
-    '−',
-  );
-  const zoomIn = el(
-    'button',
-    { type: 'button', class: 'chart-button', 'aria-label': 'Zoom in' },
-    '+',
-  );
-  const zoomFit = el('button', { type: 'button', class: 'chart-button' }, 'Fit');
-  const scroller = el('div', {
-    class: 'chart-scroll',
-    'data-testid': 'chart-scroll',
-    tabindex: 0,
-    role: 'region',
-    'aria-label': 'State chart (scrollable)',
-  });
-  const current = el('p', {
-    class: 'chart-current',
-    'data-testid': 'chart-current',
-    'aria-live': 'polite',
-  });
-  const eventsHeading = el(
-    'h3',
-    { id: `${uid}-events`, class: 'chart-heading', 'data-testid': 'possible-events-heading' },
-    'Possible events',
-  );
-  const events = el('ul', {
-    class: 'chart-events',
-    'data-testid': 'possible-events',
-    'aria-labelledby': `${uid}-events`,
-  });
-  const noEvents = el('p', { class: 'chart-events-none', hidden: true });
-  const prev = el('button', { type: 'button', class: 'chart-button' }, 'Previous step');
-  const next = el('button', { type: 'button', class: 'chart-button' }, 'Next step');
-  const live = el('button', { type: 'button', class: 'chart-button' }, 'Live');
-  const timeline = el('ol', {
-    class: 'chart-timeline',
-    'data-testid': 'timeline',
-    'aria-labelledby': `${uid}-timeline`,
-  });
-  const noHistory = el('p', { class: 'chart-timeline-empty', hidden: true }, 'No transitions yet.');
-
-  const view = el(
-    'div',
-    { class: 'chart-view', 'data-testid': 'chart-view' },
-    el(
-      'div',
-      { class: 'chart-main' },
-      el(
-        'div',
-        { class: 'chart-toolbar', role: 'toolbar', 'aria-label': 'Zoom' },
-        zoomOut,
-        zoomIn,
-        zoomFit,
-      ),
-      banner,
-      scroller,
-    ),
-    el(
-      'aside',
-      { class: 'chart-side', 'aria-label': 'Where the session is' },
-      current,
-      eventsHeading,
-      events,
-      noEvents,
-    ),
-    el(
-      'section',
-      { class: 'chart-history', 'aria-labelledby': `${uid}-timeline` },
-      el('h3', { id: `${uid}-timeline`, class: 'chart-heading' }, 'Timeline'),
-      el(
-        'div',
-        { class: 'chart-toolbar', role: 'toolbar', 'aria-label': 'Replay' },
-        prev,
-        next,
-        live,
-      ),
-      timeline,
-      noHistory,
-    ),
-  );
+  const {
+    message,
+    banner,
+    zoomOut,
+    zoomIn,
+    zoomFit,
+    scroller,
+    current,
+    eventsHeading,
+    events,
+    noEvents,
+    prev,
+    next,
+    live,
+    timeline,
+    noHistory,
+    view,
+  } = chartSkeleton(uid);
   root.replaceChildren(message);
 
   /** @type {import('./chart-draw.js').Drawing | null} */
