@@ -230,7 +230,7 @@ export function mountChart(root, opts) {
   /** @type {string | undefined} */
   let shownInnermost;
   /** Resolves once the chart is styled and at its opening zoom: scrolling waits for it. */
-  const laidOut = styled;
+  let laidOut = styled;
 
   /** Scrolls the chart (not the page) so that a state is in view, centred where it fits: once styled and laid out. */
   function reveal(/** @type {string} */ id) {
@@ -421,10 +421,10 @@ export function mountChart(root, opts) {
     opts.fetchJson(`${sessionPath}/chart`),
     opts.fetchJson(`${sessionPath}/history`),
   ])
-    .then(([laidOut, session, past]) => {
+    .then(([loaded, session, past]) => {
       if (disposed) return;
-      const machine = /** @type {ChartNode} */ (laidOut.machine);
-      const layout = /** @type {ChartLayout} */ (laidOut.layout);
+      const machine = /** @type {ChartNode} */ (loaded.machine);
+      const layout = /** @type {ChartLayout} */ (loaded.layout);
       chart = { machine, layout, index: indexMachine(machine) };
       takeSession(session);
       history = mergeHistory([], past.history ?? []);
