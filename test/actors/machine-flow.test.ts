@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { createSessionMachine, derivePhase, deriveStatus } from '../../actors/index.ts';
-import { controlledWork, flush } from '../support/controlled-work.ts';
+import { fakeWork } from '../support/fake-work.ts';
+import { flush } from '../support/wait.ts';
 
 const PLAN = { summary: 'do it', steps: ['1. do it'] };
 const DIFF = { summary: 'done', diff: '+x\n' };
 
 function start(mode: 'auto' | 'review' = 'auto', extra: Record<string, unknown> = {}) {
-  const work = controlledWork();
+  const work = fakeWork({ hold: 'every' });
   const machine = createSessionMachine(work.actors);
   const logs: string[] = [];
   const timers: unknown[] = [];
@@ -189,7 +190,7 @@ describe('session machine', () => {
     expect(bytes).toBeLessThan(8_000);
     const before = t.last('code').input;
     t.actor.stop();
-    const w2 = controlledWork();
+    const w2 = fakeWork({ hold: 'every' });
     const restored = createActor(createSessionMachine(w2.actors), { snapshot: persisted } as never);
     restored.start();
     await flush();
@@ -206,7 +207,7 @@ describe('session machine', () => {
     t.last('clone').reject(Object.assign(new Error('reset'), { retryable: true }));
     await flush();
     const persisted = JSON.parse(JSON.stringify(t.actor.getPersistedSnapshot()));
-    const w2 = controlledWork();
+    const w2 = fakeWork({ hold: 'every' });
     const restored = createActor(createSessionMachine(w2.actors), {
       snapshot: persisted,
     } as never).start();
@@ -222,7 +223,7 @@ describe('session machine', () => {
     for (const send of [undefined, { type: 'approve', eventId: '1-0' }] as const) {
       if (send) t.actor.send(send);
       const p = JSON.parse(JSON.stringify(t.actor.getPersistedSnapshot()));
-      const r = createActor(createSessionMachine(controlledWork().actors), {
+      const r = createActor(createSessionMachine(fakeWork({ hold: 'every' }).actors), {
         snapshot: p,
       } as never).start();
       expect(derivePhase(r.getSnapshot())).toBe(t.phase());

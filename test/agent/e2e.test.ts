@@ -20,7 +20,7 @@ import { createSecretBox } from '../../kernel/secret-box.ts';
 import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import { createLocalSandboxProvider } from '../../sandbox/local.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
-import { inProcessService } from '../support/in-process.ts';
+import { startInProcess } from '../support/service/in-process.ts';
 import { waitFor } from '../support/wait.ts';
 import { startOpenAIServer, type OpenAIServer, type ScriptedReply } from './llm/openai-server.ts';
 import { GeminiServer } from './llm/gemini-server.ts';
@@ -95,7 +95,7 @@ async function wiredService(budget = { maxCalls: 50, maxTokens: 1_000_000 }) {
 
 async function started(store: MemoryStore, work: ReturnType<typeof agentWork>, root: string) {
   const lines: string[] = [];
-  const svc = await inProcessService({ store, work, lines, allowLocalRepos: true });
+  const svc = await startInProcess({ store, work, lines, allowLocalRepos: true });
   stop = svc.stop;
   return { ...svc, lines, root };
 }

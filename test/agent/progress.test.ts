@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import { PROGRESS_LINES_PER_SECOND } from '../../sandbox/progress.ts';
-import { agentService } from '../support/agent-service.ts';
+import { startInProcess } from '../support/service/in-process.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { FINISH, scriptedModel } from '../support/scripted-model.ts';
 import { waitFor } from '../support/wait.ts';
@@ -44,7 +44,7 @@ describe('session progress', () => {
         FINISH,
       ],
     });
-    const svc = await agentService({ model, workspace: join(dir, 'ws1') });
+    const svc = await startInProcess({ agent: { model, workspace: join(dir, 'ws1') } });
     try {
       const created = await svc.call('POST', '/agent/sessions', {
         goal: 'show progress',

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { apiHarness } from '../support/api-harness.ts';
+import { startApp } from '../support/service/app.ts';
 
 const SESSION = { goal: 'fix the bug', repo_url: 'https://github.com/o/r.git', mode: 'review' };
 const KEY = 'sk-ada-secret-key-0123456789';
 
 describe('cross-user access', () => {
   it("a user's sessions are invisible to other users (404 on every route) and visible to admins", async () => {
-    const h = await apiHarness({ userMaxRunning: 4 });
+    const h = await startApp({ userMaxRunning: 4 });
     const ada = await h.user('ada', { max_running_sessions: 2 });
     const bob = await h.user('bob');
     const created = await ada.call('POST', '/agent/sessions', SESSION);
@@ -63,7 +63,7 @@ describe('cross-user access', () => {
   });
 
   it('profiles: own, assigned and the global default are usable; others are 404; shared ones are read-only', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const ada = await h.user('ada');
     const bob = await h.user('bob');
     const mine = await ada.call('POST', '/agent/ai-profiles', {
@@ -145,7 +145,7 @@ describe('cross-user access', () => {
   });
 
   it('with a profile required: the user default counts, and the 400 says how to get one', async () => {
-    const h = await apiHarness({ requireProfile: true });
+    const h = await startApp({ requireProfile: true });
     const ada = await h.user('ada');
     const none = await ada.call('POST', '/agent/sessions', SESSION);
     expect(none.status).toBe(400);
@@ -163,7 +163,7 @@ describe('cross-user access', () => {
   });
 
   it('GET /agent/nodes is for admins, with the sessions each node hosts', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const ada = await h.user('ada');
     await h.store.heartbeat(
       {

@@ -4,17 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { startService } from '../../server/service.ts';
-import { scriptedWork } from '../support/scripted-work.ts';
-import { apiHarness } from '../support/api-harness.ts';
+import { scriptedWork } from '../support/fake-work.ts';
+import { startApp } from '../support/service/app.ts';
 
 describe('authentication in the app', () => {
   it('without a token: the local admin on a loopback-only server, 401 otherwise', async () => {
-    const local = await apiHarness({ localAdmin: true });
+    const local = await startApp({ localAdmin: true });
     expect((await local.admin('GET', '/agent/me')).body).toMatchObject({
       id: 'admin',
       auth: 'local',
     });
-    const open = await apiHarness({ localAdmin: false });
+    const open = await startApp({ localAdmin: false });
     const r = await open.admin('GET', '/agent/sessions');
     expect(r.status).toBe(401);
     expect(r.body.error).toMatchObject({ code: 'unauthorized' });
@@ -25,7 +25,7 @@ describe('authentication in the app', () => {
   });
 
   it('a forwarded request is never the local admin', async () => {
-    const h = await apiHarness({ localAdmin: true });
+    const h = await startApp({ localAdmin: true });
     expect(
       (await h.admin('GET', '/agent/me', undefined, { 'x-forwarded-for': '203.0.113.9' })).status,
     ).toBe(401);
@@ -35,7 +35,7 @@ describe('authentication in the app', () => {
   });
 
   it('a bad or unknown token is a 401 even on loopback', async () => {
-    const h = await apiHarness({ localAdmin: true });
+    const h = await startApp({ localAdmin: true });
     for (const header of ['Basic YWxhZGRpbjpvcGVu', 'Bearer', 'Bearer a b', 'token swa_x']) {
       const r = await h.request(undefined, 'GET', '/agent/me', undefined, {
         authorization: header,
@@ -46,7 +46,7 @@ describe('authentication in the app', () => {
   });
 
   it('rate limits each user with 429 and Retry-After; the local admin is not limited', async () => {
-    const h = await apiHarness({ rateLimitPerMinute: 60 });
+    const h = await startApp({ rateLimitPerMinute: 60 });
     const ada = await h.user('ada');
     const statuses: number[] = [];
     for (let i = 0; i < 15; i++) statuses.push((await ada.call('GET', '/agent/me')).status);

@@ -12,15 +12,15 @@ import { createApp } from '../../api/app.ts';
 import { openApiDocument } from '../../api/openapi/index.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
-import { redisUrl, uniquePrefix } from '../setup/redis.ts';
+import { redisUrl, uniquePrefix } from '../support/stores.ts';
 import { expectedDiff, occurrences } from '../support/expected.ts';
-import { inProcessService } from '../support/in-process.ts';
+import { startInProcess } from '../support/service/in-process.ts';
 import { openStore, type OpenedStore, type StoreKind } from '../support/stores.ts';
 import { waitFor } from '../support/wait.ts';
 
 const REPO = 'https://github.com/example/my-repo.git';
 
-type Svc = Awaited<ReturnType<typeof inProcessService>>;
+type Svc = Awaited<ReturnType<typeof startInProcess>>;
 let svc: Svc | undefined;
 let opened: OpenedStore | undefined;
 afterEach(async () => {
@@ -32,7 +32,7 @@ afterEach(async () => {
 
 async function service(kind: StoreKind): Promise<Svc> {
   opened = await openStore(kind);
-  svc = await inProcessService({ store: opened.store });
+  svc = await startInProcess({ store: opened.store });
   return svc;
 }
 

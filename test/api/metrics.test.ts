@@ -15,7 +15,7 @@ import { CONTENT_TYPE, MetricsRegistry } from '../../kernel/metrics.ts';
 import { createServiceMetrics } from '../../kernel/service-metrics.ts';
 import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import { hashToken } from '../../api/tokens.ts';
-import { agentService } from '../support/agent-service.ts';
+import { startInProcess } from '../support/service/in-process.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { FINISH, SCRIPTED_USAGE, scriptedModel } from '../support/scripted-model.ts';
 import { waitFor } from '../support/wait.ts';
@@ -202,7 +202,10 @@ describe('GET /metrics', () => {
     const model = scriptedModel({
       programmer: [{ name: 'run_command', args: { command: 'sleep 1; echo built' } }, FINISH],
     });
-    const svc = await agentService({ model, workspace: join(dir, 'ws'), leaseTtlMs: 600 });
+    const svc = await startInProcess({
+      agent: { model, workspace: join(dir, 'ws') },
+      leaseTtlMs: 600,
+    });
     try {
       const created = await svc.call('POST', '/agent/sessions', {
         goal: 'measure me',

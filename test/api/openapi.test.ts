@@ -8,7 +8,7 @@ import {
   openApiRoutes,
 } from '../../api/openapi/index.ts';
 import * as S from '../../api/schemas/index.ts';
-import { apiHarness } from '../support/api-harness.ts';
+import { startApp } from '../support/service/app.ts';
 import { assertCoversApp, routeDifferences } from '../support/openapi-coverage.ts';
 
 const REPO = 'https://github.com/example/my-repo.git';
@@ -16,7 +16,7 @@ const doc = openApiDocument() as any;
 
 /** The whole app, on the embedded store; no token is the local admin. */
 async function wholeApp() {
-  return (await apiHarness()).app;
+  return (await startApp()).app;
 }
 
 const errorOf = (schema: z.ZodType, value: unknown) => {
@@ -409,7 +409,7 @@ describe('schemas and parse()', () => {
 
 describe('routes validate with the documented schemas', () => {
   it('answers exactly what parse() says for the same input', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const profile = await h.admin('POST', '/agent/ai-profiles', {
       name: 'local',
       provider: 'ollama',

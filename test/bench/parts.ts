@@ -3,7 +3,7 @@ import { ulid } from 'ulid';
 import { createSessionMachine } from '../../actors/index.ts';
 import type { Commit, Lease } from '../../runtime/store/records.ts';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
-import { scriptedWork } from '../support/scripted-work.ts';
+import { scriptedWork } from '../support/fake-work.ts';
 
 /**
  * The two parts a committed transition is made of, each measured alone on

@@ -9,7 +9,7 @@ import { ulid } from 'ulid';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { sessionKeys, globalKeys } from '../../runtime/store/redis/keys.ts';
 import { compareEventIds } from '../../runtime/store/records.ts';
-import { NodeProc } from '../support/cluster.ts';
+import { NodeProcess } from '../support/service/processes.ts';
 import { findRedis } from '../support/redis-server.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 import { benchBullmq } from './bullmq-peer.ts';
@@ -32,7 +32,7 @@ const { url, teardown } = await findRedis();
 const raw = new Redis(url);
 let prefixN = 0;
 const newPrefix = () => `bench${Date.now().toString(36)}${prefixN++}`;
-const nodes: NodeProc[] = [];
+const nodes: NodeProcess[] = [];
 // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the node processes (written when they stop).
 const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 const startNode = async (
@@ -40,7 +40,7 @@ const startNode = async (
   id: string,
   env: { ttl?: number; delay?: number; concurrency?: number },
 ) => {
-  const n = await NodeProc.start({
+  const n = await NodeProcess.start({
     redisUrl: url,
     prefix,
     nodeId: id,
@@ -352,7 +352,7 @@ async function heapAfterPassivating(n: number, rounds: number): Promise<number[]
   const gc = runInNewContext('gc') as () => void;
   const { RuntimeNode } = await import('../../runtime/node.ts');
   const { createLogger } = await import('../../kernel/logger.ts');
-  const { scriptedWork } = await import('../support/scripted-work.ts');
+  const { scriptedWork } = await import('../support/fake-work.ts');
   const prefix = newPrefix();
   const local = await RedisStore.create({ url, prefix });
   const node = await RuntimeNode.start({

@@ -1,29 +1,25 @@
 /**
- * A real node for the browser tests: `startService` on the test Redis with
- * the real LLM agent, served over HTTP by @hono/node-server on 127.0.0.1 (so
- * requests without a token are the local admin), local repositories allowed.
+ * A real node for the browser tests: the wiring on the test Redis with the
+ * real LLM agent, served over HTTP on 127.0.0.1 (`serveService`: requests
+ * without a token are the local admin), local repositories allowed.
  * The model is the scripted OpenAI wire-protocol server; the repository is a
  * real git repository with a bug and a failing test.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { Redis } from 'ioredis';
-import { nodeBodyReader } from '../../api/body-node.ts';
 import { agentWorkFor } from '../../server/agent.ts';
 import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../kernel/logger.ts';
-import { startService, type Service } from '../../server/service.ts';
+import type { Service } from '../../server/service.ts';
 import {
   startOpenAIServer,
   type OpenAIServer,
   type ScriptedReply,
 } from '../agent/llm/openai-server.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
-import { redisUrl, uniquePrefix } from '../setup/redis.ts';
+import { serveService } from '../support/service/served.ts';
+import { dropPrefix, redisUrl, uniquePrefix } from '../support/stores.ts';
 
 /** The only key the scripted model accepts: typed into the profile form, never shown back. */
 export const MODEL_KEY = 'sk-browser-test-SECRET-7f3a';
@@ -70,29 +66,12 @@ export async function startBrowserServer(): Promise<BrowserServer> {
     write: (l) => lines.push(l),
   });
 
-  // The HTTP server first, so the node announces its real address.
-  let service: Service | undefined;
-  const http = serve({
-    fetch: (req) => (service ? service.app.fetch(req) : new Response('starting', { status: 503 })),
-    port: 0,
-    hostname: '127.0.0.1',
-  }) as Server;
-  await new Promise<void>((resolve) =>
-    http.listening ? resolve() : http.once('listening', () => resolve()),
-  );
-  const { port } = http.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
-  service = await startService(
+  const served = await serveService(
     config,
     ({ config: c, profiles, store }) => agentWorkFor(c.agent, profiles, store),
-    {
-      address: `127.0.0.1:${port}`,
-      logger,
-      readBody: nodeBodyReader,
-      requireProfile: true,
-    },
+    { logger, requireProfile: true },
   );
-  const started = service;
+  const { url } = served;
 
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}${path}`, {
@@ -107,21 +86,15 @@ export async function startBrowserServer(): Promise<BrowserServer> {
 
   return {
     url,
-    service: started,
+    service: served.service,
     llm,
     repo,
     lines,
     api,
     async close() {
-      // Open event streams would hold close() forever.
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await started.stop();
+      await served.close();
       await llm.close();
-      const raw = new Redis(redisUrl());
-      const keys = await raw.keys(`${prefix}:*`);
-      if (keys.length > 0) await raw.del(...keys);
-      await raw.quit();
+      await dropPrefix(prefix);
       await rm(dir, { recursive: true, force: true });
     },
   };

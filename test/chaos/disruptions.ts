@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import { sessionKeys } from '../../runtime/store/redis/keys.ts';
-import type { RedisProcess } from '../support/redis-process.ts';
+import type { RedisServer } from '../support/redis-server.ts';
 import { sleep } from './http.ts';
 import type { NodeSlots, Slot } from './node-slots.ts';
 import type { Prng } from '../support/prng.ts';
@@ -41,7 +41,7 @@ export interface DisruptionStats {
 
 export interface DisruptionContext {
   slots: NodeSlots;
-  redis: RedisProcess;
+  redis: RedisServer;
   /** A connection of the harness's own, to read records. */
   raw: Redis;
   prefix: string;
@@ -157,7 +157,7 @@ async function restartRedis(
       );
   }
   note(
-    `Redis back after ${stats.redisDownMs} ms (AOF, appendfsync ${ctx.redis.fsync}); sessions with data lost: ${stats.redisLosses.length}`,
+    `Redis back after ${stats.redisDownMs} ms (AOF, appendfsync ${ctx.redis.persistence}); sessions with data lost: ${stats.redisLosses.length}`,
   );
   // Paused actors resume under the epoch they had: count any commit after Redis is back.
   stats.redisRecoveryMs.push(...(await track(ctx, held, back, stats, { after: back })));

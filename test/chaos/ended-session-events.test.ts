@@ -10,7 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import { compareEventIds } from '../../runtime/store/records.ts';
-import { inProcessService } from '../support/in-process.ts';
+import { startInProcess } from '../support/service/in-process.ts';
 import { waitFor } from '../support/wait.ts';
 
 let stop: (() => Promise<void>) | undefined;
@@ -22,7 +22,7 @@ afterEach(async () => {
 describe('events reaching a session that has ended', () => {
   it('a retry timer firing after a cancel is committed as applied, and the lease is given up', async () => {
     const store = new MemoryStore();
-    const svc = await inProcessService({ store, leaseTtlMs: 600 });
+    const svc = await startInProcess({ store, leaseTtlMs: 600 });
     stop = svc.stop;
     // "flaky": the first clone fails with a retryable error → a 1 s back-off timer.
     const { body } = await svc.call('POST', '/agent/sessions', {

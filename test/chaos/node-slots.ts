@@ -1,14 +1,14 @@
-import { NodeProc, type NodeProcOptions } from '../support/cluster.ts';
+import { NodeProcess, type NodeProcessOptions } from '../support/service/processes.ts';
 import type { NodeDirectory } from './http.ts';
 
-type SlotOptions = Omit<NodeProcOptions, 'redisUrl' | 'prefix' | 'nodeId'>;
+type SlotOptions = Omit<NodeProcessOptions, 'redisUrl' | 'prefix' | 'nodeId'>;
 
 /** One node identity (`NODE_ID`), run by one process at a time; a restart keeps the id, as a redeployed node does. */
 export interface Slot {
   id: string;
-  proc: NodeProc | null;
+  proc: NodeProcess | null;
   /** Processes of this slot that have exited (their output is kept for the report). */
-  retired: NodeProc[];
+  retired: NodeProcess[];
 }
 
 /**
@@ -42,7 +42,7 @@ export class NodeSlots implements NodeDirectory {
     if (slot.proc?.alive) return;
     if (slot.proc) slot.retired.push(slot.proc);
     slot.proc = null;
-    slot.proc = await NodeProc.start({
+    slot.proc = await NodeProcess.start({
       ...this.#opts,
       redisUrl: this.#redisUrl,
       prefix: this.#prefix,

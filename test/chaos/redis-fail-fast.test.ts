@@ -7,14 +7,14 @@
  * Redis (SIGSTOP: connections stay open, nothing answers) still costs the
  * command timeout. The pub/sub connection subscribes again when Redis is back.
  *
- * Each test owns a redis-server (`RedisProcess`); the suite's shared one is untouched.
+ * Each test owns a redis-server (`RedisServer`); the suite's shared one is untouched.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
-import { RedisProcess } from '../support/redis-process.ts';
+import { RedisServer } from '../support/redis-server.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
 const PREFIX = 'ff';
@@ -22,7 +22,7 @@ const REPO = 'https://example.com/org/repo.git';
 /** A 503 "at once": generous for a busy 2-core machine; measured answers take a few ms. */
 const FAST_MS = 1000;
 
-let redis: RedisProcess | undefined;
+let redis: RedisServer | undefined;
 let store: RedisStore | undefined;
 afterEach(async () => {
   await store?.close();
@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 async function service(commandTimeoutMs?: number) {
-  redis = await RedisProcess.start({ fsync: 'always' });
+  redis = await RedisServer.start({ persistence: 'always' });
   store = await RedisStore.create({
     url: redis.url,
     prefix: PREFIX,

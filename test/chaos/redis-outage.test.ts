@@ -17,10 +17,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
-import { Cluster } from '../support/cluster-fixture.ts';
-import type { NodeProc } from '../support/cluster.ts';
+import { Cluster } from '../support/service/processes.ts';
+import type { NodeProcess } from '../support/service/processes.ts';
 import { expectedDiff, occurrences } from '../support/expected.ts';
-import { RedisProcess } from '../support/redis-process.ts';
+import { RedisServer } from '../support/redis-server.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
 const TTL = 1000;
@@ -31,7 +31,7 @@ const TTL = 1000;
  */
 const ANSWER_WITHIN_MS = 12_000;
 
-let redis: RedisProcess | undefined;
+let redis: RedisServer | undefined;
 let cluster: Cluster | undefined;
 let store: RedisStore | undefined;
 afterEach(async () => {
@@ -43,7 +43,13 @@ afterEach(async () => {
   redis = undefined;
 });
 
-async function timed(node: NodeProc, method: string, path: string, body?: unknown, key?: string) {
+async function timed(
+  node: NodeProcess,
+  method: string,
+  path: string,
+  body?: unknown,
+  key?: string,
+) {
   const t0 = Date.now();
   const headers: Record<string, string> =
     body === undefined ? {} : { 'content-type': 'application/json' };
@@ -73,12 +79,12 @@ async function settled(id: string): Promise<any> {
 }
 
 async function outage(kind: 'stopped' | 'frozen') {
-  redis = await RedisProcess.start({ fsync: 'everysec' });
+  redis = await RedisServer.start({ persistence: 'everysec' });
   store = await RedisStore.create({ url: redis.url, prefix: 'outage', commandTimeoutMs: 2000 });
   // Four sessions at most per node: the six auto sessions below cannot all land on one.
   cluster = new Cluster(redis.url, 'outage', { leaseTtlMs: TTL, delayMs: 700, concurrency: 4 });
   const nodes = await cluster.add(2);
-  const [a, b] = nodes as [NodeProc, NodeProc];
+  const [a, b] = nodes as [NodeProcess, NodeProcess];
   const review = await Promise.all(
     [0, 1].map((i) => cluster!.create(`outage ${kind} review goal ${i}`, 'review')),
   );

@@ -17,7 +17,7 @@ import { compareEventIds } from '../../runtime/store/records.ts';
 import { ENDED_STATUSES } from '../../actors/status.ts';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
 import { sessionKeys } from '../../runtime/store/redis/keys.ts';
-import { RedisProcess, type Fsync } from '../support/redis-process.ts';
+import { RedisServer, type Fsync } from '../support/redis-server.ts';
 import { planSessions, runClient, type SessionLedger } from './clients.ts';
 import { runDisruptions, type DisruptionStats } from './disruptions.ts';
 import { newHttpStats, sleep, type HttpStats } from './http.ts';
@@ -72,7 +72,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = o.log ?? (() => undefined);
   const r = prng(o.seed);
   const started = Date.now();
-  const redis = await RedisProcess.start({ fsync: o.fsync });
+  const redis = await RedisServer.start({ persistence: o.fsync });
   const prefix = `soak${o.seed.toString(36)}`;
   const slots = new NodeSlots(redis.url, prefix, o.nodes, {
     leaseTtlMs: o.leaseTtlMs,

@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisUrl, uniquePrefix } from '../setup/redis.ts';
-import { freePort, TEST_SECRET_KEY } from '../support/cluster.ts';
+import { redisUrl, uniquePrefix } from '../support/stores.ts';
+import { TEST_SECRET_KEY } from '../support/service/processes.ts';
+import { freePort } from '../support/net.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { waitFor } from '../support/wait.ts';
 import {

@@ -19,8 +19,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisUrl, uniquePrefix } from '../setup/redis.ts';
-import { freePort } from '../support/cluster.ts';
+import { redisUrl, uniquePrefix } from '../support/stores.ts';
+import { freePort } from '../support/net.ts';
 import { waitFor } from '../support/wait.ts';
 import {
   last,

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../kernel/logger.ts';
 import { createRedactor, redactSecretShapes } from '../../kernel/redact.ts';
-import { inProcessService } from '../support/in-process.ts';
+import { startInProcess } from '../support/service/in-process.ts';
 import { waitFor } from '../support/wait.ts';
 
 const SECRET_KEY = 'a-configured-secret-key-0123456789';
@@ -114,7 +114,7 @@ describe('logger', () => {
   });
 
   it('names the session in every line about one (runtime, node, API)', async () => {
-    const svc = await inProcessService();
+    const svc = await startInProcess();
     try {
       const created = await svc.call('POST', '/agent/sessions', {
         goal: 'log me',

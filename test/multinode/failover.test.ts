@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
-import { redisUrl, uniquePrefix } from '../setup/redis.ts';
-import { Cluster } from '../support/cluster-fixture.ts';
+import { redisUrl, uniquePrefix } from '../support/stores.ts';
+import { Cluster } from '../support/service/processes.ts';
 import { expectedDiff, occurrences } from '../support/expected.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 

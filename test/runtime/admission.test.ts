@@ -6,8 +6,8 @@ import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { Store } from '../../runtime/store/port.ts';
 import type { Commit, Lease, NewSession } from '../../runtime/store/records.ts';
 import type { SessionStatus } from '../../actors/status.ts';
-import { isolatedRedisStore } from '../setup/redis.ts';
-import { gatedWork } from '../support/gated-work.ts';
+import { isolatedRedisStore } from '../support/stores.ts';
+import { fakeWork } from '../support/fake-work.ts';
 import { waitFor, sleep } from '../support/wait.ts';
 
 const REPO = 'https://example.com/o/r.git';
@@ -91,7 +91,7 @@ async function setup(make: () => Promise<Backend>, parkedRecheckMs = 60_000) {
   const backend = await make();
   teardown.push(() => backend.cleanup());
   const obs = observed(backend.store);
-  const gates = gatedWork();
+  const gates = fakeWork({ hold: 'clone' });
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
   const nodes = await Promise.all(
@@ -146,7 +146,7 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
     }
     // One ends: exactly one waiting session starts, and no longer shows the reason.
     const [first, second] = running() as [string, string];
-    t.gates.open(first);
+    t.gates.release(first);
     await t.statusIs(first, 'COMPLETED');
     const third = await waitFor(
       'a waiting one to start',
@@ -166,7 +166,7 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
       20,
     );
     expect(t.everRunning.has(fourth)).toBe(false);
-    for (const id of [second, third, fourth]) t.gates.open(id);
+    for (const id of [second, third, fourth]) t.gates.release(id);
     for (const id of ids) await t.statusIs(id, 'COMPLETED');
     expect(t.maxRunning()).toBe(2);
   });
@@ -186,7 +186,7 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
     expect((await t.get(b)).reason).toBe('cancelled: not needed');
     expect(t.everRunning.has(b)).toBe(false);
     expect((await t.get(a)).status).toBe('RUNNING');
-    t.gates.open(a);
+    t.gates.release(a);
     await t.statusIs(a, 'COMPLETED');
     expect(t.maxRunning()).toBe(1);
   });
@@ -205,7 +205,7 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
       20_000,
       20,
     );
-    for (const id of ids) t.gates.open(id);
+    for (const id of ids) t.gates.release(id);
     for (const id of ids) await t.statusIs(id, 'COMPLETED');
   });
 
@@ -214,13 +214,13 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
     const userId = `u-${ulid()}`;
     // Counted, but its record says it is long over (or it is gone).
     const ghost = await t.create();
-    t.gates.open(ghost);
+    t.gates.release(ghost);
     await t.statusIs(ghost, 'COMPLETED');
     await t.raw.setRunning(ghost, userId, true);
     await t.raw.setRunning(ulid(), userId, true);
     const a = await t.create({ userId, maxRunning: 1 });
     await t.statusIs(a, 'RUNNING');
-    t.gates.open(a);
+    t.gates.release(a);
     await t.statusIs(a, 'COMPLETED');
   });
 
@@ -232,8 +232,8 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
     const b = await t.create(user);
     await waitFor('b to wait', async () => (await t.get(b)).reason === reasonFor(1, 1), 20_000, 20);
     t.loseUncount.add(a);
-    t.gates.open(a);
-    t.gates.open(b);
+    t.gates.release(a);
+    t.gates.release(b);
     await t.statusIs(a, 'COMPLETED');
     await t.statusIs(b, 'COMPLETED');
   });
@@ -248,8 +248,8 @@ describe.each(backends)('per-user running limit (%s store)', (_name, make) => {
     const before = t.claims.get(b) ?? 0;
     await sleep(2500); // longer than a lease, and 125 claim intervals of each node
     expect((t.claims.get(b) ?? 0) - before).toBeLessThanOrEqual(1);
-    t.gates.open(a);
-    t.gates.open(b);
+    t.gates.release(a);
+    t.gates.release(b);
     await t.statusIs(b, 'COMPLETED');
   });
 });

@@ -6,8 +6,8 @@ import type { LeaseRenewals } from '../../runtime/store/port.ts';
 import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { RenewResult } from '../../runtime/store/records.ts';
 import type { WorkImplementations } from '../../actors/work-contract.ts';
-import { inProcessService } from '../support/in-process.ts';
-import { scriptedWork } from '../support/scripted-work.ts';
+import { startInProcess } from '../support/service/in-process.ts';
+import { fakeWork, scriptedWork } from '../support/fake-work.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
 const REPO = 'https://example.com/o/r.git';
@@ -43,13 +43,7 @@ class FlakyStore extends MemoryStore {
 }
 
 /** Work that never finishes on its own: the session stays active on the node. */
-const parked = (): WorkImplementations => ({
-  ...scriptedWork(),
-  plan: (_i, ctx) =>
-    new Promise((_r, reject) =>
-      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
-    ),
-});
+const parked = () => fakeWork({ hold: 'plan' }).work;
 
 describe('lease renewal', () => {
   it.each(['outage', 'hang'] as const)(
@@ -58,7 +52,7 @@ describe('lease renewal', () => {
       const ttl = 900;
       const store = new FlakyStore();
       const lines: string[] = [];
-      const svc = await inProcessService({ store, work: parked(), leaseTtlMs: ttl, lines });
+      const svc = await startInProcess({ store, work: parked(), leaseTtlMs: ttl, lines });
       stop = svc.stop;
       const { session_id: id } = (
         await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO })
@@ -100,7 +94,7 @@ describe('lease renewal', () => {
 
   it('stops a paused actor when, back in touch, the store says another node claimed it', async () => {
     const store = new FlakyStore();
-    const svc = await inProcessService({ store, work: parked(), leaseTtlMs: 600 });
+    const svc = await startInProcess({ store, work: parked(), leaseTtlMs: 600 });
     stop = svc.stop;
     await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     await waitFor('an active session', () => svc.node.activeSessions === 1, 5000, 5);
@@ -128,7 +122,7 @@ describe('lease renewal', () => {
         return { summary: 'plan', steps: ['1. do it'] };
       },
     };
-    const svc = await inProcessService({ store, work, leaseTtlMs: ttl });
+    const svc = await startInProcess({ store, work, leaseTtlMs: ttl });
     stop = svc.stop;
     const { session_id: id } = (
       await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO })
@@ -158,7 +152,7 @@ describe('lease renewal', () => {
 
   it('stops an actor at once when the store no longer confirms its lease', async () => {
     const store = new FlakyStore();
-    const svc = await inProcessService({ store, work: parked(), leaseTtlMs: 600 });
+    const svc = await startInProcess({ store, work: parked(), leaseTtlMs: 600 });
     stop = svc.stop;
     await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     await waitFor('an active session', () => svc.node.activeSessions === 1, 5000, 5);

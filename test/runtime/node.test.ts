@@ -4,24 +4,17 @@
  * outage, the owners' renewals land before anyone else's claims).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WorkImplementations } from '../../actors/work-contract.ts';
 import { SimulatedClock } from '../../kernel/clock.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { RuntimeNode } from '../../runtime/node.ts';
 import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
-import { scriptedWork } from '../support/scripted-work.ts';
+import { fakeWork } from '../support/fake-work.ts';
 
 const TTL = 1000;
 const REPO = 'https://example.com/o/r.git';
 
 /** Work that never finishes on its own: a claimed session stays on the node. */
-const parked = (): WorkImplementations => ({
-  ...scriptedWork(),
-  plan: (_i, ctx) =>
-    new Promise((_r, reject) =>
-      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
-    ),
-});
+const parked = () => fakeWork({ hold: 'plan' }).work;
 
 /** A memory store on the simulated clock whose `takeReady` can fail. */
 class OutageStore extends MemoryStore {

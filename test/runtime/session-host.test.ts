@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { Commit, CommitResult, Lease, WakeHandler } from '../../runtime/store/records.ts';
-import { inProcessService } from '../support/in-process.ts';
-import { scriptedWork } from '../support/scripted-work.ts';
+import { startInProcess } from '../support/service/in-process.ts';
+import { scriptedWork } from '../support/fake-work.ts';
 import { waitFor } from '../support/wait.ts';
 import type { WorkImplementations } from '../../actors/work-contract.ts';
 
@@ -37,7 +37,7 @@ describe('session host', () => {
         return base.clone(input, ctx);
       },
     };
-    const svc = await inProcessService({ store, work });
+    const svc = await startInProcess({ store, work });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     await waitFor('the first commit to be attempted', () => store.held.length > 0, 5000, 5);
@@ -65,7 +65,7 @@ describe('session host', () => {
       }
     }
     const store = new CountingStore();
-    const svc = await inProcessService({ store });
+    const svc = await startInProcess({ store });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     await waitFor(
@@ -101,7 +101,7 @@ describe('session host', () => {
       }
     }
     const store = new LossyStore();
-    const svc = await inProcessService({ store });
+    const svc = await startInProcess({ store });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     await waitFor(
@@ -149,7 +149,7 @@ describe('session host', () => {
         return base.plan(i, ctx);
       },
     };
-    const svc = await inProcessService({ store, work, leaseTtlMs: 60_000 });
+    const svc = await startInProcess({ store, work, leaseTtlMs: 60_000 });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     const id = body.session_id;
@@ -209,7 +209,7 @@ describe('session host', () => {
     }
     const store = new FlakyStore();
     const lines: string[] = [];
-    const svc = await inProcessService({ store, lines });
+    const svc = await startInProcess({ store, lines });
     stop = svc.stop;
     // `flaky`: the first clone fails with a transient error, so a retry timer is armed.
     const repo = 'https://example.com/o/flaky.git';
@@ -241,7 +241,7 @@ describe('session host', () => {
       },
     };
     const lines: string[] = [];
-    const svc = await inProcessService({ store, work, lines });
+    const svc = await startInProcess({ store, work, lines });
     stop = svc.stop;
     for (const f of [false, true]) {
       fail = f;
@@ -282,7 +282,7 @@ describe('session host', () => {
       },
     };
     const lines: string[] = [];
-    const svc = await inProcessService({ store, work, lines, leaseTtlMs: 60_000 });
+    const svc = await startInProcess({ store, work, lines, leaseTtlMs: 60_000 });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     const id = body.session_id;
@@ -314,7 +314,7 @@ describe('session host', () => {
 
   it('passivates a session waiting for approval and re-activates it on approve', async () => {
     const store = new MemoryStore();
-    const svc = await inProcessService({ store });
+    const svc = await startInProcess({ store });
     stop = svc.stop;
     const { body } = await svc.call('POST', '/agent/sessions', {
       goal: 'g',

@@ -31,7 +31,7 @@ import {
 import { createLocalSandboxProvider, type LocalSandboxOptions } from '../../sandbox/local.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
-import { scriptedWork } from '../support/scripted-work.ts';
+import { scriptedWork } from '../support/fake-work.ts';
 import { waitFor } from '../support/wait.ts';
 import { CONTRACT_REPO_FILES, sandboxContract } from './contract.ts';
 

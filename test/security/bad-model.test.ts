@@ -29,7 +29,7 @@ import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { Store } from '../../runtime/store/port.ts';
 import { createLocalSandboxProvider } from '../../sandbox/local.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
-import { inProcessService } from '../support/in-process.ts';
+import { startInProcess } from '../support/service/in-process.ts';
 import { waitFor } from '../support/wait.ts';
 import { startOpenAIServer, type ScriptedReply } from '../agent/llm/openai-server.ts';
 
@@ -124,7 +124,7 @@ async function service() {
     // The programmer's script is longer than the default 40 turns.
     roleLimits: { maxTurns: 60 },
   });
-  const svc = await inProcessService({ store, work, allowLocalRepos: true });
+  const svc = await startInProcess({ store, work, allowLocalRepos: true });
   const start = async (profileId: string, goal: string) => {
     const id = ulid();
     await store.createSession({ id, goal, repo_url: origin, mode: 'auto', profileId });

@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import { apiHarness } from '../support/api-harness.ts';
-import { agentService } from '../support/agent-service.ts';
+import { startApp } from '../support/service/app.ts';
+import { startInProcess } from '../support/service/in-process.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { scriptedModel } from '../support/scripted-model.ts';
 import { storeState } from '../support/store-state.ts';
@@ -83,7 +83,7 @@ const markersLeft = async () =>
 describe('hostile repository URLs at the API', () => {
   it('are a 400 naming repo_url, store nothing and run nothing, with local repositories disallowed and allowed', async () => {
     for (const allowLocalRepos of [false, true]) {
-      const h = await apiHarness({ allowLocalRepos });
+      const h = await startApp({ allowLocalRepos });
       const ada = await h.user('ada');
       const refused = [
         ...ALWAYS_REFUSED,
@@ -181,10 +181,12 @@ describe('clones that cannot finish', () => {
   it('an unreachable host, a host that never answers, a repository over the size limit: FAILED with the reason; a small one completes; nothing written outside the workspace', async () => {
     const ws = join(dir, 'ws');
     const outside = await listTree(dir, ws);
-    const svc = await agentService({
-      model: scriptedModel({}),
-      workspace: ws,
-      sandbox: { cloneTimeoutMs: 1500, cloneMaxBytes: 1024 * 1024 },
+    const svc = await startInProcess({
+      agent: {
+        model: scriptedModel({}),
+        workspace: ws,
+        sandbox: { cloneTimeoutMs: 1500, cloneMaxBytes: 1024 * 1024 },
+      },
     });
     try {
       const start = async (repo_url: string) => {

@@ -25,7 +25,7 @@ import { loadConfig } from '../../server/config.ts';
 import { startService, type Service } from '../../server/service.ts';
 import { makeTestRepo } from '../support/git-repo.ts';
 import { dumpRedis } from '../support/store-state.ts';
-import { redisUrl, uniquePrefix } from '../setup/redis.ts';
+import { redisUrl, uniquePrefix } from '../support/stores.ts';
 import {
   startOpenAIServer,
   type OpenAIServer,

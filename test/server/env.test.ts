@@ -13,7 +13,7 @@ import { CONFIG_VARIABLES } from '../../server/config.ts';
 import { parseDotenv } from '../../server/dotenv.ts';
 import { mergeEnv, readEnvFile, suggestVariable, typoWarnings } from '../../server/env.ts';
 import { ConfigError } from '../../kernel/errors.ts';
-import { freePort } from '../support/cluster.ts';
+import { freePort } from '../support/net.ts';
 import { waitFor } from '../support/wait.ts';
 
 const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));

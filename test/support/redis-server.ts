@@ -1,17 +1,19 @@
 /**
- * Finds a real Redis for tests and benchmarks: `REDIS_URL` if set; else a
- * `redis-server` on PATH, started on a free port in a throwaway directory;
- * else a `redis:7` container when a Docker engine answers; else an error that
- * says how to get one. Never a silent skip. Its way of starting and stopping
- * a redis-server (`spawnRedis`, `pingUntil`, `freePort`) is also the one of
- * the chaos tests' own Redis (`redis-process.ts`).
+ * The one way tests start Redis. `findRedis` finds the suite's (and the
+ * benchmarks'): `REDIS_URL` if set; else a `redis-server` on PATH, started on
+ * a free port in a throwaway directory; else a `redis:7` container when a
+ * Docker engine answers; else an error that says how to get one. Never a
+ * silent skip. `RedisServer` is a redis-server process a test owns (chaos and
+ * outage tests, which must not stop the shared one): the same process, with
+ * append-only persistence and a restart on the same port and directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from './net.ts';
 
 export const NO_REDIS =
   'No Redis found for the tests. Install one (`apt-get install redis-server`, which puts redis-server on PATH), ' +
@@ -37,28 +39,10 @@ export async function findRedis(): Promise<{ url: string; teardown: Teardown }> 
   throw new Error(NO_REDIS);
 }
 
-/** Spawns redis-server on a free port with its own directory and no persistence. */
+/** A redis-server on a free port with its own directory and no persistence: the suite's own. */
 async function startLocal(binary: string): Promise<{ url: string; teardown: Teardown }> {
-  const dir = await mkdtemp(join(tmpdir(), 'swe-redis-'));
-  const port = await freePort();
-  const output: string[] = [];
-  const server = spawnRedis(binary, {
-    port,
-    dir,
-    args: ['--save', '', '--appendonly', 'no'],
-    onOutput: (text) => output.push(text),
-  });
-  const cleanup = async () => {
-    await server.stop(3000);
-    await rm(dir, { recursive: true, force: true });
-  };
-  if (!(await pingUntil('127.0.0.1', port, 10_000, () => server.running))) {
-    await cleanup();
-    throw new Error(
-      `redis-server (${binary}) did not answer PING on port ${port}:\n${output.join('')}`,
-    );
-  }
-  return { url: `redis://127.0.0.1:${port}`, teardown: cleanup };
+  const server = await RedisServer.start({ persistence: 'none', binary });
+  return { url: server.url, teardown: () => server.close() };
 }
 
 /** A redis-server process on 127.0.0.1, as `spawnRedis` started it. */
@@ -133,20 +117,6 @@ async function onPath(name: string): Promise<string | null> {
   return null;
 }
 
-/** A port nothing listens on at the moment, on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port')),
-      );
-    });
-  });
-}
-
 /** Raw RESP PING, so the check does not depend on a client's retry policy. */
 function ping(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -180,4 +150,96 @@ export async function pingUntil(
     await new Promise((r) => setTimeout(r, 50));
   } while (Date.now() < deadline);
   return false;
+}
+
+/** `always`: every write is on disk before Redis answers; `everysec`: at most a second is lost on a crash. */
+export type Fsync = 'always' | 'everysec';
+
+export interface RedisServerOptions {
+  /** The append-only file's fsync, or `none`: no persistence at all. Default `always`. */
+  persistence?: Fsync | 'none';
+  /** Default `redis-server` (from PATH). */
+  binary?: string;
+}
+
+/** A redis-server process on 127.0.0.1 that a test owns: its own free port and directory. */
+export class RedisServer {
+  readonly port: number;
+  readonly dir: string;
+  readonly persistence: Fsync | 'none';
+  readonly url: string;
+  /** Output of every run, newest last (capped). */
+  readonly output: string[] = [];
+  #binary: string;
+  #child: RedisChild | null = null;
+
+  private constructor(port: number, dir: string, persistence: Fsync | 'none', binary: string) {
+    this.port = port;
+    this.dir = dir;
+    this.persistence = persistence;
+    this.#binary = binary;
+    this.url = `redis://127.0.0.1:${port}`;
+  }
+
+  static async start(opts: RedisServerOptions = {}): Promise<RedisServer> {
+    const dir = await mkdtemp(join(tmpdir(), 'swe-redis-'));
+    const proc = new RedisServer(
+      await freePort(),
+      dir,
+      opts.persistence ?? 'always',
+      opts.binary ?? 'redis-server',
+    );
+    try {
+      await proc.resume();
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return proc;
+  }
+
+  get running(): boolean {
+    return this.#child?.running ?? false;
+  }
+
+  /** Starts the server (again) on the same port and directory, and waits until it answers PING. */
+  async resume(): Promise<void> {
+    if (this.running) return;
+    const child = spawnRedis(this.#binary, {
+      port: this.port,
+      dir: this.dir,
+      args:
+        this.persistence === 'none'
+          ? ['--save', '', '--appendonly', 'no']
+          : ['--appendonly', 'yes', '--appendfsync', this.persistence, '--save', ''],
+      onOutput: (text) => {
+        this.output.push(text);
+        if (this.output.length > 500) this.output.splice(0, this.output.length - 500);
+      },
+    });
+    this.#child = child;
+    // A port taken by someone else meanwhile, or a bad binary: fail with what Redis said.
+    if (!(await pingUntil('127.0.0.1', this.port, 15_000, () => child.running))) {
+      throw new Error(
+        `redis-server on port ${this.port} did not answer PING:\n${this.output.slice(-10).join('')}`,
+      );
+    }
+  }
+
+  /** SIGTERM (Redis writes its AOF and exits), waiting for the exit. */
+  async stop(): Promise<void> {
+    await this.#child?.stop(10_000);
+  }
+
+  /** Sends a signal to the server process (SIGSTOP/SIGCONT: it stops answering without closing connections). */
+  signal(sig: NodeJS.Signals): void {
+    this.#child?.signal(sig);
+  }
+
+  /** Stops the server for good and removes its directory. */
+  async close(): Promise<void> {
+    if (this.running) this.#child!.signal('SIGCONT');
+    await this.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
 }

@@ -1,14 +1,51 @@
 /**
- * A fresh store of either kind for generated tests, with a way to read all
- * it holds: through the port for the embedded store, every key under the
- * prefix for Redis (what the port does not show, too).
+ * Stores on the suite's one Redis (found by `test/setup/redis-global.ts`,
+ * started by `redis-server.ts`), each under a prefix of its own so test files
+ * share the server; and a fresh store of either kind for generated tests,
+ * with a way to read all it holds: through the port for the embedded store,
+ * every key under the prefix for Redis (what the port does not show, too).
  */
 import { Redis } from 'ioredis';
+import { inject } from 'vitest';
 import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { Store } from '../../runtime/store/port.ts';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
-import { redisUrl, uniquePrefix } from '../setup/redis.ts';
 import { dumpRedis, storeState } from './store-state.ts';
+
+/** URL of the suite's Redis. */
+export function redisUrl(): string {
+  return inject('redisUrl');
+}
+
+/** A key prefix no other test uses, so test files can share one server. */
+export function uniquePrefix(): string {
+  const random = Math.random().toString(36).slice(2, 8);
+  return `t${Date.now().toString(36)}${random}`;
+}
+
+/** Deletes every key under `prefix` on the suite's Redis. */
+export async function dropPrefix(prefix: string, raw?: Redis): Promise<void> {
+  const client = raw ?? new Redis(redisUrl());
+  const keys = await client.keys(`${prefix}:*`);
+  if (keys.length > 0) await client.del(...keys);
+  if (!raw) await client.quit();
+}
+
+/** A Redis store on the shared server under its own prefix; cleanup closes it and deletes its keys. */
+export async function isolatedRedisStore(): Promise<{
+  store: RedisStore;
+  cleanup(): Promise<void>;
+}> {
+  const prefix = uniquePrefix();
+  const store = await RedisStore.create({ url: redisUrl(), prefix });
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await dropPrefix(prefix);
+    },
+  };
+}
 
 export type StoreKind = 'memory' | 'redis';
 
@@ -32,8 +69,7 @@ export async function openStore(kind: StoreKind): Promise<OpenedStore> {
     state: async () => JSON.stringify(await dumpRedis(raw, prefix)),
     async close() {
       await store.close();
-      const keys = await raw.keys(`${prefix}:*`);
-      if (keys.length > 0) await raw.del(...keys);
+      await dropPrefix(prefix, raw);
       await raw.quit();
     },
   };

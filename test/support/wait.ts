@@ -23,3 +23,6 @@ export async function waitFor<T>(
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Lets promise callbacks and XState's processing run. */
+export const flush = () => new Promise<void>((r) => setTimeout(r, 0));

@@ -10,7 +10,8 @@ import { createSessionMachine, derivePhase } from '../../../actors/index.ts';
 import { SESSION_CHART } from '../../../actors/session-chart.ts';
 // @ts-expect-error -- a browser module: tsconfig.web.json checks its JSDoc types
 import * as model from '../../../api/ui/static/chart-model.js';
-import { controlledWork, flush } from '../../support/controlled-work.ts';
+import { fakeWork } from '../../support/fake-work.ts';
+import { flush } from '../../support/wait.ts';
 
 type Entry = { event: string; from: string; to: string };
 
@@ -144,7 +145,7 @@ describe('chart model: the last transition', () => {
   });
 
   it('explains every transition of a real run (review mode, a retry, input, approval, completion)', async () => {
-    const work = controlledWork();
+    const work = fakeWork({ hold: 'every' });
     const entries: Entry[] = [];
     let phase = 'queued';
     // As the session host records history: an entry when the phase changes, with the event that changed it.

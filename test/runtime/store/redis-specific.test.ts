@@ -12,7 +12,7 @@ import {
   type NewSession,
 } from '../../../runtime/store/records.ts';
 import { RedisStore } from '../../../runtime/store/redis/redis-store.ts';
-import { redisUrl, uniquePrefix } from '../../setup/redis.ts';
+import { redisUrl, uniquePrefix } from '../../support/stores.ts';
 import { TcpProxy } from '../../support/tcp-proxy.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,4 +1,4 @@
-import { isolatedRedisStore } from '../../setup/redis.ts';
+import { isolatedRedisStore } from '../../support/stores.ts';
 import { storeContract } from './contract/index.ts';
 
 // Each test gets its own key prefix on the shared server; time is real, so `advance` sleeps.

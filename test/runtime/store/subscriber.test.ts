@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Subscriber } from '../../../runtime/store/redis/subscriber.ts';
-import { RedisProcess } from '../../support/redis-process.ts';
+import { RedisServer } from '../../support/redis-server.ts';
 import { waitFor } from '../../support/wait.ts';
 
-let redis: RedisProcess | undefined;
+let redis: RedisServer | undefined;
 let sub: Subscriber | undefined;
 afterEach(async () => {
   await sub?.close();
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 describe('the pub/sub connection', () => {
   it('connects on a later listen when its first connect failed', async () => {
-    redis = await RedisProcess.start();
+    redis = await RedisServer.start();
     await redis.stop();
     sub = new Subscriber(redis.url);
     await expect(sub.listen('ch', () => undefined)).rejects.toThrow();

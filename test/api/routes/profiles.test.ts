@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.ts';
-import { createLogger } from '../../kernel/logger.ts';
-import { sealedProfiles } from '../../runtime/profiles.ts';
-import { createSecretBox, isSealed } from '../../kernel/secret-box.ts';
-import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
+import { createApp } from '../../../api/app.ts';
+import { createLogger } from '../../../kernel/logger.ts';
+import { sealedProfiles } from '../../../runtime/profiles.ts';
+import { createSecretBox, isSealed } from '../../../kernel/secret-box.ts';
+import { MemoryStore } from '../../../runtime/store/memory/memory-store.ts';
 
 const KEY = 'sk-live-abcdefgh1234';
 let store: MemoryStore;
@@ -206,8 +206,8 @@ describe("choosing a session's profile", () => {
 
 describe('testing a profile', () => {
   it('makes a tiny real call: ok with the model, or the provider error without the key', async () => {
-    const { startOpenAIServer } = await import('../agent/llm/openai-server.ts');
-    const { checkProfile } = await import('../../agent/llm/chat-model.ts');
+    const { startOpenAIServer } = await import('../../agent/llm/openai-server.ts');
+    const { checkProfile } = await import('../../../agent/llm/chat-model.ts');
     const server = await startOpenAIServer({ apiKey: KEY });
     try {
       const s2 = new MemoryStore();

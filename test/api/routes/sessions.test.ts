@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { inProcessService } from '../support/in-process.ts';
-import { scriptedWork } from '../support/scripted-work.ts';
-import { expectedDiff } from '../support/expected.ts';
-import { waitFor } from '../support/wait.ts';
+import { startInProcess } from '../../support/service/in-process.ts';
+import { scriptedWork } from '../../support/fake-work.ts';
+import { expectedDiff } from '../../support/expected.ts';
+import { waitFor } from '../../support/wait.ts';
 
-type Svc = Awaited<ReturnType<typeof inProcessService>>;
+type Svc = Awaited<ReturnType<typeof startInProcess>>;
 let svc: Svc;
 afterEach(async () => svc?.stop());
 
@@ -24,7 +24,7 @@ async function statusOf(id: string, want: string) {
 
 describe('session routes (the guide)', () => {
   it('auto mode: create → RUNNING → COMPLETED with logs and a diff', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const created = await svc.call('POST', '/agent/sessions', {
       goal: 'Refactor the login function',
       repo_url: REPO,
@@ -50,14 +50,14 @@ describe('session routes (the guide)', () => {
   });
 
   it('mode defaults to auto', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const created = await svc.call('POST', '/agent/sessions', { goal: 'g', repo_url: REPO });
     const s = await statusOf(created.body.session_id, 'COMPLETED');
     expect(s.mode).toBe('auto');
   });
 
   it('review mode waits for approval; approve continues; approve again is 409', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const { body } = await svc.call('POST', '/agent/sessions', {
       goal: 'Critical security fix',
       repo_url: REPO,
@@ -85,7 +85,7 @@ describe('session routes (the guide)', () => {
   });
 
   it('input on a completed session updates the goal and replans', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const { body } = await svc.call('POST', '/agent/sessions', {
       goal: 'first goal',
       repo_url: REPO,
@@ -113,7 +113,7 @@ describe('session routes (the guide)', () => {
 
   it('cancel stops a running session; cancel of a cancelled one is 409', async () => {
     const slow = scriptedWork({ delayMs: 5_000 });
-    svc = await inProcessService({ work: slow });
+    svc = await startInProcess({ work: slow });
     const { body } = await svc.call('POST', '/agent/sessions', { goal: 'slow', repo_url: REPO });
     await statusOf(body.session_id, 'RUNNING');
     expect(
@@ -132,7 +132,7 @@ describe('session routes (the guide)', () => {
   });
 
   it('lists sessions newest first, filters by status, paginates with a cursor', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++)
       ids.push(
@@ -163,7 +163,7 @@ describe('session routes (the guide)', () => {
   });
 
   it('an Idempotency-Key makes a retried create and a retried input no-ops', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const h = { 'idempotency-key': 'create-1' };
     const a = await svc.call(
       'POST',
@@ -246,7 +246,7 @@ describe('session routes: bad input', () => {
       'budget.max_dollars',
     ],
   ])('%s → 400 naming the field', async (_name, body, field) => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const r = await svc.call('POST', '/agent/sessions', body);
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'bad_request', field });
@@ -254,7 +254,7 @@ describe('session routes: bad input', () => {
   });
 
   it('malformed JSON → 400, not JSON → 415, too large → 413, array → 400', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     expect((await svc.call('POST', '/agent/sessions', '{"goal": ')).status).toBe(400);
     const notJson = await svc.app.request('/agent/sessions', {
       method: 'POST',
@@ -270,7 +270,7 @@ describe('session routes: bad input', () => {
   });
 
   it('unknown session → 404 JSON on every route; unknown route → 404 JSON', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const id = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
     for (const [m, p, b] of [
       ['GET', `/agent/sessions/${id}`, undefined],
@@ -287,7 +287,7 @@ describe('session routes: bad input', () => {
   });
 
   it('input needs a message; bad Idempotency-Key is 400', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const { body } = await svc.call('POST', '/agent/sessions', {
       goal: 'g',
       repo_url: REPO,
@@ -305,7 +305,7 @@ describe('session routes: bad input', () => {
   });
 
   it('health and ready', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     expect((await svc.call('GET', '/health')).body).toEqual({ ok: true });
     expect((await svc.call('GET', '/ready')).body).toEqual({ ok: true, store: 'memory' });
   });
@@ -313,7 +313,7 @@ describe('session routes: bad input', () => {
 
 describe('cluster view', () => {
   it('lists this node with its heartbeat', async () => {
-    svc = await inProcessService({ nodeId: 'node-x' });
+    svc = await startInProcess({ nodeId: 'node-x' });
     const r = await svc.call('GET', '/agent/nodes');
     expect(r.status).toBe(200);
     expect(r.body.nodes).toEqual([
@@ -324,7 +324,7 @@ describe('cluster view', () => {
 
 describe('the state chart of a session', () => {
   it('gives the machine with its eventless transitions, and the active states as the session moves', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const created = await svc.call('POST', '/agent/sessions', {
       goal: 'g',
       repo_url: REPO,
@@ -389,7 +389,7 @@ describe('the state chart of a session', () => {
 
 describe('listing by creation time', () => {
   it('filters with created_after and created_before (ISO or ms), and names a bad one', async () => {
-    svc = await inProcessService();
+    svc = await startInProcess();
     const first = (await svc.call('POST', '/agent/sessions', { goal: 'one', repo_url: REPO })).body
       .session_id;
     const created = (await svc.call('GET', `/agent/sessions/${first}`)).body.created_at as string;

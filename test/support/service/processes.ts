@@ -1,30 +1,21 @@
+/**
+ * The top rung of the test ladder: real node processes on 127.0.0.1 sharing
+ * one Redis prefix, to SIGKILL, SIGSTOP and SIGTERM. A node runs the scripted
+ * work (`scripted-node.ts`) or the real entry point with the LLM agent.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './wait.ts';
+import { freePort } from '../net.ts';
+import { waitFor } from '../wait.ts';
 
 const ENTRY = fileURLToPath(new URL('./scripted-node.ts', import.meta.url));
-const AGENT_ENTRY = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
+const AGENT_ENTRY = fileURLToPath(new URL('../../../server/main.ts', import.meta.url));
 
 /** SECRET_KEY of the node processes tests start (to seal profiles they read). */
 export const TEST_SECRET_KEY = 'test-cluster-secret-key-0123456789';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-export interface NodeProcOptions {
+export interface NodeProcessOptions {
   redisUrl: string;
   prefix: string;
   nodeId: string;
@@ -39,7 +30,7 @@ export interface NodeProcOptions {
 }
 
 /** One real node process (scripted agent) on a loopback port. */
-export class NodeProc {
+export class NodeProcess {
   readonly id: string;
   readonly port: number;
   readonly url: string;
@@ -61,7 +52,7 @@ export class NodeProc {
     child.stderr?.on('data', keep);
   }
 
-  static async start(opts: NodeProcOptions): Promise<NodeProc> {
+  static async start(opts: NodeProcessOptions): Promise<NodeProcess> {
     const port = await freePort();
     const child = spawn(
       process.execPath,
@@ -89,7 +80,7 @@ export class NodeProc {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const proc = new NodeProc(opts.nodeId, port, child);
+    const proc = new NodeProcess(opts.nodeId, port, child);
     // Fail at once, with its output, if the process dies instead of answering.
     const died = proc.#exited.then(() => {
       throw new Error(
@@ -161,5 +152,109 @@ export class NodeProc {
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+}
+
+/** Several node processes sharing one Redis prefix, plus helpers the multi-node tests share. */
+export class Cluster {
+  readonly nodes: NodeProcess[] = [];
+  readonly redisUrl: string;
+  readonly prefix: string;
+  #opts: Omit<NodeProcessOptions, 'redisUrl' | 'prefix' | 'nodeId'>;
+  #next = 0;
+
+  constructor(
+    redisUrl: string,
+    prefix: string,
+    opts: Omit<NodeProcessOptions, 'redisUrl' | 'prefix' | 'nodeId'>,
+  ) {
+    this.redisUrl = redisUrl;
+    this.prefix = prefix;
+    this.#opts = opts;
+  }
+
+  async add(count = 1, overrides: Partial<NodeProcessOptions> = {}): Promise<NodeProcess[]> {
+    const started = await Promise.all(
+      Array.from({ length: count }, () =>
+        NodeProcess.start({
+          ...this.#opts,
+          ...overrides,
+          redisUrl: this.redisUrl,
+          prefix: this.prefix,
+          nodeId: `n${++this.#next}`,
+        }),
+      ),
+    );
+    this.nodes.push(...started);
+    return started;
+  }
+
+  /** Nodes that are running and not paused. */
+  alive(): NodeProcess[] {
+    return this.nodes.filter((n) => n.alive && !n.paused);
+  }
+
+  byId(id: string | undefined): NodeProcess | undefined {
+    return this.nodes.find((n) => n.id === id);
+  }
+
+  /**
+   * Sends a request to a live node, retrying on another node (with the same
+   * Idempotency-Key, so a retried POST is applied once) if the connection fails.
+   */
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    key?: string,
+    avoid?: NodeProcess,
+  ): Promise<{ status: number; body: any }> {
+    let lastErr: unknown;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const candidates = this.alive().filter((n) => n !== avoid);
+      const node =
+        candidates[(attempt + Math.floor(Math.random() * candidates.length)) % candidates.length];
+      if (!node) throw new Error('no live node');
+      try {
+        return await node.request(method, path, body, key ? { 'idempotency-key': key } : {});
+      } catch (err) {
+        lastErr = err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`request ${method} ${path} failed on every node: ${String(lastErr)}`);
+  }
+
+  async session(id: string): Promise<any> {
+    const res = await this.request('GET', `/agent/sessions/${id}`);
+    if (res.status !== 200)
+      throw new Error(`GET session ${id} → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  async create(
+    goal: string,
+    mode: 'auto' | 'review' = 'auto',
+    repo = 'https://example.com/org/repo.git',
+  ): Promise<string> {
+    const res = await this.request('POST', '/agent/sessions', { goal, repo_url: repo, mode });
+    if (res.status !== 201) throw new Error(`create → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.session_id as string;
+  }
+
+  async waitStatus(ids: string[], statuses: string[], timeoutMs = 60_000): Promise<any[]> {
+    return waitFor(
+      `${ids.length} sessions to reach ${statuses.join('/')}`,
+      async () => {
+        const all = await Promise.all(ids.map((id) => this.session(id)));
+        return all.every((s) => statuses.includes(s.status)) ? all : undefined;
+      },
+      timeoutMs,
+      100,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.kill()));
   }
 }

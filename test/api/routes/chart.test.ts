@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.ts';
-import { MachineChart } from '../../api/schemas/index.ts';
-import { apiHarness } from '../support/api-harness.ts';
+import { createApp } from '../../../api/app.ts';
+import { MachineChart } from '../../../api/schemas/index.ts';
+import { startApp } from '../../support/service/app.ts';
 
 describe('GET /agent/chart', () => {
   it('serves the machine and its layout, the same machine a session chart shows', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const r = await h.admin('GET', '/agent/chart');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
@@ -24,7 +24,7 @@ describe('GET /agent/chart', () => {
   });
 
   it('has a strong ETag: If-None-Match gets a 304 without a body', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const first = await h.admin('GET', '/agent/chart');
     const etag = first.headers.get('etag');
     expect(etag).toMatch(/^"chart-[0-9a-f]+"$/);
@@ -42,13 +42,11 @@ describe('GET /agent/chart', () => {
     expect(changed.status).toBe(200);
     expect(changed.body).toEqual(first.body);
     // Another app in the same process: the same layout, the same ETag.
-    expect((await (await apiHarness()).admin('GET', '/agent/chart')).headers.get('etag')).toBe(
-      etag,
-    );
+    expect((await (await startApp()).admin('GET', '/agent/chart')).headers.get('etag')).toBe(etag);
   });
 
   it('needs a token when the server is not loopback-only', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const ada = await h.user('ada');
     const strict = createApp({ store: h.store, logger: h.logger, localAdmin: false });
     const anonymous = await strict.request('/agent/chart');

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { hashToken } from '../../api/tokens.ts';
-import { apiHarness } from '../support/api-harness.ts';
+import { hashToken } from '../../../api/tokens.ts';
+import { startApp } from '../../support/service/app.ts';
 
 describe('users', () => {
   it('admin creates, lists, reads, updates and deletes users; each answer is the user view', async () => {
-    const h = await apiHarness({ userMaxRunning: 3 });
+    const h = await startApp({ userMaxRunning: 3 });
     const created = await h.admin('POST', '/agent/users', { name: 'ada', max_running_sessions: 2 });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe(`/agent/users/${created.body.id}`);
@@ -44,7 +44,7 @@ describe('users', () => {
   });
 
   it('rejects bad bodies naming the field', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const cases: [unknown, string][] = [
       [{}, 'name'],
       [{ name: '' }, 'name'],
@@ -64,7 +64,7 @@ describe('users', () => {
   });
 
   it('the built-in admin cannot be deleted or demoted', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     expect((await h.admin('DELETE', '/agent/users/admin')).status).toBe(409);
     expect((await h.admin('PATCH', '/agent/users/admin', { role: 'user' })).status).toBe(409);
     expect((await h.admin('GET', '/agent/me')).body).toMatchObject({
@@ -75,7 +75,7 @@ describe('users', () => {
   });
 
   it('a user sees and changes only itself, and cannot raise its own role or limit', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const ada = await h.user('ada');
     const bob = await h.user('bob');
     expect((await ada.call('GET', `/agent/users/${ada.id}`)).status).toBe(200);
@@ -115,7 +115,7 @@ describe('users', () => {
 
 describe('tokens', () => {
   it('are shown once, stored as a hash, listed without the value, and stop working when revoked', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const ada = await h.user('ada');
     expect(ada.token).toMatch(/^swa_[\w-]{43}$/);
     const stored = await h.store.listTokens(ada.id);
@@ -156,7 +156,7 @@ describe('tokens', () => {
   });
 
   it('PATCH /agent/me sets the default profile to one the user can use', async () => {
-    const h = await apiHarness();
+    const h = await startApp();
     const ada = await h.user('ada');
     const bob = await h.user('bob');
     const own = await ada.call('POST', '/agent/ai-profiles', {

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UI_CSP, uiRoutes } from '../../api/ui/routes.ts';
-import { apiHarness } from '../support/api-harness.ts';
+import { UI_CSP, uiRoutes } from '../../../api/ui/routes.ts';
+import { startApp } from '../../support/service/app.ts';
 
-const STATIC_DIR = new URL('../../api/ui/static/', import.meta.url);
-const { app } = await apiHarness();
+const STATIC_DIR = new URL('../../../api/ui/static/', import.meta.url);
+const { app } = await startApp();
 
 const TYPES: Record<string, RegExp> = {
   html: /^text\/html; charset=utf-8$/,
@@ -63,7 +63,7 @@ describe('GET /', () => {
   });
 
   it('needs no token, even where the API does', async () => {
-    const strict = (await apiHarness({ localAdmin: false })).app;
+    const strict = (await startApp({ localAdmin: false })).app;
     expect((await strict.request('/agent/me')).status).toBe(401);
     expect((await strict.request('/')).status).toBe(200);
     expect((await strict.request('/ui/app.js')).status).toBe(200);
