@@ -255,6 +255,20 @@ describe('Gemini adapter', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('gives up on 503 after the configured attempts, as unavailable', async () => {
+    const unavailable = {
+      error: { httpStatus: 503, status: 'UNAVAILABLE', message: 'The model is overloaded.' },
+    };
+    server.script(unavailable, unavailable, unavailable);
+    const err = await rejection(
+      model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] }),
+    );
+    expect(err).toBeInstanceOf(LlmError);
+    expect((err as LlmError).kind).toBe('unavailable');
+    expect((err as LlmError).message).toContain('overloaded');
+    expect(server.requests).toHaveLength(3);
+  });
+
   it('maps an invalid key (400 API_KEY_INVALID) to auth, without retrying and without the key anywhere', async () => {
     server.apiKey = 'AIza-the-right-one';
     const err = await rejection(
@@ -286,6 +300,19 @@ describe('Gemini adapter', () => {
     expect(err.message).toContain('[redacted]');
     for (const text of [err.message, JSON.stringify(err), inspect(err, { depth: 5 })])
       expect(text).not.toContain(KEY);
+  });
+
+  it('maps an unknown model (404) to model_not_found, naming the model', async () => {
+    const err = (await rejection(
+      model({}, { model: 'gemini-nope' }).chat({
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [],
+      }),
+    )) as LlmError;
+    expect(err).toBeInstanceOf(LlmError);
+    expect(err.kind).toBe('model_not_found');
+    expect(err.message).toContain('gemini-nope');
+    expect(server.requests).toHaveLength(1);
   });
 
   it('maps another 400 to bad_request with the server message', async () => {
@@ -325,6 +352,13 @@ describe('Gemini adapter', () => {
     expect(err.message).toContain('PROHIBITED_CONTENT');
   });
 
+  it('maps MAX_TOKENS to length', async () => {
+    server.script({ parts: [{ text: 'half an ans' }], finishReason: 'MAX_TOKENS' });
+    const res = await model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] });
+    expect(res.finishReason).toBe('length');
+    expect(res.message.content).toBe('half an ans');
+  });
+
   it('times out a hanging attempt after timeoutMs and gives up when the attempts run out', async () => {
     server.script({ hang: true }, { hang: true });
     const started = Date.now();
@@ -341,6 +375,18 @@ describe('Gemini adapter', () => {
     expect(server.requests).toHaveLength(2);
     expect(elapsed).toBeGreaterThanOrEqual(590);
     expect(elapsed).toBeLessThan(3_000);
+  });
+
+  it('the request timeoutMs overrides the adapter default', async () => {
+    server.script({ hang: true });
+    const started = Date.now();
+    const err = (await rejection(
+      model({ timeoutMs: 30_000, retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 } }).chat(
+        { messages: [{ role: 'user', content: 'hi' }], tools: [], timeoutMs: 200 },
+      ),
+    )) as LlmError;
+    expect(err.kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('rejects promptly, without retrying, when the caller aborts', async () => {

@@ -331,6 +331,21 @@ describe('OpenAI adapter: retries', () => {
     expect(kinds).toEqual(['unavailable', 'unavailable']);
   });
 
+  it('gives up as unavailable when 503s outlast the attempts', async () => {
+    server.script(
+      { kind: 'error', status: 503, message: 'Service overloaded' },
+      { kind: 'error', status: 503, message: 'Service overloaded' },
+      { kind: 'error', status: 503, message: 'Service overloaded' },
+      { kind: 'completion', content: 'too late' },
+    );
+    const err = await llmFailure(openai().chat(ask()));
+    expect(err.kind).toBe('unavailable');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('503');
+    expect(server.requests).toHaveLength(3);
+    expect(server.pending()).toBe(1);
+  });
+
   it('does not retry a 429 for exhausted quota', async () => {
     server.script(
       {
@@ -412,6 +427,22 @@ describe('OpenAI adapter: failures', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it("reports a 400 as bad_request with the provider's message, key cut out, and does not retry", async () => {
+    server.script({
+      kind: 'error',
+      status: 400,
+      message: `Invalid 'messages[1].content': too long (request from key ${KEY})`,
+      type: 'invalid_request_error',
+    });
+    const err = await llmFailure(openai().chat(ask()));
+    expect(err.kind).toBe('bad_request');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain("Invalid 'messages[1].content': too long");
+    expect(err.message).not.toContain(KEY);
+    expect(JSON.stringify(err)).not.toContain(KEY);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('throws refused with the refusal text', async () => {
     server.script({ kind: 'completion', content: null, refusal: "I can't help with that." });
     const err = await llmFailure(openai().chat(ask()));
@@ -459,6 +490,18 @@ describe('OpenAI adapter: timeouts and aborts', () => {
     expect(elapsed).toBeLessThan(3_000);
   });
 
+  it("takes the request's timeoutMs over the adapter's", async () => {
+    server.script({ kind: 'hang' });
+    const model = openai(
+      {},
+      { timeoutMs: 60_000, retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 } },
+    );
+    const started = Date.now();
+    const err = await llmFailure(model.chat(ask({ timeoutMs: 200 })));
+    expect(err.kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it("rejects promptly with the caller's abort during a request, without retrying", async () => {
     server.script({ kind: 'hang' }, { kind: 'completion', content: 'never' });
     const model = openai(
@@ -489,5 +532,13 @@ describe('OpenAI adapter: timeouts and aborts', () => {
     expect(err).toBe(controller.signal.reason);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('sends nothing when the signal is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const err = await failure(openai().chat(ask({ signal: controller.signal })));
+    expect(err).toBe(controller.signal.reason);
+    expect(server.requests).toHaveLength(0);
   });
 });
