@@ -1,10 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import type { Store } from '../../../../runtime/store/port.ts';
 import type { Commit, Lease } from '../../../../runtime/store/records.ts';
 import { waitFor } from '../../../support/wait.ts';
 import type { StoreHarness } from './harness.ts';
-import { REPO, TTL } from './helpers.ts';
+import { eachHarness, REPO, TTL } from './helpers.ts';
 
 /**
  * The store contract of the per-user running limit (`admit`, `setRunning`,
@@ -13,13 +12,7 @@ import { REPO, TTL } from './helpers.ts';
  */
 export function admissionContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store admission contract: ${name}`, () => {
-    let h: StoreHarness;
-    let store: Store;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => h.cleanup());
+    const { h, store } = eachHarness(factory);
 
     const user = () => `u-${ulid()}`;
     /** A new session, taken off the ready queue and claimed by n1. */

@@ -1,6 +1,8 @@
 import { ulid } from 'ulid';
+import { afterEach, beforeEach } from 'vitest';
 import type { Store } from '../../../../runtime/store/port.ts';
 import type { Commit, Lease } from '../../../../runtime/store/records.ts';
+import type { StoreHarness } from './harness.ts';
 
 /**
  * What the parts of the store contract share: the lease TTL and repository
@@ -40,4 +42,35 @@ export function sessionMakers(store: () => Store) {
     return { id: r.id, lease: c.lease };
   };
   return { create, claimed };
+}
+
+/** Forwards every property to what `current()` is now: the view stays valid across tests. */
+function live<T extends object>(current: () => T): T {
+  return new Proxy({} as T, {
+    get: (_t, key) => {
+      const target = current();
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * A new harness for every test of the enclosing `describe` (made before it,
+ * cleaned up after it): `h` and `store` always stand for the running test's.
+ */
+export function eachHarness(factory: () => Promise<StoreHarness>): {
+  h: StoreHarness;
+  store: Store;
+} {
+  let current: StoreHarness | undefined;
+  beforeEach(async () => {
+    current = await factory();
+  });
+  afterEach(async () => current?.cleanup());
+  const harness = () => {
+    if (!current) throw new Error('no store harness outside a test');
+    return current;
+  };
+  return { h: live(harness), store: live(() => harness().store) };
 }

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import type { NewSession, RequestKey } from '../../../../runtime/store/records.ts';
 import type { StoreHarness } from './harness.ts';
-import { REPO } from './helpers.ts';
+import { eachHarness, REPO } from './helpers.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -29,13 +29,9 @@ const REUSED = { code: 'idempotency_key_reused', status: 422, field: 'Idempotenc
  */
 export function idempotencyContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    beforeEach(async () => {
-      h = await factory();
-    });
-    afterEach(async () => h.cleanup());
-    const harness = () => h;
-    const store = () => harness().store;
+    const live = eachHarness(factory);
+    const harness = () => live.h;
+    const store = () => live.store;
 
     it('request keys: a repeated create answers the first session, and creates nothing', async () => {
       const s = store();

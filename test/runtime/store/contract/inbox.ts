@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import type { Store } from '../../../../runtime/store/port.ts';
 import type { StoreHarness } from './harness.ts';
-import { sessionMakers } from './helpers.ts';
+import { eachHarness, sessionMakers } from './helpers.ts';
 
 /**
  * The inbox: events appended in order, refused by status, a keyed repeat
@@ -10,13 +9,7 @@ import { sessionMakers } from './helpers.ts';
  */
 export function inboxContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    let store: Store;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => h.cleanup());
+    const { store } = eachHarness(factory);
 
     const { create } = sessionMakers(() => store);
 

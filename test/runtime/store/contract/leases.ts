@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../../../runtime/store/port.ts';
+import { describe, expect, it } from 'vitest';
 import type { StoreHarness } from './harness.ts';
-import { TTL, sessionMakers } from './helpers.ts';
+import { eachHarness, sessionMakers, TTL } from './helpers.ts';
 
 /**
  * Ownership: sessions handed out once by `takeReady`, claims with strictly
@@ -9,13 +8,7 @@ import { TTL, sessionMakers } from './helpers.ts';
  */
 export function leasesContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    let store: Store;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => h.cleanup());
+    const { h, store } = eachHarness(factory);
 
     const { create, claimed } = sessionMakers(() => store);
 

@@ -1,19 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../../../runtime/store/port.ts';
+import { describe, expect, it } from 'vitest';
 import type { StoreHarness } from './harness.ts';
+import { eachHarness } from './helpers.ts';
 
 /**
  * The node registry: heartbeats list the nodes with the sessions they host.
  */
 export function nodesContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    let store: Store;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => h.cleanup());
+    const { store } = eachHarness(factory);
 
     it('heartbeats list the nodes with the sessions they host', async () => {
       const sessions = ['s1', 's2', 's3'];

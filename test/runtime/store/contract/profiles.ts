@@ -1,21 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import type { Store } from '../../../../runtime/store/port.ts';
 import type { StoredProfile } from '../../../../runtime/store/records.ts';
 import type { StoreHarness } from './harness.ts';
+import { eachHarness } from './helpers.ts';
 
 /**
  * AI profiles: stored, listed by name, deleted; one default at most.
  */
 export function profilesContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    let store: Store;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => h.cleanup());
+    const { store } = eachHarness(factory);
 
     it('lists profiles by name and deletes them', async () => {
       const base = { isDefault: false, provider: 'openai' as const, model: 'm' };

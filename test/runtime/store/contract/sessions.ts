@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import type { Store } from '../../../../runtime/store/port.ts';
 import type { StoreHarness } from './harness.ts';
-import { REPO, TTL, commitOf, sessionMakers } from './helpers.ts';
+import { commitOf, eachHarness, REPO, sessionMakers, TTL } from './helpers.ts';
 
 /**
  * Sessions as created and read: the record and its fields, idempotent creates,
@@ -10,13 +9,7 @@ import { REPO, TTL, commitOf, sessionMakers } from './helpers.ts';
  */
 export function sessionsContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    let store: Store;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => h.cleanup());
+    const { h, store } = eachHarness(factory);
 
     const { create, claimed } = sessionMakers(() => store);
 

@@ -1,20 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../../../runtime/store/port.ts';
+import { describe, expect, it } from 'vitest';
 import type { StoreHarness } from './harness.ts';
-import { sessionMakers } from './helpers.ts';
+import { eachHarness, sessionMakers } from './helpers.ts';
 
 /**
  * Durable timers: fired into the inbox once due, exactly once per key.
  */
 export function timersContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    let store: Store;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => h.cleanup());
+    const { h, store } = eachHarness(factory);
 
     const { claimed } = sessionMakers(() => store);
 

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import type { Store } from '../../../../runtime/store/port.ts';
 import type { NewSession, StoredToken } from '../../../../runtime/store/records.ts';
 import type { SessionStatus } from '../../../../actors/status.ts';
 import type { StoreHarness } from './harness.ts';
-import { REPO, TTL } from './helpers.ts';
+import { eachHarness, REPO, TTL } from './helpers.ts';
 
 const token = (id: string, userId: string, hash: string, createdAt: number): StoredToken => ({
   id,
@@ -43,13 +43,9 @@ async function moveTo(store: Store, id: string, status: SessionStatus): Promise<
  */
 export function usersContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    beforeEach(async () => {
-      h = await factory();
-    });
-    afterEach(async () => h.cleanup());
-    const harness = () => h;
-    const store = () => harness().store;
+    const live = eachHarness(factory);
+    const harness = () => live.h;
+    const store = () => live.store;
 
     it("keeps a session's user, role profiles and running limit; absent ones stay absent", async () => {
       const init: NewSession = {

@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../../../runtime/store/port.ts';
+import { describe, expect, it } from 'vitest';
 import type { WakeHint } from '../../../../runtime/store/records.ts';
 import type { StoreHarness } from './harness.ts';
-import { commitOf, sessionMakers } from './helpers.ts';
+import { commitOf, eachHarness, sessionMakers } from './helpers.ts';
 
 /**
  * Wake-up hints: the owner is woken on an event (a new event carries itself
@@ -10,13 +9,7 @@ import { commitOf, sessionMakers } from './helpers.ts';
  */
 export function wakeUpsContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    let store: Store;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => h.cleanup());
+    const { store } = eachHarness(factory);
 
     const { claimed } = sessionMakers(() => store);
 

@@ -1,9 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
-import type { Store } from '../../../../runtime/store/port.ts';
 import { TRANSCRIPT_CAP } from '../../../../runtime/store/records.ts';
 import type { StoreHarness } from './harness.ts';
-import { TTL, sessionMakers } from './helpers.ts';
+import { eachHarness, sessionMakers, TTL } from './helpers.ts';
 
 /**
  * What a session's work keeps outside the snapshot: usage, transcripts and
@@ -11,13 +10,7 @@ import { TTL, sessionMakers } from './helpers.ts';
  */
 export function workRecordsContract(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`store contract: ${name}`, () => {
-    let h: StoreHarness;
-    let store: Store;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => h.cleanup());
+    const { h, store } = eachHarness(factory);
 
     const { claimed } = sessionMakers(() => store);
 
