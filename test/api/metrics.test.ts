@@ -226,6 +226,8 @@ describe('GET /metrics', () => {
       await status('WAITING_FOR_USER');
       expect((await svc.call('POST', `/agent/sessions/${id}/approve`)).status).toBe(202);
       await status('COMPLETED');
+      // COMPLETED is committed before the ended session's cleanup (its sandbox) and the release that passivates it.
+      await waitFor('the session to be passivated', () => svc.node.activeSessions === 0, 30_000);
       expect((await svc.call('GET', '/no/such/route')).status).toBe(404);
       expect((await svc.call('GET', `/agent/sessions/${id}/nothing-here`)).status).toBe(404);
 
