@@ -1,16 +1,16 @@
 # One image for every node: `docker build -t swe-agent .`, then
-# `docker run -p 8000:8000 --env-file .env swe-agent`. The service runs its
-# TypeScript directly with tsx (a production dependency), so there is no build
-# output: the deps stage installs production dependencies, the runtime stage
-# copies them beside the sources. test/deploy/image-steps.test.ts replays
+# `docker run -p 8000:8000 --env-file .env swe-agent`. Node 24 runs the
+# TypeScript sources itself (type stripping: the code uses only erasable
+# syntax), so there is no build output and no tsx: the deps stage installs
+# production dependencies, the runtime stage copies them beside the sources. test/deploy/image-steps.test.ts replays
 # these steps without Docker.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-trixie-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-trixie-slim AS runtime
 # What the agent's commands find in a local sandbox (SANDBOX_TYPE=local): git
 # (and ssh for ssh:// clones), a shell, Python, a C/C++ toolchain, curl; Node
 # and npm come with the base image. tini is PID 1: it forwards SIGTERM to node
@@ -40,4 +40,4 @@ STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # node itself, not npm start: npm does not pass SIGTERM on reliably, and the
 # node hands its sessions over to other nodes when it gets it.
-CMD ["node", "--import", "tsx", "server/main.ts"]
+CMD ["node", "server/main.ts"]

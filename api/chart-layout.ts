@@ -4,7 +4,6 @@
  * edge labels sized so ELK keeps them clear of everything else, and an
  * initial marker in every compound state. The browser only draws the result.
  */
-import elkModule from 'elkjs/lib/elk.bundled.js';
 import type { ELK, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { ChartNode, ChartTransition } from '../actors/chart.ts';
 
@@ -265,10 +264,21 @@ function polyline(e: ElkExtendedEdge): Point[] {
   return pts;
 }
 
-// elkjs is CommonJS: Node and Deno hand over module.exports, which is the constructor and has it as `default` too.
 type ElkConstructor = new () => ELK;
-const elkExports = elkModule as unknown as ElkConstructor & { default?: ElkConstructor };
-const Elk: ElkConstructor = elkExports.default ?? elkExports;
+let elkLoaded: Promise<ElkConstructor> | undefined;
+/**
+ * elkjs (a 1.6 MB bundle) is loaded on the first layout, not at start: a node
+ * that never serves the chart never pays for it. It is CommonJS: Node and
+ * Deno hand over module.exports, which is the constructor and has it as
+ * `default` too.
+ */
+function loadElk(): Promise<ElkConstructor> {
+  elkLoaded ??= import('elkjs/lib/elk.bundled.js').then((m: { default: unknown }) => {
+    const exports = m.default as ElkConstructor & { default?: ElkConstructor };
+    return exports.default ?? exports;
+  });
+  return elkLoaded;
+}
 
 async function compute(chart: ChartNode): Promise<ChartLayout> {
   const parents = new Map<string, string | null>();
@@ -323,6 +333,7 @@ async function compute(chart: ChartNode): Promise<ChartLayout> {
     );
   }
 
+  const Elk = await loadElk();
   const out = await new Elk().layout(graph);
   const laid = new Map<string, ElkNode>();
   const laidEdges = new Map<string, ElkExtendedEdge>();

@@ -14,7 +14,7 @@
  * calls, so a command running concurrently in the sandbox could swap a
  * component in between; the agent's tools run one at a time.)
  */
-import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
+import type { Daytona, Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import { AppError, isAppError } from '../kernel/errors.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_OUTPUT_CAP_BYTES } from './exec.ts';
 import type { Sandbox, SandboxProvider, SandboxSpec } from './port.ts';
@@ -58,20 +58,31 @@ export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): Sand
     }
   };
 
-  let client: Daytona | undefined;
-  const daytona = (): Daytona => {
-    // Built lazily so a bad key or URL surfaces as a sandbox error, not at startup.
-    client ??= guard0(
-      () =>
-        new Daytona({
-          apiKey: opts.apiKey,
-          apiUrl: opts.serverUrl,
-          ...(opts.target ? { target: opts.target } : {}),
-          // Polling instead of the SDK's websocket event stream: one less long-lived connection per node.
-          useDeprecatedPolling: true,
-          otelEnabled: false,
-        }),
+  let client: Promise<Daytona> | undefined;
+  const daytona = (): Promise<Daytona> => {
+    // Built lazily so a bad key or URL surfaces as a sandbox error, not at
+    // startup; and the SDK (~100 MB installed, ~0.1 s to load) is imported on
+    // the first sandbox call, so a node that never uses Daytona never loads it.
+    client ??= import('@daytonaio/sdk').then(
+      ({ Daytona }) =>
+        guard0(
+          () =>
+            new Daytona({
+              apiKey: opts.apiKey,
+              apiUrl: opts.serverUrl,
+              ...(opts.target ? { target: opts.target } : {}),
+              // Polling instead of the SDK's websocket event stream: one less long-lived connection per node.
+              useDeprecatedPolling: true,
+              otelEnabled: false,
+            }),
+        ),
+      (err: unknown) => {
+        throw fail('loading the SDK', err);
+      },
     );
+    client.catch(() => {
+      client = undefined; // a failed start is tried again on the next call
+    });
     return client;
   };
   const guard0 = <T>(fn: () => T): T => {
@@ -84,14 +95,15 @@ export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): Sand
 
   const findBySession = (sessionId: string) =>
     guard('listing sandboxes', async () => {
-      for await (const sb of daytona().list({ labels: { [SESSION_LABEL]: sessionId } })) return sb;
+      for await (const sb of (await daytona()).list({ labels: { [SESSION_LABEL]: sessionId } }))
+        return sb;
       return null;
     });
 
   const getById = (id: string) =>
     guard('getting the sandbox', async () => {
       try {
-        return await daytona().get(id);
+        return await (await daytona()).get(id);
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) return null;
         throw err;
@@ -128,10 +140,11 @@ export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): Sand
       } else {
         const labels = { [SESSION_LABEL]: spec.sessionId };
         const image = opts.image;
+        const client = await daytona();
         sb = await guard('creating the sandbox', () =>
           image
-            ? daytona().create({ image, labels }, { timeout: 300 })
-            : daytona().create({ labels }, { timeout: 300 }),
+            ? client.create({ image, labels }, { timeout: 300 })
+            : client.create({ labels }, { timeout: 300 }),
         );
       }
       const repoDir = await repoDirOf(sb);
@@ -192,7 +205,7 @@ export function createDaytonaSandboxProvider(opts: DaytonaProviderOptions): Sand
       for (const sb of found.values()) {
         await guard('deleting the sandbox', async () => {
           try {
-            await daytona().delete(sb);
+            await (await daytona()).delete(sb);
           } catch (err) {
             if ((err as { statusCode?: number }).statusCode !== 404) throw err;
           }

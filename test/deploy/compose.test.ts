@@ -47,14 +47,14 @@ function interpolate(value: string, env: Record<string, string>): string {
 }
 
 describe('docker-compose.yml', () => {
-  it('has Redis with an append-only file on a named volume, checked by a health check', () => {
-    expect(redis?.image).toMatch(/^redis:7/);
+  it('has Redis (Valkey 8, under an open-source licence) with an append-only file on a named volume, checked by a health check', () => {
+    expect(redis?.image).toMatch(/^valkey\/valkey:8(\.|-|$)/);
     const command = Array.isArray(redis!.command) ? redis!.command.join(' ') : redis!.command;
     expect(command).toMatch(/--appendonly yes/);
     const data = redis!.volumes?.find((v) => v.split(':')[1] === '/data');
     expect(data).toBeDefined();
     expect(compose.volumes).toHaveProperty(data!.split(':')[0]!);
-    expect(redis!.healthcheck?.test.join(' ')).toMatch(/redis-cli ping/);
+    expect(redis!.healthcheck?.test.join(' ')).toMatch(/valkey-cli ping/);
   });
 
   it('builds the agent from this repository and lets it scale: no host port, no fixed name', () => {
@@ -103,7 +103,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes port 8000 on the load balancer only, after the agent is healthy, with deploy/nginx.conf', () => {
-    expect(lb!.image).toMatch(/^nginx:/);
+    // A supported stable branch (1.30, April 2026), not one past its end of life.
+    expect(lb!.image).toMatch(/^nginx:1\.30-alpine$/);
     expect(lb!.ports).toEqual(['8000:8000']);
     expect(lb!.depends_on?.['agent']?.condition).toBe('service_healthy');
     const conf = lb!.volumes?.find((v) => v.endsWith(':/etc/nginx/nginx.conf:ro'));

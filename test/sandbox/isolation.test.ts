@@ -37,7 +37,6 @@ import { CONTRACT_REPO_FILES, sandboxContract } from './contract.ts';
 
 const SECRET = `isolation-secret-${ulid()}`;
 const EXEC_TS = new URL('../../sandbox/exec.ts', import.meta.url).href;
-const TSX = import.meta.resolve('tsx');
 const failingProbe = () => probeNamespaces(['false']);
 
 /** Pids on this machine (outside any namespace) whose command line holds `tag`, zombies left out. */
@@ -134,7 +133,7 @@ describe('SANDBOX_ISOLATION=namespaces', () => {
         `  console.log(JSON.stringify({ isolation, ...r }));\n` +
         `}\n`,
     );
-    const child = spawn(process.execPath, ['--import', TSX, script], {
+    const child = spawn(process.execPath, [script], {
       env: { PATH: process.env['PATH'] ?? '', SWE_ISOLATION_SECRET: SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

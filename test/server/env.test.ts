@@ -17,8 +17,6 @@ import { freePort } from '../support/net.ts';
 import { waitFor } from '../support/wait.ts';
 
 const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
-// `--import tsx` resolves from the working directory, which here is not the repository.
-const TSX = import.meta.resolve('tsx');
 const dirs: string[] = [];
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'swe-env-'));
@@ -204,7 +202,7 @@ describe('a node started in a folder with a .env', () => {
     env: Record<string, string>,
     port: number,
   ): Promise<{ code: number | null; out: string }> {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+    const child = spawn(process.execPath, [MAIN], {
       cwd,
       env: { PATH: process.env['PATH'] ?? '', HOME: cwd, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -56,7 +56,7 @@ export class NodeProcess {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry === 'agent' ? AGENT_ENTRY : ENTRY],
+      [...(opts.nodeArgs ?? []), opts.entry === 'agent' ? AGENT_ENTRY : ENTRY],
       {
         cwd: ROOT,
         env: {
