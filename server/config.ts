@@ -86,6 +86,7 @@ export const CONFIG_VARIABLES = {
   ALLOW_LOCAL_REPOS: 'false',
   DAYTONA_API_KEY: '(required with SANDBOX_TYPE=daytona)',
   DAYTONA_SERVER_URL: 'https://app.daytona.io/api',
+  DAYTONA_API_URL: "(the same as DAYTONA_SERVER_URL: the SDK's name for it)",
   DAYTONA_TARGET_IMAGE: "(Daytona's default)",
   AGENT_MAX_CALLS: '200',
   AGENT_MAX_TOKENS: '2000000',
@@ -231,10 +232,23 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
         'is not set, and SANDBOX_TYPE=daytona needs it',
         'Set it to your Daytona API key, or use SANDBOX_TYPE=local.',
       );
-    const serverUrl = nonEmpty(env['DAYTONA_SERVER_URL']) ?? DEFAULT_DAYTONA_URL;
+    // DAYTONA_API_URL is the SDK's own name for it (what Daytona's docs tell
+    // people to set); DAYTONA_SERVER_URL is the guide's. Either works; two
+    // that disagree are refused rather than one silently winning.
+    const guideUrl = nonEmpty(env['DAYTONA_SERVER_URL']);
+    const sdkUrl = nonEmpty(env['DAYTONA_API_URL']);
+    if (guideUrl !== undefined && sdkUrl !== undefined && guideUrl !== sdkUrl)
+      throw new ConfigError(
+        'DAYTONA_API_URL',
+        `"${sdkUrl}" differs from DAYTONA_SERVER_URL "${guideUrl}"`,
+        'They name the same Daytona API URL: set one of them.',
+      );
+    const urlVariable =
+      guideUrl === undefined && sdkUrl !== undefined ? 'DAYTONA_API_URL' : 'DAYTONA_SERVER_URL';
+    const serverUrl = guideUrl ?? sdkUrl ?? DEFAULT_DAYTONA_URL;
     if (!isHttpUrl(serverUrl)) {
       throw new ConfigError(
-        'DAYTONA_SERVER_URL',
+        urlVariable,
         `"${serverUrl}" is not an http(s) URL`,
         `Set it to the Daytona API URL, e.g. ${DEFAULT_DAYTONA_URL}, or unset it for that default.`,
       );

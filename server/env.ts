@@ -92,7 +92,6 @@ export function typoWarnings(real: Env, file: DotenvFile): string[] {
  * Kubernetes sets those for a service named redis.
  */
 const SAID_OTHERWISE: Record<string, ConfigVariable> = {
-  DAYTONA_API_URL: 'DAYTONA_SERVER_URL',
   REDIS_PASSWORD: 'REDIS_URL',
 };
 

@@ -2,6 +2,7 @@ import { loadConfig, type Config } from './config.ts';
 import { readEnv } from './env.ts';
 import { startService, type Service, type WorkSource } from './service.ts';
 import { startupFailure } from './startup-error.ts';
+import { listenError } from './listen-error.ts';
 
 /**
  * The few parts of the `Deno` namespace this entry uses. Declared here so the
@@ -38,38 +39,53 @@ export async function serveOnDeno(
 ): Promise<void> {
   const deno: DenoRuntime = denoRuntime();
   let config: Config;
-  let service: Service;
+  let service: Service | undefined;
+  let server: { shutdown(): Promise<void> } | undefined;
+  let port = 0;
   try {
     config = loadConfig(readEnv());
+    const { host } = config;
+    // The port first, as on Node: a node that cannot take it says so in one
+    // line before it opens its store; 503 until the service is up. Only the
+    // request reaches the app: it reads nothing from Deno's connection info
+    // (Hono would take it as `env`).
+    try {
+      server = deno.serve(
+        { port: config.port, hostname: host, onListen: (addr) => (port = addr.port) },
+        (request) =>
+          service
+            ? service.app.fetch(request)
+            : Response.json(
+                { error: { code: 'starting', message: 'the node is starting' } },
+                { status: 503, headers: { 'retry-after': '1' } },
+              ),
+      );
+    } catch (err) {
+      throw listenError(err, host, config.port);
+    }
     service = await startService(config, work, opts);
   } catch (err) {
+    void server?.shutdown();
     const { line, code } = startupFailure(err);
     console.error(line);
     deno.exit(code);
   }
-  // Only the request: the app reads nothing from Deno's connection info (Hono would take it as `env`).
-  const server = deno.serve(
-    {
-      port: config.port,
-      hostname: config.host,
-      onListen: (addr) =>
-        service.logger.info('listening', {
-          url: `http://${config.host}:${addr.port}`,
-          work: describeWork,
-          runtime: 'deno',
-        }),
-    },
-    (request) => service.app.fetch(request),
-  );
+  service.logger.info('listening', {
+    url: `http://${config.host}:${port || config.port}`,
+    work: describeWork,
+    runtime: 'deno',
+  });
+  const running = service;
+  const http = server;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    service.logger.info('stopping', { signal, sessions: service.node.activeSessions });
+    running.logger.info('stopping', { signal, sessions: running.node.activeSessions });
     // Not awaited: open event streams would hold the shutdown; the node hands its sessions back first.
-    void server.shutdown();
-    await service.stop();
-    service.logger.info('stopped');
+    void http.shutdown();
+    await running.stop();
+    running.logger.info('stopped');
     deno.exit(0);
   };
   deno.addSignalListener('SIGTERM', () => void stop('SIGTERM'));

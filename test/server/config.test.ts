@@ -73,6 +73,21 @@ describe('configuration', () => {
       { SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k', DAYTONA_SERVER_URL: 'api.daytona.io' },
       'DAYTONA_SERVER_URL',
     );
+    fails(
+      { SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k', DAYTONA_API_URL: 'x.io' },
+      'DAYTONA_API_URL',
+    );
+    expect(
+      fails(
+        {
+          SANDBOX_TYPE: 'daytona',
+          DAYTONA_API_KEY: 'k',
+          DAYTONA_API_URL: 'https://a.example/api',
+          DAYTONA_SERVER_URL: 'https://b.example/api',
+        },
+        'DAYTONA_API_URL',
+      ),
+    ).toMatch(/differs from DAYTONA_SERVER_URL/);
     expect(fails({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'SECRET_KEY')).toMatch(
       /REDIS_URL needs it/,
     );
@@ -177,6 +192,19 @@ describe('configuration', () => {
       serverUrl: 'https://app.daytona.io/api',
       image: undefined,
     });
+  });
+
+  it("takes the SDK's DAYTONA_API_URL as well as the guide's DAYTONA_SERVER_URL", () => {
+    const daytona = (env: Record<string, string>) =>
+      loadConfig({ SANDBOX_TYPE: 'daytona', DAYTONA_API_KEY: 'k', ...env }).agent.daytona
+        ?.serverUrl;
+    expect(daytona({ DAYTONA_API_URL: 'https://d.example/api' })).toBe('https://d.example/api');
+    expect(
+      daytona({
+        DAYTONA_API_URL: 'https://d.example/api',
+        DAYTONA_SERVER_URL: 'https://d.example/api',
+      }),
+    ).toBe('https://d.example/api');
   });
 
   it("is described in full by the README's Configuration table", () => {

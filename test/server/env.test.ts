@@ -162,7 +162,8 @@ describe('likely typos', () => {
     expect(suggestVariable('LOGLEVEL')).toBe('LOG_LEVEL');
     expect(suggestVariable('SANDBOX_TPYE')).toBe('SANDBOX_TYPE');
     expect(suggestVariable('secret_key')).toBe('SECRET_KEY');
-    expect(suggestVariable('DAYTONA_API_URL')).toBe('DAYTONA_SERVER_URL');
+    // The SDK's own name is read as well as the guide's: not a slip.
+    expect(suggestVariable('DAYTONA_API_URL')).toBeUndefined();
     for (const name of [
       'REDIS_URL',
       'HOME',
@@ -275,6 +276,23 @@ describe('a node started in a folder with a .env', () => {
     expect(r.out).not.toMatch(/\n\s+at /);
   });
 
+  it('stops with exit code 2 and one line when its port is taken, before opening its store', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => taken.listen(port, '127.0.0.1', r));
+    try {
+      const dir = tempDir();
+      const r = await run(dir, { PORT: String(port), DATA_DIR: join(dir, 'data') }, port);
+      expect(r.code).toBe(2);
+      expect(r.out.trim()).toBe(
+        `swe-agent: configuration error: PORT: 127.0.0.1:${port} is already in use (another swe-agent node, or another program). Stop it, or set PORT to a free port.`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
   it('stops with exit code 1 and the reason when Redis cannot be reached', async () => {
     const r = await run(
       tempDir(),
@@ -286,7 +304,7 @@ describe('a node started in a folder with a .env', () => {
     );
     expect(r.code).toBe(1);
     expect(r.out).toMatch(
-      /swe-agent: cannot start: connecting to Redis at redis:\/\/127\.0\.0\.1:\d+ failed/,
+      /swe-agent: cannot start: connecting to Redis at redis:\/\/127\.0\.0\.1:\d+ failed: connection refused: nothing listens on 127\.0\.0\.1:\d+/,
     );
     expect(r.out).not.toMatch(/\n\s+at /);
   });

@@ -55,6 +55,7 @@ import * as ownership from './leases.ts';
 import { listSessions } from './listing.ts';
 import * as nodes from './nodes.ts';
 import { timeMs } from './pipeline.ts';
+import { describeConnectFailure } from './connect-error.ts';
 import { defineScripts } from './scripts/index.ts';
 import * as sessions from './sessions.ts';
 import { Subscriber } from './subscriber.ts';
@@ -64,6 +65,8 @@ import { type Backoff, backoffDelay } from '../../../kernel/backoff.ts';
 
 /** Reconnects: 50 ms doubling to 300 ms, so a Redis that comes back is seen within 300 ms. */
 const RECONNECT_BACKOFF: Backoff = { initialMs: 50, maxMs: 300 };
+/** How long the first connection may take before the node gives up starting (ioredis's default). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface RedisStoreOptions {
   url: string;
@@ -78,6 +81,8 @@ export interface RedisStoreOptions {
    * timeout: commands fail at once then.
    */
   commandTimeoutMs?: number;
+  /** How long the first connection may take before `create` gives up (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 export class RedisStore implements Store {
@@ -99,6 +104,7 @@ export class RedisStore implements Store {
   static async create(opts: RedisStoreOptions): Promise<RedisStore> {
     const redis = new Redis(opts.url, {
       lazyConnect: true,
+      connectTimeout: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       enableAutoPipelining: true,
       commandTimeout: opts.commandTimeoutMs ?? 5000,
       // Fail fast while disconnected: a command issued without a connection
@@ -112,19 +118,26 @@ export class RedisStore implements Store {
       // Requests fail until the client is back, so it tries often: a refused connect costs nothing.
       retryStrategy: (attempt) => Math.round(backoffDelay(RECONNECT_BACKOFF, attempt)),
     });
-    redis.on('error', () => undefined); // reported through the failing commands instead
+    // Reported through the failing commands instead; the first one while
+    // connecting is the reason the connection failed.
+    let firstError: unknown;
+    redis.on('error', (err: unknown) => {
+      firstError ??= err;
+    });
     defineScripts(redis);
     try {
       await redis.connect();
-    } catch (cause) {
+    } catch (closed) {
       redis.disconnect();
+      const cause = firstError ?? closed;
       throw new AppError(
         'store_unavailable',
         503,
-        `connecting to Redis at ${redactUrl(opts.url)} failed: ${String(cause)}`,
+        `connecting to Redis at ${redactUrl(opts.url)} failed: ${describeConnectFailure(cause, new URL(opts.url), opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS)}`,
         { cause },
       );
     }
+    firstError = undefined;
     return new RedisStore(redis, opts.url, opts.prefix ?? 'swe');
   }
 
