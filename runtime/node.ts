@@ -39,6 +39,8 @@ export interface NodeOptions {
   claimIntervalMs?: number;
   address?: string;
   version?: string;
+  /** Published with every heartbeat: the settings that change what a session does (see `NodeInfo.settings`). */
+  settings?: Record<string, string>;
   /**
    * A session waiting for admission under its user's running limit is tried
    * again when one of the user's sessions stops running, or after this long
@@ -310,6 +312,7 @@ export class RuntimeNode {
           active_sessions: this.#hosts.size,
           sessions: this.sessionIds(),
           heartbeat_at: this.#clock.wallNow(),
+          ...(this.#opts.settings ? { settings: this.#opts.settings } : {}),
         },
         1000,
       );

@@ -14,6 +14,7 @@ import { createSecretBox, randomSecretKey } from '../kernel/secret-box.ts';
 import type { WorkImplementations } from '../actors/work-contract.ts';
 import { VERSION } from '../kernel/version.ts';
 import { bootstrapAdmin } from './bootstrap.ts';
+import { sessionSettings, settingsDrift } from './session-settings.ts';
 import { isLoopbackHost } from '../api/auth.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../kernel/service-metrics.ts';
 
@@ -115,8 +116,11 @@ export async function startService(
     );
   const work =
     typeof workSource === 'function' ? workSource({ store, config, profiles }) : workSource;
+  const settings = sessionSettings(config);
+  for (const line of settingsDrift(nodeId, settings, await store.listNodes())) logger.warn(line);
   const node = await RuntimeNode.start({
     store,
+    settings,
     nodeId,
     work,
     logger,

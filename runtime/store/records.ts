@@ -209,6 +209,8 @@ export interface NodeInfo {
   /** Ids of the sessions this node hosts, as of its heartbeat. */
   sessions: string[];
   heartbeat_at: number;
+  /** The settings that change what a session does, as this node runs them (name → value); absent from nodes before they were published. */
+  settings?: Record<string, string>;
 }
 
 export interface ListQuery {

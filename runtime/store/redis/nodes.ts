@@ -26,6 +26,7 @@ export async function heartbeat(ctx: RedisContext, node: NodeInfo, ttlMs: number
       node.active_sessions,
       'sessions',
       JSON.stringify(node.sessions ?? []),
+      ...(node.settings ? ['settings', JSON.stringify(node.settings)] : []),
     ],
   );
 }
@@ -54,6 +55,7 @@ export async function listNodes(ctx: RedisContext): Promise<NodeInfo[]> {
       active_sessions: Number(h['active_sessions'] ?? 0),
       sessions: h['sessions'] ? (JSON.parse(h['sessions']) as string[]) : [],
       heartbeat_at: Number(h['heartbeat_at']),
+      ...(h['settings'] ? { settings: JSON.parse(h['settings']) as Record<string, string> } : {}),
     });
   });
   return nodes;

@@ -45,5 +45,22 @@ export function nodesContract(name: string, factory: () => Promise<StoreHarness>
       );
       expect((await store.listNodes()).find((n) => n.id === 'na')?.sessions).toEqual([]);
     });
+
+    it("keeps a node's published settings, and lists a node without them without the field", async () => {
+      const base = {
+        address: '',
+        started_at: 1,
+        version: 'v',
+        active_sessions: 0,
+        sessions: [],
+        heartbeat_at: 0,
+      };
+      const settings = { SANDBOX_TYPE: 'daytona', AGENT_MAX_CALLS: '50' };
+      await store.heartbeat({ id: 'with', ...base, settings }, 1000);
+      await store.heartbeat({ id: 'without', ...base }, 1000);
+      const nodes = await store.listNodes();
+      expect(nodes.find((n) => n.id === 'with')?.settings).toEqual(settings);
+      expect(nodes.find((n) => n.id === 'without')).not.toHaveProperty('settings');
+    });
   });
 }
