@@ -8,6 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
+  linkSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -135,6 +137,16 @@ describe('the image, replayed without Docker', () => {
     home = join(work, 'home');
     mkdirSync(home);
     if (asRoot) chownSync(home, NODE_USER_ID, NODE_USER_ID);
+    // The base image's node (/usr/local/bin/node): the Node running this
+    // suite, where the image's user can run it (the suite's own may sit in a
+    // directory only its owner enters, and PATH would then find an older one).
+    mkdirSync(join(work, 'bin'));
+    try {
+      linkSync(process.execPath, join(work, 'bin', 'node'));
+    } catch {
+      copyFileSync(process.execPath, join(work, 'bin', 'node'));
+    }
+    chmodSync(join(work, 'bin', 'node'), 0o755);
     replayMs = Date.now() - t0;
   }, 600_000);
 
@@ -235,7 +247,7 @@ describe('the image, replayed without Docker', () => {
   async function startNode(extra: Record<string, string>) {
     const port = await freePort();
     const env: Record<string, string> = {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      PATH: `${join(work, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
       HOME: home,
     };
     for (const [k, v] of Object.entries(app.env))
@@ -258,7 +270,7 @@ describe('the image, replayed without Docker', () => {
       throw new Error('HEALTHCHECK is not in exec form');
     const [exe, ...args] = hc.command.argv;
     return spawnSync(exe!, args, {
-      env: { PATH: process.env['PATH'] ?? '', PORT: String(port) },
+      env: { PATH: `${join(work, 'bin')}:${process.env['PATH'] ?? ''}`, PORT: String(port) },
       timeout: 10_000,
     }).status;
   }
