@@ -3,6 +3,7 @@ import { readEnv } from './env.ts';
 import { startService, type Service, type WorkSource } from './service.ts';
 import { startupFailure } from './startup-error.ts';
 import { listenError } from './listen-error.ts';
+import { startingResponse } from './starting.ts';
 
 /**
  * The few parts of the `Deno` namespace this entry uses. Declared here so the
@@ -52,13 +53,7 @@ export async function serveOnDeno(
     try {
       server = deno.serve(
         { port: config.port, hostname: host, onListen: (addr) => (port = addr.port) },
-        (request) =>
-          service
-            ? service.app.fetch(request)
-            : Response.json(
-                { error: { code: 'starting', message: 'the node is starting' } },
-                { status: 503, headers: { 'retry-after': '1' } },
-              ),
+        (request) => (service ? service.app.fetch(request) : startingResponse()),
       );
     } catch (err) {
       throw listenError(err, host, config.port);

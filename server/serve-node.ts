@@ -6,12 +6,7 @@ import { readEnv } from './env.ts';
 import { startService, type Service, type WorkSource } from './service.ts';
 import { startupFailure } from './startup-error.ts';
 import { listenError } from './listen-error.ts';
-
-const STARTING = () =>
-  Response.json(
-    { error: { code: 'starting', message: 'the node is starting' } },
-    { status: 503, headers: { 'retry-after': '1' } },
-  );
+import { startingResponse } from './starting.ts';
 
 /**
  * Runs one node under Node.js: validates the configuration, starts the
@@ -30,7 +25,7 @@ export async function serveOnNode(
     // The port first: a node that cannot take it says so in one line before
     // it claims a session or opens its store (answering 503 until it is up).
     const bound = serve({
-      fetch: (request, env) => (service ? service.app.fetch(request, env) : STARTING()),
+      fetch: (request, env) => (service ? service.app.fetch(request, env) : startingResponse()),
       port: config.port,
       hostname: config.host,
     }) as Server;

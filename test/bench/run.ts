@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- latency failover handoff throughput memory]`: the
+ * `npm run bench [-- latency failover handoff throughput memory startup]`: the
  * runtime's figures, measured against real node processes on one Redis, and
  * printed beside the goals from the issue (and BullMQ, run side by side on the
  * same Redis). Set REDIS_URL to use a running Redis; otherwise one is started.
@@ -15,6 +15,7 @@ import { sleep, waitFor } from '../support/wait.ts';
 import { benchBullmq } from './bullmq-peer.ts';
 import { httpClient } from './http-client.ts';
 import { commitsAlone, machineAlone } from './parts.ts';
+import { measureStartup } from './startup.ts';
 
 const FOREVER_MS = 600_000; // scripted work that outlasts the measurement: sessions stay active
 const sections = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -452,6 +453,26 @@ async function memory(): Promise<void> {
   await store.close();
 }
 
+async function startup(): Promise<void> {
+  console.log(
+    '\nStart-up: spawn to the first /health answer, and RSS then (median of 5, alternating)',
+  );
+  const figures = await measureStartup([
+    { label: 'node server/main.ts (npm start)', nodeArgs: [], env: { SANDBOX_TYPE: 'local' } },
+    { label: 'node --import tsx (the old start)', nodeArgs: ['--import', 'tsx'], env: {} },
+    {
+      label: 'SANDBOX_TYPE=daytona (SDK on first use)',
+      nodeArgs: [],
+      env: {
+        SANDBOX_TYPE: 'daytona',
+        DAYTONA_API_KEY: 'bench',
+        DAYTONA_API_URL: 'http://127.0.0.1:9',
+      },
+    },
+  ]);
+  for (const f of figures) line(f.label, `${ms(f.readyMs)}, ${f.rssMb.toFixed(1)} MB RSS`);
+}
+
 try {
   console.log(
     `SWE Agent runtime benchmark — Redis ${url}, node ${process.version}, ${new Date().toISOString()}`,
@@ -461,6 +482,7 @@ try {
   if (want('handoff')) await failover('SIGTERM');
   if (want('throughput')) await throughput();
   if (want('memory')) await memory();
+  if (want('startup')) await startup();
 } finally {
   for (const n of nodes) await n.kill();
   raw.disconnect();
