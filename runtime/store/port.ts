@@ -29,6 +29,7 @@ import type {
   ListQuery,
   NewSession,
   NodeInfo,
+  RemovalResult,
   RenewResult,
   RequestKey,
   RequestKeyState,
@@ -252,6 +253,35 @@ export interface StoreCounts {
   countByStatus(): Promise<Record<SessionStatus, number>>;
 }
 
+/**
+ * Removing ended sessions with everything they own: the retention sweep
+ * (`SESSION_RETENTION_DAYS`) and `DELETE /agent/sessions/{id}`. Each removal
+ * is small and separate, so a sweep of thousands never blocks the store.
+ */
+export interface SessionRemoval {
+  /**
+   * Ended sessions (`ENDED_STATUSES`) last updated strictly before `before`
+   * (store ms), oldest update first (ties by id), at most `limit`: what a
+   * sweep with that cutoff removes next. A session it lists may still be
+   * refused by `removeSession` (an input arrived since). Index entries whose
+   * record is gone are skipped (and, where an adapter keeps indexes apart
+   * from records, that unfinished removal is finished).
+   */
+  listEnded(before: number, limit: number): Promise<SessionSummary[]>;
+  /**
+   * Removes a session and everything it owns: its record, inbox, logs,
+   * history, request keys (its own and the user's reservations that name it),
+   * timers (and their due entries), usage, transcripts, artifacts, and its
+   * entries in every index (listings, status counts, ready queue, leases,
+   * running and parked sets). Atomic against `appendEvent`: refused as
+   * `active` while the session is not ended, holds a valid lease, or has an
+   * event not yet applied (an input that starts it again). `not_found` when
+   * there is no record; index entries a crashed removal left behind are
+   * cleaned either way, so a retry finishes the job.
+   */
+  removeSession(id: string): Promise<RemovalResult>;
+}
+
 /** Every role: what an adapter implements and the wiring opens and closes. */
 export interface Store
   extends StoreClock,
@@ -269,7 +299,8 @@ export interface Store
     TokenRecords,
     RunningLimit,
     NodeRegistry,
-    StoreCounts {
-  readonly kind: 'redis' | 'memory';
+    StoreCounts,
+    SessionRemoval {
+  readonly kind: 'redis' | 'memory' | 'sqlite';
   close(): Promise<void>;
 }

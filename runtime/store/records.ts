@@ -137,6 +137,12 @@ export type ClaimResult =
   | { kind: 'idle' }
   | { kind: 'not_found' };
 
+/** Answer of `removeSession`; `active` names the status the session is in (ended, but leased or with an event waiting, says so too). */
+export type RemovalResult =
+  | { kind: 'removed' }
+  | { kind: 'not_found' }
+  | { kind: 'active'; status: SessionStatus };
+
 export interface HistoryEntry {
   /** Position in the session's whole history (0 for its first transition), kept when old entries are trimmed. */
   n: number;

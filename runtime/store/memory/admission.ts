@@ -33,6 +33,25 @@ export class MemoryAdmission {
     this.#parked.get(userId)?.delete(id);
   }
 
+  /**
+   * Drops a removed session from the user's running and parked sets. Unlike
+   * `uncount` it promotes no one: an ended session counted as running is a
+   * stale entry, and admission already drops those when it meets them.
+   */
+  forgetSession(id: string, userId: string): void {
+    const running = this.#running.get(userId);
+    running?.delete(id);
+    if (running?.size === 0) this.#running.delete(userId);
+    const parked = this.#parked.get(userId);
+    parked?.delete(id);
+    if (parked?.size === 0) this.#parked.delete(userId);
+  }
+
+  /** Both sets, for `MemoryStore.dump`. */
+  toJSON(): { running: Map<string, Set<string>>; parked: Map<string, Map<string, number>> } {
+    return { running: this.#running, parked: this.#parked };
+  }
+
   /** Uncounts the session and un-parks every other session of the user: returns them with their first waiting time. */
   uncount(id: string, userId: string): [string, number][] {
     const running = this.#running.get(userId);

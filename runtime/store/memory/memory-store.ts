@@ -14,6 +14,7 @@ import type {
   ListQuery,
   NewSession,
   NodeInfo,
+  RemovalResult,
   RenewResult,
   RequestKey,
   RequestKeyState,
@@ -33,6 +34,7 @@ import * as counts from './counts.ts';
 import * as inbox from './inbox.ts';
 import * as ownership from './leases.ts';
 import * as nodes from './nodes.ts';
+import * as removal from './removal.ts';
 import * as sessions from './sessions.ts';
 import { type MemoryState, newState } from './state.ts';
 import * as timers from './timers.ts';
@@ -276,6 +278,27 @@ export class MemoryStore implements Store {
 
   countByStatus(): Promise<Record<SessionStatus, number>> {
     return counts.countByStatus(this.#st);
+  }
+
+  // Removal (`removal.ts`) -----------------------------------------------
+
+  listEnded(before: number, limit: number): Promise<SessionSummary[]> {
+    return removal.listEnded(this.#st, before, limit);
+  }
+
+  removeSession(id: string): Promise<RemovalResult> {
+    return removal.removeSession(this.#st, this.#admission, id);
+  }
+
+  /**
+   * Everything it holds but users and tokens, as JSON (maps and sets as
+   * entry lists): tests scan it for what a removal must not leave behind.
+   */
+  dump(): string {
+    const { clock: _clock, wake: _wake, readyHandlers: _handlers, ...held } = this.#st;
+    return JSON.stringify({ ...held, admission: this.#admission }, (_k, v: unknown) =>
+      v instanceof Map ? [...v] : v instanceof Set ? [...v] : v,
+    );
   }
 
   async close(): Promise<void> {

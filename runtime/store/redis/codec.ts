@@ -81,6 +81,31 @@ function json(v: string | undefined): unknown {
   return JSON.parse(v);
 }
 
+/** Every field `decodeRecord` reads but the snapshot: what a summary needs, for `HMGET`. */
+export const SUMMARY_FIELDS = [
+  'id',
+  'goal',
+  'repo_url',
+  'mode',
+  'status',
+  'phase',
+  'reason',
+  'result',
+  'created_at',
+  'updated_at',
+  'last_event_id',
+  'epoch',
+  'lease_node',
+  'lease_until',
+  'fenced',
+  'hist_n',
+  'budget',
+  'profile_id',
+  'role_profiles',
+  'user_id',
+  'max_running',
+] as const;
+
 /** Decodes a record hash; `now` (store time) decides whether the lease is still valid. */
 export function decodeRecord(h: Record<string, string>, now: number): SessionRecord | null {
   if (h['id'] === undefined) return null;

@@ -8,7 +8,9 @@
  *   protects; see `requestKeyField`),
  *   `timers` (timer key → JSON `{payload, due, state}`), `usage` (hash of
  *   counters), `art` (artifact name → value), `tx:<role>` (capped list of
- *   JSON transcript messages);
+ *   JSON transcript messages), `tx` (set of the roles with a transcript, so
+ *   a removal finds their keys), and, only while a removal is unfinished,
+ *   `gone` (what its `{g}` step needs: see `removal.ts`);
  * - global, hash tag `{g}`: `ready`, `leases`, `due`, `created`,
  *   `created:user:<userId>` (that user's sessions by creation time),
  *   `status:<S>`, `nodes`, `node:<id>`, `fenced`, `rk:<userId>:<key>` (which
@@ -40,6 +42,10 @@ export interface SessionKeys {
   artifacts: string;
   /** Transcript of one role (validated by the caller). */
   transcript(role: string): string;
+  /** The roles that have a transcript. */
+  transcriptRoles: string;
+  /** A removal's note for its `{g}` step, there only until that step is done. */
+  removal: string;
 }
 
 export interface GlobalKeys {
@@ -60,6 +66,8 @@ export interface GlobalKeys {
   node(nodeId: string): string;
   /** The reservation of one user's request key: `fingerprint\nsessionId`. */
   requestKey(userId: string, key: string): string;
+  /** The same reservation, named by its field in a session's `idem` hash (`requestKeyField`). */
+  requestKeyOfField(field: string): string;
   /** Sessions of one user counted as running. */
   running(userId: string): string;
   /** Sessions of one user waiting for admission, by first waiting time. */
@@ -79,6 +87,8 @@ export function sessionKeys(prefix: string, id: string): SessionKeys {
     usage: `${base}:usage`,
     artifacts: `${base}:art`,
     transcript: (role) => `${base}:tx:${role}`,
+    transcriptRoles: `${base}:tx`,
+    removal: `${base}:gone`,
   };
 }
 
@@ -102,7 +112,8 @@ export function globalKeys(prefix: string): GlobalKeys {
     node: (nodeId) => `${base}:node:${nodeId}`,
     running: (userId) => `${base}:running:${userId}`,
     parked: (userId) => `${base}:parked:${userId}`,
-    requestKey: (userId, key) => `${base}:rk:${encodeURIComponent(userId)}:${key}`,
+    requestKey: (userId, key) => `${base}:rk:${requestKeyField(userId, key)}`,
+    requestKeyOfField: (field) => `${base}:rk:${field}`,
   };
 }
 
@@ -110,6 +121,12 @@ export function globalKeys(prefix: string): GlobalKeys {
 export function requestKeyField(userId: string, key: string): string {
   return `${encodeURIComponent(userId)}:${key}`;
 }
+
+/**
+ * Transcript roles the agent wrote before the `tx` set existed: a removal
+ * unlinks their keys as well, so sessions from then leave nothing behind.
+ */
+export const EARLIER_TRANSCRIPT_ROLES: readonly string[] = ['planner', 'programmer', 'reviewer'];
 
 /** Pub/sub channels (not keys: cluster pub/sub is broadcast). */
 export function channels(prefix: string) {

@@ -10,7 +10,8 @@
  * This class is the surface: the connection and its lifecycle, and each
  * method handing its call to the file of its role (`sessions.ts`, `inbox.ts`,
  * `leases.ts`, `commits.ts`, `timers.ts`, `work-records.ts`, `nodes.ts`,
- * `accounts.ts`, `admission.ts`, `counts.ts`) with the context they share.
+ * `accounts.ts`, `admission.ts`, `counts.ts`, `removal.ts`, `ended.ts`) with
+ * the context they share.
  */
 import { Redis } from 'ioredis';
 import type { InboxEvent, InboxEventType } from '../../../actors/events.ts';
@@ -31,6 +32,7 @@ import type {
   ListQuery,
   NewSession,
   NodeInfo,
+  RemovalResult,
   RenewResult,
   RequestKey,
   RequestKeyState,
@@ -49,11 +51,13 @@ import { decodeWake } from './codec.ts';
 import * as commits from './commits.ts';
 import { type RedisContext, refused } from './context.ts';
 import * as counts from './counts.ts';
+import { listEnded } from './ended.ts';
 import * as inbox from './inbox.ts';
 import { channels, globalKeys } from './keys.ts';
 import * as ownership from './leases.ts';
 import { listSessions } from './listing.ts';
 import * as nodes from './nodes.ts';
+import { removeSession } from './removal.ts';
 import { timeMs } from './pipeline.ts';
 import { describeConnectFailure } from './connect-error.ts';
 import { defineScripts } from './scripts/index.ts';
@@ -363,6 +367,16 @@ export class RedisStore implements Store {
 
   countByStatus(): Promise<Record<SessionStatus, number>> {
     return counts.countByStatus(this.#ctx);
+  }
+
+  // Removal (`removal.ts`, `ended.ts`) -----------------------------------
+
+  listEnded(before: number, limit: number): Promise<SessionSummary[]> {
+    return listEnded(this.#ctx, before, limit);
+  }
+
+  removeSession(id: string): Promise<RemovalResult> {
+    return removeSession(this.#ctx, id);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
  * Agent bookkeeping on Redis: AI profiles in `{g}:profiles` (one script
  * keeps a single default), and what a session's work keeps outside the
  * snapshot (usage, transcripts, artifacts), each write one fenced script
- * (`fencedWrite` in `commits.ts`). Arguments are checked and encoded by
+ * (`fencedWrite` in `commits.ts`; transcripts their own, which also records
+ * the role). Arguments are checked and encoded by
  * `bookkeeping.ts`, as in the in-process store.
  */
 import type { AgentUsage } from '../../../actors/work-contract.ts';
@@ -15,9 +16,9 @@ import {
 } from '../bookkeeping.ts';
 import { TRANSCRIPT_CAP, type CommitResult, type Lease, type StoredProfile } from '../records.ts';
 import { fencedWrite } from './commits.ts';
-import type { RedisContext } from './context.ts';
+import { type RedisContext, refused } from './context.ts';
 import { sessionKeys } from './keys.ts';
-import { runScript } from './scripts/index.ts';
+import { runScript, type Reply } from './scripts/index.ts';
 
 // Profiles ---------------------------------------------------------------
 
@@ -95,10 +96,14 @@ export async function appendTranscript(
   messages: unknown[],
 ): Promise<CommitResult> {
   checkRole(role);
-  return fencedWrite(ctx, id, lease, sessionKeys(ctx.prefix, id).transcript(role), 'rpush_capped', [
-    TRANSCRIPT_CAP,
-    ...messages.map(encodeMessage),
-  ]);
+  const k = sessionKeys(ctx.prefix, id);
+  const reply = (await runScript(
+    ctx.redis,
+    'swAppendTranscript',
+    [k.record, k.transcript(role), k.transcriptRoles],
+    [lease.nodeId, lease.epoch, role, TRANSCRIPT_CAP, ...messages.map(encodeMessage)],
+  )) as Reply[];
+  return reply[0] === 'ok' ? { kind: 'ok', released: false } : refused(ctx, reply);
 }
 
 export async function getTranscript(

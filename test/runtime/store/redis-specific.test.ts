@@ -139,6 +139,7 @@ describe('RedisStore (Redis specifics)', () => {
       'log',
       's',
       'timers',
+      'tx',
       'tx:coder',
       'usage',
     ]);

@@ -1,4 +1,4 @@
-import { LUA_HOLDS, LUA_FENCE, LUA_PUSH } from './lib.ts';
+import { LUA_HOLDS, LUA_FENCE } from './lib.ts';
 
 /**
  * One fenced write to one per-session key: the lease check and the write in
@@ -6,21 +6,15 @@ import { LUA_HOLDS, LUA_FENCE, LUA_PUSH } from './lib.ts';
  * KEYS: record, target. ARGV: node, epoch, op, args...
  * Ops:
  * - `hincrby` field, increment, field, increment...;
- * - `rpush_capped` cap, values... (appends, then keeps the newest `cap`);
  * - `hset` field, value, field, value...
  * Returns `{'not_found'}`, `{'fenced'}` or `{'ok'}`.
  */
-export const FENCED_WRITE_2 = `${LUA_HOLDS}${LUA_FENCE}${LUA_PUSH}
+export const FENCED_WRITE_2 = `${LUA_HOLDS}${LUA_FENCE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
 if not holds(KEYS[1], ARGV[1], ARGV[2]) then return fence(KEYS[1]) end
 local op = ARGV[3]
 if op == 'hincrby' then
   for i = 4, #ARGV - 1, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
-elseif op == 'rpush_capped' then
-  local cap = tonumber(ARGV[4])
-  -- Values older than the newest cap would be trimmed at once: skip them.
-  push(KEYS[2], ARGV, math.max(5, #ARGV - cap + 1))
-  redis.call('LTRIM', KEYS[2], -cap, -1)
 elseif op == 'hset' then
   local i = 4
   while i + 1 <= #ARGV do

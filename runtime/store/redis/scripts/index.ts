@@ -1,12 +1,14 @@
 /**
  * The store's Lua scripts, one per state change, registered on a connection
  * with `defineCommand` (EVALSHA, falling back to EVAL after a script flush or
- * a failover; inside pipelines too).
+ * a failover; inside pipelines too). A script's key count is in its file
+ * name; `-n` names one that takes as many keys as the caller passes.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import { ADMIT_2 } from './admit-2.ts';
 import { APPEND_EVENT_3 } from './append-event-3.ts';
 import { APPEND_LOGS_2 } from './append-logs-2.ts';
+import { APPEND_TRANSCRIPT_3 } from './append-transcript-3.ts';
 import { CLAIM_2 } from './claim-2.ts';
 import { COMMIT_4 } from './commit-4.ts';
 import { CREATE_SESSION_2 } from './create-session-2.ts';
@@ -19,6 +21,7 @@ import { PARK_2 } from './park-2.ts';
 import { PUT_PROFILE_1 } from './put-profile-1.ts';
 import { PUT_TOKEN_3 } from './put-token-3.ts';
 import { RELEASE_1 } from './release-1.ts';
+import { REMOVE_SESSION_N } from './remove-session-n.ts';
 import { RENEW_2 } from './renew-2.ts';
 import { RESERVE_DUE_1 } from './reserve-due-1.ts';
 import { RESERVE_KEY_1 } from './reserve-key-1.ts';
@@ -27,6 +30,13 @@ import { SET_RUNNING_3 } from './set-running-3.ts';
 import { TAKE_READY_2 } from './take-ready-2.ts';
 import { TOKEN_BY_HASH_2 } from './token-by-hash-2.ts';
 import { TOUCH_LEASES_1 } from './touch-leases-1.ts';
+import { UNINDEX_SESSION_N } from './unindex-session-n.ts';
+
+/** A script and how many keys it takes: a number, or `'n'` (the caller's count, sent first). */
+interface ScriptDef {
+  lua: string;
+  numberOfKeys: number | 'n';
+}
 
 /** Script name → Lua and key count (the count is also in the file name). */
 export const SCRIPTS = {
@@ -53,7 +63,10 @@ export const SCRIPTS = {
   swAdmit: { lua: ADMIT_2, numberOfKeys: 2 },
   swSetRunning: { lua: SET_RUNNING_3, numberOfKeys: 3 },
   swPark: { lua: PARK_2, numberOfKeys: 2 },
-} as const;
+  swAppendTranscript: { lua: APPEND_TRANSCRIPT_3, numberOfKeys: 3 },
+  swRemoveSession: { lua: REMOVE_SESSION_N, numberOfKeys: 'n' },
+  swUnindexSession: { lua: UNINDEX_SESSION_N, numberOfKeys: 'n' },
+} as const satisfies Record<string, ScriptDef>;
 
 export type ScriptName = keyof typeof SCRIPTS;
 
@@ -63,7 +76,15 @@ export type Reply = string | number | null | Reply[];
 type ScriptMethod = (...args: (string | number)[]) => unknown;
 
 export function defineScripts(redis: Redis): void {
-  for (const [name, def] of Object.entries(SCRIPTS)) redis.defineCommand(name, def);
+  for (const [name, def] of Object.entries(SCRIPTS) as [string, ScriptDef][]) {
+    // Without a count, ioredis takes it as the first argument (`withCount`).
+    redis.defineCommand(
+      name,
+      def.numberOfKeys === 'n'
+        ? { lua: def.lua }
+        : { lua: def.lua, numberOfKeys: def.numberOfKeys },
+    );
+  }
 }
 
 function method(target: Redis | ChainableCommander, name: ScriptName): ScriptMethod {
@@ -72,15 +93,14 @@ function method(target: Redis | ChainableCommander, name: ScriptName): ScriptMet
   return fn.bind(target);
 }
 
-/** Runs a script; keys must match its key count. */
+/** Runs a script; keys must match its key count (any number for an `'n'` script). */
 export function runScript(
   redis: Redis,
   name: ScriptName,
   keys: string[],
   args: (string | number)[],
 ): Promise<Reply> {
-  checkKeys(name, keys);
-  return method(redis, name)(...keys, ...args) as Promise<Reply>;
+  return method(redis, name)(...withCount(name, keys), ...args) as Promise<Reply>;
 }
 
 /** Queues a script on a pipeline; its reply comes back from `exec()`. */
@@ -90,14 +110,14 @@ export function queueScript(
   keys: string[],
   args: (string | number)[],
 ): void {
-  checkKeys(name, keys);
-  method(pipeline, name)(...keys, ...args);
+  method(pipeline, name)(...withCount(name, keys), ...args);
 }
 
-function checkKeys(name: ScriptName, keys: string[]): void {
-  if (keys.length !== SCRIPTS[name].numberOfKeys) {
-    throw new Error(
-      `Redis script ${name} takes ${SCRIPTS[name].numberOfKeys} keys, got ${keys.length}`,
-    );
-  }
+/** The keys as the command takes them: checked against a fixed count, or led by their count. */
+function withCount(name: ScriptName, keys: string[]): (string | number)[] {
+  const { numberOfKeys } = SCRIPTS[name] as ScriptDef;
+  if (numberOfKeys === 'n') return [keys.length, ...keys];
+  if (keys.length !== numberOfKeys)
+    throw new Error(`Redis script ${name} takes ${numberOfKeys} keys, got ${keys.length}`);
+  return keys;
 }

@@ -5,14 +5,19 @@
  * no helper missing, none unused). Kept in .ts strings (not .lua files) so
  * the scripts load on Deno without file-system access.
  */
-import { PASSIVE_STATUSES } from '../../../../actors/status.ts';
+import { ENDED_STATUSES, PASSIVE_STATUSES } from '../../../../actors/status.ts';
 
-/** `,A,B,` list of passive statuses, for plain `string.find` membership tests. */
-const PASSIVE = `,${PASSIVE_STATUSES.join(',')},`;
+/** `,A,B,` list of statuses, for plain `string.find` membership tests. */
+const csv = (statuses: readonly string[]) => `,${statuses.join(',')},`;
 
 /** The passive statuses as a Lua local, for `in_csv(PASSIVE, status)`. */
 export const LUA_PASSIVE = `
-local PASSIVE = '${PASSIVE}'
+local PASSIVE = '${csv(PASSIVE_STATUSES)}'
+`;
+
+/** The ended statuses as a Lua local, for `in_csv(ENDED, status)`. */
+export const LUA_ENDED = `
+local ENDED = '${csv(ENDED_STATUSES)}'
 `;
 
 export const LUA_NOW_MS = `

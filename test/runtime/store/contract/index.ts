@@ -6,6 +6,7 @@ import { inboxContract } from './inbox.ts';
 import { leasesContract } from './leases.ts';
 import { nodesContract } from './nodes.ts';
 import { profilesContract } from './profiles.ts';
+import { removalContract } from './removal.ts';
 import { sessionsContract } from './sessions.ts';
 import { timersContract } from './timers.ts';
 import { usersContract } from './users.ts';
@@ -34,4 +35,5 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
   usersContract(name, factory);
   idempotencyContract(name, factory);
   admissionContract(name, factory);
+  removalContract(name, factory);
 }
