@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type {
   NodeRegistry,
+  SessionRemoval,
   Store,
   StoreClock,
   StoreCounts,
@@ -14,6 +15,7 @@ import { type SessionStore, sessionRoutes } from './routes/sessions.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { meRoutes, userRoutes } from './routes/users.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { retentionRoutes } from './routes/retention.ts';
 import { chartRoutes } from './routes/chart.ts';
 import { type EventStore, eventRoutes } from './routes/events.ts';
 import { openApiRoutes } from './openapi/index.ts';
@@ -28,6 +30,7 @@ import type { StoredProfile } from '../runtime/store/records.ts';
 
 /** The store as the API uses it: each route's slice, and the clock and kind for readiness. */
 export type ApiStore = SessionStore &
+  SessionRemoval &
   EventStore &
   AuthStore &
   StoreCounts &
@@ -60,6 +63,8 @@ export interface AppDeps {
   rateLimitPerMinute?: number;
   /** USER_MAX_RUNNING_SESSIONS: a user's running-session limit unless the user has its own. */
   userMaxRunning?: number;
+  /** SESSION_RETENTION_DAYS, as `GET /agent/retention` shows it (0 or absent: kept for ever). */
+  retentionDays?: number;
   /** How often the event stream looks for news, ms. */
   eventsPollMs?: number;
   /** The process's metrics (the node's too), shown at `GET /metrics`; the app makes its own when absent. */
@@ -147,6 +152,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   app.route('/agent/nodes', nodeRoutes(deps.store));
+  app.route('/agent/retention', retentionRoutes(deps.store, { days: deps.retentionDays ?? 0 }));
   // The state chart and its layout, the same for every session (the visualizer adds where a session is).
   app.route('/agent/chart', chartRoutes());
   return app;

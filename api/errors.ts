@@ -10,7 +10,11 @@ import type { Logger } from '../kernel/logger.ts';
 export function errorResponder(logger: Logger) {
   return function onError(err: unknown, c: Context): Response {
     if (isAppError(err) && err.expose) {
-      const body: Record<string, unknown> = { code: err.code, message: err.message };
+      const body: Record<string, unknown> = {
+        ...err.details,
+        code: err.code,
+        message: err.message,
+      };
       if (err.field !== undefined) body['field'] = err.field;
       return c.json({ error: body }, err.status as 400);
     }

@@ -39,12 +39,19 @@ export class AppError extends Error {
   readonly expose: boolean;
   /** The request field the error is about, when there is one. */
   readonly field: string | undefined;
+  /** More the client can act on, shown beside `code` and `message` (e.g. a session's `status` on a 409). */
+  readonly details: Readonly<Record<string, string>> | undefined;
 
   constructor(
     code: ErrorCode,
     status: number,
     message: string,
-    opts: { expose?: boolean; field?: string; cause?: unknown } = {},
+    opts: {
+      expose?: boolean;
+      field?: string;
+      details?: Record<string, string>;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: opts.cause });
     this.name = 'AppError';
@@ -52,6 +59,7 @@ export class AppError extends Error {
     this.status = status;
     this.expose = opts.expose ?? status < 500;
     this.field = opts.field;
+    this.details = opts.details;
   }
 }
 
@@ -59,7 +67,8 @@ export const badRequest = (message: string, field?: string) =>
   new AppError('bad_request', 400, message, field === undefined ? {} : { field });
 export const notFound = (what: string, id: string) =>
   new AppError('not_found', 404, `${what} ${id} not found`);
-export const conflict = (message: string) => new AppError('conflict', 409, message);
+export const conflict = (message: string, details?: Record<string, string>) =>
+  new AppError('conflict', 409, message, details ? { details } : {});
 export const unauthorized = (message: string) => new AppError('unauthorized', 401, message);
 /** The caller can see the thing but may not do this to it (a thing it cannot see is a 404). */
 export const forbidden = (message: string, field?: string) =>

@@ -21,6 +21,8 @@ export interface Config {
   userMaxRunning: number;
   /** Requests per minute per user and node (0: no limit). */
   rateLimitPerMinute: number;
+  /** Ended sessions are removed this many days after their last update (0: kept for ever). */
+  sessionRetentionDays: number;
   agent: AgentConfig;
 }
 
@@ -75,6 +77,7 @@ export const CONFIG_VARIABLES = {
   ADMIN_TOKEN: '(unset: generated at first start when HOST is not loopback, printed once)',
   USER_MAX_RUNNING_SESSIONS: '10',
   RATE_LIMIT_PER_MINUTE: '600',
+  SESSION_RETENTION_DAYS: '30',
   SANDBOX_TYPE: 'local',
   SANDBOX_ISOLATION: 'auto',
   SANDBOX_NETWORK: 'host',
@@ -186,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminToken,
     userMaxRunning: int(env, 'USER_MAX_RUNNING_SESSIONS', 10, 0, 100_000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
+    sessionRetentionDays: retentionDays(env),
     agent: loadAgentConfig(env),
   };
 }
@@ -357,6 +361,23 @@ function loadProfile(env: Record<string, string | undefined>): AgentConfig['prof
     ...(apiVersion ? { apiVersion } : {}),
     ...(deployment ? { deployment } : {}),
   };
+}
+
+/** Up to 100 years: more is for ever, which is 0. */
+const MAX_RETENTION_DAYS = 36_500;
+
+function retentionDays(env: Record<string, string | undefined>): number {
+  const raw = nonEmpty(env['SESSION_RETENTION_DAYS']);
+  if (raw === undefined) return 30;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > MAX_RETENTION_DAYS) {
+    throw new ConfigError(
+      'SESSION_RETENTION_DAYS',
+      `"${raw}" is not a whole number of days from 0 to ${MAX_RETENTION_DAYS}`,
+      'Set it to how many days ended sessions are kept after their last update (e.g. 30), 0 to keep them for ever, or unset it for the default 30.',
+    );
+  }
+  return n;
 }
 
 function isRedisUrl(raw: string): boolean {

@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { redactUrl } from '../kernel/redact.ts';
 import { createLogger, type Logger } from '../kernel/logger.ts';
 import { RuntimeNode } from '../runtime/node.ts';
+import { RetentionSweeper } from '../runtime/retention.ts';
 import type { Store } from '../runtime/store/port.ts';
 import type { StoredProfile } from '../runtime/store/records.ts';
 import { sealedProfiles, type Profiles } from '../runtime/profiles.ts';
@@ -130,6 +131,17 @@ export async function startService(
     version: VERSION,
     metrics,
   });
+  // Every node sweeps (removal is idempotent per session), so retention needs no node of its own.
+  const retention =
+    config.sessionRetentionDays > 0
+      ? new RetentionSweeper({ store, days: config.sessionRetentionDays, logger })
+      : undefined;
+  retention?.start();
+  logger.info(
+    retention
+      ? `retention: ended sessions are removed ${config.sessionRetentionDays} days after their last update (SESSION_RETENTION_DAYS)`
+      : 'retention: ended sessions are kept for ever (SESSION_RETENTION_DAYS=0)',
+  );
   // Loaded on first use: the provider SDKs are not needed to serve anything else.
   const checkProfile = async (p: StoredProfile) =>
     (await import('../agent/llm/chat-model.ts')).checkProfile(p);
@@ -143,6 +155,7 @@ export async function startService(
     localAdmin,
     rateLimitPerMinute: config.rateLimitPerMinute,
     userMaxRunning: config.userMaxRunning,
+    retentionDays: config.sessionRetentionDays,
     metrics,
     ...(opts.readBody ? { readBody: opts.readBody } : {}),
   });
@@ -153,6 +166,7 @@ export async function startService(
     logger,
     metrics,
     async stop() {
+      await retention?.close();
       await node.shutdown();
       await store.close();
     },

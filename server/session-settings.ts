@@ -31,6 +31,8 @@ export function sessionSettings(config: Config): Record<string, string> {
     AGENT_MAX_TOKENS: String(a.maxTokens),
     DIFF_MAX_MB: mb(a.diffMaxBytes),
     USER_MAX_RUNNING_SESSIONS: String(config.userMaxRunning),
+    // Not a session's own setting, but every node sweeps: the shortest retention on a store wins.
+    SESSION_RETENTION_DAYS: String(config.sessionRetentionDays),
   };
 }
 

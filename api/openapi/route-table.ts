@@ -159,6 +159,19 @@ export const API_ROUTES: readonly ApiRoute[] = [
     ok: { 200: json(S.SessionDetail, 'The session.') },
   },
   {
+    method: 'delete',
+    path: '/agent/sessions/{id}',
+    tag: 'Sessions',
+    auth: true,
+    summary: 'Delete an ended session',
+    description:
+      "Removes a COMPLETED, FAILED or CANCELLED session with everything it owns (logs, history, inbox, transcripts, usage, result, request keys), as the retention sweep (`SESSION_RETENTION_DAYS`) does once it is old enough. The owner or an admin; another user's session is a 404, as if it did not exist.",
+    ok: { 204: { description: 'Removed: it is gone for good.' } },
+    errors: {
+      409: 'The session may still run: it has not ended (cancel it first), or an input not yet applied will start it again. `error.status` names its status.',
+    },
+  },
+  {
     method: 'post',
     path: '/agent/sessions/{id}/approve',
     tag: 'Sessions',
@@ -213,6 +226,19 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'State chart',
     description: 'The session machine as data and the states this session is in, for a visualizer.',
     ok: { 200: json(S.Chart, 'The chart.') },
+  },
+  {
+    method: 'get',
+    path: '/agent/retention',
+    tag: 'Sessions',
+    auth: true,
+    admin: true,
+    summary: 'What retention will remove',
+    description:
+      'The ended sessions the retention sweep removes next: last updated more than `SESSION_RETENTION_DAYS` ago, oldest first. Every node sweeps once at start and then every hour.',
+    query: S.RetentionQuery,
+    ok: { 200: json(S.Retention, 'The retention and the sessions past it.') },
+    errors: { 403: notAdmin },
   },
   {
     method: 'get',

@@ -3,13 +3,15 @@ import { monotonicFactory } from 'ulid';
 import type {
   SessionIntake,
   SessionReads,
+  SessionRemoval,
   UserRecords,
   WorkRecords,
 } from '../../runtime/store/port.ts';
 
-/** What the session routes use: intake and reads, the work's usage and result, the caller's user. */
+/** What the session routes use: intake, reads and removal, the work's usage and result, the caller's user. */
 export type SessionStore = SessionIntake &
   SessionReads &
+  Pick<SessionRemoval, 'removeSession'> &
   Pick<WorkRecords, 'getUsage' | 'getArtifacts'> &
   Pick<UserRecords, 'getUser'>;
 import {
@@ -32,7 +34,7 @@ import { readJsonObject, type BodyReader } from '../body.ts';
 import type { Profiles } from '../../runtime/profiles.ts';
 import { activeIds } from '../../actors/chart.ts';
 import { SESSION_CHART } from '../../actors/session-chart.ts';
-import { ACCEPTS } from '../../actors/status.ts';
+import { ACCEPTS, ENDED_STATUSES, type SessionStatus } from '../../actors/status.ts';
 import { repoUrl } from '../validate.ts';
 import {
   ApproveBody,
@@ -64,7 +66,7 @@ export interface SessionRouteOptions {
 }
 
 /**
- * The guide's session routes, plus listing and cancel. A user reaches only
+ * The guide's session routes, plus listing, cancel and delete. A user reaches only
  * its own sessions (another's id is a 404, as if it did not exist); admins
  * reach all.
  */
@@ -176,6 +178,15 @@ export function sessionRoutes(store: SessionStore, opts: SessionRouteOptions): H
     return c.json({ ...view, result, usage, plan, ...partial, logs });
   });
 
+  // Owners and admins remove an ended session with everything it owns; one that may still run is a 409.
+  app.delete('/:id', async (c) => {
+    const { id } = await visible(c);
+    const res = await store.removeSession(id);
+    if (res.kind === 'not_found') throw notFound('session', id);
+    if (res.kind === 'active') throw stillActive(id, res.status);
+    return c.body(null, 204);
+  });
+
   // The machine as data and where this session is in it, for the state-chart visualizer.
   app.get('/:id/chart', async (c) => {
     const record = await visible(c);
@@ -269,6 +280,17 @@ function accepted(id: string, type: InboxEventType, res: AppendResult) {
   return { session_id: id, event_id: res.eventId, accepted: true, duplicate: res.duplicate };
 }
 
+/** The 409 of a delete, naming the status: what to do depends on whether the session has ended. */
+function stillActive(id: string, status: SessionStatus) {
+  const ended = ENDED_STATUSES.includes(status);
+  return conflict(
+    ended
+      ? `session ${id} is ${status} but still has work to do (an input not yet applied, or a node still holding it); delete it once that is done`
+      : `session ${id} is ${status}: cancel it first (POST /agent/sessions/${id}/cancel), then delete it once it has ended`,
+    { status },
+  );
+}
+
 /** 201 `{session_id, status}`: a new session is QUEUED, and a replay answers what the first request got. */
 function sessionCreated(c: Context, id: string, replayed: boolean) {
   c.header('Location', `/agent/sessions/${id}`);
@@ -299,7 +321,8 @@ async function requestKey(
   return { userId, key, fingerprint, ttlMs: IDEMPOTENCY_TTL_MS };
 }
 
-function summaryView(s: SessionSummary) {
+/** A session as listings show it. */
+export function summaryView(s: SessionSummary) {
   return {
     id: s.id,
     status: s.status,

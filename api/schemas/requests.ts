@@ -68,6 +68,10 @@ export const SessionListQuery = strict({
     .describe("Only this user's sessions (admins; a user's list holds only its own anyway)."),
 }).describe('Filters and paging of the session list, newest first.');
 
+export const RetentionQuery = strict({
+  limit: int(1, 500, true).default(100).describe('Most sessions to show.'),
+}).describe('How many of the sessions the retention sweep removes next to show.');
+
 /** A time as ISO 8601 or epoch milliseconds, for filters; undefined when empty. */
 function time() {
   const error = 'must be an ISO 8601 time (e.g. 2026-11-25T12:00:00Z) or epoch milliseconds';

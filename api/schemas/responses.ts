@@ -45,6 +45,12 @@ export const ErrorBody = z
         .string()
         .optional()
         .describe('On 500 and 503: the id under which the server logged the detail.'),
+      status: z
+        .enum(SESSION_STATUSES)
+        .optional()
+        .describe(
+          'On a 409 from deleting a session: the status it is in (cancel it first, or wait for it to end).',
+        ),
     }),
   })
   .describe('Every error answer.');
@@ -98,6 +104,26 @@ export const SessionSummary = z.object({
     .describe('The node running it now, under a lease; null when none.'),
   epoch: z.number().int().describe('How many times a node has claimed it.'),
 });
+
+export const Retention = z
+  .object({
+    retention_days: z
+      .number()
+      .int()
+      .describe(
+        'SESSION_RETENTION_DAYS: ended sessions are kept this long after their last update; 0: for ever.',
+      ),
+    cutoff: isoTime(
+      'Ended sessions last updated before this are removed; null when sessions are kept for ever.',
+    ).nullable(),
+    sessions: z
+      .array(SessionSummary)
+      .describe(
+        'What the sweep removes next, oldest update first, at most `limit`. One that was started again by an input since it ended is listed, but kept.',
+      ),
+    more: z.boolean().describe('More sessions than these are past the cutoff.'),
+  })
+  .describe('What the retention sweep will remove (it runs at start and every hour on each node).');
 
 export const SessionList = z.object({
   sessions: z.array(SessionSummary),

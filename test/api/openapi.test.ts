@@ -93,6 +93,8 @@ describe('OpenAPI document', () => {
         'POST /agent/sessions',
         'GET /agent/sessions',
         'GET /agent/sessions/{id}',
+        'DELETE /agent/sessions/{id}',
+        'GET /agent/retention',
         'POST /agent/sessions/{id}/approve',
         'POST /agent/sessions/{id}/input',
         'POST /agent/sessions/{id}/cancel',

@@ -57,6 +57,18 @@ describe('configuration', () => {
     });
   });
 
+  it('keeps ended sessions 30 days by default, for ever with 0, and names the fix for a bad value', () => {
+    expect(loadConfig({}).sessionRetentionDays).toBe(30);
+    expect(loadConfig({ SESSION_RETENTION_DAYS: '0' }).sessionRetentionDays).toBe(0);
+    expect(loadConfig({ SESSION_RETENTION_DAYS: ' 7 ' }).sessionRetentionDays).toBe(7);
+    for (const bad of ['-1', '1.5', 'thirty', '1e3', '36501']) {
+      const message = fails({ SESSION_RETENTION_DAYS: bad }, 'SESSION_RETENTION_DAYS');
+      expect(message).toContain(`"${bad}"`);
+      expect(message).toContain('0 to keep them for ever');
+      expect(message).not.toContain('\n');
+    }
+  });
+
   it('names the variable and the fix for every bad value', () => {
     expect(fails({ PORT: 'eighty' }, 'PORT')).toMatch(
       /PORT: "eighty" is not an integer from 0 to 65535/,
