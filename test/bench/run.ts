@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- latency failover handoff throughput memory startup]`: the
+ * `npm run bench [-- latency failover handoff throughput memory startup retention]`: the
  * runtime's figures, measured against real node processes on one Redis, and
  * printed beside the goals from the issue (and BullMQ, run side by side on the
  * same Redis). Set REDIS_URL to use a running Redis; otherwise one is started.
@@ -15,6 +15,7 @@ import { sleep, waitFor } from '../support/wait.ts';
 import { benchBullmq } from './bullmq-peer.ts';
 import { httpClient } from './http-client.ts';
 import { commitsAlone, machineAlone } from './parts.ts';
+import { benchRetention } from './retention.ts';
 import { measureStartup } from './startup.ts';
 
 const FOREVER_MS = 600_000; // scripted work that outlasts the measurement: sessions stay active
@@ -473,6 +474,43 @@ async function startup(): Promise<void> {
   for (const f of figures) line(f.label, `${ms(f.readyMs)}, ${f.rssMb.toFixed(1)} MB RSS`);
 }
 
+async function retention(): Promise<void> {
+  const n = 1000;
+  console.log(
+    `\nRedis memory: ${n.toLocaleString('en')} sessions run to COMPLETED with logs, history, transcripts and a result, then a retention sweep`,
+  );
+  const f = await benchRetention(raw, url, newPrefix(), n);
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+  const mb = (bytes: number) => `${(bytes / 1048576).toFixed(2)} MB`;
+  const grown = (bytes: number) => `${bytes - f.baseline >= 0 ? '+' : ''}${mb(bytes - f.baseline)}`;
+  line('used_memory before', mb(f.baseline));
+  for (const g of f.growth)
+    line(
+      `  after ${g.completed} completed`,
+      `${grown(g.usedMemory)} (${kb((g.usedMemory - f.baseline) / g.completed)} / session)`,
+    );
+  const last = f.growth[f.growth.length - 1]!.usedMemory;
+  line('per completed session (used_memory)', kb((last - f.baseline) / n));
+  line(
+    'per completed session (MEMORY USAGE)',
+    `${kb(f.keyBytes / n)} (${f.keys} keys, ${(f.keys / n).toFixed(1)} per session)`,
+  );
+  line(
+    'sweep',
+    `${f.removed} removed in ${ms(f.sweepMs)} (${((f.removed / f.sweepMs) * 1000).toFixed(0)} / s)`,
+  );
+  line(
+    'used_memory after the sweep',
+    `${grown(f.afterSweep)} against before`,
+    'goal: back to before',
+  );
+  line(
+    'left under the prefix',
+    `${f.keysAfter} keys, ${f.leftovers} naming a removed session`,
+    'goal: 0',
+  );
+}
+
 try {
   console.log(
     `SWE Agent runtime benchmark — Redis ${url}, node ${process.version}, ${new Date().toISOString()}`,
@@ -483,6 +521,7 @@ try {
   if (want('throughput')) await throughput();
   if (want('memory')) await memory();
   if (want('startup')) await startup();
+  if (want('retention')) await retention();
 } finally {
   for (const n of nodes) await n.kill();
   raw.disconnect();
