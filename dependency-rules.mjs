@@ -83,6 +83,14 @@ export default {
     },
     ...floorRules,
     ...packageRules,
+    {
+      name: 'core-sqlite',
+      comment:
+        "node:sqlite is the SQLite adapter's own concern (runtime/store/sqlite/): the rest of the service knows only the store port",
+      severity: 'error',
+      from: { path: `^(${FOLDERS.join('|')})/`, pathNot: '^runtime/store/sqlite/' },
+      to: { dependencyTypes: ['core'], path: '^(node:)?sqlite$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

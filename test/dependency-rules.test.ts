@@ -2,7 +2,8 @@
  * The layering rule file (`dependency-rules.mjs`) holds on the tree, and
  * would refuse what it forbids: it is run here on a small tree of the same
  * folders with one upward import, one cycle, one sideways import on floor 2,
- * a `node:` module in the core and ioredis outside the Redis adapter.
+ * a `node:` module in the core, ioredis outside the Redis adapter and
+ * node:sqlite outside the SQLite adapter.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -68,6 +69,11 @@ describe('the layering rules', () => {
       'api/app.ts':
         "import { Redis } from 'ioredis';\nimport { node } from '../runtime/node.ts';\nexport const app = [Redis, node];\n",
       'runtime/store/redis/store.ts': "import { Redis } from 'ioredis';\nexport const r = Redis;\n",
+      // node:sqlite outside the SQLite adapter, and at home.
+      'server/data.ts':
+        "import { DatabaseSync } from 'node:sqlite';\nexport const d = DatabaseSync;\n",
+      'runtime/store/sqlite/db.ts':
+        "import { DatabaseSync } from 'node:sqlite';\nexport const d = DatabaseSync;\n",
       // Allowed: the wiring imports every floor; the agent uses the sandbox port.
       'agent/work.ts': "import { local } from '../sandbox/local.ts';\nexport const w = local;\n",
       'server/main.ts':
@@ -96,6 +102,7 @@ describe('the layering rules', () => {
           'no-circular: runtime/host.ts → runtime/node.ts',
           'package-ioredis: api/app.ts → node_modules/ioredis/built/index.js',
           'portable-core: actors/machine.ts → fs',
+          'core-sqlite: server/data.ts → node:sqlite',
         ].sort(),
       );
     });

@@ -270,6 +270,6 @@ export interface Store
     RunningLimit,
     NodeRegistry,
     StoreCounts {
-  readonly kind: 'redis' | 'memory';
+  readonly kind: 'redis' | 'memory' | 'sqlite';
   close(): Promise<void>;
 }
