@@ -1,3 +1,4 @@
+import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../kernel/errors.ts';
 import type { LogLevel } from '../kernel/logger.ts';
 import { redactUrl } from '../kernel/redact.ts';
@@ -6,8 +7,14 @@ import { redactUrl } from '../kernel/redact.ts';
 export interface Config {
   port: number;
   host: string;
-  /** Unset: the embedded in-process store (one node only). */
+  /** Unset: the embedded store in `dataDir` (one node only). */
   redisUrl: string | undefined;
+  /**
+   * Where the embedded store keeps its data without REDIS_URL (absolute), or
+   * `:memory:` for the in-process store that keeps nothing; undefined when
+   * neither DATA_DIR nor a home directory says where (an error only if it is needed).
+   */
+  dataDir: string | undefined;
   redisPrefix: string;
   nodeId: string | undefined;
   concurrency: number;
@@ -65,13 +72,15 @@ export interface AgentConfig {
 export const CONFIG_VARIABLES = {
   PORT: '8000',
   HOST: '127.0.0.1',
-  REDIS_URL: '(unset: embedded in-process store)',
+  REDIS_URL: '(unset: the embedded SQLite store in DATA_DIR, one node)',
+  DATA_DIR:
+    '$XDG_DATA_HOME/swe-agent, else ~/.local/share/swe-agent (/data in the image); :memory: keeps nothing',
   REDIS_PREFIX: 'swe',
   NODE_ID: '(generated)',
   NODE_CONCURRENCY: '100',
   LEASE_TTL_MS: '3000',
   LOG_LEVEL: 'info',
-  SECRET_KEY: '(required with REDIS_URL; generated per process otherwise)',
+  SECRET_KEY: '(required with REDIS_URL; otherwise generated once and kept in DATA_DIR)',
   ADMIN_TOKEN: '(unset: generated at first start when HOST is not loopback, printed once)',
   USER_MAX_RUNNING_SESSIONS: '10',
   RATE_LIMIT_PER_MINUTE: '600',
@@ -103,6 +112,27 @@ export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
 
 const DEFAULT_DAYTONA_URL = 'https://app.daytona.io/api';
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * DATA_DIR, else the XDG data home's `swe-agent`, else `~/.local/share/swe-agent`:
+ * outside the checkout, so a `git clean` or a fresh clone loses nothing.
+ */
+function dataDirOf(env: Record<string, string | undefined>): string | undefined {
+  const set = nonEmpty(env['DATA_DIR']);
+  if (set === ':memory:') return set;
+  if (set !== undefined) {
+    if (set.includes('\0')) {
+      throw new ConfigError('DATA_DIR', 'has a NUL character', 'Use a directory path.');
+    }
+    return resolve(set);
+  }
+  const xdg = nonEmpty(env['XDG_DATA_HOME']);
+  if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, 'swe-agent');
+  const home = nonEmpty(env['HOME']);
+  return home !== undefined && isAbsolute(home)
+    ? join(home, '.local', 'share', 'swe-agent')
+    : undefined;
+}
 
 /** Parses and checks the environment; throws a ConfigError naming the variable and the fix. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -177,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: int(env, 'PORT', 8000, 0, 65535),
     host,
     redisUrl,
+    dataDir: dataDirOf(env),
     redisPrefix: prefix,
     nodeId,
     concurrency: int(env, 'NODE_CONCURRENCY', 100, 1, 100_000),

@@ -10,7 +10,8 @@ import { RuntimeNode } from '../runtime/node.ts';
 import type { Store } from '../runtime/store/port.ts';
 import type { StoredProfile } from '../runtime/store/records.ts';
 import { sealedProfiles, type Profiles } from '../runtime/profiles.ts';
-import { createSecretBox, randomSecretKey } from '../kernel/secret-box.ts';
+import { createSecretBox } from '../kernel/secret-box.ts';
+import { openEmbeddedStore } from './embedded-store.ts';
 import type { WorkImplementations } from '../actors/work-contract.ts';
 import { VERSION } from '../kernel/version.ts';
 import { bootstrapAdmin } from './bootstrap.ts';
@@ -69,25 +70,17 @@ export async function startService(
     logger[said.warn ? 'warn' : 'info'](said.message);
   }
   let store: Store;
+  let secretKey: string;
   if (config.redisUrl) {
     const { RedisStore } = await import('../runtime/store/redis/redis-store.ts');
     store = await RedisStore.create({ url: config.redisUrl, prefix: config.redisPrefix });
     logger.info('store: redis', { url: redactUrl(config.redisUrl), prefix: config.redisPrefix });
+    // loadConfig refuses REDIS_URL without SECRET_KEY.
+    secretKey = config.secretKey ?? '';
   } else {
-    const { MemoryStore } = await import('../runtime/store/memory/memory-store.ts');
-    store = new MemoryStore();
-    logger.warn(
-      'store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes',
-    );
+    ({ store, secretKey } = await openEmbeddedStore(config, logger));
   }
-  if (!config.secretKey)
-    logger.info(
-      'SECRET_KEY not set: provider keys are sealed with a key made for this process (embedded store only)',
-    );
-  const profiles = sealedProfiles(
-    store,
-    await createSecretBox(config.secretKey ?? randomSecretKey()),
-  );
+  const profiles = sealedProfiles(store, await createSecretBox(secretKey));
   if (config.agent.profile) {
     // The environment's profile becomes the default; the key is stored sealed, never logged.
     await profiles.put({

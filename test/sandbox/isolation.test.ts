@@ -438,6 +438,7 @@ describe('without namespaces', () => {
   it('a node with SANDBOX_NETWORK=none and SANDBOX_ISOLATION=none does not start: configuration error, exit 2', async () => {
     const config = loadConfig({
       PORT: '0',
+      DATA_DIR: ':memory:',
       WORKSPACE_DIR: join(dir, 'node-ws'),
       SANDBOX_ISOLATION: 'none',
       SANDBOX_NETWORK: 'none',
@@ -486,6 +487,7 @@ describe('a node with local sandboxes', () => {
       const lines: string[] = [];
       const config = loadConfig({
         PORT: '0',
+        DATA_DIR: ':memory:',
         WORKSPACE_DIR: join(dir, 'node-ws'),
         SANDBOX_ISOLATION: mode,
         SANDBOX_NETWORK: network,
