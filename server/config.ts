@@ -49,6 +49,8 @@ export interface AgentConfig {
   sandboxIsolation: 'auto' | 'namespaces' | 'none';
   /** Local sandboxes: `none` gives each command its own network namespace (no network, not even loopback; needs namespaces). */
   sandboxNetwork: 'host' | 'none';
+  /** Local sandboxes: the service's own data (DATA_DIR), which commands in namespaces see as an empty directory. */
+  hiddenPaths: string[];
   daytona: { apiKey: string; serverUrl: string; image: string | undefined } | undefined;
   maxCalls: number;
   maxTokens: number;
@@ -134,6 +136,12 @@ function dataDirOf(env: Record<string, string | undefined>): string | undefined 
     : undefined;
 }
 
+/** Whether one path is the other or inside it. */
+function overlaps(a: string, b: string): boolean {
+  const inside = (x: string, y: string) => x === y || x.startsWith(y.endsWith('/') ? y : `${y}/`);
+  return inside(a, b) || inside(b, a);
+}
+
 /** Parses and checks the environment; throws a ConfigError naming the variable and the fix. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const redisUrl = nonEmpty(env['REDIS_URL']);
@@ -203,11 +211,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Use a long random string, e.g. `openssl rand -hex 32`, or unset it to have one generated at first start.',
     );
   }
+  const agent = loadAgentConfig(env);
+  const dataDir = redisUrl === undefined ? dataDirOf(env) : undefined;
+  if (dataDir !== undefined && dataDir !== ':memory:' && overlaps(dataDir, agent.workspaceDir)) {
+    throw new ConfigError(
+      'DATA_DIR',
+      `${dataDir} and WORKSPACE_DIR ${agent.workspaceDir} are one inside the other, so a session's files and the store would share a folder`,
+      'Give DATA_DIR and WORKSPACE_DIR two separate directories (the defaults are)',
+    );
+  }
+  if (dataDir !== undefined && dataDir !== ':memory:') agent.hiddenPaths.push(dataDir);
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
     host,
     redisUrl,
-    dataDir: dataDirOf(env),
+    dataDir,
     redisPrefix: prefix,
     nodeId,
     concurrency: int(env, 'NODE_CONCURRENCY', 100, 1, 100_000),
@@ -217,7 +235,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminToken,
     userMaxRunning: int(env, 'USER_MAX_RUNNING_SESSIONS', 10, 0, 100_000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
-    agent: loadAgentConfig(env),
+    agent,
   };
 }
 
@@ -303,6 +321,7 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
       ? workspace
       : `${(globalThis as { process?: { cwd(): string } }).process?.cwd() ?? '.'}/${workspace.replace(/^\.\//, '')}`,
     allowLocalRepos: allow === 'true' || allow === '1',
+    hiddenPaths: [],
     cloneTimeoutMs: int(env, 'CLONE_TIMEOUT_MS', 600_000, 1000, 86_400_000),
     cloneMaxBytes: cloneMaxMb * 1024 * 1024,
     sandboxMaxBytes: sandboxMaxMb * 1024 * 1024,

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { ulid } from 'ulid';
 import type { Hono } from 'hono';
 import { createApp } from '../api/app.ts';
@@ -64,8 +65,15 @@ export async function startService(
   if (config.agent.sandboxType === 'local') {
     // Before anything is opened: SANDBOX_ISOLATION=namespaces, or SANDBOX_NETWORK=none, on a machine without namespaces is a ConfigError.
     const { chooseIsolation, describeIsolation } = await import('../sandbox/isolation.ts');
+    // The data directory exists before the probe, so the probe hides it as commands will.
+    for (const p of config.agent.hiddenPaths) mkdirSync(p, { recursive: true, mode: 0o700 });
     const said = describeIsolation(
-      await chooseIsolation(config.agent.sandboxIsolation, config.agent.sandboxNetwork),
+      await chooseIsolation(
+        config.agent.sandboxIsolation,
+        config.agent.sandboxNetwork,
+        undefined,
+        config.agent.hiddenPaths,
+      ),
     );
     logger[said.warn ? 'warn' : 'info'](said.message);
   }

@@ -67,6 +67,22 @@ describe('the embedded store', () => {
     expect(loadConfig({ HOME: '/h', DATA_DIR: 'rel/data' }).dataDir).toBe(
       join(process.cwd(), 'rel/data'),
     );
+    expect(() => loadConfig({ DATA_DIR: '/srv/ws/data', WORKSPACE_DIR: '/srv/ws' })).toThrow(
+      /^DATA_DIR: \/srv\/ws\/data and WORKSPACE_DIR \/srv\/ws are one inside the other/,
+    );
+    expect(() => loadConfig({ DATA_DIR: '/srv', WORKSPACE_DIR: '/srv/ws' })).toThrow(/^DATA_DIR: /);
+    expect(loadConfig({ DATA_DIR: '/srv/data', WORKSPACE_DIR: '/srv/data-ws' }).dataDir).toBe(
+      '/srv/data',
+    );
+    // With Redis there is no data directory to check.
+    expect(
+      loadConfig({
+        REDIS_URL: 'redis://h',
+        SECRET_KEY: 'k'.repeat(16),
+        DATA_DIR: '/w',
+        WORKSPACE_DIR: '/w',
+      }).dataDir,
+    ).toBeUndefined();
     const s = await openEmbeddedStore(
       loadConfig({ DATA_DIR: join(dir, 'd'), SECRET_KEY: 'a-secret-key-of-the-operator' }),
       logger,
