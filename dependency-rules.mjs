@@ -31,7 +31,7 @@ const PACKAGE_HOMES = {
   ioredis: '^runtime/store/redis/',
   '@daytonaio/sdk': '^sandbox/daytona[.-]',
   openai: '^agent/llm/openai\\.ts$',
-  '@google/generative-ai': '^agent/llm/gemini\\.ts$',
+  '@google/genai': '^agent/llm/gemini\\.ts$',
   elkjs: '^api/chart-layout\\.ts$',
   hono: '^(api|server)/',
   '@hono/node-server': '^server/serve-node\\.ts$',
