@@ -85,8 +85,11 @@ export default {
     ...packageRules,
   ],
   options: {
+    // A package's files are kept as leaves (not followed, but there to be
+    // matched): excluding node_modules/ would drop every import of a package
+    // and leave the package rules above matching nothing.
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|workspace|test-results)/' },
+    exclude: { path: '^(workspace|test-results)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
