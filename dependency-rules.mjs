@@ -31,7 +31,7 @@ const PACKAGE_HOMES = {
   ioredis: '^runtime/store/redis/',
   '@daytonaio/sdk': '^sandbox/daytona[.-]',
   openai: '^agent/llm/openai\\.ts$',
-  '@google/generative-ai': '^agent/llm/gemini\\.ts$',
+  '@google/genai': '^agent/llm/gemini\\.ts$',
   elkjs: '^api/chart-layout\\.ts$',
   hono: '^(api|server)/',
   '@hono/node-server': '^server/serve-node\\.ts$',
@@ -93,8 +93,11 @@ export default {
     },
   ],
   options: {
+    // A package's files are kept as leaves (not followed, but there to be
+    // matched): excluding node_modules/ would drop every import of a package
+    // and leave the package rules above matching nothing.
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|workspace|test-results)/' },
+    exclude: { path: '^(workspace|test-results)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
