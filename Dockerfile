@@ -1,5 +1,5 @@
 # One image for every node: `docker build -t swe-agent .`, then
-# `docker run -p 8000:8000 --env-file .env swe-agent`. Node 24 runs the
+# `docker run -p 8000:8000 -v swe-data:/data --env-file .env swe-agent`. Node 24 runs the
 # TypeScript sources itself (type stripping: the code uses only erasable
 # syntax), so there is no build output and no tsx: the deps stage installs
 # production dependencies, the runtime stage copies them beside the sources. test/deploy/image-steps.test.ts replays
@@ -28,10 +28,13 @@ COPY sandbox ./sandbox
 COPY agent ./agent
 COPY api ./api
 COPY server ./server
-# Local sandboxes live here; the service runs as `node` (uid 1000), which owns
-# it and nothing else under /app.
-RUN mkdir -p /app/workspace && chown node:node /app/workspace
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 WORKSPACE_DIR=/app/workspace
+# Local sandboxes live in /app/workspace; the service runs as `node` (uid
+# 1000), which owns it and nothing else under /app. Without REDIS_URL the
+# embedded store keeps everything in /data, a volume (`-v swe-data:/data`),
+# so a new container of a new image starts where the last one stopped.
+RUN mkdir -p /app/workspace /data && chown node:node /app/workspace && chown node:node /data && chmod 700 /data
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 WORKSPACE_DIR=/app/workspace DATA_DIR=/data
+VOLUME /data
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

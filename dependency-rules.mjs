@@ -31,7 +31,7 @@ const PACKAGE_HOMES = {
   ioredis: '^runtime/store/redis/',
   '@daytonaio/sdk': '^sandbox/daytona[.-]',
   openai: '^agent/llm/openai\\.ts$',
-  '@google/generative-ai': '^agent/llm/gemini\\.ts$',
+  '@google/genai': '^agent/llm/gemini\\.ts$',
   elkjs: '^api/chart-layout\\.ts$',
   hono: '^(api|server)/',
   '@hono/node-server': '^server/serve-node\\.ts$',
@@ -83,10 +83,21 @@ export default {
     },
     ...floorRules,
     ...packageRules,
+    {
+      name: 'core-sqlite',
+      comment:
+        "node:sqlite is the SQLite adapter's own concern (runtime/store/sqlite/): the rest of the service knows only the store port",
+      severity: 'error',
+      from: { path: `^(${FOLDERS.join('|')})/`, pathNot: '^runtime/store/sqlite/' },
+      to: { dependencyTypes: ['core'], path: '^(node:)?sqlite$' },
+    },
   ],
   options: {
+    // A package's files are kept as leaves (not followed, but there to be
+    // matched): excluding node_modules/ would drop every import of a package
+    // and leave the package rules above matching nothing.
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|workspace|test-results)/' },
+    exclude: { path: '^(workspace|test-results)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

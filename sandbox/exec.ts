@@ -97,6 +97,8 @@ export interface RunCommandOptions {
   isolation?: Isolation;
   /** `none`: in a network namespace of its own too, reaching nothing (needs `isolation: 'namespaces'`). Default `host`. */
   network?: NetworkMode;
+  /** With namespaces: paths the command must not see (an empty tmpfs over each); see `namespaceWrapper`. */
+  hidden?: readonly string[];
 }
 
 /**
@@ -126,7 +128,11 @@ export function runCommand(command: string, opts: RunCommandOptions): Promise<Co
     );
   }
   return new Promise((resolve, reject) => {
-    const { file, args } = shellArgv(command, isolation, namespaceWrapper(network));
+    const { file, args } = shellArgv(
+      command,
+      isolation,
+      namespaceWrapper(network, opts.hidden ?? []),
+    );
     const child = spawn(file, args, {
       cwd: opts.cwd,
       env: sandboxEnv(opts.home),

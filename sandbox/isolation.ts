@@ -63,12 +63,56 @@ export const NAMESPACE_WRAPPER: readonly string[] = [
  * a network namespace (`--net`), so everything inside has only a loopback
  * interface, down, and no route anywhere. It belongs to the first user
  * namespace: the command, without capabilities there, cannot bring it up.
+ *
+ * With `hidden` paths (the service's own data: the embedded store's
+ * directory), the first namespace maps the service's user to root instead,
+ * so its shell may mount: an empty tmpfs goes over each path that exists.
+ * Then the inner `unshare` maps the service's uid and gid back
+ * (`--map-user`, `--map-group`), so the command runs as before, and the
+ * mounts it inherits are locked: it cannot unmount them to look beneath.
  */
-export function namespaceWrapper(network: NetworkMode): readonly string[] {
-  if (network === 'host') return NAMESPACE_WRAPPER;
-  const at = NAMESPACE_WRAPPER.indexOf('--user') + 1;
-  return [...NAMESPACE_WRAPPER.slice(0, at), '--net', ...NAMESPACE_WRAPPER.slice(at)];
+export function namespaceWrapper(
+  network: NetworkMode,
+  hidden: readonly string[] = [],
+  /** Who runs it (default: this process): the ids the command gets back inside. */
+  ids: { uid: number; gid: number } = {
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+  },
+): readonly string[] {
+  const base =
+    network === 'host'
+      ? NAMESPACE_WRAPPER
+      : [
+          ...NAMESPACE_WRAPPER.slice(0, NAMESPACE_WRAPPER.indexOf('--user') + 1),
+          '--net',
+          ...NAMESPACE_WRAPPER.slice(NAMESPACE_WRAPPER.indexOf('--user') + 1),
+        ];
+  if (hidden.length === 0) return base;
+  const outerEnd = base.indexOf('--') + 1;
+  const outer = base
+    .slice(0, outerEnd)
+    .map((a) => (a === '--map-current-user' ? '--map-root-user' : a));
+  return [
+    ...outer,
+    '/bin/sh',
+    '-c',
+    HIDE_SCRIPT,
+    'swe-hide',
+    String(hidden.length),
+    ...hidden,
+    'unshare',
+    '--user',
+    `--map-user=${ids.uid}`,
+    `--map-group=${ids.gid}`,
+    '--mount',
+    '--',
+  ];
 }
+
+/** Mounts an empty tmpfs over each of the first $1 paths that exist, then runs the rest. */
+const HIDE_SCRIPT =
+  'n=$1; shift; while [ "$n" -gt 0 ]; do if [ -e "$1" ]; then mount -t tmpfs -o size=4k,mode=0755 swe-hidden "$1" || exit 126; fi; shift; n=$((n-1)); done; exec "$@"';
 
 /** The probe gives up (not available) after this long: it must never hold up the node's start. */
 export const PROBE_TIMEOUT_MS = 5000;
@@ -198,14 +242,18 @@ export function probeNamespaces(
   });
 }
 
-const support = new Map<NetworkMode, Promise<IsolationProbe>>();
+const support = new Map<string, Promise<IsolationProbe>>();
 
-/** Whether this machine runs commands in namespaces, with the wrapper `network` uses: probed once per process and mode. */
-export function namespaceSupport(network: NetworkMode = 'host'): Promise<IsolationProbe> {
-  let found = support.get(network);
+/** Whether this machine runs commands in namespaces, with the wrapper `network` and `hidden` make: probed once per process and wrapper. */
+export function namespaceSupport(
+  network: NetworkMode = 'host',
+  hidden: readonly string[] = [],
+): Promise<IsolationProbe> {
+  const key = JSON.stringify([network, hidden]);
+  let found = support.get(key);
   if (found === undefined) {
-    found = probeNamespaces(namespaceWrapper(network));
-    support.set(network, found);
+    found = probeNamespaces(namespaceWrapper(network, hidden));
+    support.set(key, found);
   }
   return found;
 }
@@ -222,7 +270,8 @@ const NO_NETWORK_FIX =
 export async function chooseIsolation(
   mode: IsolationMode,
   network: NetworkMode = 'host',
-  probe: () => Promise<IsolationProbe> = () => namespaceSupport(network),
+  probe?: () => Promise<IsolationProbe>,
+  hidden: readonly string[] = [],
 ): Promise<IsolationChoice> {
   if (mode === 'none') {
     if (network === 'none') {
@@ -234,7 +283,7 @@ export async function chooseIsolation(
     }
     return { mode, isolation: 'none', network, reason: 'SANDBOX_ISOLATION=none' };
   }
-  const found = await probe();
+  const found = await (probe ?? (() => namespaceSupport(network, hidden)))();
   if (found.available) return { mode, isolation: 'namespaces', network, reason: '' };
   if (network === 'none') {
     throw new ConfigError(
@@ -260,12 +309,12 @@ export function describeIsolation(choice: IsolationChoice): { warn: boolean; mes
   if (choice.isolation === 'namespaces') {
     const message =
       choice.network === 'none'
-        ? `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}), network: none (SANDBOX_NETWORK=none): commands run in their own user, PID, mount and network namespaces; they cannot see the service's processes or reach any network, this machine's loopback included`
-        : `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}): commands run in their own user, PID and mount namespaces and cannot see the service's processes; ${hostNetwork}`;
+        ? `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}), network: none (SANDBOX_NETWORK=none): commands run in their own user, PID, mount and network namespaces; they cannot see the service's processes or its data directory, or reach any network, this machine's loopback included`
+        : `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}): commands run in their own user, PID and mount namespaces and cannot see the service's processes or its data directory; ${hostNetwork}`;
     return { warn: false, message };
   }
   const risk =
-    "commands run as the service's user and can read the service's processes, including the secrets in /proc/<pid>/environ";
+    "commands run as the service's user and can read the service's processes, including the secrets in /proc/<pid>/environ, and its data directory (DATA_DIR: the embedded store and its kept SECRET_KEY)";
   if (choice.mode === 'none')
     return {
       warn: true,

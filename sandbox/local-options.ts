@@ -33,6 +33,11 @@ export interface LocalSandboxOptions {
    * commands fail). Default `host`.
    */
   network?: NetworkMode;
+  /**
+   * The service's own data (the embedded store's DATA_DIR): with namespaces,
+   * commands see an empty directory there instead.
+   */
+  hiddenPaths?: readonly string[];
   /** Stands in for the namespace probe (tests). */
   isolationProbe?: () => Promise<IsolationProbe>;
 }

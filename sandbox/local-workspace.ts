@@ -201,6 +201,7 @@ export function openSandbox(
           ...(signal ? { signal } : {}),
           isolation,
           network: opts.network ?? 'host',
+          hidden: opts.hiddenPaths ?? [],
         });
       return quota > 0 ? runWithinQuota(command, quota, workspaceBytes, run) : run(command);
     },
@@ -277,7 +278,12 @@ export function openSandbox(
 async function commandIsolation(opts: LocalSandboxOptions): Promise<Isolation> {
   try {
     return (
-      await chooseIsolation(opts.isolation ?? 'none', opts.network ?? 'host', opts.isolationProbe)
+      await chooseIsolation(
+        opts.isolation ?? 'none',
+        opts.network ?? 'host',
+        opts.isolationProbe,
+        opts.hiddenPaths ?? [],
+      )
     ).isolation;
   } catch (err) {
     throw new AppError('sandbox_failed', 500, `cannot run commands: ${(err as Error).message}`, {

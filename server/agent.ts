@@ -35,6 +35,7 @@ export function sandboxProvider(config: AgentConfig): SandboxProvider {
     workspaceMaxBytes: config.sandboxMaxBytes,
     isolation: config.sandboxIsolation,
     network: config.sandboxNetwork,
+    hiddenPaths: config.hiddenPaths,
   });
 }
 

@@ -1,3 +1,4 @@
+import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../kernel/errors.ts';
 import type { LogLevel } from '../kernel/logger.ts';
 import { redactUrl } from '../kernel/redact.ts';
@@ -6,8 +7,14 @@ import { redactUrl } from '../kernel/redact.ts';
 export interface Config {
   port: number;
   host: string;
-  /** Unset: the embedded in-process store (one node only). */
+  /** Unset: the embedded store in `dataDir` (one node only). */
   redisUrl: string | undefined;
+  /**
+   * Where the embedded store keeps its data without REDIS_URL (absolute), or
+   * `:memory:` for the in-process store that keeps nothing; undefined when
+   * neither DATA_DIR nor a home directory says where (an error only if it is needed).
+   */
+  dataDir: string | undefined;
   redisPrefix: string;
   nodeId: string | undefined;
   concurrency: number;
@@ -44,6 +51,8 @@ export interface AgentConfig {
   sandboxIsolation: 'auto' | 'namespaces' | 'none';
   /** Local sandboxes: `none` gives each command its own network namespace (no network, not even loopback; needs namespaces). */
   sandboxNetwork: 'host' | 'none';
+  /** Local sandboxes: the service's own data (DATA_DIR), which commands in namespaces see as an empty directory. */
+  hiddenPaths: string[];
   daytona: { apiKey: string; serverUrl: string; image: string | undefined } | undefined;
   maxCalls: number;
   maxTokens: number;
@@ -67,13 +76,15 @@ export interface AgentConfig {
 export const CONFIG_VARIABLES = {
   PORT: '8000',
   HOST: '127.0.0.1',
-  REDIS_URL: '(unset: embedded in-process store)',
+  REDIS_URL: '(unset: the embedded SQLite store in DATA_DIR, one node)',
+  DATA_DIR:
+    '$XDG_DATA_HOME/swe-agent, else ~/.local/share/swe-agent (/data in the image); :memory: keeps nothing',
   REDIS_PREFIX: 'swe',
   NODE_ID: '(generated)',
   NODE_CONCURRENCY: '100',
   LEASE_TTL_MS: '3000',
   LOG_LEVEL: 'info',
-  SECRET_KEY: '(required with REDIS_URL; generated per process otherwise)',
+  SECRET_KEY: '(required with REDIS_URL; otherwise generated once and kept in DATA_DIR)',
   ADMIN_TOKEN: '(unset: generated at first start when HOST is not loopback, printed once)',
   USER_MAX_RUNNING_SESSIONS: '10',
   RATE_LIMIT_PER_MINUTE: '600',
@@ -106,6 +117,33 @@ export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
 
 const DEFAULT_DAYTONA_URL = 'https://app.daytona.io/api';
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * DATA_DIR, else the XDG data home's `swe-agent`, else `~/.local/share/swe-agent`:
+ * outside the checkout, so a `git clean` or a fresh clone loses nothing.
+ */
+function dataDirOf(env: Record<string, string | undefined>): string | undefined {
+  const set = nonEmpty(env['DATA_DIR']);
+  if (set === ':memory:') return set;
+  if (set !== undefined) {
+    if (set.includes('\0')) {
+      throw new ConfigError('DATA_DIR', 'has a NUL character', 'Use a directory path.');
+    }
+    return resolve(set);
+  }
+  const xdg = nonEmpty(env['XDG_DATA_HOME']);
+  if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, 'swe-agent');
+  const home = nonEmpty(env['HOME']);
+  return home !== undefined && isAbsolute(home)
+    ? join(home, '.local', 'share', 'swe-agent')
+    : undefined;
+}
+
+/** Whether one path is the other or inside it. */
+function overlaps(a: string, b: string): boolean {
+  const inside = (x: string, y: string) => x === y || x.startsWith(y.endsWith('/') ? y : `${y}/`);
+  return inside(a, b) || inside(b, a);
+}
 
 /** Parses and checks the environment; throws a ConfigError naming the variable and the fix. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -176,10 +214,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Use a long random string, e.g. `openssl rand -hex 32`, or unset it to have one generated at first start.',
     );
   }
+  const agent = loadAgentConfig(env);
+  const dataDir = redisUrl === undefined ? dataDirOf(env) : undefined;
+  if (dataDir !== undefined && dataDir !== ':memory:' && overlaps(dataDir, agent.workspaceDir)) {
+    throw new ConfigError(
+      'DATA_DIR',
+      `${dataDir} and WORKSPACE_DIR ${agent.workspaceDir} are one inside the other, so a session's files and the store would share a folder`,
+      'Give DATA_DIR and WORKSPACE_DIR two separate directories (the defaults are)',
+    );
+  }
+  if (dataDir !== undefined && dataDir !== ':memory:') agent.hiddenPaths.push(dataDir);
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
     host,
     redisUrl,
+    dataDir,
     redisPrefix: prefix,
     nodeId,
     concurrency: int(env, 'NODE_CONCURRENCY', 100, 1, 100_000),
@@ -190,7 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     userMaxRunning: int(env, 'USER_MAX_RUNNING_SESSIONS', 10, 0, 100_000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
     sessionRetentionDays: retentionDays(env),
-    agent: loadAgentConfig(env),
+    agent,
   };
 }
 
@@ -276,6 +325,7 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
       ? workspace
       : `${(globalThis as { process?: { cwd(): string } }).process?.cwd() ?? '.'}/${workspace.replace(/^\.\//, '')}`,
     allowLocalRepos: allow === 'true' || allow === '1',
+    hiddenPaths: [],
     cloneTimeoutMs: int(env, 'CLONE_TIMEOUT_MS', 600_000, 1000, 86_400_000),
     cloneMaxBytes: cloneMaxMb * 1024 * 1024,
     sandboxMaxBytes: sandboxMaxMb * 1024 * 1024,

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { ulid } from 'ulid';
 import type { Hono } from 'hono';
 import { createApp } from '../api/app.ts';
@@ -11,7 +12,8 @@ import { RetentionSweeper } from '../runtime/retention.ts';
 import type { Store } from '../runtime/store/port.ts';
 import type { StoredProfile } from '../runtime/store/records.ts';
 import { sealedProfiles, type Profiles } from '../runtime/profiles.ts';
-import { createSecretBox, randomSecretKey } from '../kernel/secret-box.ts';
+import { createSecretBox } from '../kernel/secret-box.ts';
+import { openEmbeddedStore } from './embedded-store.ts';
 import type { WorkImplementations } from '../actors/work-contract.ts';
 import { VERSION } from '../kernel/version.ts';
 import { bootstrapAdmin } from './bootstrap.ts';
@@ -64,31 +66,30 @@ export async function startService(
   if (config.agent.sandboxType === 'local') {
     // Before anything is opened: SANDBOX_ISOLATION=namespaces, or SANDBOX_NETWORK=none, on a machine without namespaces is a ConfigError.
     const { chooseIsolation, describeIsolation } = await import('../sandbox/isolation.ts');
+    // The data directory exists before the probe, so the probe hides it as commands will.
+    for (const p of config.agent.hiddenPaths) mkdirSync(p, { recursive: true, mode: 0o700 });
     const said = describeIsolation(
-      await chooseIsolation(config.agent.sandboxIsolation, config.agent.sandboxNetwork),
+      await chooseIsolation(
+        config.agent.sandboxIsolation,
+        config.agent.sandboxNetwork,
+        undefined,
+        config.agent.hiddenPaths,
+      ),
     );
     logger[said.warn ? 'warn' : 'info'](said.message);
   }
   let store: Store;
+  let secretKey: string;
   if (config.redisUrl) {
     const { RedisStore } = await import('../runtime/store/redis/redis-store.ts');
     store = await RedisStore.create({ url: config.redisUrl, prefix: config.redisPrefix });
     logger.info('store: redis', { url: redactUrl(config.redisUrl), prefix: config.redisPrefix });
+    // loadConfig refuses REDIS_URL without SECRET_KEY.
+    secretKey = config.secretKey ?? '';
   } else {
-    const { MemoryStore } = await import('../runtime/store/memory/memory-store.ts');
-    store = new MemoryStore();
-    logger.warn(
-      'store: EMBEDDED IN-PROCESS STORE — single node only, sessions are lost when this process exits; set REDIS_URL for durability and more nodes',
-    );
+    ({ store, secretKey } = await openEmbeddedStore(config, logger));
   }
-  if (!config.secretKey)
-    logger.info(
-      'SECRET_KEY not set: provider keys are sealed with a key made for this process (embedded store only)',
-    );
-  const profiles = sealedProfiles(
-    store,
-    await createSecretBox(config.secretKey ?? randomSecretKey()),
-  );
+  const profiles = sealedProfiles(store, await createSecretBox(secretKey));
   if (config.agent.profile) {
     // The environment's profile becomes the default; the key is stored sealed, never logged.
     await profiles.put({

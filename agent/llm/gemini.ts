@@ -1,9 +1,12 @@
 /**
- * The Gemini adapter: maps the LLM port onto Google's `generateContent`.
+ * The Gemini adapter: maps the LLM port onto Google's `generateContent`,
+ * through `@google/genai` (the successor of the deprecated
+ * `@google/generative-ai`).
  *
- * This is the ONLY file that imports `@google/generative-ai`. That package is
- * deprecated upstream in favour of `@google/genai`; keeping every use of it
- * behind this one adapter means moving to the new SDK touches this file alone.
+ * This is the ONLY file that imports `@google/genai`, and it loads it on the
+ * first call, not at start: the SDK (with google-auth-library, ws and
+ * protobufjs) takes about 0.1 s to load, which a node that never talks to
+ * Gemini should not pay.
  *
  * What the wire needs, and why it is done here:
  * - Assistant turns that came from Gemini are sent back as the exact parts
@@ -13,15 +16,16 @@
  *   name (and order), so the tool message's `name` is what goes on the wire.
  * - Function parameters are an OpenAPI subset of JSON Schema; keywords outside
  *   it make the whole request fail with 400, so they are stripped.
- * - The SDK has no retries of its own; `withRetries` does them, one abortable
- *   attempt at a time.
+ * - The SDK's own retries (off unless asked for) stay off, and so does its
+ *   automatic continuation (a second request on finish reason CONTINUATION):
+ *   `withRetries` does the retries, one abortable request per attempt.
+ * - Every client option is passed explicitly: left unset, the SDK reads
+ *   GOOGLE_GENAI_USE_VERTEXAI (and would switch to Vertex AI with Google
+ *   Cloud credentials), GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_API_VERSION and
+ *   GOOGLE_API_KEY / GEMINI_API_KEY from the environment, and would talk to
+ *   somewhere the profile never named.
  */
-import {
-  GoogleGenerativeAI,
-  GoogleGenerativeAIFetchError,
-  type GenerateContentResponse,
-  type GenerativeModel,
-} from '@google/generative-ai';
+import type { ApiError, GenerateContentParameters, GoogleGenAI } from '@google/genai';
 import {
   LlmError,
   type AssistantMessage,
@@ -46,56 +50,88 @@ export interface GeminiOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
+export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com';
+/** The REST version the adapter speaks (the SDK's own default is v1). */
+const API_VERSION = 'v1beta';
 
 type Json = Record<string, unknown>;
 type Fail = (
   kind: LlmErrorKind,
   message: string,
-  extra?: { retryAfterMs?: number | null },
+  extra?: { retryAfterMs?: number | null; retryable?: boolean },
 ) => LlmError;
+type Sdk = typeof import('@google/genai');
+
+let sdkLoaded: Promise<Sdk> | undefined;
+/** `@google/genai`, imported once, on the first call that needs it. */
+function loadSdk(): Promise<Sdk> {
+  sdkLoaded ??= import('@google/genai').catch((err: unknown) => {
+    sdkLoaded = undefined;
+    throw err;
+  });
+  return sdkLoaded;
+}
 
 export function createGeminiChatModel(
   profile: ProviderProfile,
   opts: GeminiOptions = {},
 ): ChatModel {
   const model = profile.model;
-  // The SDK sends the key in the `x-goog-api-key` header, never in the URL, so
-  // its error messages (which quote the URL) do not hold it; `cutSecret` is a
-  // second guard for whatever text a server sends back.
+  // The SDK sends the key in the `x-goog-api-key` header, never in the URL,
+  // and its error messages are the server's JSON body (no URL); `cutSecret`
+  // is the guard for whatever text a server sends back.
   const key = profile.apiKey ?? '';
-  const client: GenerativeModel = new GoogleGenerativeAI(key).getGenerativeModel(
-    { model },
-    profile.baseUrl ? { baseUrl: profile.baseUrl.replace(/\/+$/, '') } : {},
-  );
+  const baseUrl = (profile.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, '');
   const fail: Fail = (kind, message, extra = {}) =>
     new LlmError(kind, 'gemini', cutSecret(message, key, 4), extra);
 
-  async function attempt(body: Json, req: ChatRequest): Promise<ChatResponse> {
-    // The SDK only listens for a later 'abort': a signal aborted already would
-    // not stop the request, and the caller would be charged for an answer it gave up on.
+  // Built on the first call (the SDK loads then), and only with a key: without
+  // one the SDK would fall back to the environment's key or Google Cloud credentials.
+  let client: Promise<{ ai: GoogleGenAI; sdk: Sdk }> | undefined;
+  const connect = () => {
+    client ??= loadSdk().then(
+      (sdk) => ({
+        sdk,
+        ai: new sdk.GoogleGenAI({
+          vertexai: false,
+          apiKey: key,
+          apiVersion: API_VERSION,
+          httpOptions: { baseUrl },
+        }),
+      }),
+      (err: unknown) => {
+        client = undefined;
+        throw fail(
+          'unavailable',
+          `the Gemini SDK (@google/genai) could not be loaded: ${err instanceof Error ? err.message : String(err)}`,
+          { retryable: false },
+        );
+      },
+    );
+    return client;
+  };
+
+  async function attempt(req: ChatRequest): Promise<ChatResponse> {
+    // A signal aborted already: nothing is sent, and the caller is not charged for an answer it gave up on.
+    req.signal?.throwIfAborted();
+    const { ai, sdk } = await connect();
     req.signal?.throwIfAborted();
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timeout = AbortSignal.timeout(timeoutMs);
-    // One signal per attempt: the SDK hangs a listener on it that it never
-    // removes, so it must not be the caller's long-lived signal.
+    // One signal per attempt, not the caller's long-lived one: the SDK hangs
+    // a listener on it for the attempt.
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-    let response: GenerateContentResponse;
+    let response: unknown;
     try {
-      // The body is built as plain JSON (the SDK's types are narrower than the
-      // wire: no `thoughtSignature`, lower-case schema types); the SDK sends
-      // it as is.
-      response = (
-        await client.generateContent(
-          body as unknown as Parameters<GenerativeModel['generateContent']>[0],
-          { signal },
-        )
-      ).response;
+      // The request is built afresh for each attempt: the SDK rewrites the
+      // function declarations' schemas in place.
+      response = await ai.models.generateContent(toParams(model, req, signal));
     } catch (err) {
       // The caller's abort wins: it is not a provider failure and must not be retried.
       if (req.signal?.aborted) throw req.signal.reason;
       if (timeout.aborted)
         throw fail('timeout', `Gemini model ${model} did not answer within ${timeoutMs} ms`);
-      throw fromSdkError(err, model, fail);
+      throw fromSdkError(err, sdk.ApiError, model, fail);
     }
     return fromResponse(response, model, fail);
   }
@@ -105,8 +141,7 @@ export function createGeminiChatModel(
     model,
     async chat(req: ChatRequest): Promise<ChatResponse> {
       if (!profile.apiKey) throw fail('auth', `No API key is configured for Gemini model ${model}`);
-      const body = toRequestBody(req.messages, req.tools);
-      return withRetries(() => attempt(body, req), {
+      return withRetries(() => attempt(req), {
         ...(opts.retry ? { policy: opts.retry } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
         ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
@@ -117,8 +152,26 @@ export function createGeminiChatModel(
 
 // ---------------------------------------------------------------- request
 
-/** The `generateContent` body for a conversation. */
-function toRequestBody(messages: ChatMessage[], tools: ToolSpec[]): Json {
+/**
+ * The SDK's `generateContent` parameters for a conversation: what goes on the
+ * wire is `contents`, and `systemInstruction` and `tools` beside them (the
+ * SDK moves them out of `config`).
+ */
+function toParams(model: string, req: ChatRequest, signal: AbortSignal): GenerateContentParameters {
+  const { contents, systemInstruction, tools } = toRequestBody(req.messages, req.tools);
+  const config: Json = { abortSignal: signal, automaticContinuation: false };
+  if (systemInstruction) config['systemInstruction'] = systemInstruction;
+  if (tools) config['tools'] = tools;
+  // Plain JSON: the SDK's types are narrower than the wire (`providerParts`
+  // are whatever Gemini sent); the SDK copies the fields it knows.
+  return { model, contents, config } as unknown as GenerateContentParameters;
+}
+
+/** The request body's parts for a conversation. */
+function toRequestBody(
+  messages: ChatMessage[],
+  tools: ToolSpec[],
+): { contents: Json[]; systemInstruction?: Json; tools?: Json[] } {
   const system: Json[] = [];
   const contents: { role: string; parts: unknown[] }[] = [];
   for (const m of messages) {
@@ -137,10 +190,9 @@ function toRequestBody(messages: ChatMessage[], tools: ToolSpec[]): Json {
         break;
       }
       case 'tool': {
-        // The REST API takes function responses in a 'user' turn (the old
-        // 'function' role is a v1beta leftover `@google/genai` no longer
-        // uses). Responses to one turn's parallel calls go in one content, as
-        // Gemini pairs them with that turn's function calls.
+        // The REST API takes function responses in a 'user' turn (not the
+        // old 'function' role). Responses to one turn's parallel calls go in
+        // one content, as Gemini pairs them with that turn's function calls.
         const part = { functionResponse: { name: m.name, response: toolResponse(m.content) } };
         const last = contents[contents.length - 1];
         if (last && last.role === 'user' && last.parts.every(isFunctionResponse))
@@ -150,10 +202,11 @@ function toRequestBody(messages: ChatMessage[], tools: ToolSpec[]): Json {
       }
     }
   }
-  const body: Json = { contents };
-  if (system.length > 0) body['systemInstruction'] = { role: 'system', parts: system };
-  if (tools.length > 0) body['tools'] = [{ functionDeclarations: tools.map(toDeclaration) }];
-  return body;
+  return {
+    contents,
+    ...(system.length > 0 ? { systemInstruction: { role: 'system', parts: system } } : {}),
+    ...(tools.length > 0 ? { tools: [{ functionDeclarations: tools.map(toDeclaration) }] } : {}),
+  };
 }
 
 /** Parts for an assistant turn that did not come from Gemini (or lost its parts). */
@@ -220,14 +273,16 @@ const SCHEMA_KEYS = new Set([
 /**
  * JSON Schema → Gemini's OpenAPI subset, recursively: unsupported keywords
  * (`additionalProperties`, `$schema`, `$ref`, …) are dropped, `oneOf` becomes
- * `anyOf`, and a `type` list with "null" becomes `nullable`.
+ * `anyOf`, a `type` list with "null" becomes `nullable`, and a type is named
+ * as Gemini's `Type` enum names it (`OBJECT`, `STRING`, …). Gemini takes a
+ * `type` or an `anyOf`, not both (the SDK throws on both): the `type` is kept.
  */
 function toGeminiSchema(schema: unknown): Json {
   if (!isObject(schema)) return {};
   const out: Json = {};
   for (const [k, v] of Object.entries(schema)) {
     if (k === 'oneOf' && !('anyOf' in schema)) {
-      if (Array.isArray(v)) out['anyOf'] = v.map(toGeminiSchema);
+      if (Array.isArray(v)) alternatives(v, out);
       continue;
     }
     if (!SCHEMA_KEYS.has(k)) continue;
@@ -237,17 +292,28 @@ function toGeminiSchema(schema: unknown): Json {
     } else if (k === 'items') {
       out[k] = toGeminiSchema(v);
     } else if (k === 'anyOf' && Array.isArray(v)) {
-      out[k] = v.map(toGeminiSchema);
-    } else if (k === 'type' && Array.isArray(v)) {
-      const types = v.filter((t) => t !== 'null');
-      if (types.length < v.length) out['nullable'] = true;
+      alternatives(v, out);
+    } else if (k === 'type') {
+      const list: unknown[] = Array.isArray(v) ? v : [v];
+      const types = list.filter((t): t is string => typeof t === 'string' && t !== 'null');
+      if (types.length < list.length) out['nullable'] = true;
       // Gemini's `type` is one type; a union of several has no exact mapping, so it is left open.
-      if (types.length === 1) out['type'] = types[0];
+      if (types.length === 1) out['type'] = types[0]!.toUpperCase();
     } else {
       out[k] = v;
     }
   }
+  if ('type' in out) delete out['anyOf'];
   return out;
+}
+
+/** `anyOf` (or `oneOf`) into `out`: a "null" alternative is `nullable`, the others are converted. */
+function alternatives(list: unknown[], out: Json): void {
+  const isNull = (s: unknown) =>
+    isObject(s) &&
+    (s['type'] === 'null' || (Array.isArray(s['type']) && s['type'].every((t) => t === 'null')));
+  if (list.some(isNull)) out['nullable'] = true;
+  out['anyOf'] = list.filter((s) => !isNull(s)).map(toGeminiSchema);
 }
 
 // ---------------------------------------------------------------- response
@@ -263,8 +329,8 @@ const REFUSED = new Set([
   'LANGUAGE',
 ]);
 
-function fromResponse(response: GenerateContentResponse, model: string, fail: Fail): ChatResponse {
-  const raw = response as unknown as Json;
+function fromResponse(response: unknown, model: string, fail: Fail): ChatResponse {
+  const raw: Json = isObject(response) ? response : {};
   const blocked = isObject(raw['promptFeedback'])
     ? raw['promptFeedback']['blockReason']
     : undefined;
@@ -306,7 +372,8 @@ function fromResponse(response: GenerateContentResponse, model: string, fail: Fa
   const message: AssistantMessage = {
     role: 'assistant',
     content: texts.length > 0 ? texts.join('') : null,
-    // Verbatim, so `thoughtSignature` and anything else Gemini attached goes back unchanged.
+    // As Gemini sent them, so `thoughtSignature` goes back unchanged (the SDK
+    // sends back the Part fields it knows, thoughtSignature among them).
     providerParts: parts,
   };
   if (toolCalls.length > 0) message.toolCalls = toolCalls;
@@ -340,13 +407,23 @@ function usageOf(meta: unknown): Usage {
 
 // ---------------------------------------------------------------- errors
 
-/** The SDK's failure → a typed LlmError. The SDK's own message is not reused: it quotes the request URL. */
-function fromSdkError(err: unknown, model: string, fail: Fail): LlmError {
+/**
+ * The SDK's failure → a typed LlmError. An HTTP error is an `ApiError` whose
+ * message is the server's JSON error body (`{error:{code,message,status,details}}`);
+ * only the parts of it that say what went wrong are reused, cut short.
+ */
+function fromSdkError(
+  err: unknown,
+  apiError: Sdk['ApiError'],
+  model: string,
+  fail: Fail,
+): LlmError {
   if (err instanceof LlmError) return err;
-  if (err instanceof GoogleGenerativeAIFetchError && typeof err.status === 'number') {
+  if (err instanceof apiError && typeof err.status === 'number') {
     const status = err.status;
-    const info = errorInfo(err);
-    const said = serverMessage(err);
+    const body = errorBody(err);
+    const info = errorInfo(body);
+    const said = serverMessage(body);
     const detail = `HTTP ${status}${info.reason ? ` ${info.reason}` : ''}${said ? `: ${said}` : ''}`;
     const badKey =
       (info.reason !== undefined && /API_KEY/.test(info.reason)) || /API key not valid/i.test(said);
@@ -365,28 +442,42 @@ function fromSdkError(err: unknown, model: string, fail: Fail): LlmError {
   }
   if (err instanceof SyntaxError)
     return fail('invalid_response', `Gemini model ${model} answered with invalid JSON`);
-  // Anything else is the connection failing (refused, reset, DNS): worth another try.
-  const why =
-    err instanceof Error && err.cause instanceof Error
-      ? err.cause.message
-      : err instanceof Error
-        ? 'network error'
-        : String(err);
-  return fail('unavailable', `Gemini could not be reached for model ${model} (${why})`);
+  // fetch fails with a TypeError when the connection does (refused, reset,
+  // DNS, a body cut off): worth another try.
+  if (err instanceof TypeError || !(err instanceof Error)) {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
+    const code = isObject(cause) && typeof cause['code'] === 'string' ? cause['code'] : '';
+    const why = cause?.message || code || (err instanceof Error ? 'network error' : String(err));
+    return fail('unavailable', `Gemini could not be reached for model ${model} (${why})`);
+  }
+  // A plain Error is the SDK refusing to build the request (a model name it
+  // will not put in a URL, a schema it cannot convert): nothing was sent, and
+  // another attempt would fail the same way.
+  return fail(
+    'bad_request',
+    `the Gemini SDK refused the request for model ${model} (${short(err.message)})`,
+  );
+}
+
+/** The `error` object of the JSON body the SDK put in an `ApiError`'s message; {} when it is not one. */
+function errorBody(err: ApiError): Json {
+  const parsed = parseJson(err.message);
+  return isObject(parsed) && isObject(parsed['error']) ? parsed['error'] : {};
 }
 
 /**
  * What Gemini says in `error.details`: the `ErrorInfo` reason (API_KEY_INVALID, …)
- * and the `RetryInfo` delay. The SDK does not expose response headers, so a
- * Retry-After header cannot be read; RetryInfo is where Gemini puts the wait.
+ * and the `RetryInfo` delay. The SDK does not expose an error's response
+ * headers, so a Retry-After header cannot be read; RetryInfo is where Gemini
+ * puts the wait.
  */
-function errorInfo(err: GoogleGenerativeAIFetchError): {
+function errorInfo(body: Json): {
   reason?: string;
   retryDelayMs: number | null;
 } {
   let reason: string | undefined;
   let retryDelayMs: number | null = null;
-  for (const d of Array.isArray(err.errorDetails) ? (err.errorDetails as unknown[]) : []) {
+  for (const d of Array.isArray(body['details']) ? (body['details'] as unknown[]) : []) {
     if (!isObject(d)) continue;
     if (typeof d['reason'] === 'string' && reason === undefined) reason = d['reason'];
     if (typeof d['retryDelay'] === 'string') retryDelayMs = durationMs(d['retryDelay']);
@@ -400,11 +491,14 @@ function durationMs(d: string): number | null {
   return m ? Math.round(Number(m[1]) * 1000) : null;
 }
 
-/** The server's own words from the SDK message, without the URL the SDK puts before them, and short. */
-function serverMessage(err: GoogleGenerativeAIFetchError): string {
-  const m = /\] (.*)$/s.exec(err.message);
-  const text = (m?.[1] ?? '').replace(/ \[\{.*$/s, '').trim();
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+/** The server's own words (`error.message`), short. */
+function serverMessage(body: Json): string {
+  return typeof body['message'] === 'string' ? short(body['message']) : '';
+}
+
+function short(text: string): string {
+  const t = text.trim();
+  return t.length > 300 ? `${t.slice(0, 300)}…` : t;
 }
 
 function parseJson(text: string): unknown {

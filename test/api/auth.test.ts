@@ -67,7 +67,7 @@ describe('authentication in the app', () => {
 async function served(env: Record<string, string>) {
   const lines: string[] = [];
   const announced: string[] = [];
-  const config = loadConfig({ ...env, PORT: '0' });
+  const config = loadConfig({ DATA_DIR: ':memory:', ...env, PORT: '0' });
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
   const service = await startService(config, scriptedWork(), {
     logger,

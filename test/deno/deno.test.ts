@@ -252,3 +252,80 @@ describe('deno task start', () => {
     );
   }, 180_000);
 });
+
+describe('deno task start without Redis', () => {
+  let dir: string;
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Starts the Deno node on DATA_DIR and waits for /health. */
+  async function start(port: number) {
+    const run = runDeno(['task', 'start'], {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: join(dir, 'data'),
+      NODE_ID: 'deno-embedded',
+      WORKSPACE_DIR: join(dir, 'workspace'),
+    });
+    const died = run.exited.then(({ code }) => {
+      throw new Error(`deno task start exited (${code}):\n${run.output.slice(-30).join('\n')}`);
+    });
+    died.catch(() => undefined);
+    await Promise.race([
+      waitFor(
+        'the Deno node to answer /health',
+        async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true,
+        60_000,
+        100,
+      ),
+      died,
+    ]);
+    return run;
+  }
+
+  it('keeps profiles and sessions in the embedded SQLite store across a restart', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swe-deno-embedded-'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const post = (path: string, body: unknown) =>
+      fetch(url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+    let run = await start(port);
+    try {
+      expect(run.output.join('\n')).toMatch(/store: sqlite in \S+\/data /);
+      const profile = await post('/agent/ai-profiles', {
+        name: 'kept on deno',
+        provider: 'openai-compatible',
+        model: 'scripted',
+        api_key: KEY,
+        base_url: 'http://127.0.0.1:9/v1',
+        is_default: true,
+      });
+      expect(profile.status).toBe(201);
+      const created = await post('/agent/sessions', {
+        goal: 'kept goal',
+        repo_url: 'https://example.com/o/r.git',
+        mode: 'review',
+      });
+      expect(created.status).toBe(201);
+      const { session_id: id } = (await created.json()) as { session_id: string };
+      run.child.kill('SIGTERM');
+      expect((await run.exited).code).toBe(0);
+
+      run = await start(port);
+      const profiles = await (await fetch(`${url}/agent/ai-profiles`)).json();
+      expect(JSON.stringify(profiles)).toContain('kept on deno');
+      const session = await (await fetch(`${url}/agent/sessions/${id}`)).json();
+      expect(session).toMatchObject({ goal: 'kept goal', mode: 'review' });
+      expect(run.output.join('\n')).not.toContain(KEY);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  }, 180_000);
+});

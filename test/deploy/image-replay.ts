@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   chownSync,
   cpSync,
   existsSync,
@@ -29,6 +30,8 @@ export interface ReplayedStage {
   workdir: string;
   env: Record<string, string>;
   user: string | undefined;
+  /** Paths declared by VOLUME: kept by Docker beyond the container. */
+  volumes: string[];
   /** RUN commands not replayed (apt-get and the like), for the record. */
   skipped: string[];
 }
@@ -63,7 +66,15 @@ export function replay(
   for (const stage of parseDockerfile(dockerfile)) {
     const root = join(into, `stage-${stage.name}`);
     mkdirSync(root, { recursive: true });
-    const s: ReplayedStage = { stage, root, workdir: '/', env: {}, user: undefined, skipped: [] };
+    const s: ReplayedStage = {
+      stage,
+      root,
+      workdir: '/',
+      env: {},
+      user: undefined,
+      volumes: [],
+      skipped: [],
+    };
     const inStage = (p: string) => join(root, p.startsWith('/') ? p : join(s.workdir, p));
     for (const step of stage.steps) {
       if (step.op === 'WORKDIR') {
@@ -71,6 +82,9 @@ export function replay(
         mkdirSync(inStage(s.workdir), { recursive: true });
       } else if (step.op === 'ENV') {
         Object.assign(s.env, parseEnv(step.args));
+      } else if (step.op === 'VOLUME') {
+        // A mount point: its contents are what the steps before left there.
+        s.volumes.push(...parseVolumes(step.args));
       } else if (step.op === 'USER') {
         s.user = step.args;
       } else if (step.op === 'COPY') {
@@ -118,6 +132,8 @@ function runPart(
     for (const dir of words.slice(2)) mkdirSync(inStage(dir), { recursive: true });
   } else if (words[0] === 'chown' && words.length === 3 && words[1] === 'node:node') {
     if (process.getuid?.() === 0) chownSync(inStage(words[2]!), NODE_USER_ID, NODE_USER_ID);
+  } else if (words[0] === 'chmod' && words.length === 3 && /^[0-7]{3,4}$/.test(words[1]!)) {
+    chmodSync(inStage(words[2]!), Number.parseInt(words[1]!, 8));
   } else if (words[0] === 'apt-get' || (words[0] === 'rm' && words[2] === '/var/lib/apt/lists/*')) {
     s.skipped.push(cmd);
   } else {
@@ -125,4 +141,9 @@ function runPart(
       `the replay does not know this RUN step: ${cmd} (teach test/deploy/image-replay.ts, or check the Dockerfile)`,
     );
   }
+}
+
+/** VOLUME's paths, in JSON or plain form. */
+function parseVolumes(args: string): string[] {
+  return args.startsWith('[') ? (JSON.parse(args) as string[]) : args.split(' ');
 }

@@ -106,6 +106,10 @@ describe('Dockerfile', () => {
     expect(runs).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
     expect(envOf(final)['WORKSPACE_DIR']).toBe('/app/workspace');
     expect(runs).toMatch(/chown node:node \/app\/workspace(\s|$)/);
+    // The embedded store's data directory: the image's user owns it, Docker keeps it.
+    expect(envOf(final)['DATA_DIR']).toBe('/data');
+    expect(runs).toMatch(/chown node:node \/data(\s|$)/);
+    expect(final.steps.filter((s) => s.op === 'VOLUME').map((s) => s.args)).toEqual(['/data']);
   });
 
   it('keeps secrets and local state out of the build context', () => {
@@ -180,8 +184,9 @@ describe('the image, replayed without Docker', () => {
   it('serves health, readiness, the UI and the API with the generated admin token, passes its HEALTHCHECK, and stops cleanly on SIGTERM', async () => {
     // docker run --env-file passes a line's comment through; the node ignores it.
     const node = await startNode({ LOG_LEVEL: 'info   # as docker run --env-file passes it' });
+    let token = '';
     try {
-      const token = await waitFor(
+      token = await waitFor(
         'the admin token on stderr',
         () => /ADMIN TOKEN[^\n]*: (\S+)\s*$/m.exec(node.stderr())?.[1],
         30_000,
@@ -214,6 +219,19 @@ describe('the image, replayed without Docker', () => {
     }
     expect(node.exitCode()).toBe(0);
     expect(healthcheck(node.port)).toBe(1);
+
+    // A new container on the same /data volume: the admin and its token are still there.
+    const again = await startNode({});
+    try {
+      const me = await fetch(`${again.url}/agent/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(me.status).toBe(200);
+      expect(again.stderr()).not.toMatch(/ADMIN TOKEN/);
+      expect(again.stderr() + again.stdout()).toMatch(/store: sqlite in \S*\/data /);
+    } finally {
+      await again.stop();
+    }
   });
 
   it('runs on Redis with ADMIN_TOKEN and SECRET_KEY from the environment', async () => {
@@ -250,8 +268,10 @@ describe('the image, replayed without Docker', () => {
       PATH: `${join(work, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
       HOME: home,
     };
-    for (const [k, v] of Object.entries(app.env))
-      env[k] = v.startsWith(`${app.workdir}/`) ? join(app.root, v) : v;
+    // Paths of the image (the app's folders, its volumes) are folders of the replay.
+    const inImage = (v: string) =>
+      v.startsWith(`${app.workdir}/`) || app.volumes.some((p) => v === p || v.startsWith(`${p}/`));
+    for (const [k, v] of Object.entries(app.env)) env[k] = inImage(v) ? join(app.root, v) : v;
     Object.assign(env, { PORT: String(port) }, extra);
     const [exe, ...args] = execForm(final, 'CMD');
     const child = spawn(exe!, args, {
@@ -315,6 +335,10 @@ class NodeUnderTest {
 
   get pid(): number {
     return this.#child.pid ?? -1;
+  }
+
+  stdout(): string {
+    return this.#out;
   }
 
   stderr(): string {

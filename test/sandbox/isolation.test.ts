@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import {
   namespaceSupport,
   namespaceWrapper,
   probeNamespaces,
+  shellArgv,
 } from '../../sandbox/isolation.ts';
 import { createLocalSandboxProvider, type LocalSandboxOptions } from '../../sandbox/local.ts';
 import type { Sandbox } from '../../sandbox/port.ts';
@@ -438,6 +439,7 @@ describe('without namespaces', () => {
   it('a node with SANDBOX_NETWORK=none and SANDBOX_ISOLATION=none does not start: configuration error, exit 2', async () => {
     const config = loadConfig({
       PORT: '0',
+      DATA_DIR: ':memory:',
       WORKSPACE_DIR: join(dir, 'node-ws'),
       SANDBOX_ISOLATION: 'none',
       SANDBOX_NETWORK: 'none',
@@ -486,6 +488,7 @@ describe('a node with local sandboxes', () => {
       const lines: string[] = [];
       const config = loadConfig({
         PORT: '0',
+        DATA_DIR: ':memory:',
         WORKSPACE_DIR: join(dir, 'node-ws'),
         SANDBOX_ISOLATION: mode,
         SANDBOX_NETWORK: network,
@@ -506,5 +509,67 @@ describe('a node with local sandboxes', () => {
         ),
       });
     }
+  });
+});
+
+describe('the service data hidden from commands (the embedded store in DATA_DIR)', () => {
+  let data: string;
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'swe-hide-'));
+    data = join(work, 'data');
+    await mkdir(data, { recursive: true });
+    await writeFile(join(data, 'swe-agent.db'), `db ${SECRET}\n`);
+    await writeFile(join(data, 'secret-key'), `key ${SECRET}\n`);
+    await chmod(work, 0o755);
+    await chmod(data, 0o755);
+    await chmod(join(data, 'swe-agent.db'), 0o644);
+  });
+  afterAll(async () => rm(work, { recursive: true, force: true }));
+
+  const look = (d: string) =>
+    `cat ${d}/swe-agent.db ${d}/secret-key; echo entries=$(ls -A ${d} | wc -l); echo uid=$(id -u); umount ${d} 2>/dev/null && echo unmounted; cat ${d}/secret-key; true`;
+
+  it('a command in namespaces sees an empty directory there, cannot unmount it, and keeps its uid; without hiding it reads the files', async () => {
+    for (const network of ['host', 'none'] as const) {
+      expect(await namespaceSupport(network, [data])).toEqual({ available: true, reason: '' });
+      const r = await runCommand(look(data), {
+        cwd: work,
+        home: work,
+        isolation: 'namespaces',
+        network,
+        hidden: [data],
+      });
+      expect(r.output, network).not.toContain(SECRET);
+      expect(r.output).toContain('entries=0');
+      expect(r.output).not.toContain('unmounted');
+      expect(r.output).toContain(`uid=${process.getuid?.()}`);
+    }
+    const open = await runCommand(look(data), { cwd: work, home: work, isolation: 'namespaces' });
+    expect(open.output).toContain(SECRET);
+  });
+
+  it('as an unprivileged user too (the image runs as uid 1000)', () => {
+    if (process.getuid?.() !== 0) return void expect(process.getuid?.()).toBeGreaterThan(0);
+    const { file, args } = shellArgv(
+      look(data),
+      'namespaces',
+      namespaceWrapper('host', [data], { uid: 1000, gid: 1000 }),
+    );
+    const run = (argv: string[]) =>
+      spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', ...argv], {
+        cwd: '/',
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+    const hidden = run([file, ...args]);
+    expect(hidden.status, hidden.stderr).toBe(0);
+    expect(hidden.stdout).not.toContain(SECRET);
+    expect(hidden.stdout).toContain('entries=0');
+    expect(hidden.stdout).toContain('uid=1000');
+    expect(hidden.stdout).not.toContain('unmounted');
+    // The control: the same user without the hiding reads the database.
+    const plain = shellArgv(look(data), 'namespaces', NAMESPACE_WRAPPER);
+    expect(run([plain.file, ...plain.args]).stdout).toContain(SECRET);
   });
 });

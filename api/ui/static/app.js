@@ -179,7 +179,21 @@ function renderSignIn() {
 }
 
 /** Loads who is signed in, then renders the route (or the sign-in view). */
+/** Shows the notice when the store keeps nothing (`/ready` names the store; it needs no token). */
+async function showStoreNotice() {
+  const notice = document.getElementById('store-notice');
+  if (!notice) return;
+  try {
+    const res = await fetch('/ready');
+    const body = /** @type {{store?: string}} */ (await res.json());
+    notice.hidden = body.store !== 'memory';
+  } catch {
+    // Not ready or unreachable: the page says so on its own.
+  }
+}
+
 async function start() {
+  void showStoreNotice();
   try {
     me = await api.get('/agent/me');
     signInReason = null;

@@ -1,7 +1,7 @@
 /**
  * A local server that speaks Gemini's REST wire protocol, enough for the real
- * `@google/generative-ai` SDK: `POST /{apiVersion}/models/{model}:generateContent`
- * with the key in `x-goog-api-key`. It checks the key and the model the way
+ * `@google/genai` SDK: `POST /v1beta/models/{model}:generateContent` with the
+ * key in `x-goog-api-key`. It checks the key and the model the way
  * Gemini does (400 API_KEY_INVALID, 404 NOT_FOUND), records every request, and
  * answers from a scripted queue. An empty queue is a test bug: it answers 500
  * with a message saying so, which the test then sees fail.
@@ -32,6 +32,8 @@ export type Scripted =
         thoughtsTokenCount?: number;
       } | null;
       modelVersion?: string;
+      /** Set on the candidate, as Gemini does when it ends an answer with finish reason CONTINUATION. */
+      continuationToken?: string;
     }
   /** A 200 whose prompt was blocked: no candidates, only promptFeedback. */
   | { blockReason: string }
@@ -183,6 +185,7 @@ export class GeminiServer {
           content: { role: 'model', parts: next.parts },
           finishReason: next.finishReason ?? 'STOP',
           index: 0,
+          ...(next.continuationToken ? { continuationToken: next.continuationToken } : {}),
         },
       ],
       ...(usage ? { usageMetadata: usage } : {}),

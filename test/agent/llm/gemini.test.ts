@@ -1,9 +1,9 @@
 /**
- * The Gemini adapter through the real `@google/generative-ai` SDK, over HTTP,
+ * The Gemini adapter through the real `@google/genai` SDK, over HTTP,
  * against a local server speaking Gemini's REST protocol.
  */
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGeminiChatModel } from '../../../agent/llm/gemini.ts';
 import { LlmError, type ChatMessage, type ToolSpec } from '../../../agent/llm/port.ts';
 import { GeminiServer } from './gemini-server.ts';
@@ -131,6 +131,17 @@ describe('Gemini adapter', () => {
     expect(second.usage).toEqual({ inputTokens: 90, outputTokens: 7, totalTokens: 97 });
 
     const body = server.requests[1]!.body;
+    // Nothing but the conversation: no generation settings, and none of the
+    // SDK's own options (abort signal, automatic continuation) on the wire.
+    expect(Object.keys(body).sort()).toEqual(
+      [
+        'contents',
+        'systemInstruction',
+        'tools',
+        ...('generationConfig' in body ? ['generationConfig'] : []),
+      ].sort(),
+    );
+    expect(body.generationConfig ?? {}).toEqual({});
     expect(body.systemInstruction).toEqual({
       role: 'system',
       parts: [{ text: 'You are a coding agent.' }],
@@ -150,18 +161,19 @@ describe('Gemini adapter', () => {
           {
             name: 'read_file',
             description: 'Read a file from the workspace',
+            // Types as Gemini's Type enum names them (the SDK sends no other form).
             parameters: {
-              type: 'object',
+              type: 'OBJECT',
               properties: {
-                path: { type: 'string', description: 'Relative path' },
+                path: { type: 'STRING', description: 'Relative path' },
                 range: {
-                  type: 'object',
+                  type: 'OBJECT',
                   properties: {
-                    start: { type: 'integer', minimum: 1 },
-                    end: { type: 'integer', nullable: true },
+                    start: { type: 'INTEGER', minimum: 1 },
+                    end: { type: 'INTEGER', nullable: true },
                   },
                 },
-                additionalProperties: { type: 'boolean' },
+                additionalProperties: { type: 'BOOLEAN' },
               },
               required: ['path'],
             },
@@ -432,5 +444,106 @@ describe('Gemini adapter', () => {
     expect(err.kind).toBe('unavailable');
     expect(waits).toEqual(['unavailable', 'unavailable']);
     expect(err.message).not.toContain(KEY);
+  });
+
+  describe('the SDK kept to what the profile says', () => {
+    const ENV = {
+      GOOGLE_GENAI_USE_VERTEXAI: 'true',
+      GOOGLE_GENAI_USE_ENTERPRISE: 'true',
+      GOOGLE_CLOUD_PROJECT: 'env-project',
+      GOOGLE_CLOUD_LOCATION: 'us-central1',
+      GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9',
+      GOOGLE_VERTEX_BASE_URL: 'http://127.0.0.1:9',
+      GOOGLE_GENAI_API_VERSION: 'v1',
+      // One of the two: with both set the SDK warns (on the console, naming
+      // neither value) that it would take GOOGLE_API_KEY.
+      GEMINI_API_KEY: 'AIza-from-the-environment-GEMINI',
+    };
+    const saved: Record<string, string | undefined> = {};
+    beforeEach(() => {
+      for (const [k, v] of Object.entries(ENV)) {
+        saved[k] = process.env[k];
+        process.env[k] = v;
+      }
+    });
+    afterEach(() => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      vi.restoreAllMocks();
+    });
+
+    it("ignores the SDK's environment variables (Vertex AI, base URL, API version, keys) and prints nothing", async () => {
+      const printed: unknown[][] = [];
+      for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const)
+        vi.spyOn(console, level).mockImplementation(
+          (...args: unknown[]) => void printed.push(args),
+        );
+      server.script({ parts: [{ text: 'from the profile' }] });
+      const res = await model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] });
+      expect(res.message.content).toBe('from the profile');
+      expect(server.requests).toHaveLength(1);
+      expect(server.requests[0]!.path).toBe(`/v1beta/models/${MODEL}:generateContent`);
+      expect(server.requests[0]!.headers['x-goog-api-key']).toBe(KEY);
+      expect(server.requests[0]!.headers['authorization']).toBeUndefined();
+      expect(printed).toEqual([]);
+    });
+  });
+
+  it("does not follow a CONTINUATION finish with a second request (the SDK's automatic continuation is off)", async () => {
+    server.script(
+      { parts: [{ text: 'part one' }], finishReason: 'CONTINUATION', continuationToken: 'tok-1' },
+      { parts: [{ text: 'must not be asked for' }] },
+    );
+    const res = await model().chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] });
+    expect(res.message.content).toBe('part one');
+    expect(res.finishReason).toBe('other');
+    expect(server.requests).toHaveLength(1);
+    expect(server.pending).toBe(1);
+  });
+
+  it('maps a request the SDK refuses to build (a model name it will not put in a URL) to bad_request, sending nothing and not retrying', async () => {
+    const waits: string[] = [];
+    const err = (await rejection(
+      model({ onRetry: (e) => waits.push(e.kind) }, { model: 'gemini/../other' }).chat({
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [],
+      }),
+    )) as LlmError;
+    expect(err).toBeInstanceOf(LlmError);
+    expect(err.kind).toBe('bad_request');
+    expect(err.message).toContain('gemini/../other');
+    expect(waits).toEqual([]);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("sends schemas the SDK can take: a lone 'null' type as nullable, a type with oneOf as the type", async () => {
+    server.script({ parts: [{ text: 'ok' }] });
+    await model().chat({
+      messages: [{ role: 'user', content: 'go' }],
+      tools: [
+        {
+          name: 'pick',
+          description: 'Pick one',
+          parameters: {
+            type: 'object',
+            properties: {
+              mode: { type: 'string', oneOf: [{ enum: ['a'] }, { pattern: '^b' }] },
+              nothing: { type: 'null' },
+              either: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+            },
+          },
+        },
+      ],
+    });
+    expect(server.requests[0]!.body.tools[0].functionDeclarations[0].parameters).toEqual({
+      type: 'OBJECT',
+      properties: {
+        mode: { type: 'STRING' },
+        nothing: { nullable: true },
+        either: { anyOf: [{ type: 'STRING' }], nullable: true },
+      },
+    });
   });
 });

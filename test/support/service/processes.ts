@@ -16,8 +16,11 @@ export const TEST_SECRET_KEY = 'test-cluster-secret-key-0123456789';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface NodeProcessOptions {
-  redisUrl: string;
-  prefix: string;
+  /** The shared store; with `dataDir` instead, the node's own embedded SQLite store. */
+  redisUrl?: string;
+  prefix?: string;
+  /** DATA_DIR of an embedded node (no Redis). */
+  dataDir?: string;
   nodeId: string;
   leaseTtlMs?: number;
   delayMs?: number;
@@ -53,6 +56,7 @@ export class NodeProcess {
   }
 
   static async start(opts: NodeProcessOptions): Promise<NodeProcess> {
+    if (!opts.redisUrl === !opts.dataDir) throw new Error('a node needs redisUrl or dataDir');
     const port = await freePort();
     const child = spawn(
       process.execPath,
@@ -64,10 +68,12 @@ export class NodeProcess {
           HOME: process.env['HOME'] ?? '/tmp',
           PORT: String(port),
           HOST: '127.0.0.1',
-          REDIS_URL: opts.redisUrl,
+          ...(opts.redisUrl
+            ? { REDIS_URL: opts.redisUrl, REDIS_PREFIX: opts.prefix ?? 'swe' }
+            : {}),
+          ...(opts.dataDir ? { DATA_DIR: opts.dataDir } : {}),
           // Every node of a test cluster shares one key, as a deployment must.
           SECRET_KEY: TEST_SECRET_KEY,
-          REDIS_PREFIX: opts.prefix,
           NODE_ID: opts.nodeId,
           LEASE_TTL_MS: String(opts.leaseTtlMs ?? 1000),
           NODE_CONCURRENCY: String(opts.concurrency ?? 500),
