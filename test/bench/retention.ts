@@ -7,12 +7,19 @@
  * diff), Redis `used_memory` read as they complete, then the sweeper
  * (`runtime/retention.ts`) run with a cutoff past all of them.
  */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import type { Redis } from 'ioredis';
 import { ulid } from 'ulid';
 import { createLogger } from '../../kernel/logger.ts';
 import { DAY_MS, RetentionSweeper } from '../../runtime/retention.ts';
 import type { Commit, Lease } from '../../runtime/store/records.ts';
+import type { Store } from '../../runtime/store/port.ts';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
+import { DB_FILE } from '../../runtime/store/sqlite/open.ts';
+import { SqliteStore } from '../../runtime/store/sqlite/sqlite-store.ts';
 import { dumpRedis } from '../support/store-state.ts';
 import { sleep } from '../support/wait.ts';
 
@@ -30,6 +37,8 @@ export interface RetentionFigures {
   leftovers: number;
   removed: number;
   sweepMs: number;
+  /** Time to run the sessions (50 at a time). */
+  runMs: number;
 }
 
 const TTL = 30_000;
@@ -68,7 +77,7 @@ async function usedMemory(raw: Redis): Promise<number> {
 }
 
 /** One session from creation to a released COMPLETED commit. */
-async function runOne(store: RedisStore, n: number): Promise<string> {
+async function runOne(store: Store, n: number): Promise<string> {
   const userId = `user${n % 20}`;
   const key = (k: string) => ({ userId, key: `${k}-${n}`, fingerprint: `f${n}`, ttlMs: DAY_MS });
   const { record } = await store.createSession(
@@ -178,6 +187,7 @@ export async function benchRetention(
   const baseline = await usedMemory(raw);
   const growth: RetentionFigures['growth'] = [];
   const ids: string[] = [];
+  const run0 = performance.now();
   for (let done = 0; done < sessions; ) {
     const batch = Math.min(50, sessions - done);
     ids.push(
@@ -187,6 +197,7 @@ export async function benchRetention(
     if (done % step === 0 || done === sessions)
       growth.push({ completed: done, usedMemory: await usedMemory(raw) });
   }
+  const runMs = performance.now() - run0;
   const before = await dumpRedis(raw, prefix);
   const keys = Object.keys(before);
   const sizes = raw.pipeline();
@@ -223,5 +234,96 @@ export async function benchRetention(
     leftovers,
     removed,
     sweepMs,
+    runMs,
   };
+}
+
+/** The same sessions on the embedded SQLite store: its file per session, and what a sweep gives back. */
+export interface SqliteRetentionFigures {
+  sessions: number;
+  runMs: number;
+  /** The database file after a clean close (the write-ahead log checkpointed into it), bytes. */
+  emptyBytes: number;
+  fileBytes: number;
+  removed: number;
+  sweepMs: number;
+  /** After the sweep: the file keeps its size, its pages are free for the next sessions. */
+  fileAfterSweep: number;
+  freeAfterSweep: number;
+  /** The file after as many sessions again: the freed pages were used. */
+  fileAfterRefill: number;
+  /** Rows that still name a removed session (should be 0). */
+  leftovers: number;
+}
+
+export async function benchRetentionSqlite(sessions = 1000): Promise<SqliteRetentionFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'swe-bench-sqlite-'));
+  const file = join(dir, DB_FILE);
+  const fill = async (store: Store) => {
+    const ids: string[] = [];
+    for (let done = 0; done < sessions; done += 50)
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(50, sessions - done) }, (_, i) => runOne(store, done + i)),
+        )),
+      );
+    return ids;
+  };
+  try {
+    await new SqliteStore({ dir }).close();
+    const emptyBytes = statSync(file).size;
+    let store = new SqliteStore({ dir });
+    const run0 = performance.now();
+    const ids = await fill(store);
+    const runMs = performance.now() - run0;
+    await store.close();
+    const fileBytes = statSync(file).size;
+    store = new SqliteStore({ dir });
+    const sweeper = new RetentionSweeper({
+      store: {
+        now: async () => (await store.now()) + 2 * DAY_MS,
+        listEnded: (b, l) => store.listEnded(b, l),
+        removeSession: (id) => store.removeSession(id),
+      },
+      days: 1,
+      logger: createLogger({ level: 'warn', write: () => undefined }),
+    });
+    const t0 = performance.now();
+    const { removed } = await sweeper.sweep();
+    const sweepMs = performance.now() - t0;
+    await sweeper.close();
+    await store.close();
+    const fileAfterSweep = statSync(file).size;
+    const raw = new DatabaseSync(file, { readOnly: true });
+    const pageSize = Number(raw.prepare('PRAGMA page_size').get()?.['page_size']);
+    const freeAfterSweep =
+      Number(raw.prepare('PRAGMA freelist_count').get()?.['freelist_count']) * pageSize;
+    const removedSet = new Set(ids);
+    let leftovers = 0;
+    for (const { name } of raw
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all() as { name: string }[]) {
+      for (const row of raw.prepare(`SELECT * FROM ${name}`).all())
+        for (const v of Object.values(row))
+          if (typeof v === 'string' && [...removedSet].some((id) => v.includes(id))) leftovers++;
+    }
+    raw.close();
+    store = new SqliteStore({ dir });
+    await fill(store);
+    await store.close();
+    return {
+      sessions,
+      runMs,
+      emptyBytes,
+      fileBytes,
+      removed,
+      sweepMs,
+      fileAfterSweep,
+      freeAfterSweep,
+      fileAfterRefill: statSync(file).size,
+      leftovers,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

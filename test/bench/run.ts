@@ -15,7 +15,7 @@ import { sleep, waitFor } from '../support/wait.ts';
 import { benchBullmq } from './bullmq-peer.ts';
 import { httpClient } from './http-client.ts';
 import { commitsAlone, machineAlone } from './parts.ts';
-import { benchRetention } from './retention.ts';
+import { benchRetention, benchRetentionSqlite } from './retention.ts';
 import { measureStartup } from './startup.ts';
 
 const FOREVER_MS = 600_000; // scripted work that outlasts the measurement: sessions stay active
@@ -509,6 +509,37 @@ async function retention(): Promise<void> {
     `${f.keysAfter} keys, ${f.leftovers} naming a removed session`,
     'goal: 0',
   );
+  line('time to run them (50 at a time)', ms(f.runMs));
+
+  console.log(
+    `\nThe same ${n.toLocaleString('en')} sessions on the embedded SQLite store (DATA_DIR)`,
+  );
+  const q = await benchRetentionSqlite(n);
+  line(
+    'time to run them (50 at a time)',
+    ms(q.runMs),
+    `peer: Redis ${ms(f.runMs)} (every SQLite write one fsync'd transaction)`,
+  );
+  line(
+    'database file, per completed session',
+    `${kb((q.fileBytes - q.emptyBytes) / n)} (${mb(q.fileBytes)} for ${n})`,
+    `peer: Redis ${kb((last - f.baseline) / n)}`,
+  );
+  line(
+    'sweep',
+    `${q.removed} removed in ${ms(q.sweepMs)} (${((q.removed / q.sweepMs) * 1000).toFixed(0)} / s)`,
+  );
+  line(
+    'after the sweep',
+    `file ${mb(q.fileAfterSweep)}, ${mb(q.freeAfterSweep)} of it free pages`,
+    'SQLite reuses them: no VACUUM',
+  );
+  line(
+    `after ${n.toLocaleString('en')} sessions more`,
+    `file ${mb(q.fileAfterRefill)}`,
+    `goal: about ${mb(q.fileBytes)}, not twice`,
+  );
+  line('rows left naming a removed session', String(q.leftovers), 'goal: 0');
 }
 
 try {

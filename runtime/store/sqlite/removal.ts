@@ -4,14 +4,9 @@
  * (not ended, leased, or an event waiting: refused as `active`).
  */
 import { ENDED_STATUSES, type SessionStatus } from '../../../actors/status.ts';
-import type { SessionSummary } from '../records.ts';
+import type { RemovalResult, SessionSummary } from '../records.ts';
 import { num, type SqliteContext, str } from './db.ts';
 import { pending, SESSION_COLUMNS, sessionRow, view } from './state.ts';
-
-export type RemovalResult =
-  | { kind: 'removed' }
-  | { kind: 'not_found' }
-  | { kind: 'active'; status: SessionStatus };
 
 const ENDED = ENDED_STATUSES.map((s) => `'${s}'`).join(', ');
 

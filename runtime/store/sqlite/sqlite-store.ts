@@ -27,6 +27,7 @@ import type {
   ListQuery,
   NewSession,
   NodeInfo,
+  RemovalResult,
   RenewResult,
   RequestKey,
   RequestKeyState,
@@ -308,7 +309,7 @@ export class SqliteStore implements Store {
     return removal.listEnded(this.#ctx, before, limit);
   }
 
-  async removeSession(id: string): Promise<removal.RemovalResult> {
+  async removeSession(id: string): Promise<RemovalResult> {
     return this.#tx(() => removal.removeSession(this.#ctx, id));
   }
 
