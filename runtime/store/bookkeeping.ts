@@ -1,5 +1,5 @@
 /**
- * Argument checks and encodings shared by both adapters for the agent
+ * Argument checks and encodings shared by the adapters for the agent
  * bookkeeping methods of the port (profiles, usage, transcripts, artifacts),
  * so the two cannot disagree about what they accept.
  */

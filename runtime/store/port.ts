@@ -6,8 +6,8 @@
  * manager works against a narrow worker context. `Store` is all of them: what
  * an adapter implements and the wiring opens.
  *
- * Two adapters implement it (`redis/`, `memory/`) and one contract suite
- * (`test/runtime/store/contract/index.ts`) runs against both. The semantics below
+ * Three adapters implement it (`redis/`, `sqlite/`, `memory/`) and one contract suite
+ * (`test/runtime/store/contract/index.ts`) runs against all three. The semantics below
  * are the contract; adapters must not add behaviour of their own.
  *
  * Time: every lease and timer deadline is computed by the store from its own

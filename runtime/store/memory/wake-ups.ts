@@ -3,7 +3,7 @@
  * ready queue and its handlers for a session without a valid owner. Handlers
  * run on a later tick, as a message from Redis would arrive.
  */
-import type { WakeHandler, WakeHint } from '../records.ts';
+import type { WakeHint } from '../records.ts';
 import { copy, type MemoryState, type Session } from './state.ts';
 
 export function enqueue(st: MemoryState, id: string): void {
@@ -20,18 +20,4 @@ export function notify(st: MemoryState, id: string, s: Session, hint?: WakeHint)
   }
 }
 
-export async function onWake(
-  st: MemoryState,
-  nodeId: string,
-  handler: WakeHandler,
-): Promise<() => Promise<void>> {
-  const set = st.wake.get(nodeId) ?? new Set();
-  set.add(handler);
-  st.wake.set(nodeId, set);
-  return async () => void set.delete(handler);
-}
-
-export async function onReady(st: MemoryState, handler: () => void): Promise<() => Promise<void>> {
-  st.readyHandlers.add(handler);
-  return async () => void st.readyHandlers.delete(handler);
-}
+export { onReady, onWake } from '../in-process-wake-ups.ts';

@@ -3,7 +3,7 @@
  * are in-process, as in the memory adapter. Handlers run on a later tick,
  * after the transaction that scheduled them has committed.
  */
-import type { WakeHandler, WakeHint } from '../records.ts';
+import type { WakeHint } from '../records.ts';
 import { num, type Row, type SqliteContext, str } from './db.ts';
 
 /** Puts a session on the ready queue (keeping its place if it is there) and tells the ready handlers. */
@@ -25,21 +25,4 @@ export function notify(ctx: SqliteContext, row: Row, hint?: WakeHint): void {
   }
 }
 
-export async function onWake(
-  ctx: SqliteContext,
-  nodeId: string,
-  handler: WakeHandler,
-): Promise<() => Promise<void>> {
-  const set = ctx.wake.get(nodeId) ?? new Set();
-  set.add(handler);
-  ctx.wake.set(nodeId, set);
-  return async () => void set.delete(handler);
-}
-
-export async function onReady(
-  ctx: SqliteContext,
-  handler: () => void,
-): Promise<() => Promise<void>> {
-  ctx.readyHandlers.add(handler);
-  return async () => void ctx.readyHandlers.delete(handler);
-}
+export { onReady, onWake } from '../in-process-wake-ups.ts';
