@@ -139,6 +139,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       ...(deps.profiles ? { profiles: deps.profiles } : {}),
       requireProfile: deps.requireProfile ?? false,
       defaultMaxRunning: deps.userMaxRunning ?? 0,
+      onRemoved: () => metrics.sessionsRemoved.request.inc(),
     }),
   );
   // Live events: the same ownership rule as the other session routes (another user's session is a 404).

@@ -37,6 +37,8 @@ export interface ServiceMetrics {
     error: CounterChild;
   };
   readonly commitDuration: HistogramChild;
+  /** Ended sessions this node removed with everything they own. */
+  readonly sessionsRemoved: { retention: CounterChild; request: CounterChild };
   // The agent's work.
   readonly llmCalls: Counter;
   readonly llmTokens: Counter;
@@ -66,8 +68,14 @@ export function createServiceMetrics(registry = new MetricsRegistry()): ServiceM
     'Fenced snapshot commits of this node, by result (`error`: an attempt that failed and was retried).',
     ['result'],
   );
+  const removed = r.counter(
+    'swe_sessions_removed_total',
+    'Ended sessions this node removed with everything they own, by what removed them: `retention` (the SESSION_RETENTION_DAYS sweep) or `request` (DELETE /agent/sessions/{id}).',
+    ['by'],
+  );
   return {
     registry,
+    sessionsRemoved: { retention: removed.labels('retention'), request: removed.labels('request') },
     sessions: r.gauge(
       'swe_sessions',
       "Sessions by status, from the store's status indexes (cluster-wide).",

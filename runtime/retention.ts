@@ -33,6 +33,8 @@ export interface RetentionOptions {
   batchSize?: number;
   /** The system clock by default; tests move a simulated one. */
   clock?: Clock;
+  /** Called once per session removed (the node's `swe_sessions_removed_total`). */
+  onRemoved?: () => void;
 }
 
 /** What one sweep did. */
@@ -104,7 +106,10 @@ export class RetentionSweeper {
         const r = await store.removeSession(s.id);
         if (r.kind === 'active') done.refused++;
         else progress++;
-        if (r.kind === 'removed') done.removed++;
+        if (r.kind === 'removed') {
+          done.removed++;
+          this.#opts.onRemoved?.();
+        }
         await yieldTurn();
       }
       // A short batch was the last; one where every session was refused would come back the same.

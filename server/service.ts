@@ -135,7 +135,12 @@ export async function startService(
   // Every node sweeps (removal is idempotent per session), so retention needs no node of its own.
   const retention =
     config.sessionRetentionDays > 0
-      ? new RetentionSweeper({ store, days: config.sessionRetentionDays, logger })
+      ? new RetentionSweeper({
+          store,
+          days: config.sessionRetentionDays,
+          logger,
+          onRemoved: () => metrics.sessionsRemoved.retention.inc(),
+        })
       : undefined;
   retention?.start();
   logger.info(

@@ -63,6 +63,8 @@ export interface SessionRouteOptions {
   requireProfile?: boolean;
   /** USER_MAX_RUNNING_SESSIONS, for users without a limit of their own (0: none). */
   defaultMaxRunning?: number;
+  /** Called once per session a DELETE removed (the node's `swe_sessions_removed_total`). */
+  onRemoved?: () => void;
 }
 
 /**
@@ -184,6 +186,7 @@ export function sessionRoutes(store: SessionStore, opts: SessionRouteOptions): H
     const res = await store.removeSession(id);
     if (res.kind === 'not_found') throw notFound('session', id);
     if (res.kind === 'active') throw stillActive(id, res.status);
+    opts.onRemoved?.();
     return c.body(null, 204);
   });
 

@@ -68,8 +68,15 @@ describe('retention sweep', () => {
     s.advance(7 * DAY_MS - 1);
     const recent = await s.end('COMPLETED');
     s.advance(2);
-    const sweeper = new RetentionSweeper({ store: s.store, days: 7, logger: s.logger });
+    let counted = 0;
+    const sweeper = new RetentionSweeper({
+      store: s.store,
+      days: 7,
+      logger: s.logger,
+      onRemoved: () => counted++,
+    });
     expect(await sweeper.sweep()).toEqual({ removed: 3, refused: 0 });
+    expect(counted).toBe(3);
     expect(await s.ids()).toEqual([running, recent].sort());
     for (const id of old) expect(await s.store.getSession(id)).toBeNull();
     const line = JSON.parse(s.lines.find((l) => l.includes('retention: removed'))!);

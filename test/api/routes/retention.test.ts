@@ -67,6 +67,10 @@ describe('DELETE /agent/sessions/{id}', () => {
     expect((await ada.call('GET', '/agent/sessions')).body.sessions.map((s: any) => s.id)).toEqual([
       kept,
     ]);
+    // Counted once, as removed by a request (the 404 after it is not).
+    expect((await w.admin('GET', '/metrics')).body).toMatch(
+      /^swe_sessions_removed_total\{by="request"\} 1$/m,
+    );
   });
 
   it("another user's session is a 404 and stays; an admin may remove anyone's", async () => {
