@@ -290,4 +290,18 @@ describe('the web UI, end to end', () => {
     expect(await rig.page.content()).not.toContain(MODEL_KEY);
     expect(rig.server.lines.join('\n')).not.toContain(MODEL_KEY);
   });
+
+  it('Delete session, on an ended session, removes it (after a confirmation) and goes back to the list', async () => {
+    const id = await ensureSession();
+    if ((await rig.server.api('GET', `/agent/sessions/${id}`)).status !== 'CANCELLED')
+      await rig.server.api('POST', `/agent/sessions/${id}/cancel`, {});
+    await rig.page.goto(`${rig.server.url}/#/sessions/${encodeURIComponent(id)}`);
+    await untilStatus(rig.page, 'CANCELLED');
+    await rig.page.getByRole('button', { name: 'Delete session' }).click();
+    await rig.page.waitForURL(/#\/sessions$/);
+    await rig.page.getByRole('form', { name: 'Start a session' }).waitFor();
+    const list = await rig.server.api('GET', '/agent/sessions');
+    expect(list.sessions.map((s: { id: string }) => s.id)).not.toContain(id);
+    rig.watched.expectClean();
+  });
 });

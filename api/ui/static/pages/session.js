@@ -21,6 +21,8 @@ import {
 import { renderDiff } from '../diff.js';
 
 const CANCELLABLE = ['QUEUED', 'RUNNING', 'WAITING_FOR_USER'];
+/** Statuses whose session may be deleted (the API refuses the others with 409). */
+const ENDED = ['COMPLETED', 'FAILED', 'CANCELLED'];
 const REFRESH_DEBOUNCE_MS = 200;
 /** A notice about an action goes after this long, or sooner when the status moves past what the action led to. */
 const NOTICE_TTL_MS = 12_000;
@@ -56,6 +58,7 @@ export function sessionPage(root, { params, setTitle }) {
 
   const approve = h('button', { type: 'button', hidden: true }, 'Approve plan');
   const cancel = h('button', { type: 'button', class: 'danger', hidden: true }, 'Cancel session');
+  const remove = h('button', { type: 'button', class: 'danger', hidden: true }, 'Delete session');
 
   const plan = h(
     'section',
@@ -104,7 +107,7 @@ export function sessionPage(root, { params, setTitle }) {
       h('div', {}, h('dt', {}, 'Created'), h('dd', {}, created)),
       h('div', { class: 'wide' }, h('dt', {}, 'Repository'), h('dd', {}, repo)),
     ),
-    h('div', { class: 'actions' }, approve, cancel),
+    h('div', { class: 'actions' }, approve, cancel, remove),
     notice,
     done,
     plan,
@@ -243,6 +246,7 @@ export function sessionPage(root, { params, setTitle }) {
     setText(created, formatTime(s.created_at));
     approve.hidden = s.status !== 'WAITING_FOR_USER';
     cancel.hidden = !CANCELLABLE.includes(s.status);
+    remove.hidden = !ENDED.includes(s.status);
     showPlan(s.plan);
     showUsage(s.usage);
     showResult(s);
@@ -373,6 +377,25 @@ export function sessionPage(root, { params, setTitle }) {
     'click',
     () => void act(cancel, 'cancel', 'Cancel requested.', ['CANCELLED']),
   );
+
+  // Deleting is for good (logs, history, transcripts, result): asked first, then back to the list.
+  remove.addEventListener('click', async () => {
+    if (
+      !window.confirm(
+        'Delete this session with its logs, history, transcripts and result? This cannot be undone.',
+      )
+    )
+      return;
+    unsay();
+    remove.disabled = true;
+    try {
+      await api.del(base);
+      location.hash = '#/sessions';
+    } catch (err) {
+      say(notice, messageOf(err), []);
+      remove.disabled = false;
+    }
+  });
 
   messageForm.addEventListener('submit', async (e) => {
     e.preventDefault();
