@@ -25,12 +25,14 @@ import {
 import type { RedisContext } from './context.ts';
 import { requestKeyField, sessionKeys } from './keys.ts';
 import { exec, timeMs } from './pipeline.ts';
+import { finishRemoval } from './removal.ts';
 import { runScript } from './scripts/index.ts';
 
 export async function createSession(
   ctx: RedisContext,
   init: NewSession,
   idempotencyKey?: string | RequestKey,
+  finishedRemoval = false,
 ): Promise<{ record: SessionRecord; created: boolean }> {
   const rk = idempotencyKey === undefined ? undefined : requestKeyOf(idempotencyKey);
   // The first request's id wins: a retry whose first attempt never got to the create creates under that id.
@@ -39,15 +41,22 @@ export async function createSession(
   const reply = (await runScript(
     ctx.redis,
     'swCreateSession',
-    [k.record, k.idem],
+    [k.record, k.idem, k.removal],
     [
       rk ? requestKeyField(rk.userId, rk.key) : '',
       rk?.fingerprint ?? '',
       rk?.ttlMs ?? 0,
       ...newRecordFields({ ...init, id }),
     ],
-  )) as ['reused'] | [number, number, string[]];
+  )) as ['reused'] | ['removed'] | [number, number, string[]];
   if (reply[0] === 'reused') throw idempotencyKeyReused();
+  if (reply[0] === 'removed') {
+    // The key's session is being removed (a node died between the halves):
+    // finish it, which frees the key, and create as if it had never been used.
+    if (finishedRemoval) throw new Error(`session ${id}: its removal did not finish`);
+    await finishRemoval(ctx, id);
+    return createSession(ctx, init, idempotencyKey, true);
+  }
   const [created, now, flat] = reply as [number, number, string[]];
   const record = decodeRecord(pairsToObject(flat), now)!;
   await index(ctx, record, now);

@@ -94,6 +94,32 @@ describe('removal on Redis', () => {
     expect((await store.countByStatus()).COMPLETED).toBe(0);
   });
 
+  it('a keyed create retried while its session is half removed finishes the removal and creates a new session, not the removed one again', async () => {
+    const { id, createKey } = await fullSession(store);
+    expect(await firstHalfOnly(id)).toMatchObject({ kind: 'removed' });
+    // The key's reservation still names the removed session: a retry must not bring it back.
+    expect(await raw.get(globalKeys(prefix).requestKey('u1', createKey.key))).toContain(id);
+    const retry = await store.createSession(
+      {
+        id: ulid(),
+        goal: 'goal',
+        repo_url: 'https://example.com/o/r.git',
+        mode: 'auto',
+        userId: 'u1',
+      },
+      createKey,
+    );
+    expect(retry.created).toBe(true);
+    expect(retry.record.id).not.toBe(id);
+    expect(await store.getSession(id)).toBeNull();
+    expect(await everything()).not.toContain(id);
+    // The key now names the new session, as on the stores that remove in one step.
+    expect(await store.findRequestKey(createKey)).toEqual({
+      kind: 'used',
+      sessionId: retry.record.id,
+    });
+  });
+
   it("a removal stopped between its halves is finished by the sweep's listing", async () => {
     const { id } = await fullSession(store);
     const kept = await fullSession(store);

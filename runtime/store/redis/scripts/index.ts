@@ -11,7 +11,7 @@ import { APPEND_LOGS_2 } from './append-logs-2.ts';
 import { APPEND_TRANSCRIPT_3 } from './append-transcript-3.ts';
 import { CLAIM_2 } from './claim-2.ts';
 import { COMMIT_4 } from './commit-4.ts';
-import { CREATE_SESSION_2 } from './create-session-2.ts';
+import { CREATE_SESSION_3 } from './create-session-3.ts';
 import { DELETE_TOKEN_3 } from './delete-token-3.ts';
 import { DELETE_USER_4 } from './delete-user-4.ts';
 import { DELIVER_TIMER_3 } from './deliver-timer-3.ts';
@@ -40,7 +40,7 @@ interface ScriptDef {
 
 /** Script name → Lua and key count (the count is also in the file name). */
 export const SCRIPTS = {
-  swCreateSession: { lua: CREATE_SESSION_2, numberOfKeys: 2 },
+  swCreateSession: { lua: CREATE_SESSION_3, numberOfKeys: 3 },
   swReserveKey: { lua: RESERVE_KEY_1, numberOfKeys: 1 },
   swAppendEvent: { lua: APPEND_EVENT_3, numberOfKeys: 3 },
   swClaim: { lua: CLAIM_2, numberOfKeys: 2 },
