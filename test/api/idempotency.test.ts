@@ -60,7 +60,7 @@ async function statusOf(s: Svc, id: string, want: string) {
   );
 }
 
-describe.each(['memory', 'redis'] as const)('Idempotency-Key (%s store)', (kind) => {
+describe.each(['memory', 'redis', 'sqlite'] as const)('Idempotency-Key (%s store)', (kind) => {
   it('a repeated create gets the first answer again, marked as a replay, and creates nothing', async () => {
     const s = await service(kind);
     const call = keyed(s);

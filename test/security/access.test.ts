@@ -133,9 +133,9 @@ async function world(kind: StoreKind) {
   return { ...opened, local, remote, lines, call, ada, bob };
 }
 
-const checked: Record<StoreKind, number> = { memory: 0, redis: 0 };
+const checked: Record<StoreKind, number> = { memory: 0, redis: 0, sqlite: 0 };
 
-describe.each(['memory', 'redis'] as const)('access on the %s store', (kind) => {
+describe.each(['memory', 'redis', 'sqlite'] as const)('access on the %s store', (kind) => {
   afterAll(() => {
     console.log(
       `access (${kind}): ${checked[kind]} checks over ${AUTHENTICATED.length} authenticated routes, ${WITH_IDS.length} with ids`,

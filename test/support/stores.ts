@@ -5,11 +5,15 @@
  * with a way to read all it holds: through the port for the embedded store,
  * every key under the prefix for Redis (what the port does not show, too).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { MemoryStore } from '../../runtime/store/memory/memory-store.ts';
 import type { Store } from '../../runtime/store/port.ts';
 import { RedisStore } from '../../runtime/store/redis/redis-store.ts';
+import { SqliteStore } from '../../runtime/store/sqlite/sqlite-store.ts';
 import { dumpRedis, storeState } from './store-state.ts';
 
 /** URL of the suite's Redis. */
@@ -47,7 +51,7 @@ export async function isolatedRedisStore(): Promise<{
   };
 }
 
-export type StoreKind = 'memory' | 'redis';
+export type StoreKind = 'memory' | 'redis' | 'sqlite';
 
 export interface OpenedStore {
   store: Store;
@@ -60,6 +64,18 @@ export async function openStore(kind: StoreKind): Promise<OpenedStore> {
   if (kind === 'memory') {
     const store = new MemoryStore();
     return { store, state: () => storeState(store), close: async () => undefined };
+  }
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'swe-store-'));
+    const store = new SqliteStore({ dir });
+    return {
+      store,
+      state: () => storeState(store),
+      async close() {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const prefix = uniquePrefix();
   const store = await RedisStore.create({ url: redisUrl(), prefix });
