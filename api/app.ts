@@ -10,6 +10,7 @@ import type {
 } from '../runtime/store/port.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { BodyReader } from './body.ts';
+import { browserGuard } from './edge.ts';
 import { errorResponder } from './errors.ts';
 import { type SessionStore, sessionRoutes } from './routes/sessions.ts';
 import { profileRoutes } from './routes/profiles.ts';
@@ -69,6 +70,8 @@ export interface AppDeps {
   eventsPollMs?: number;
   /** The process's metrics (the node's too), shown at `GET /metrics`; the app makes its own when absent. */
   metrics?: ServiceMetrics;
+  /** Host names the node answers to besides localhost, 127.0.0.1 and [::1] (ALLOWED_HOSTS; `*`: any); see `edge.ts`. */
+  allowedHosts?: readonly string[];
 }
 
 /**
@@ -87,6 +90,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   const metrics = deps.metrics ?? createServiceMetrics();
   app.use('*', httpMetrics(metrics));
+  // Before every route: a rebound host name or another site's page gets nothing (edge.ts).
+  app.use('*', browserGuard(deps.allowedHosts ? { allowedHosts: deps.allowedHosts } : {}));
 
   // Open to all: liveness and readiness for load balancers, and the API's description.
   app.get('/health', (c) => c.json({ ok: true }));

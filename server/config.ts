@@ -28,6 +28,8 @@ export interface Config {
   userMaxRunning: number;
   /** Requests per minute per user and node (0: no limit). */
   rateLimitPerMinute: number;
+  /** Host names the node answers to besides localhost, 127.0.0.1, [::1] (and HOST when it is one address); `*`: any. */
+  allowedHosts: string[];
   /** Ended sessions are removed this many days after their last update (0: kept for ever). */
   sessionRetentionDays: number;
   agent: AgentConfig;
@@ -76,6 +78,7 @@ export interface AgentConfig {
 export const CONFIG_VARIABLES = {
   PORT: '8000',
   HOST: '127.0.0.1',
+  ALLOWED_HOSTS: '(unset: localhost, 127.0.0.1, [::1] and HOST when it names one address)',
   REDIS_URL: '(unset: the embedded SQLite store in DATA_DIR, one node)',
   DATA_DIR:
     '$XDG_DATA_HOME/swe-agent, else ~/.local/share/swe-agent (/data in the image); :memory: keeps nothing',
@@ -137,6 +140,27 @@ function dataDirOf(env: Record<string, string | undefined>): string | undefined 
   return home !== undefined && isAbsolute(home)
     ? join(home, '.local', 'share', 'swe-agent')
     : undefined;
+}
+
+/** ALLOWED_HOSTS (comma-separated names, no ports), and HOST when it names one address rather than every interface. */
+function allowedHostsOf(env: Record<string, string | undefined>, host: string): string[] {
+  const names = (nonEmpty(env['ALLOWED_HOSTS']) ?? '')
+    .split(',')
+    .map((n) => n.trim().toLowerCase())
+    .filter(Boolean);
+  for (const n of names) {
+    if (n !== '*' && !/^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])$/.test(n)) {
+      throw new ConfigError(
+        'ALLOWED_HOSTS',
+        `"${n}" is not a host name or address`,
+        'List the names clients use to reach this node, comma-separated, without scheme or port (e.g. swe.example.com,10.0.0.5,[fd00::5]), or * to answer to any.',
+      );
+    }
+  }
+  const h = host.toLowerCase();
+  const wildcard = h === '0.0.0.0' || h === '::' || h === '[::]';
+  if (!wildcard) names.push(h.includes(':') && !h.startsWith('[') ? `[${h}]` : h);
+  return names;
 }
 
 /** Whether one path is the other or inside it. */
@@ -238,6 +262,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminToken,
     userMaxRunning: int(env, 'USER_MAX_RUNNING_SESSIONS', 10, 0, 100_000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
+    allowedHosts: allowedHostsOf(env, host),
     sessionRetentionDays: retentionDays(env),
     agent,
   };

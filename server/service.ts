@@ -159,6 +159,7 @@ export async function startService(
     requireProfile: opts.requireProfile ?? false,
     allowLocalRepos: config.agent.allowLocalRepos,
     localAdmin,
+    allowedHosts: config.allowedHosts,
     rateLimitPerMinute: config.rateLimitPerMinute,
     userMaxRunning: config.userMaxRunning,
     retentionDays: config.sessionRetentionDays,
