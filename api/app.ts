@@ -11,6 +11,7 @@ import type {
 import type { Logger } from '../kernel/logger.ts';
 import type { BodyReader } from './body.ts';
 import { browserGuard } from './edge.ts';
+import { sessionIdParam } from './validate.ts';
 import { errorResponder } from './errors.ts';
 import { type SessionStore, sessionRoutes } from './routes/sessions.ts';
 import { profileRoutes } from './routes/profiles.ts';
@@ -136,6 +137,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       }),
     );
   }
+  // A session id is checked before any route reads the store with it.
+  app.use('/agent/sessions/:id', sessionIdParam);
+  app.use('/agent/sessions/:id/*', sessionIdParam);
   app.route(
     '/agent/sessions',
     sessionRoutes(deps.store, {
