@@ -96,6 +96,26 @@ function apply(base: StoredProfile, body: ProfileFields): StoredProfile {
   return next;
 }
 
+/**
+ * A stored key goes only where it was sent for: a PATCH that points the
+ * profile elsewhere (another `base_url` or provider) must bring the key again
+ * (or clear it), or whoever may edit the profile could repoint it at their
+ * own server and receive the key with the next call.
+ */
+function keyFollowsItsEndpoint(current: StoredProfile, body: ProfileFields): void {
+  if (current.apiKey === undefined || body.api_key !== undefined) return;
+  const moved: string[] = [];
+  if (body.base_url !== undefined && (body.base_url ?? undefined) !== current.baseUrl)
+    moved.push('base_url');
+  if (body.provider !== undefined && body.provider !== current.provider) moved.push('provider');
+  if (moved.length > 0) {
+    throw badRequest(
+      `changing ${moved.join(' and ')} would send the stored key somewhere new: send api_key again in the same request (or null to clear it)`,
+      'api_key',
+    );
+  }
+}
+
 export interface ProfileRouteDeps {
   profiles: Profiles;
   /** Users named in `user_ids` must exist. */
@@ -182,6 +202,7 @@ export function profileRoutes(deps: ProfileRouteDeps): Hono<AppEnv> {
     const current = await mine(c);
     const b = parse(ProfilePatch, await body(c));
     await checkPrivileged(b, c.get('principal'), store);
+    keyFollowsItsEndpoint(current, b);
     const p = apply(current, b);
     await profiles.put(p);
     return c.json(profileView(p));
