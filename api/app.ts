@@ -23,6 +23,7 @@ import { type EventStore, eventRoutes } from './routes/events.ts';
 import { openApiRoutes } from './openapi/index.ts';
 import { uiRoutes } from './ui/routes.ts';
 import { type AuthStore, authenticate } from './auth.ts';
+import { failedAuthLimiter } from './auth-limit.ts';
 import { rateLimit } from './rate-limit.ts';
 import { httpMetrics, metricsRoutes } from './metrics.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../kernel/service-metrics.ts';
@@ -71,6 +72,8 @@ export interface AppDeps {
   eventsPollMs?: number;
   /** The process's metrics (the node's too), shown at `GET /metrics`; the app makes its own when absent. */
   metrics?: ServiceMetrics;
+  /** The client's address, from the server adapter (Node: the socket; Deno: the connection info), for limits per address. */
+  clientAddress?: (c: Context) => string | undefined;
   /** Host names the node answers to besides localhost, 127.0.0.1 and [::1] (ALLOWED_HOSTS; `*`: any); see `edge.ts`. */
   allowedHosts?: readonly string[];
 }
@@ -101,6 +104,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ ok: true, store: deps.store.kind });
   });
   app.route('/', openApiRoutes());
+  // One count of failed token attempts per address, for every route that takes a token.
+  const limiter = deps.clientAddress ? failedAuthLimiter(deps.clientAddress) : undefined;
   // Admins only (it shows cluster state); outside /agent, so it authenticates itself.
   app.route(
     '/',
@@ -109,13 +114,21 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       metrics,
       logger: deps.logger,
       localAdmin: deps.localAdmin ?? true,
+      ...(limiter ? { limiter } : {}),
     }),
   );
   // The web UI's page and static files: public, they hold no data (it comes from /agent with the user's token).
   app.route('/', uiRoutes());
 
   // Everything under /agent needs a principal; see api/auth.ts for who gets one without a token.
-  app.use('/agent/*', authenticate({ store: deps.store, localAdmin: deps.localAdmin ?? true }));
+  app.use(
+    '/agent/*',
+    authenticate({
+      store: deps.store,
+      localAdmin: deps.localAdmin ?? true,
+      ...(limiter ? { limiter } : {}),
+    }),
+  );
   app.use('/agent/*', rateLimit(deps.rateLimitPerMinute ?? 0));
 
   const userDeps = {

@@ -8,6 +8,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { unauthorized } from '../kernel/errors.ts';
 import type { TokenRecords, UserRecords } from '../runtime/store/port.ts';
+import type { FailedAuthLimiter } from './auth-limit.ts';
 import { hashToken } from './tokens.ts';
 import { ADMIN_USER_ID, type AppEnv, type Principal } from './principal.ts';
 
@@ -18,6 +19,8 @@ export interface AuthOptions {
   store: AuthStore;
   /** The server listens on loopback only: unauthenticated local requests act as the admin. */
   localAdmin: boolean;
+  /** Failed token attempts per client address (`auth-limit.ts`); none when absent. */
+  limiter?: FailedAuthLimiter;
 }
 
 const LOCAL_ADMIN: Principal = { userId: ADMIN_USER_ID, role: 'admin', via: 'local' };
@@ -46,14 +49,17 @@ export function authenticate(opts: AuthOptions): MiddlewareHandler<AppEnv> {
       c.set('principal', LOCAL_ADMIN);
       return next();
     }
+    opts.limiter?.check(c);
     const m = /^Bearer[ ]+([\x21-\x7e]{1,512})$/i.exec(header);
     if (!m) {
+      opts.limiter?.failed(c);
       c.header('WWW-Authenticate', 'Bearer realm="swe-agent", error="invalid_request"');
       throw unauthorized('Authorization must be "Bearer <token>"');
     }
     const token = await opts.store.tokenByHash(await hashToken(m[1]!));
     const user = token ? await opts.store.getUser(token.userId) : null;
     if (!token || !user) {
+      opts.limiter?.failed(c);
       c.header('WWW-Authenticate', 'Bearer realm="swe-agent", error="invalid_token"');
       throw unauthorized('invalid or revoked token');
     }

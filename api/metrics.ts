@@ -15,6 +15,7 @@ import type { ServiceMetrics } from '../kernel/service-metrics.ts';
 import type { StoreCounts } from '../runtime/store/port.ts';
 import { SESSION_STATUSES } from '../actors/status.ts';
 import { type AuthStore, authenticate } from './auth.ts';
+import type { FailedAuthLimiter } from './auth-limit.ts';
 import { isAdmin, type AppEnv } from './principal.ts';
 
 const NOT_ADMIN = 'metrics are for admins: send Authorization: Bearer <token of an admin user>';
@@ -45,6 +46,8 @@ export interface MetricsRouteOptions {
   metrics: ServiceMetrics;
   logger: Logger;
   localAdmin: boolean;
+  /** Failed token attempts per address, shared with `/agent`. */
+  limiter?: FailedAuthLimiter;
 }
 
 /** `GET /metrics` in the Prometheus text format; the store's counts are read at each scrape. */
@@ -53,7 +56,11 @@ export function metricsRoutes(opts: MetricsRouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get(
     '/metrics',
-    authenticate({ store, localAdmin: opts.localAdmin }),
+    authenticate({
+      store,
+      localAdmin: opts.localAdmin,
+      ...(opts.limiter ? { limiter: opts.limiter } : {}),
+    }),
     async function scrape(c) {
       if (!isAdmin(c.get('principal'))) throw forbidden(NOT_ADMIN);
       try {

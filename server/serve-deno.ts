@@ -16,7 +16,10 @@ interface DenoRuntime {
       hostname: string;
       onListen?: (addr: { hostname: string; port: number }) => void;
     },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (
+      request: Request,
+      info?: { remoteAddr?: { hostname?: string } },
+    ) => Response | Promise<Response>,
   ): { shutdown(): Promise<void> };
   addSignalListener(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void;
   exit(code: number): never;
@@ -47,13 +50,16 @@ export async function serveOnDeno(
     config = loadConfig(readEnv());
     const { host } = config;
     // The port first, as on Node: a node that cannot take it says so in one
-    // line before it opens its store; 503 until the service is up. Only the
-    // request reaches the app: it reads nothing from Deno's connection info
-    // (Hono would take it as `env`).
+    // line before it opens its store; 503 until the service is up. Of Deno's
+    // connection info only the client's address reaches the app, as its
+    // `env` (`client-address.ts`), for the limits per address.
     try {
       server = deno.serve(
         { port: config.port, hostname: host, onListen: (addr) => (port = addr.port) },
-        (request) => (service ? service.app.fetch(request) : startingResponse()),
+        (request, info) =>
+          service
+            ? service.app.fetch(request, { remoteAddr: { hostname: info?.remoteAddr?.hostname } })
+            : startingResponse(),
       );
     } catch (err) {
       throw listenError(err, host, config.port);

@@ -14,6 +14,7 @@ import type { StoredProfile } from '../runtime/store/records.ts';
 import { sealedProfiles, type Profiles } from '../runtime/profiles.ts';
 import { createSecretBox } from '../kernel/secret-box.ts';
 import { openEmbeddedStore } from './embedded-store.ts';
+import { clientAddress } from './client-address.ts';
 import type { WorkImplementations } from '../actors/work-contract.ts';
 import { VERSION } from '../kernel/version.ts';
 import { bootstrapAdmin } from './bootstrap.ts';
@@ -160,6 +161,7 @@ export async function startService(
     allowLocalRepos: config.agent.allowLocalRepos,
     localAdmin,
     allowedHosts: config.allowedHosts,
+    clientAddress,
     rateLimitPerMinute: config.rateLimitPerMinute,
     userMaxRunning: config.userMaxRunning,
     retentionDays: config.sessionRetentionDays,

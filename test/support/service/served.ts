@@ -27,7 +27,9 @@ export async function serveService(
 ): Promise<Served> {
   let service: Service | undefined;
   const http = serve({
-    fetch: (req) => (service ? service.app.fetch(req) : new Response('starting', { status: 503 })),
+    // The Node request goes along as the app's env, as in serve-node.ts: the client's address comes from it.
+    fetch: (req, env) =>
+      service ? service.app.fetch(req, env) : new Response('starting', { status: 503 }),
     port: 0,
     hostname: '127.0.0.1',
   }) as Server;
