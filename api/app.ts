@@ -171,6 +171,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       ...(deps.eventsPollMs !== undefined ? { pollMs: deps.eventsPollMs } : {}),
       canSee: (c, record) =>
         owns((c as unknown as Context<AppEnv>).get('principal'), record.userId),
+      userOf: (c) => (c as unknown as Context<AppEnv>).get('principal').userId,
       logger: deps.logger,
     }),
   );

@@ -6,7 +6,7 @@ import type { SessionReads } from '../../runtime/store/port.ts';
 export type EventStore = Pick<SessionReads, 'getSession' | 'getLogs' | 'getHistory'>;
 import type { SessionRecord } from '../../runtime/store/records.ts';
 import { ENDED_STATUSES, type SessionStatus } from '../../actors/status.ts';
-import { badRequest, notFound } from '../../kernel/errors.ts';
+import { badRequest, notFound, rateLimited } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 
 const CURSOR = /^(0|[1-9][0-9]{0,14})\.(0|[1-9][0-9]{0,14})$/;
@@ -26,7 +26,18 @@ export interface EventRouteOptions {
   canSee?: (c: Context, record: SessionRecord) => boolean | Promise<boolean>;
   /** Store failures that end a stream are logged here (the client resumes with its last id). */
   logger?: Logger;
+  /** Whose stream it is, for the cap on open streams per user (none without it). */
+  userOf?: (c: Context) => string;
+  /** Most streams one user holds open on this node at once (default `MAX_STREAMS_PER_USER`). */
+  maxStreamsPerUser?: number;
 }
+
+/**
+ * Open event streams per user on one node. Each costs a store read every
+ * poll interval: without a cap one user's 500 tabs cost ~5,500 Redis
+ * operations a second. A browser tab holds one per session page.
+ */
+export const MAX_STREAMS_PER_USER = 20;
 
 /** Position in a session's events: log lines and transitions delivered so far, both absolute. */
 interface Cursor {
@@ -46,6 +57,8 @@ export function eventRoutes(store: EventStore, opts: EventRouteOptions = {}): Ho
   const pollMs = opts.pollMs ?? 250;
   const keepAliveMs = opts.keepAliveMs ?? 15_000;
   const logChunk = opts.logChunk ?? 500;
+  const maxStreams = opts.maxStreamsPerUser ?? MAX_STREAMS_PER_USER;
+  const open = new Map<string, number>();
 
   app.get('/:id/events', async (c) => {
     const id = c.req.param('id');
@@ -55,6 +68,21 @@ export function eventRoutes(store: EventStore, opts: EventRouteOptions = {}): Ho
     if (resume && (await isAhead(store, id, resume.cursor)))
       throw badRequest(`${resume.field} ${AHEAD}`, resume.field);
     const cursor: Cursor = resume?.cursor ?? { logs: 0, transitions: 0 };
+    const user = opts.userOf?.(c);
+    if (user !== undefined) {
+      const held = open.get(user) ?? 0;
+      if (held >= maxStreams)
+        throw rateLimited(
+          `too many open event streams: ${maxStreams} per user on this node; close one (each open session page holds one)`,
+        );
+      open.set(user, held + 1);
+    }
+    const closed = () => {
+      if (user === undefined) return;
+      const left = (open.get(user) ?? 1) - 1;
+      if (left > 0) open.set(user, left);
+      else open.delete(user);
+    };
 
     return streamSSE(c, async function follow(stream) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -90,6 +118,8 @@ export function eventRoutes(store: EventStore, opts: EventRouteOptions = {}): Ho
           session: id,
           err: err instanceof Error ? err.message : String(err),
         });
+      } finally {
+        closed();
       }
     });
   });
