@@ -27,3 +27,11 @@ export interface InboxEvent {
   /** Store time at append, ms. */
   at: number;
 }
+
+/**
+ * Most characters a goal holds with every input folded in. The API refuses
+ * an input that would pass it (400 naming `message`), and the machine cuts a
+ * fold that raced past that check, so the goal every prompt carries stays
+ * bounded (40 inputs grew one to 800,000 characters before).
+ */
+export const GOAL_MAX_CHARS = 100_000;

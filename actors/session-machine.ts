@@ -1,5 +1,10 @@
 import { assign, emit, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
-import type { ArmedTimer, SessionEmitted, SessionEvent } from './events.ts';
+import {
+  type ArmedTimer,
+  GOAL_MAX_CHARS,
+  type SessionEmitted,
+  type SessionEvent,
+} from './events.ts';
 import {
   errorMessage,
   isRetryable,
@@ -69,8 +74,11 @@ type WorkEvent = DoneActorEvent<unknown> | ErrorActorEvent;
 type Ev = SessionEvent | WorkEvent;
 
 const key = (c: SessionContext, name: WorkName) => `${c.sessionId}:${name}:${c.step}`;
+// Inputs that raced past the API's check (`GOAL_MAX_CHARS`) are cut here, so the goal every prompt carries stays bounded.
 const fold = (goal: string, messages: string[]) =>
-  messages.reduce((g, m) => `${g}\n\nUser input: ${m}`, goal);
+  messages
+    .reduce((g, m) => `${g}\n\nUser input: ${m}`, goal)
+    .slice(0, Math.max(goal.length, GOAL_MAX_CHARS));
 const output = <T>(e: Ev) => (e as DoneActorEvent<T>).output;
 const failure = (e: Ev) => (e as ErrorActorEvent).error;
 

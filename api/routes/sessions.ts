@@ -22,7 +22,7 @@ import {
   type SessionRecord,
   type SessionSummary,
 } from '../../runtime/store/records.ts';
-import type { InboxEventType } from '../../actors/events.ts';
+import { GOAL_MAX_CHARS, type InboxEventType } from '../../actors/events.ts';
 import {
   badRequest,
   conflict,
@@ -219,10 +219,15 @@ export function sessionRoutes(store: SessionStore, opts: SessionRouteOptions): H
     ) =>
     async (c: Context<AppEnv>) => {
       const id = c.req.param('id') ?? '';
-      // Admins reach every session, so only users pay for the ownership read.
-      if (!isAdmin(c.get('principal'))) await visible(c);
+      // Admins reach every session, so only users pay for the ownership read (an input reads it anyway).
+      let record = isAdmin(c.get('principal')) ? undefined : await visible(c);
       const body = await readJsonObject(c, { optional: optionalBody, ...(read ? { read } : {}) });
       const payload = payloadOf(body);
+      if (type === 'input') {
+        record ??= (await store.getSession(id)) ?? undefined;
+        // An unknown session is the append's 404, below.
+        if (record) goalRoom(record.goal, String(payload['message'] ?? ''));
+      }
       const key = await requestKey(
         c,
         c.get('principal').userId,
@@ -270,6 +275,17 @@ export function sessionRoutes(store: SessionStore, opts: SessionRouteOptions): H
   );
 
   return app;
+}
+
+/** An input that would take the goal past `GOAL_MAX_CHARS` once folded in is a 400 naming `message`. */
+function goalRoom(goal: string, message: string): void {
+  const folded = goal.length + '\n\nUser input: '.length + message.length;
+  if (folded > GOAL_MAX_CHARS) {
+    throw badRequest(
+      `the goal with this input would be ${folded.toLocaleString('en')} characters, over the limit of ${GOAL_MAX_CHARS.toLocaleString('en')}: send a shorter message, or start a new session with a goal that says it all`,
+      'message',
+    );
+  }
 }
 
 function accepted(id: string, type: InboxEventType, res: AppendResult) {

@@ -1,3 +1,4 @@
+import { GOAL_MAX_CHARS } from '../../actors/events.ts';
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { createSessionMachine, derivePhase, deriveStatus } from '../../actors/index.ts';
@@ -103,6 +104,19 @@ describe('session machine', () => {
     expect(ctx.goal).toBe('the goal\n\nUser input: first\n\nUser input: second');
     expect(ctx.inputsApplied).toBe(2);
     expect(ctx.pendingInputs).toEqual([]);
+  });
+
+  it(`inputs that raced past the API's check are cut at ${GOAL_MAX_CHARS.toLocaleString('en')} characters of goal`, async () => {
+    const t = start();
+    await toCoding(t);
+    const big = 'x'.repeat(GOAL_MAX_CHARS / 2);
+    for (let i = 0; i < 4; i++)
+      t.actor.send({ type: 'input', eventId: `${i + 1}-0`, message: big });
+    t.last('code').resolve(DIFF);
+    await flush();
+    const goal = t.actor.getSnapshot().context.goal;
+    expect(goal.length).toBe(GOAL_MAX_CHARS);
+    expect(goal.startsWith('the goal\n\nUser input: x')).toBe(true);
   });
 
   it('input on a completed or failed session replans at once', async () => {

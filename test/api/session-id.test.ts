@@ -6,6 +6,7 @@
  */
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOAL_MAX_CHARS } from '../../actors/events.ts';
 import { startApp } from '../support/service/app.ts';
 import { type OpenedStore, openStore } from '../support/stores.ts';
 
@@ -41,5 +42,26 @@ describe('session ids', () => {
     expect(await opened.state()).toBe(before);
     const unknown = await h.admin('GET', `/agent/sessions/${ulid()}`);
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe('the goal with its inputs', () => {
+  it('an input that would take the goal past the limit is a 400 naming message, and nothing is appended', async () => {
+    const h = await startApp({ store: opened.store });
+    // A goal that inputs folded in have grown (the machine commits it so).
+    const { record } = await opened.store.createSession({
+      id: ulid(),
+      goal: 'g'.repeat(GOAL_MAX_CHARS - 10_000),
+      repo_url: 'https://example.com/o/r.git',
+      mode: 'auto',
+    });
+    const path = `/agent/sessions/${record.id}/input`;
+    const refused = await h.admin('POST', path, { message: 'm'.repeat(10_000) });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'bad_request', field: 'message' });
+    expect(refused.body.error.message).toMatch(/over the limit of 100,000/);
+    expect(await opened.store.readEvents(record.id, '0-0', 10)).toEqual([]);
+    // One that fits is taken.
+    expect((await h.admin('POST', path, { message: 'm'.repeat(9_000) })).status).toBe(202);
   });
 });
