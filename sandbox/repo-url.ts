@@ -42,6 +42,14 @@ export function checkRepoUrl(url: string, policy: RepoUrlPolicy): string {
     }
     if (parsed.hostname === '' || parsed.hostname.startsWith('-'))
       throw refuse(url, 'has no valid host');
+    // A token in the URL would be stored, shown by GET and the UI, and logged by git: never taken.
+    // (`ssh://git@host/…` names a user, not a secret, and stays.)
+    if (parsed.password !== '' || (scheme === 'https' && parsed.username !== '')) {
+      throw refuse(
+        `${scheme}://…@${parsed.host}${parsed.pathname}`,
+        'holds credentials, which would be stored and shown with the session: give the repository URL without them, and let the node authenticate (its SSH key for ssh:// URLs, or a git credential helper of the user it runs as for https://)',
+      );
+    }
     if (parsed.pathname === '' || parsed.pathname === '/')
       throw refuse(url, 'names no repository path');
     return url;

@@ -80,6 +80,15 @@ async function listTree(root: string, skip: string): Promise<string[]> {
 const markersLeft = async () =>
   (await readdir(tmpdir())).filter((n) => n.startsWith(`swe-pwned-${RUN}`));
 
+/** Credentials in a URL: refused, and never echoed back (the secret is `T0KEN-…`). */
+const SECRET = `T0KEN-${RUN}`;
+const WITH_CREDENTIALS = [
+  `https://${SECRET}@github.com/o/private.git`,
+  `https://x-access-token:${SECRET}@github.com/o/private.git`,
+  `https://user:${SECRET}@gitlab.example.com/g/p.git`,
+  `ssh://git:${SECRET}@example.com/o/r.git`,
+];
+
 describe('hostile repository URLs at the API', () => {
   it('are a 400 naming repo_url, store nothing and run nothing, with local repositories disallowed and allowed', async () => {
     for (const allowLocalRepos of [false, true]) {
@@ -109,6 +118,28 @@ describe('hostile repository URLs at the API', () => {
       }
     }
     expect(await markersLeft()).toEqual([]);
+  });
+
+  it('holding credentials are a 400 that does not echo them, and point to the node authenticating instead', async () => {
+    const h = await startApp();
+    for (const repo_url of WITH_CREDENTIALS) {
+      const r = await h.admin('POST', '/agent/sessions', { goal: 'private', repo_url });
+      expect(r.status, repo_url).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'bad_request', field: 'repo_url' });
+      expect(r.body.error.message).toMatch(/holds credentials.*credential helper/);
+      expect(JSON.stringify(r.body)).not.toContain(SECRET);
+    }
+    expect(h.bodies.join('\n') + h.lines.join('\n')).not.toContain(SECRET);
+    expect(await h.store.listSessions({ limit: 10 })).toEqual([]);
+    // A user name that is no secret stays allowed.
+    expect(
+      (
+        await h.admin('POST', '/agent/sessions', {
+          goal: 'ok',
+          repo_url: 'ssh://git@example.com/o/r.git',
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('are refused by the sandbox itself too, before git runs, even with local repositories allowed', async () => {
