@@ -6,6 +6,7 @@
  * are unauthenticated, and a man in the middle could hand the agent any code.
  */
 import { AppError } from '../kernel/errors.ts';
+import { forbiddenHost } from '../kernel/hosts.ts';
 
 export interface RepoUrlPolicy {
   /** `file://` URLs and absolute paths on this machine (ALLOW_LOCAL_REPOS; tests, single-user setups). */
@@ -42,6 +43,12 @@ export function checkRepoUrl(url: string, policy: RepoUrlPolicy): string {
     }
     if (parsed.hostname === '' || parsed.hostname.startsWith('-'))
       throw refuse(url, 'has no valid host');
+    const forbidden = forbiddenHost(parsed.hostname);
+    if (forbidden)
+      throw refuse(
+        url,
+        `names a host the node does not clone from: ${parsed.hostname} ${forbidden}`,
+      );
     // A token in the URL would be stored, shown by GET and the UI, and logged by git: never taken.
     // (`ssh://git@host/…` names a user, not a secret, and stays.)
     if (parsed.password !== '' || (scheme === 'https' && parsed.username !== '')) {

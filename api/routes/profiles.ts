@@ -11,6 +11,7 @@ import { Hono, type Context } from 'hono';
 import { ulid } from 'ulid';
 import type { Profiles } from '../../runtime/profiles.ts';
 import { badRequest, forbidden, notFound } from '../../kernel/errors.ts';
+import { forbiddenHost } from '../../kernel/hosts.ts';
 import type { UserRecords } from '../../runtime/store/port.ts';
 import type { StoredProfile } from '../../runtime/store/records.ts';
 import { canUseProfile, isAdmin, owns, type AppEnv, type Principal } from '../principal.ts';
@@ -61,6 +62,18 @@ function checkProvider(p: StoredProfile): void {
     need('base_url', p.baseUrl, "the server's base URL, e.g. http://host:8080/v1");
   if (p.baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(p.baseUrl))
     throw badRequest('base_url must be an http(s) URL', 'base_url');
+  if (p.baseUrl !== undefined) {
+    let host = '';
+    try {
+      host = new URL(p.baseUrl).hostname;
+    } catch {
+      throw badRequest('base_url must be an http(s) URL', 'base_url');
+    }
+    const why = forbiddenHost(host);
+    // Loopback stays allowed (a local model server); metadata and link-local never.
+    if (why)
+      throw badRequest(`base_url names a host the node does not call: ${host} ${why}`, 'base_url');
+  }
 }
 
 type ProfileFields = z.infer<typeof ProfilePatch>;

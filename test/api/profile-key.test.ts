@@ -68,4 +68,34 @@ describe('a profile key and its endpoint', () => {
     });
     expect(r.status).toBe(200);
   });
+
+  it('a base_url on a link-local or metadata host is a 400 naming base_url; loopback is fine', async () => {
+    const h = await startApp();
+    for (const base_url of [
+      'http://169.254.169.254/v1',
+      'http://metadata.google.internal/v1',
+      'http://[fe80::1]:8080/v1',
+    ]) {
+      const r = await h.admin('POST', '/agent/ai-profiles', {
+        name: 'x',
+        provider: 'openai-compatible',
+        model: 'm',
+        base_url,
+      });
+      expect(r.status, base_url).toBe(400);
+      expect(r.body.error).toMatchObject({ field: 'base_url' });
+      expect(r.body.error.message).toMatch(/does not call/);
+    }
+    const local = await h.admin('POST', '/agent/ai-profiles', {
+      name: 'ollama',
+      provider: 'ollama',
+      model: 'llama3.1',
+      base_url: 'http://127.0.0.1:11434',
+    });
+    expect(local.status).toBe(201);
+    const moved = await h.admin('PATCH', `/agent/ai-profiles/${local.body.id}`, {
+      base_url: 'http://169.254.169.254/',
+    });
+    expect(moved.status).toBe(400);
+  });
 });

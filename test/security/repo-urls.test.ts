@@ -55,6 +55,9 @@ const ALWAYS_REFUSED = [
   '~/repo',
   'C:\\repos\\x',
   'https://github.com',
+  'https://169.254.169.254/latest/meta-data.git',
+  'https://metadata.google.internal/computeMetadata/v1.git',
+  'ssh://git@[fe80::1]/o/r.git',
 ];
 
 /** Local repositories: refused unless ALLOW_LOCAL_REPOS. */
