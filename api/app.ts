@@ -66,6 +66,8 @@ export interface AppDeps {
   rateLimitPerMinute?: number;
   /** USER_MAX_RUNNING_SESSIONS: a user's running-session limit unless the user has its own. */
   userMaxRunning?: number;
+  /** BUDGET_MAX_CALLS / BUDGET_MAX_TOKENS: the most a user may set a session's budget to. */
+  budgetCaps?: { maxCalls: number; maxTokens: number };
   /** SESSION_RETENTION_DAYS, as `GET /agent/retention` shows it (0 or absent: kept for ever). */
   retentionDays?: number;
   /** How often the event stream looks for news, ms. */
@@ -162,6 +164,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       requireProfile: deps.requireProfile ?? false,
       defaultMaxRunning: deps.userMaxRunning ?? 0,
       onRemoved: () => metrics.sessionsRemoved.request.inc(),
+      ...(deps.budgetCaps ? { budgetCaps: deps.budgetCaps } : {}),
     }),
   );
   // Live events: the same ownership rule as the other session routes (another user's session is a 404).

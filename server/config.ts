@@ -26,6 +26,8 @@ export interface Config {
   adminToken: string | undefined;
   /** Default limit on a user's RUNNING sessions (0: none); a user's own setting wins. */
   userMaxRunning: number;
+  /** Most a user (not an admin) may set a session's budget to, at creation or by input. */
+  budgetCaps: { maxCalls: number; maxTokens: number };
   /** Requests per minute per user and node (0: no limit). */
   rateLimitPerMinute: number;
   /** Host names the node answers to besides localhost, 127.0.0.1, [::1] (and HOST when it is one address); `*`: any. */
@@ -90,6 +92,8 @@ export const CONFIG_VARIABLES = {
   SECRET_KEY: '(required with REDIS_URL; otherwise generated once and kept in DATA_DIR)',
   ADMIN_TOKEN: '(unset: generated at first start when HOST is not loopback, printed once)',
   USER_MAX_RUNNING_SESSIONS: '10',
+  BUDGET_MAX_CALLS: '1000',
+  BUDGET_MAX_TOKENS: '20000000',
   RATE_LIMIT_PER_MINUTE: '600',
   SESSION_RETENTION_DAYS: '30',
   SANDBOX_TYPE: 'local',
@@ -261,6 +265,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secretKey,
     adminToken,
     userMaxRunning: int(env, 'USER_MAX_RUNNING_SESSIONS', 10, 0, 100_000),
+    budgetCaps: {
+      maxCalls: int(env, 'BUDGET_MAX_CALLS', 1000, 1, 1_000_000),
+      maxTokens: int(env, 'BUDGET_MAX_TOKENS', 20_000_000, 1, 1_000_000_000),
+    },
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 10_000_000),
     allowedHosts: allowedHostsOf(env, host),
     sessionRetentionDays: retentionDays(env),

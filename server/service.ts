@@ -164,6 +164,7 @@ export async function startService(
     clientAddress,
     rateLimitPerMinute: config.rateLimitPerMinute,
     userMaxRunning: config.userMaxRunning,
+    budgetCaps: config.budgetCaps,
     retentionDays: config.sessionRetentionDays,
     metrics,
     ...(opts.readBody ? { readBody: opts.readBody } : {}),

@@ -65,6 +65,8 @@ export interface SessionRouteOptions {
   defaultMaxRunning?: number;
   /** Called once per session a DELETE removed (the node's `swe_sessions_removed_total`). */
   onRemoved?: () => void;
+  /** BUDGET_MAX_CALLS / BUDGET_MAX_TOKENS: the most a user (not an admin) may set a budget to; none when absent. */
+  budgetCaps?: { maxCalls: number; maxTokens: number };
 }
 
 /**
@@ -99,6 +101,7 @@ export function sessionRoutes(store: SessionStore, opts: SessionRouteOptions): H
     // The URL policy depends on the server's configuration, so it is checked here, after the schema.
     const repo_url = repoUrl(body.repo_url, { allowLocalRepos: opts.allowLocalRepos });
     const limits = limitsOf(body.budget);
+    withinCaps(limits, p, opts.budgetCaps);
     const user = await store.getUser(p.userId);
     const profileId = await chooseProfile(body, p, user?.defaultProfileId, opts);
     const roleProfiles = await chooseRoleProfiles(body, p, opts);
@@ -214,7 +217,7 @@ export function sessionRoutes(store: SessionStore, opts: SessionRouteOptions): H
   const event =
     (
       type: InboxEventType,
-      payloadOf: (body: Record<string, unknown>) => Record<string, unknown>,
+      payloadOf: (body: Record<string, unknown>, c: Context<AppEnv>) => Record<string, unknown>,
       optionalBody: boolean,
     ) =>
     async (c: Context<AppEnv>) => {
@@ -222,7 +225,7 @@ export function sessionRoutes(store: SessionStore, opts: SessionRouteOptions): H
       // Admins reach every session, so only users pay for the ownership read (an input reads it anyway).
       let record = isAdmin(c.get('principal')) ? undefined : await visible(c);
       const body = await readJsonObject(c, { optional: optionalBody, ...(read ? { read } : {}) });
-      const payload = payloadOf(body);
+      const payload = payloadOf(body, c);
       if (type === 'input') {
         record ??= (await store.getSession(id)) ?? undefined;
         // An unknown session is the append's 404, below.
@@ -253,10 +256,11 @@ export function sessionRoutes(store: SessionStore, opts: SessionRouteOptions): H
     '/:id/input',
     event(
       'input',
-      (b) => {
+      (b, c) => {
         const { message, budget } = parse(InputBody, b);
         // A budget here raises the session's limits (a session stopped by its budget goes on).
         const limits = limitsOf(budget);
+        withinCaps(limits, c.get('principal'), opts.budgetCaps);
         return { message, ...(limits ? { budget: limits } : {}) };
       },
       false,
@@ -357,6 +361,29 @@ export function summaryView(s: SessionSummary) {
     owner: s.owner ? { node_id: s.owner.nodeId, epoch: s.owner.epoch } : null,
     epoch: s.epoch,
   };
+}
+
+/**
+ * A user's budget stays within what the operator allows (BUDGET_MAX_CALLS,
+ * BUDGET_MAX_TOKENS): calls cost money on profiles the user may not own.
+ * Admins set any budget.
+ */
+function withinCaps(
+  limits: { maxCalls?: number; maxTokens?: number } | undefined,
+  p: Principal,
+  caps: SessionRouteOptions['budgetCaps'],
+): void {
+  if (!limits || !caps || isAdmin(p)) return;
+  if (limits.maxCalls !== undefined && limits.maxCalls > caps.maxCalls)
+    throw forbidden(
+      `budget.max_calls is at most ${caps.maxCalls.toLocaleString('en')} for users (BUDGET_MAX_CALLS; an admin may set more)`,
+      'budget.max_calls',
+    );
+  if (limits.maxTokens !== undefined && limits.maxTokens > caps.maxTokens)
+    throw forbidden(
+      `budget.max_tokens is at most ${caps.maxTokens.toLocaleString('en')} for users (BUDGET_MAX_TOKENS; an admin may set more)`,
+      'budget.max_tokens',
+    );
 }
 
 /** The API's `budget` as the agent's limits; undefined when absent or empty. */
