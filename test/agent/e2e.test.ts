@@ -4,6 +4,7 @@
  * against the scripted wire-protocol server, a real local sandbox, the
  * runtime and its HTTP routes. The returned diff must fix a fresh clone.
  */
+import { ulid } from 'ulid';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -379,7 +380,8 @@ describe('the agent end to end', () => {
       server.script(...fix, ...review);
       const before = server.requests.length;
       // The API does not take per-role profiles yet: the session is created in the store, as the API would.
-      const id = `roles${++n}`;
+      // Session ids are ULIDs: the API refuses any other (api/validate.ts).
+      const id = ulid();
       await svc.store.createSession({
         id,
         goal: 'Make the test pass',
@@ -437,7 +439,7 @@ describe('the agent end to end', () => {
       baseUrl: `${server.url}/v1`,
     });
     const before = server.requests.length;
-    const id = `gone${++n}`;
+    const id = ulid();
     await svc.store.createSession({
       id,
       goal: 'Make the test pass',
