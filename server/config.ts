@@ -84,6 +84,7 @@ export const CONFIG_VARIABLES = {
   REDIS_URL: '(unset: the embedded SQLite store in DATA_DIR, one node)',
   DATA_DIR:
     '$XDG_DATA_HOME/swe-agent, else ~/.local/share/swe-agent (/data in the image); :memory: keeps nothing',
+  REDIS_PASSWORD: '(unset: the password in REDIS_URL, if any)',
   REDIS_PREFIX: 'swe',
   NODE_ID: '(generated)',
   NODE_CONCURRENCY: '100',
@@ -167,6 +168,35 @@ function allowedHostsOf(env: Record<string, string | undefined>, host: string): 
   return names;
 }
 
+/**
+ * REDIS_PASSWORD, for deployments that hand the password over apart from the
+ * URL (a compose file, a Kubernetes secret): put into REDIS_URL, where the
+ * client, the subscriber and log redaction already take it from.
+ */
+function withRedisPassword(
+  url: string | undefined,
+  password: string | undefined,
+): string | undefined {
+  if (password === undefined) return url;
+  if (url === undefined) {
+    throw new ConfigError(
+      'REDIS_PASSWORD',
+      'is set, but REDIS_URL is not',
+      'Set REDIS_URL to the Redis it is the password of, or unset REDIS_PASSWORD for the embedded store.',
+    );
+  }
+  const u = new URL(url);
+  if (u.password !== '' && decodeURIComponent(u.password) !== password) {
+    throw new ConfigError(
+      'REDIS_PASSWORD',
+      'differs from the password in REDIS_URL',
+      'Give the password once: in REDIS_URL (redis://:password@host:port) or in REDIS_PASSWORD.',
+    );
+  }
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 /** Whether one path is the other or inside it. */
 function overlaps(a: string, b: string): boolean {
   const inside = (x: string, y: string) => x === y || x.startsWith(y.endsWith('/') ? y : `${y}/`);
@@ -175,7 +205,7 @@ function overlaps(a: string, b: string): boolean {
 
 /** Parses and checks the environment; throws a ConfigError naming the variable and the fix. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const redisUrl = nonEmpty(env['REDIS_URL']);
+  let redisUrl = nonEmpty(env['REDIS_URL']);
   if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
     throw new ConfigError(
       'REDIS_URL',
@@ -183,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Use redis://host:port/db (or rediss:// for TLS; a password as redis://:password@host:port), or unset it for the embedded store.',
     );
   }
+  redisUrl = withRedisPassword(redisUrl, nonEmpty(env['REDIS_PASSWORD']));
   const host = nonEmpty(env['HOST']) ?? '127.0.0.1';
   if (
     !/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]?)$/.test(

@@ -92,7 +92,7 @@ export function typoWarnings(real: Env, file: DotenvFile): string[] {
  * Kubernetes sets those for a service named redis.
  */
 const SAID_OTHERWISE: Record<string, ConfigVariable> = {
-  REDIS_PASSWORD: 'REDIS_URL',
+  REDIS_PASS: 'REDIS_PASSWORD',
 };
 
 /**

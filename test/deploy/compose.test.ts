@@ -54,7 +54,7 @@ describe('docker-compose.yml', () => {
     const data = redis!.volumes?.find((v) => v.split(':')[1] === '/data');
     expect(data).toBeDefined();
     expect(compose.volumes).toHaveProperty(data!.split(':')[0]!);
-    expect(redis!.healthcheck?.test.join(' ')).toMatch(/valkey-cli ping/);
+    expect(redis!.healthcheck?.test.join(' ')).toMatch(/valkey-cli .*ping$/);
   });
 
   it('builds the agent from this repository and lets it scale: no host port, no fixed name', () => {
@@ -73,7 +73,7 @@ describe('docker-compose.yml', () => {
     expect(url.hostname).toBe('redis');
     expect(env['HOST']).toBe('0.0.0.0');
     expect(env['PORT']).toBe('8000');
-    for (const name of ['SECRET_KEY', 'ADMIN_TOKEN'])
+    for (const name of ['SECRET_KEY', 'ADMIN_TOKEN', 'REDIS_PASSWORD'])
       expect(env[name]).toMatch(new RegExp(`^\\$\\{${name}:\\?.*\\.env.*\\}$`));
     // Every variable it sets is one the node reads.
     for (const name of Object.keys(env)) expect(Object.keys(CONFIG_VARIABLES)).toContain(name);
@@ -93,6 +93,28 @@ describe('docker-compose.yml', () => {
     expect(interpolate(env['SECRET_KEY']!, { SECRET_KEY: 'a-secret-key-0123456789' })).toBe(
       'a-secret-key-0123456789',
     );
+  });
+
+  it('runs Redis with a password the nodes are given, which its health check uses too', () => {
+    const command = redis!.command as string[];
+    const at = command.indexOf('--requirepass');
+    expect(at).toBeGreaterThan(0);
+    expect(() => interpolate(command[at + 1]!, {})).toThrow(
+      /REDIS_PASSWORD.*set REDIS_PASSWORD in \.env/,
+    );
+    expect(interpolate(command[at + 1]!, { REDIS_PASSWORD: 'pw-0123' })).toBe('pw-0123');
+    expect(interpolate(agent!.environment!['REDIS_PASSWORD']!, { REDIS_PASSWORD: 'pw-0123' })).toBe(
+      'pw-0123',
+    );
+    const test = (redis!.healthcheck?.test ?? []) as string[];
+    expect(test.map((t) => interpolate(t, { REDIS_PASSWORD: 'pw-0123' }))).toEqual([
+      'CMD',
+      'valkey-cli',
+      '--no-auth-warning',
+      '-a',
+      'pw-0123',
+      'ping',
+    ]);
   });
 
   it("checks the agent's health on its own port and gives it time to hand sessions over", () => {

@@ -255,3 +255,24 @@ describe('configuration', () => {
     expect(msg).not.toContain('az-SECRET');
   });
 });
+
+describe('REDIS_PASSWORD', () => {
+  it('goes into REDIS_URL (for a compose file or a secret that hands it over apart), with an ACL user too', () => {
+    const k = { SECRET_KEY: 'k'.repeat(16) };
+    expect(
+      loadConfig({ ...k, REDIS_URL: 'redis://redis:6379', REDIS_PASSWORD: 'p@ss/w:rd' }).redisUrl,
+    ).toBe('redis://:p%40ss%2Fw%3Ard@redis:6379');
+    expect(
+      loadConfig({ ...k, REDIS_URL: 'rediss://alice@redis:6380/2', REDIS_PASSWORD: 'pw' }).redisUrl,
+    ).toBe('rediss://alice:pw@redis:6380/2');
+    expect(
+      loadConfig({ ...k, REDIS_URL: 'redis://:pw@redis:6379', REDIS_PASSWORD: 'pw' }).redisUrl,
+    ).toBe('redis://:pw@redis:6379');
+    expect(() =>
+      loadConfig({ ...k, REDIS_URL: 'redis://:one@redis', REDIS_PASSWORD: 'two' }),
+    ).toThrow(/^REDIS_PASSWORD: differs from the password in REDIS_URL/);
+    expect(() => loadConfig({ REDIS_PASSWORD: 'pw' })).toThrow(
+      /^REDIS_PASSWORD: is set, but REDIS_URL is not/,
+    );
+  });
+});

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../kernel/errors.ts';
 import { RedisStore } from '../../../runtime/store/redis/redis-store.ts';
+import { loadConfig } from '../../../server/config.ts';
 import { freePort } from '../../support/net.ts';
 import { type RedisChild, spawnRedis } from '../../support/redis-server.ts';
 import { redisUrl } from '../../support/stores.ts';
@@ -85,6 +86,21 @@ describe('connecting to Redis fails with the reason', () => {
     expect(await failure('redis://no-such-host.invalid:6379')).toMatch(
       /failed: the host name no-such-host\.invalid does not resolve \(DNS(, temporarily)?\): check the host in REDIS_URL$/,
     );
+  });
+
+  it('REDIS_PASSWORD beside a REDIS_URL without one reaches the password-protected Redis', async () => {
+    const config = loadConfig({
+      REDIS_URL: `redis://127.0.0.1:${guardedPort}`,
+      REDIS_PASSWORD: 'the-right-password',
+      SECRET_KEY: 'k'.repeat(16),
+    });
+    const store = await RedisStore.create({ url: config.redisUrl!, prefix: 'connect-test' });
+    try {
+      expect(await store.now()).toBeGreaterThan(0);
+      expect(await store.listSessions({ limit: 1 })).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('auth: a wrong password, a missing one; the password never shown', async () => {
