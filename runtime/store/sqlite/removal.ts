@@ -6,7 +6,7 @@
 import { ENDED_STATUSES, type SessionStatus } from '../../../actors/status.ts';
 import type { RemovalResult, SessionSummary } from '../records.ts';
 import { num, type SqliteContext, str } from './db.ts';
-import { pending, SESSION_COLUMNS, sessionRow, view } from './state.ts';
+import { pending, SUMMARY_COLUMNS, sessionRow, view } from './state.ts';
 
 const ENDED = ENDED_STATUSES.map((s) => `'${s}'`).join(', ');
 
@@ -27,10 +27,9 @@ const OWNED = [
 ];
 
 export function listEnded(ctx: SqliteContext, before: number, limit: number): SessionSummary[] {
-  const cols = SESSION_COLUMNS.replace(', snapshot', '');
   return ctx.db
     .all(
-      `SELECT ${cols} FROM sessions WHERE status IN (${ENDED}) AND updated_at < ?
+      `SELECT ${SUMMARY_COLUMNS} FROM sessions WHERE status IN (${ENDED}) AND updated_at < ?
        ORDER BY updated_at, id LIMIT ?`,
       before,
       Math.max(0, limit),

@@ -16,7 +16,7 @@ import {
   type SessionSummary,
 } from '../records.ts';
 import { num, type Param, type SqliteContext, str } from './db.ts';
-import { SESSION_COLUMNS, sessionRow, view } from './state.ts';
+import { SUMMARY_COLUMNS, sessionRow, view } from './state.ts';
 import { enqueue } from './wake-ups.ts';
 
 /** A user's request key, as one name (the user id escaped, as in the other adapters). */
@@ -161,9 +161,8 @@ export function listSessions(ctx: SqliteContext, q: ListQuery): SessionSummary[]
     where.push('(created_at < ? OR (created_at = ? AND id < ?))');
     params.push(num(cursor['created_at']), num(cursor['created_at']), str(cursor['id']));
   }
-  const cols = SESSION_COLUMNS.replace(', snapshot', '');
   const rows = ctx.db.all(
-    `SELECT ${cols} FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT ${SUMMARY_COLUMNS} FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY created_at DESC, id DESC LIMIT ?`,
     ...params,
     Math.max(0, q.limit),

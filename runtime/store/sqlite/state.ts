@@ -10,6 +10,9 @@ import { num, type Row, type SqliteContext, str } from './db.ts';
 export const SESSION_COLUMNS =
   'id, status, phase, reason, goal, result, init, snapshot, created_at, updated_at, epoch, last_event_id, last_inbox_id, lease_node, lease_until, commit_tag, history_n, fenced_writes';
 
+/** The columns of a listing: the record without its snapshot. */
+export const SUMMARY_COLUMNS = SESSION_COLUMNS.replace(', snapshot', '');
+
 export const isPassive = (s: string) => (PASSIVE_STATUSES as readonly string[]).includes(s);
 
 export function sessionRow(ctx: SqliteContext, id: string): Row | undefined {
