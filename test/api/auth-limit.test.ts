@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from 'hono';
 import { failedAuthLimiter, FAILED_AUTH_PER_MINUTE } from '../../api/auth-limit.ts';
+import { clientAddress, isLocalOrPrivate } from '../../server/client-address.ts';
 import { loadConfig } from '../../server/config.ts';
 import { scriptedWork } from '../support/fake-work.ts';
 import { type Served, serveService } from '../support/service/served.ts';
@@ -73,5 +74,26 @@ describe('failed token attempts', () => {
     );
     for (let i = 0; i < 5; i++) none.failed(c);
     expect(() => none.check(c)).not.toThrow();
+  });
+});
+
+describe('the address limits count', () => {
+  const ctx = (peer: string, xff?: string) =>
+    ({
+      env: { incoming: { socket: { remoteAddress: peer } } },
+      req: { header: (n: string) => (n === 'x-forwarded-for' ? xff : undefined) },
+    }) as unknown as Context;
+
+  it('behind a proxy on a private network is the hop the proxy added; from a public address the header is ignored', () => {
+    // nginx (compose) appends the client it saw: the last hop.
+    expect(clientAddress(ctx('172.18.0.5', '203.0.113.9'))).toBe('172.18.0.5 for 203.0.113.9');
+    expect(clientAddress(ctx('::ffff:10.0.0.2', 'spoofed, 203.0.113.9'))).toBe(
+      '::ffff:10.0.0.2 for 203.0.113.9',
+    );
+    expect(clientAddress(ctx('127.0.0.1'))).toBe('127.0.0.1');
+    // A client on the internet cannot pick a new bucket per guess.
+    expect(clientAddress(ctx('198.51.100.7', `1.2.3.${Math.random()}`))).toBe('198.51.100.7');
+    expect(isLocalOrPrivate('fd00::5')).toBe(true);
+    expect(isLocalOrPrivate('172.32.0.1')).toBe(false);
   });
 });
