@@ -13,10 +13,15 @@ RUN npm ci --omit=dev --no-audit --no-fund
 FROM node:24-trixie-slim AS runtime
 # What the agent's commands find in a local sandbox (SANDBOX_TYPE=local): git
 # (and ssh for ssh:// clones), a shell, Python, a C/C++ toolchain, curl; Node
-# and npm come with the base image. tini is PID 1: it forwards SIGTERM to node
-# and reaps the processes that sandbox commands leave behind.
+# and npm come with the base image. bubblewrap gives each command a mount view
+# of its own and slirp4netns its internet network (not the container's
+# loopback); both need the container started with the options in
+# docker-compose.yml (deploy/seccomp-sandbox.json, apparmor and systempaths
+# unconfined: README, "The local sandbox in Docker"). tini is PID 1: it
+# forwards SIGTERM to node and reaps the processes that sandbox commands leave
+# behind.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini git openssh-client ca-certificates curl bash python3 python3-pip python3-venv make g++ procps \
+ && apt-get install -y --no-install-recommends tini git openssh-client ca-certificates curl bash python3 python3-pip python3-venv make g++ procps bubblewrap slirp4netns \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
@@ -28,13 +33,16 @@ COPY sandbox ./sandbox
 COPY agent ./agent
 COPY api ./api
 COPY server ./server
-# Local sandboxes live in /app/workspace; the service runs as `node` (uid
-# 1000), which owns it and nothing else under /app. Without REDIS_URL the
-# embedded store keeps everything in /data, a volume (`-v swe-data:/data`),
-# so a new container of a new image starts where the last one stopped.
-RUN mkdir -p /app/workspace /data && chown node:node /app/workspace && chown node:node /data && chmod 700 /data
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 WORKSPACE_DIR=/app/workspace DATA_DIR=/data
-VOLUME /data
+# Local sandboxes live in /workspaces, outside the service's /app (a
+# repository under /app would inherit its package.json and node_modules); the
+# service runs as `node` (uid 1000), which owns it and nothing under /app.
+# Without REDIS_URL the embedded store keeps everything in /data, a volume
+# (`-v swe-data:/data`), so a new container of a new image starts where the
+# last one stopped; the workspaces are a volume too, so a session's work in
+# progress survives a restart.
+RUN mkdir -p /workspaces /data && chown node:node /workspaces && chown node:node /data && chmod 700 /data /workspaces
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 WORKSPACE_DIR=/workspaces DATA_DIR=/data
+VOLUME /data /workspaces
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

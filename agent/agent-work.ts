@@ -51,6 +51,7 @@ async function sandboxFor<P extends ProviderProfile>(
     sessionId,
     repoUrl,
     onOutput: cloneProgress(ctx),
+    signal: ctx.signal,
     ...(art['base_commit'] ? { ref: art['base_commit'] } : {}),
   });
   if (art['checkpoint']) await sandbox.applyDiff(art['checkpoint']);
@@ -130,6 +131,7 @@ export function agentWork<P extends ProviderProfile>(deps: AgentDeps<P>): WorkIm
         sessionId: input.sessionId,
         repoUrl: input.repoUrl,
         onOutput: cloneProgress(ctx),
+        signal: ctx.signal,
       });
       // Later steps get no repository URL in their input: they find it here.
       await ctx.session.putArtifacts({

@@ -23,6 +23,22 @@ export async function directoryBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** Whether any regular file under `dir` holds at least `bytes` (a write stopped there by RLIMIT_FSIZE). */
+export async function holdsFileOf(dir: string, bytes: number): Promise<boolean> {
+  const pending = [dir];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const path = join(current, e.name);
+      if (e.isDirectory()) pending.push(path);
+      else if (e.isFile() && ((await lstat(path).catch(() => null))?.size ?? 0) >= bytes)
+        return true;
+    }
+  }
+  return false;
+}
+
 /** A byte count as the configuration states it: whole MB when it is one. */
 export function formatBytes(bytes: number): string {
   const mb = bytes / (1024 * 1024);

@@ -5,9 +5,12 @@
  * an allow-list: the service's secrets (REDIS_URL, SECRET_KEY, *_API_KEY,
  * DAYTONA_*) never reach a child process.
  */
-import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../kernel/errors.ts';
-import { namespaceWrapper, shellArgv, type Isolation, type NetworkMode } from './isolation.ts';
+import type { MountView } from './bubblewrap.ts';
+import { killGroup, spawnConfined, type Confinement } from './confined.ts';
+import type { Isolation, NetworkMode } from './isolation-types.ts';
+import { limitHit, type CommandLimits } from './limits.ts';
 import type { CommandResult } from './port.ts';
 import { OutputFeed } from './progress.ts';
 
@@ -93,12 +96,40 @@ export interface RunCommandOptions {
   onOutput?: (line: string) => void;
   /** Kills the whole group when aborted, like the timeout; the result's `killed` is the abort's reason (the workspace quota's watchdog). */
   signal?: AbortSignal;
-  /** `namespaces`: the shell runs in its own user, PID and mount namespaces (isolation.ts). Default `none`. */
+  /**
+   * `bubblewrap`: the shell runs in a mount view of its own (`view`, bubblewrap.ts);
+   * `namespaces`: in its own user, PID and mount namespaces (isolation.ts). Default `none`.
+   */
   isolation?: Isolation;
-  /** `none`: in a network namespace of its own too, reaching nothing (needs `isolation: 'namespaces'`). Default `host`. */
+  /**
+   * `none`: in a network namespace of its own, reaching nothing (needs bubblewrap or
+   * namespaces); `internet`: routed out through slirp4netns, not to this machine's
+   * loopback (needs bubblewrap). Default `host`.
+   */
   network?: NetworkMode;
-  /** With namespaces: paths the command must not see (an empty tmpfs over each); see `namespaceWrapper`. */
+  /** With namespaces or bubblewrap: paths the command must not see (an empty tmpfs over each). */
   hidden?: readonly string[];
+  /** With bubblewrap: what the command sees (its workspace is `cwd`'s). */
+  view?: MountView;
+  /** rlimits for the shell and all it starts; the result's `killed` names one that ended it. */
+  limits?: CommandLimits;
+}
+
+/** Refuses a network the isolation cannot give, rather than run the command on the machine's. */
+function checkNetwork(isolation: Isolation, network: NetworkMode): AppError | undefined {
+  if (network === 'none' && isolation === 'none')
+    return new AppError(
+      'sandbox_failed',
+      500,
+      "cannot run the command: network 'none' needs isolation 'namespaces' or 'bubblewrap'",
+    );
+  if (network === 'internet' && isolation !== 'bubblewrap')
+    return new AppError(
+      'sandbox_failed',
+      500,
+      "cannot run the command: network 'internet' needs isolation 'bubblewrap'",
+    );
+  return undefined;
 }
 
 /**
@@ -113,39 +144,60 @@ export interface RunCommandOptions {
  * 'none'` without namespaces is refused (`sandbox_failed`), never run with
  * the network.
  */
-export function runCommand(command: string, opts: RunCommandOptions): Promise<CommandResult> {
+export async function runCommand(command: string, opts: RunCommandOptions): Promise<CommandResult> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await runCommandOnce(command, opts);
+    if (attempt >= SETUP_ATTEMPTS || !failedSetup(r.exitCode, r.output)) return r;
+  }
+}
+
+/**
+ * bubblewrap sometimes fails to set up a new network namespace's loopback
+ * (`bwrap: loopback: Failed RTM_NEWADDR: …`, seen under load with many
+ * namespaces made at once). It fails before the program starts, so nothing
+ * ran: such a start is tried again, up to this many times in all.
+ */
+const SETUP_ATTEMPTS = 3;
+const failedSetup = (exitCode: number | null, output: string) =>
+  exitCode === 1 && /^bwrap: loopback: [^\n]*\n?$/.test(output);
+
+function runCommandOnce(command: string, opts: RunCommandOptions): Promise<CommandResult> {
   const cap = opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const isolation = opts.isolation ?? 'none';
   const network = opts.network ?? 'host';
-  if (network === 'none' && isolation !== 'namespaces') {
-    return Promise.reject(
-      new AppError(
-        'sandbox_failed',
-        500,
-        "cannot run the command: network 'none' needs isolation 'namespaces'",
-      ),
-    );
-  }
+  const refused = checkNetwork(isolation, network);
+  if (refused !== undefined) return Promise.reject(refused);
+  const confinement: Confinement = {
+    isolation,
+    network,
+    hidden: opts.hidden ?? [],
+    ...(opts.view ? { view: opts.view } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  };
   return new Promise((resolve, reject) => {
-    const { file, args } = shellArgv(
-      command,
-      isolation,
-      namespaceWrapper(network, opts.hidden ?? []),
-    );
-    const child = spawn(file, args, {
+    const confined = spawnConfined(['/bin/sh', '-c', command], confinement, {
       cwd: opts.cwd,
       env: sandboxEnv(opts.home),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdin: 'ignore',
     });
+    const { child } = confined;
+    const file =
+      isolation === 'bubblewrap' ? 'bwrap' : isolation === 'namespaces' ? 'unshare' : '/bin/sh';
+    let setupFailed: Error | undefined;
+    confined.started.catch((err: Error) => {
+      setupFailed = err;
+      killGroup(child.pid);
+    });
+    const stdout = child.stdout as Readable;
+    const stderr = child.stderr as Readable;
     const out = new OutputCollector(cap);
     const feed = opts.onOutput ? new OutputFeed(opts.onOutput) : undefined;
-    child.stdout.on('data', (c: Buffer) => {
+    stdout.on('data', (c: Buffer) => {
       out.push(c);
       feed?.write('stdout', c);
     });
-    child.stderr.on('data', (c: Buffer) => {
+    stderr.on('data', (c: Buffer) => {
       out.push(c);
       feed?.write('stderr', c);
     });
@@ -173,9 +225,22 @@ export function runCommand(command: string, opts: RunCommandOptions): Promise<Co
       clearTimeout(timer);
       clearTimeout(graceTimer);
       opts.signal?.removeEventListener('abort', stop);
+      confined.release();
       feed?.end();
+      if (setupFailed !== undefined) {
+        return reject(
+          new AppError(
+            'sandbox_failed',
+            500,
+            `cannot run the command: its network could not be set up: ${setupFailed.message}`,
+            { cause: setupFailed },
+          ),
+        );
+      }
       const { output, truncatedBytes } = out.result();
       const stopped = timedOut || killed !== undefined;
+      const limit = stopped ? undefined : limitHit(exitCode, output, opts.limits);
+      if (limit !== undefined) killed = limit;
       resolve({
         exitCode: stopped ? null : exitCode,
         output,
@@ -189,6 +254,7 @@ export function runCommand(command: string, opts: RunCommandOptions): Promise<Co
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', stop);
+      confined.release();
       reject(
         new AppError('sandbox_failed', 500, `cannot start ${file}: ${err.message}`, { cause: err }),
       );
@@ -199,22 +265,13 @@ export function runCommand(command: string, opts: RunCommandOptions): Promise<Co
       killGroup(child.pid);
       // A grandchild that left the group (setsid) may still hold the pipes: stop waiting for it.
       graceTimer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
+        stdout.destroy();
+        stderr.destroy();
         finish();
       }, 1000);
     });
     child.on('close', finish);
   });
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: the group is already gone.
-  }
 }
 
 export interface GitOptions {
@@ -235,6 +292,15 @@ export interface GitOptions {
   onStderr?: (chunk: Buffer) => void;
   /** Kills git when aborted; the failure gives the abort's reason (a clone over its size limit). */
   signal?: AbortSignal;
+  /**
+   * Where git runs: the sandbox's confinement for every call on a workspace,
+   * so that what a command wrote into `.git` (a filter, an fsmonitor, an
+   * alias, a hook path) runs, if at all, inside the sandbox. Absent: as the
+   * service (the clone, which needs the service's credentials).
+   */
+  confinement?: Confinement;
+  /** No file git writes may grow past this many bytes (RLIMIT_FSIZE through prlimit): a clone's size limit. */
+  fileSizeLimit?: number;
 }
 
 export interface GitResult {
@@ -251,25 +317,48 @@ export interface GitResult {
  * what it put there. Fails with `sandbox_failed` on an exit code not in
  * `okExitCodes`, naming the git subcommand and quoting its stderr.
  */
-export function runGit(args: string[], cwd: string, opts: GitOptions): Promise<GitResult> {
+export async function runGit(args: string[], cwd: string, opts: GitOptions): Promise<GitResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runGitOnce(args, cwd, opts);
+    } catch (err) {
+      const said = err instanceof AppError ? err.message : '';
+      if (attempt >= SETUP_ATTEMPTS || !/failed \(exit 1\): bwrap: loopback: [^\n]*$/.test(said))
+        throw err;
+    }
+  }
+}
+
+function runGitOnce(args: string[], cwd: string, opts: GitOptions): Promise<GitResult> {
   const full = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args];
   const okCodes = opts.okExitCodes ?? [0];
   const maxOut = opts.maxStdoutBytes ?? 256 * 1024 * 1024;
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const what = `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''}`.trim();
   return new Promise((resolve, reject) => {
-    const child = spawn('git', full, {
-      cwd,
-      env: sandboxEnv(opts.home, opts.env),
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const program = ['git', ...full];
+    if (opts.fileSizeLimit !== undefined)
+      program.unshift('prlimit', `--fsize=${opts.fileSizeLimit}`, '--');
+    const confined = spawnConfined(
+      program,
+      opts.confinement ?? { isolation: 'none', network: 'host' },
+      { cwd, env: sandboxEnv(opts.home, opts.env), stdin: 'pipe' },
+    );
+    const { child } = confined;
+    const stdin = child.stdin as Writable;
+    const stdout = child.stdout as Readable;
+    const stderr = child.stderr as Readable;
+    let setupFailed: Error | undefined;
+    confined.started.catch((e: Error) => {
+      setupFailed = e;
+      killGroup(child.pid);
     });
     const out: Buffer[] = [];
     let outLen = 0;
     const err = new OutputCollector(16 * 1024);
     let problem: string | undefined;
     let cut = false;
-    child.stdout.on('data', (c: Buffer) => {
+    stdout.on('data', (c: Buffer) => {
       if (cut) return;
       if (opts.cutStdoutAt !== undefined && outLen + c.length >= opts.cutStdoutAt) {
         out.push(c.subarray(0, opts.cutStdoutAt - outLen));
@@ -286,7 +375,7 @@ export function runGit(args: string[], cwd: string, opts: GitOptions): Promise<G
       }
       out.push(c);
     });
-    child.stderr.on('data', (c: Buffer) => {
+    stderr.on('data', (c: Buffer) => {
       err.push(c);
       opts.onStderr?.(c);
     });
@@ -304,12 +393,20 @@ export function runGit(args: string[], cwd: string, opts: GitOptions): Promise<G
     child.on('error', (e) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', stop);
+      confined.release();
       reject(new AppError('sandbox_failed', 500, `cannot start git: ${e.message}`, { cause: e }));
     });
     // git may leave helpers (ssh, remote-https) behind in its group; `close` waits for the pipes.
-    child.on('close', (code) => {
+    child.on('close', (code, killedBy) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', stop);
+      confined.release();
+      if (setupFailed !== undefined)
+        return reject(
+          new AppError('sandbox_failed', 500, `${what}: ${setupFailed.message}`, {
+            cause: setupFailed,
+          }),
+        );
       const stderr = err.result().output.trim();
       if (problem !== undefined)
         return reject(new AppError('sandbox_failed', 500, `${what} ${problem}`));
@@ -325,15 +422,15 @@ export function runGit(args: string[], cwd: string, opts: GitOptions): Promise<G
           new AppError(
             'sandbox_failed',
             500,
-            `${what} failed (exit ${code ?? 'signal'}): ${stderr || 'no message'}`,
+            `${what} failed (${code === null ? `signal ${killedBy ?? 'unknown'}` : `exit ${code}`}): ${stderr || 'no message'}`,
           ),
         );
       }
       resolve({ exitCode: code, cut, stdout: Buffer.concat(out).toString('utf8'), stderr });
     });
-    child.stdin.on('error', () => {
+    stdin.on('error', () => {
       // EPIPE when git exits before reading all input; its exit code tells the story.
     });
-    child.stdin.end(opts.input ?? '');
+    stdin.end(opts.input ?? '');
   });
 }

@@ -1,290 +1,101 @@
 /**
- * Process isolation for the local sandbox's commands: each runs inside new
- * Linux user, PID and mount namespaces with a fresh /proc (util-linux
- * `unshare`). Inside, the command's shell is pid 1 and `ps`/`/proc` show only
- * its own processes: the service's process, and with it the secrets in its
- * start-up environment (`/proc/<pid>/environ`), its memory and its command
- * line, cannot be reached. With SANDBOX_NETWORK=none it also gets its own
- * network namespace, which holds only a loopback interface, and that one is
- * down: the command reaches no network, not even this machine's loopback
- * (where the service listens). Files and the uid stay shared, and the network
- * too unless it is none; see sandbox/README.md for what this does and does
- * not isolate.
- *
- * When pid 1 exits or is killed, the kernel kills every other process in the
- * namespace, `setsid` ones included: a command's background processes die
- * with it, and a timeout only has to kill `unshare` and pid 1.
+ * Which isolation the local sandbox's commands get (SANDBOX_ISOLATION,
+ * SANDBOX_NETWORK): the best this machine runs under `auto`, the one named
+ * otherwise or a ConfigError, and the start-up line that says which and why.
+ * The mechanisms: bubblewrap.ts (a mount view of its own), namespaces.ts
+ * (util-linux namespaces), slirp.ts (the internet network).
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import { ConfigError } from '../kernel/errors.ts';
+import { bubblewrapSupport } from './bubblewrap-probe.ts';
+import type {
+  Isolation,
+  IsolationChoice,
+  IsolationMode,
+  IsolationProbe,
+  NetworkMode,
+  NetworkSetting,
+} from './isolation-types.ts';
+import { namespaceSupport } from './namespaces.ts';
 
-/** SANDBOX_ISOLATION: `auto` uses namespaces when this machine allows them, `namespaces` requires them. */
-export type IsolationMode = 'auto' | 'namespaces' | 'none';
-/** What a command actually runs in. */
-export type Isolation = 'namespaces' | 'none';
-/** SANDBOX_NETWORK: `host` shares this machine's network; `none` gives each command an empty network namespace (needs namespaces). */
-export type NetworkMode = 'host' | 'none';
-
-/**
- * The argv prefix that puts a program in the namespaces. The outer `unshare`
- * makes the user, PID and mount namespaces, forks (the child is pid 1) and
- * mounts a fresh /proc; `--kill-child` takes pid 1 down with it when it is
- * killed, even if pid 1 left our process group (`exec setsid …`).
- * `--map-current-user` (util-linux ≥ 2.38) keeps the uid and gid, so tools
- * do not believe they are root (on older util-linux the probe fails and
- * `auto` falls back to none).
- *
- * The inner `unshare` adds a second user and mount namespace. It locks the
- * mounts it inherits: a process with capabilities in the first user namespace
- * (the command itself, when the service runs as root) could otherwise unmount
- * the fresh /proc and find the machine's /proc underneath it. In the second
- * namespace that unmount fails, and mounting another proc needs capabilities
- * over the first one, which the command does not have.
- */
-export const NAMESPACE_WRAPPER: readonly string[] = [
-  'unshare',
-  '--user',
-  '--map-current-user',
-  '--pid',
-  '--fork',
-  '--kill-child',
-  '--mount-proc',
-  '--',
-  'unshare',
-  '--user',
-  '--map-current-user',
-  '--mount',
-  '--',
-];
-
-/**
- * The wrapper for a network mode: with `none` the outer `unshare` also makes
- * a network namespace (`--net`), so everything inside has only a loopback
- * interface, down, and no route anywhere. It belongs to the first user
- * namespace: the command, without capabilities there, cannot bring it up.
- *
- * With `hidden` paths (the service's own data: the embedded store's
- * directory), the first namespace maps the service's user to root instead,
- * so its shell may mount: an empty tmpfs goes over each path that exists.
- * Then the inner `unshare` maps the service's uid and gid back
- * (`--map-user`, `--map-group`), so the command runs as before, and the
- * mounts it inherits are locked: it cannot unmount them to look beneath.
- */
-export function namespaceWrapper(
-  network: NetworkMode,
-  hidden: readonly string[] = [],
-  /** Who runs it (default: this process): the ids the command gets back inside. */
-  ids: { uid: number; gid: number } = {
-    uid: process.getuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0,
-  },
-): readonly string[] {
-  const base =
-    network === 'host'
-      ? NAMESPACE_WRAPPER
-      : [
-          ...NAMESPACE_WRAPPER.slice(0, NAMESPACE_WRAPPER.indexOf('--user') + 1),
-          '--net',
-          ...NAMESPACE_WRAPPER.slice(NAMESPACE_WRAPPER.indexOf('--user') + 1),
-        ];
-  if (hidden.length === 0) return base;
-  const outerEnd = base.indexOf('--') + 1;
-  const outer = base
-    .slice(0, outerEnd)
-    .map((a) => (a === '--map-current-user' ? '--map-root-user' : a));
-  return [
-    ...outer,
-    '/bin/sh',
-    '-c',
-    HIDE_SCRIPT,
-    'swe-hide',
-    String(hidden.length),
-    ...hidden,
-    'unshare',
-    '--user',
-    `--map-user=${ids.uid}`,
-    `--map-group=${ids.gid}`,
-    '--mount',
-    '--',
-  ];
-}
-
-/** Mounts an empty tmpfs over each of the first $1 paths that exist, then runs the rest. */
-const HIDE_SCRIPT =
-  'n=$1; shift; while [ "$n" -gt 0 ]; do if [ -e "$1" ]; then mount -t tmpfs -o size=4k,mode=0755 swe-hidden "$1" || exit 126; fi; shift; n=$((n-1)); done; exec "$@"';
-
-/** The probe gives up (not available) after this long: it must never hold up the node's start. */
-export const PROBE_TIMEOUT_MS = 5000;
-
-export interface IsolationProbe {
-  available: boolean;
-  /** Why not, when not available: what failed, in words an operator can act on. */
-  reason: string;
-}
-
-export interface IsolationChoice {
-  mode: IsolationMode;
-  isolation: Isolation;
-  /** `none` only with `isolation: 'namespaces'`. */
-  network: NetworkMode;
-  /** Why commands run without namespaces ('' when they run in them). */
-  reason: string;
-}
-
-/** The program and arguments that run `command` with `/bin/sh -c`, inside the namespaces or not. */
-export function shellArgv(
-  command: string,
-  isolation: Isolation,
-  wrapper: readonly string[] = NAMESPACE_WRAPPER,
-): { file: string; args: string[] } {
-  if (isolation === 'none') return { file: '/bin/sh', args: ['-c', command] };
-  const [file = 'unshare', ...rest] = wrapper;
-  return { file, args: [...rest, '/bin/sh', '-c', command] };
-}
-
-const MARKER = 'swe-isolation-probe';
-// pid 1 must be this shell, and the /proc it sees must be its own: /proc/1 is the shell holding the marker.
-// The network interfaces it sees (/proc/net/dev: those of its network namespace), comma-separated.
-const PROBE_SCRIPT =
-  `echo "pid=$$ uid=$(id -u)"; if grep -q ${MARKER} /proc/1/cmdline; then echo proc=own; else echo proc=machine; fi; ` +
-  `echo "net=$(sed -n 's/^ *\\([^:]*\\):.*/\\1/p' /proc/net/dev | tr '\\n' ,)"`;
-
-/**
- * Runs `wrapper` with a trivial command and checks what it sees: pid 1 is the
- * command's own shell, /proc shows the new namespace, the uid is unchanged,
- * and, when the wrapper makes a network namespace (`--net`), the only network
- * interface is `lo`. Never throws, never takes longer than `timeoutMs`.
- */
-export function probeNamespaces(
-  wrapper: readonly string[] = NAMESPACE_WRAPPER,
-  timeoutMs = PROBE_TIMEOUT_MS,
-): Promise<IsolationProbe> {
-  const { file, args } = shellArgv(PROBE_SCRIPT, 'namespaces', wrapper);
-  const no = (reason: string): IsolationProbe => ({ available: false, reason });
-  return new Promise((resolve) => {
-    let child: ChildProcessByStdio<null, Readable, Readable>;
-    try {
-      child = spawn(file, args, {
-        cwd: '/',
-        env: { PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin' },
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-    } catch (err) {
-      return resolve(no(`cannot run ${file}: ${(err as Error).message}`));
-    }
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout = (stdout + c.toString('utf8')).slice(0, 4096);
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr = (stderr + c.toString('utf8')).slice(0, 4096);
-    });
-    const pid = child.pid;
-    const timer = setTimeout(() => {
-      if (pid !== undefined) {
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      resolve(no(`${file} did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(
-        no(
-          err.code === 'ENOENT'
-            ? `${file} is not installed (util-linux)`
-            : `cannot run ${file}: ${err.message}`,
-        ),
-      );
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const said = stderr.trim().split('\n')[0] ?? '';
-      if (code !== 0)
-        return resolve(
-          no(
-            `${file} failed (${code === null ? `signal ${signal}` : `exit ${code}`})${said ? `: ${said}` : ''}`,
-          ),
-        );
-      const seen = Object.fromEntries(
-        stdout
-          .split(/\s+/)
-          .filter((w) => w.includes('='))
-          .map((w) => w.split('=', 2) as [string, string]),
-      );
-      const uid = process.getuid?.();
-      if (seen['pid'] !== '1')
-        return resolve(
-          no(
-            `the command is not pid 1 of a new PID namespace (its pid is ${seen['pid'] ?? 'unknown'})`,
-          ),
-        );
-      if (seen['proc'] !== 'own')
-        return resolve(no("/proc inside still shows this machine's processes"));
-      if (uid !== undefined && seen['uid'] !== String(uid))
-        return resolve(
-          no(`commands would run as uid ${seen['uid'] ?? 'unknown'} instead of ${uid}`),
-        );
-      if (wrapper.includes('--net') && seen['net'] !== 'lo,')
-        return resolve(
-          no(
-            `the command still sees network interfaces other than lo (${seen['net'] || 'none listed'})`,
-          ),
-        );
-      resolve({ available: true, reason: '' });
-    });
-  });
-}
-
-const support = new Map<string, Promise<IsolationProbe>>();
-
-/** Whether this machine runs commands in namespaces, with the wrapper `network` and `hidden` make: probed once per process and wrapper. */
-export function namespaceSupport(
-  network: NetworkMode = 'host',
-  hidden: readonly string[] = [],
-): Promise<IsolationProbe> {
-  const key = JSON.stringify([network, hidden]);
-  let found = support.get(key);
-  if (found === undefined) {
-    found = probeNamespaces(namespaceWrapper(network, hidden));
-    support.set(key, found);
-  }
-  return found;
-}
+export * from './isolation-types.ts';
+export * from './namespaces.ts';
 
 const NO_NETWORK_FIX =
-  "Allow unprivileged user and network namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 where it exists; in Docker, a seccomp profile that allows unshare with CLONE_NEWUSER and CLONE_NEWNET), or set SANDBOX_NETWORK=host and accept that commands reach the network, the service's own port included.";
+  "Allow unprivileged user and network namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 where it exists; in Docker, the seccomp profile in deploy/ and apparmor=unconfined), or set SANDBOX_NETWORK=host and accept that commands reach the network, the service's own port included.";
+
+const BUBBLEWRAP_FIX =
+  'Install bubblewrap (apt-get install bubblewrap) and allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0; in Docker, the seccomp profile in deploy/ and apparmor=unconfined)';
+
+/** The probes `chooseIsolation` runs; tests stand in their own. */
+export interface IsolationProbes {
+  /** util-linux namespaces with the wrapper for `network` (default: `namespaceSupport`). */
+  namespaces?: (network: 'host' | 'none') => Promise<IsolationProbe>;
+  /** bubblewrap's view with `network` (default: `bubblewrapSupport`). */
+  bubblewrap?: (network: NetworkMode) => Promise<IsolationProbe>;
+}
 
 /**
- * What commands run in under `mode` and `network`. `namespaces` when this
- * machine cannot is a ConfigError naming SANDBOX_ISOLATION and the fix;
- * network `none` without namespaces (SANDBOX_ISOLATION=none, or auto where the
- * probe fails) is one naming SANDBOX_NETWORK. `probe` is for tests.
+ * What commands run in under `mode` and `network`. A mode or network that
+ * is required (not `auto`) and that this machine cannot give is a
+ * ConfigError naming the variable and the fix; so is a network the chosen
+ * isolation cannot give (`none` without namespaces, `internet` without
+ * bubblewrap). `auto` takes the best that works, and says why not better.
  */
 export async function chooseIsolation(
   mode: IsolationMode,
-  network: NetworkMode = 'host',
-  probe?: () => Promise<IsolationProbe>,
+  network: NetworkSetting = 'auto',
+  probes: IsolationProbes = {},
   hidden: readonly string[] = [],
 ): Promise<IsolationChoice> {
+  const probeNs = probes.namespaces ?? ((n) => namespaceSupport(n, hidden));
+  const probeBw = probes.bubblewrap ?? bubblewrapSupport;
+  const choice = (isolation: Isolation, net: NetworkMode, reason: string): IsolationChoice => ({
+    mode,
+    isolation,
+    network: net,
+    networkSetting: network,
+    reason,
+  });
   if (mode === 'none') {
-    if (network === 'none') {
+    if (network === 'none' || network === 'internet') {
       throw new ConfigError(
         'SANDBOX_NETWORK',
-        'is none, which needs namespaces (each command is cut off in a network namespace of its own), but SANDBOX_ISOLATION=none turns them off',
-        'Set SANDBOX_ISOLATION=auto or namespaces (on a machine that allows unprivileged user namespaces), or SANDBOX_NETWORK=host.',
+        `is ${network}, which needs ${network === 'none' ? 'namespaces' : 'bubblewrap'} (each command gets a network namespace of its own), but SANDBOX_ISOLATION=none turns them off`,
+        'Set SANDBOX_ISOLATION=auto (on a machine that allows unprivileged user namespaces), or SANDBOX_NETWORK=host.',
       );
     }
-    return { mode, isolation: 'none', network, reason: 'SANDBOX_ISOLATION=none' };
+    return choice('none', 'host', 'SANDBOX_ISOLATION=none');
   }
-  const found = await (probe ?? (() => namespaceSupport(network, hidden)))();
-  if (found.available) return { mode, isolation: 'namespaces', network, reason: '' };
+  let notBubblewrap = '';
+  if (mode === 'auto' || mode === 'bubblewrap') {
+    const wanted: NetworkMode = network === 'auto' ? 'internet' : network;
+    const found = await probeBw(wanted);
+    if (found.available) return choice('bubblewrap', wanted, '');
+    if (network === 'auto') {
+      // The view may work where slirp4netns does not: then the machine's network, said why.
+      const plain = await probeBw('host');
+      if (plain.available)
+        return choice('bubblewrap', 'host', `the internet network is unavailable: ${found.reason}`);
+    }
+    if (network === 'internet') {
+      throw new ConfigError(
+        'SANDBOX_NETWORK',
+        `is internet, but commands cannot get a network namespace routed out through slirp4netns here (${found.reason})`,
+        `${BUBBLEWRAP_FIX}, install slirp4netns (apt-get install slirp4netns), or set SANDBOX_NETWORK=host or none.`,
+      );
+    }
+    if (mode === 'bubblewrap') {
+      throw new ConfigError(
+        'SANDBOX_ISOLATION',
+        `is bubblewrap, but commands cannot run in its mount view here (${found.reason})`,
+        `${BUBBLEWRAP_FIX}, or set SANDBOX_ISOLATION=auto, namespaces or none and accept less.`,
+      );
+    }
+    notBubblewrap = `bubblewrap is unavailable: ${found.reason}`;
+  }
+  const nsNetwork = network === 'none' ? 'none' : 'host';
+  const found = await probeNs(nsNetwork);
+  if (found.available) return choice('namespaces', nsNetwork, notBubblewrap);
   if (network === 'none') {
     throw new ConfigError(
       'SANDBOX_NETWORK',
@@ -296,32 +107,45 @@ export async function chooseIsolation(
     throw new ConfigError(
       'SANDBOX_ISOLATION',
       `is namespaces, but commands cannot run in user namespaces here (${found.reason})`,
-      "Allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 where it exists; in Docker, a seccomp profile that allows unshare with CLONE_NEWUSER), or set SANDBOX_ISOLATION=auto or none and accept that commands can read the service's processes.",
+      "Allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 where it exists; in Docker, the seccomp profile in deploy/), or set SANDBOX_ISOLATION=auto or none and accept that commands can read the service's processes.",
     );
   }
-  return { mode, isolation: 'none', network, reason: found.reason };
+  return choice('none', 'host', [notBubblewrap, found.reason].filter(Boolean).join('; '));
 }
+
+const NETWORK_WORDS: Record<NetworkMode, string> = {
+  internet:
+    "internet: commands reach the internet through slirp4netns, not this machine's loopback (the API, Redis, local model servers)",
+  none: "none: commands reach no network, not even this machine's loopback",
+  host: "host: commands reach what this machine reaches, the service's own port and a Redis on loopback included",
+};
 
 /** The start-up log line for a choice, and whether it is a warning. */
 export function describeIsolation(choice: IsolationChoice): { warn: boolean; message: string } {
-  const hostNetwork =
-    "network: host (SANDBOX_NETWORK=host): commands reach what this machine reaches, the service's own port included";
+  const why = choice.reason ? ` (${choice.reason})` : '';
+  const network = `network: ${NETWORK_WORDS[choice.network]} (SANDBOX_NETWORK=${choice.networkSetting})`;
+  const head = `local sandbox isolation: ${choice.isolation} (SANDBOX_ISOLATION=${choice.mode})`;
+  if (choice.isolation === 'bubblewrap') {
+    return {
+      warn: choice.network === 'host',
+      message: `${head}: each command sees the system read-only, its own workspace, HOME and /tmp, and nothing else (no other session, not the service's files or data directory, not its processes); ${network}${why}`,
+    };
+  }
   if (choice.isolation === 'namespaces') {
-    const message =
-      choice.network === 'none'
-        ? `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}), network: none (SANDBOX_NETWORK=none): commands run in their own user, PID, mount and network namespaces; they cannot see the service's processes or its data directory, or reach any network, this machine's loopback included`
-        : `local sandbox isolation: namespaces (SANDBOX_ISOLATION=${choice.mode}): commands run in their own user, PID and mount namespaces and cannot see the service's processes or its data directory; ${hostNetwork}`;
-    return { warn: false, message };
+    return {
+      warn: true,
+      message: `${head}${why}: commands run in their own user, PID and mount namespaces and cannot see the service's processes or its data directory, but they read and write what the service's user can (other sessions' workspaces, the service's files); ${network}. Install bubblewrap for a mount view of their own`,
+    };
   }
   const risk =
-    "commands run as the service's user and can read the service's processes, including the secrets in /proc/<pid>/environ, and its data directory (DATA_DIR: the embedded store and its kept SECRET_KEY)";
+    "commands run as the service's user and can read the service's processes, including the secrets in /proc/<pid>/environ, its files and its data directory (DATA_DIR: the embedded store and its kept SECRET_KEY)";
   if (choice.mode === 'none')
     return {
       warn: true,
-      message: `local sandbox isolation: none (SANDBOX_ISOLATION=none): ${risk}; ${hostNetwork}`,
+      message: `${head}: ${risk}; ${network}`,
     };
   return {
     warn: true,
-    message: `local sandbox isolation: none (SANDBOX_ISOLATION=auto, and user namespaces are unavailable here: ${choice.reason}): ${risk}. Allow user namespaces, set SANDBOX_ISOLATION=none to accept this, or use SANDBOX_TYPE=daytona; ${hostNetwork}`,
+    message: `${head}, and neither bubblewrap nor user namespaces work here${why}: ${risk}. ${BUBBLEWRAP_FIX}, set SANDBOX_ISOLATION=none to accept this, or use SANDBOX_TYPE=daytona; ${network}`,
   };
 }

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { AppError, badRequest } from '../kernel/errors.ts';
 import { redactUrl } from '../kernel/redact.ts';
 import { runGit } from './exec.ts';
-import { directoryBytes, formatBytes } from './disk-usage.ts';
+import { directoryBytes, formatBytes, holdsFileOf } from './disk-usage.ts';
 import { OutputFeed } from './progress.ts';
 import {
   type LocalSandboxOptions,
@@ -27,9 +26,12 @@ export function checkRef(ref: string): void {
  * Clones with the service's HOME (and ssh agent) so its ssh keys and credential
  * helpers work; remote helpers (`ext::`) are off, and `file://` only when allowed.
  * With `onOutput`, git reports its progress, fed to it line by line. A clone
- * is stopped at its time limit, and at its size limit: its `.git` (where the
- * download lands) is measured every second while git runs, the whole work
- * tree once at the end.
+ * is stopped at its time limit, when `signal` aborts (the session was
+ * cancelled: git and its helpers, ssh included, are killed as a group), and
+ * at its size limit: no file git writes may grow past it (RLIMIT_FSIZE, so a
+ * small repository holding one huge file stops at that file), and the whole
+ * clone, work tree and `.git`, is measured every second while git runs, and
+ * once at the end.
  */
 export async function clone(
   url: string,
@@ -37,6 +39,7 @@ export async function clone(
   cwd: string,
   opts: LocalSandboxOptions,
   onOutput?: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const allowLocal = opts.allowLocalRepos;
   const serviceHome = process.env['HOME'] ?? cwd;
@@ -73,7 +76,7 @@ export async function clone(
       ? setInterval(() => {
           if (measuring) return;
           measuring = true;
-          void directoryBytes(join(into, '.git'))
+          void directoryBytes(into)
             .then((bytes) => {
               if (bytes > max) sizeLimit.abort(tooLarge());
             })
@@ -87,11 +90,14 @@ export async function clone(
       home: serviceHome,
       env,
       timeoutMs: opts.cloneTimeoutMs ?? DEFAULT_CLONE_TIMEOUT_MS,
-      signal: sizeLimit.signal,
+      signal: signal ? AbortSignal.any([sizeLimit.signal, signal]) : sizeLimit.signal,
+      ...(max > 0 ? { fileSizeLimit: max } : {}),
       ...(feed ? { onStderr: (c: Buffer) => feed.write('stderr', c) } : {}),
     });
     if (max > 0 && (await directoryBytes(into)) > max) throw tooLarge();
   } catch (err) {
+    if (sizeLimit.signal.aborted || isFileTooLarge(err))
+      err = sizeLimit.signal.reason ?? tooLarge();
     const why = err instanceof Error ? err.message : String(err);
     throw new AppError(
       'sandbox_failed',
@@ -103,6 +109,12 @@ export async function clone(
     clearInterval(watch);
     feed?.end();
   }
+}
+
+/** git stopped by RLIMIT_FSIZE: killed by SIGXFSZ, or a write refused with EFBIG. */
+function isFileTooLarge(err: unknown): boolean {
+  const m = err instanceof Error ? err.message : '';
+  return /File too large|exit 153\b|SIGXFSZ|died of signal 25|invalid index-pack output/.test(m);
 }
 
 /** git's complaints (`fatal:`, `error:`) without the progress lines around them, when there are any. */

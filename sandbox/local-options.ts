@@ -1,8 +1,9 @@
 /** The local sandbox's options and its limits. */
-import type { IsolationMode, IsolationProbe, NetworkMode } from './isolation.ts';
+import type { IsolationMode, IsolationProbes, NetworkSetting } from './isolation.ts';
+import type { CommandLimits } from './limits.ts';
 
 export interface LocalSandboxOptions {
-  /** Directory holding the workspaces (WORKSPACE_DIR, default `./workspace`). */
+  /** Directory holding the workspaces (WORKSPACE_DIR). */
   root: string;
   /** Allow `file://` and absolute-path repository URLs (ALLOW_LOCAL_REPOS). */
   allowLocalRepos: boolean;
@@ -21,25 +22,31 @@ export interface LocalSandboxOptions {
    */
   workspaceMaxBytes?: number;
   /**
-   * Where commands run (SANDBOX_ISOLATION): `namespaces` (required: without
-   * them commands fail), `auto` (namespaces when this machine allows them) or
+   * Where commands, and the service's git calls on a workspace, run
+   * (SANDBOX_ISOLATION): `bubblewrap` (a mount view of their own),
+   * `namespaces` (util-linux namespaces), each required when named (without
+   * it commands fail), `auto` (the best of the two this machine runs) or
    * `none`. Default `none`; the service passes its configuration (default `auto`).
    */
   isolation?: IsolationMode;
   /**
-   * The network commands reach (SANDBOX_NETWORK): `host` (this machine's) or
-   * `none` (a network namespace of their own: nothing, not even this
-   * machine's loopback; needs `isolation` resolving to namespaces, else
-   * commands fail). Default `host`.
+   * The network commands reach (SANDBOX_NETWORK): `internet` (out through
+   * slirp4netns, not this machine's loopback; bubblewrap), `none` (nothing),
+   * `host` (this machine's), or `auto` (internet where it works, else host).
+   * Default `host`.
    */
-  network?: NetworkMode;
+  network?: NetworkSetting;
   /**
-   * The service's own data (the embedded store's DATA_DIR): with namespaces,
-   * commands see an empty directory there instead.
+   * The service's own data and files (DATA_DIR, its checkout): commands see
+   * an empty directory there instead, where they would see it at all.
    */
   hiddenPaths?: readonly string[];
-  /** Stands in for the namespace probe (tests). */
-  isolationProbe?: () => Promise<IsolationProbe>;
+  /** More read-only paths in bubblewrap's view (SANDBOX_READ_PATHS: toolchains outside /usr and /opt). */
+  readPaths?: readonly string[];
+  /** rlimits per command (SANDBOX_MEMORY_MB, SANDBOX_MAX_PROCESSES, SANDBOX_CPU_SECONDS). Default: none. */
+  limits?: CommandLimits;
+  /** Stand in for the probes (tests). */
+  isolationProbes?: IsolationProbes;
 }
 
 /** listFiles lists one directory level, at most this many entries (sorted by name). */
@@ -62,10 +69,12 @@ export const QUOTA_POLL_MS = 1000;
 /** diff() refuses a larger change (413, which the finish tool hands to the model) rather than hold more in memory. */
 export const DIFF_OUTPUT_MAX_BYTES = 256 * 1024 * 1024;
 export const BASE_FILE = 'swe-base';
-// Session ids are ULIDs in practice; no dots, so `${id}.home`/`${id}.cloning` can never be another session.
+// Session ids are ULIDs in practice; no dots, so `${id}.home`/`.tmp`/`.cloning` can never be another session.
 export const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export const GIT_IDENTITY = [
   ['user.name', 'swe-agent'],
   ['user.email', 'swe-agent@localhost'],
   ['commit.gpgsign', 'false'],
 ] as const;
+/** Beside the workspaces: the resolver commands on the `internet` network use (a name no session id can take). */
+export const RESOLV_FILE = '.resolv.conf';

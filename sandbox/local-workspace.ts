@@ -14,7 +14,8 @@ import {
   runGit,
   type GitOptions,
 } from './exec.ts';
-import { chooseIsolation, type Isolation } from './isolation.ts';
+import type { Confinement } from './confined.ts';
+import { chooseIsolation, type IsolationChoice } from './isolation.ts';
 import { diskBytes, formatBytes } from './disk-usage.ts';
 import { confine } from './paths.ts';
 import type { CommandOptions, FileEntry, Sandbox, SearchHit } from './port.ts';
@@ -25,6 +26,7 @@ import {
   READ_FILE_MAX_BYTES,
   SEARCH_LINE_MAX,
   DIFF_OUTPUT_MAX_BYTES,
+  RESOLV_FILE,
 } from './local-options.ts';
 import { runWithinQuota, sizeText } from './local-quota.ts';
 
@@ -35,10 +37,16 @@ export function openSandbox(
   baseCommit: string,
   opts: LocalSandboxOptions,
 ): Sandbox {
-  const git = (args: string[], extra: Omit<GitOptions, 'home'> = {}) =>
-    runGit(args, dir, { home, ...extra });
+  const tmp = `${dir}.tmp`;
+  // The service's git runs confined like the commands, without a network: it never needs one.
+  const git = async (args: string[], extra: Omit<GitOptions, 'home'> = {}) =>
+    runGit(args, dir, {
+      home,
+      ...extra,
+      confinement: confinementFor(await commandIsolation(opts), dir, home, tmp, opts, true),
+    });
   const quota = opts.workspaceMaxBytes ?? 0;
-  const workspaceBytes = () => diskBytes([dir, home]);
+  const workspaceBytes = () => diskBytes([dir, home, tmp]);
 
   const sandbox: Sandbox = {
     id: sessionId,
@@ -190,7 +198,7 @@ export function openSandbox(
         return Promise.reject(
           badRequest('the command contains a NUL byte, which no shell command can', 'command'),
         );
-      const isolation = await commandIsolation(opts);
+      const c = confinementFor(await commandIsolation(opts), dir, home, tmp, opts, false);
       const run = (script: string, signal?: AbortSignal) =>
         runCommand(script, {
           cwd: dir,
@@ -199,9 +207,11 @@ export function openSandbox(
           outputCapBytes: opts.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
           ...(o.onOutput ? { onOutput: o.onOutput } : {}),
           ...(signal ? { signal } : {}),
-          isolation,
-          network: opts.network ?? 'host',
-          hidden: opts.hiddenPaths ?? [],
+          isolation: c.isolation,
+          network: c.network,
+          hidden: c.hidden ?? [],
+          ...(c.view ? { view: c.view } : {}),
+          ...(c.limits ? { limits: c.limits } : {}),
         });
       return quota > 0 ? runWithinQuota(command, quota, workspaceBytes, run) : run(command);
     },
@@ -274,17 +284,51 @@ export function openSandbox(
   return sandbox;
 }
 
-/** What a command runs in; namespaces (or network none) required but unavailable fails the command rather than run it without. */
-async function commandIsolation(opts: LocalSandboxOptions): Promise<Isolation> {
+/**
+ * How a workspace's commands (or, with `forGit`, the service's git calls on
+ * it) are confined: the chosen isolation with the sandbox's view and limits.
+ * Git gets no network under bubblewrap; under namespaces it gets the
+ * commands' (the files are shared there anyway).
+ */
+export function confinementFor(
+  choice: IsolationChoice,
+  dir: string,
+  home: string,
+  tmp: string,
+  opts: LocalSandboxOptions,
+  forGit: boolean,
+): Confinement {
+  const network = forGit && choice.isolation === 'bubblewrap' ? 'none' : choice.network;
+  const hidden = opts.hiddenPaths ?? [];
+  return {
+    isolation: choice.isolation,
+    network,
+    hidden,
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(choice.isolation === 'bubblewrap'
+      ? {
+          view: {
+            workspace: dir,
+            home,
+            tmp,
+            readPaths: opts.readPaths ?? [],
+            hidden,
+            ...(network === 'internet' ? { resolvConf: join(dirname(dir), RESOLV_FILE) } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** What a command runs in; an isolation (or network) required but unavailable fails the command rather than run it without. */
+export async function commandIsolation(opts: LocalSandboxOptions): Promise<IsolationChoice> {
   try {
-    return (
-      await chooseIsolation(
-        opts.isolation ?? 'none',
-        opts.network ?? 'host',
-        opts.isolationProbe,
-        opts.hiddenPaths ?? [],
-      )
-    ).isolation;
+    return await chooseIsolation(
+      opts.isolation ?? 'none',
+      opts.network ?? 'host',
+      opts.isolationProbes,
+      opts.hiddenPaths ?? [],
+    );
   } catch (err) {
     throw new AppError('sandbox_failed', 500, `cannot run commands: ${(err as Error).message}`, {
       cause: err,

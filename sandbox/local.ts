@@ -5,9 +5,16 @@ import { runGit } from './exec.ts';
 import type { Sandbox, SandboxProvider, SandboxSpec } from './port.ts';
 import { checkRepoUrl } from './repo-url.ts';
 
-import { type LocalSandboxOptions, BASE_FILE, SESSION_ID, GIT_IDENTITY } from './local-options.ts';
+import {
+  type LocalSandboxOptions,
+  BASE_FILE,
+  SESSION_ID,
+  GIT_IDENTITY,
+  RESOLV_FILE,
+} from './local-options.ts';
+import { SLIRP_RESOLV_CONF } from './slirp.ts';
 import { checkoutRef, checkRef, clone } from './local-clone.ts';
-import { openSandbox } from './local-workspace.ts';
+import { commandIsolation, confinementFor, openSandbox } from './local-workspace.ts';
 
 export {
   DEFAULT_CLONE_TIMEOUT_MS,
@@ -19,9 +26,16 @@ export {
 
 export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxProvider {
   const root = resolve(opts.root);
+  let resolvWritten = false;
   const realRoot = async () => {
-    await mkdir(root, { recursive: true });
-    return realpath(root);
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const real = await realpath(root);
+    if (!resolvWritten) {
+      // What commands on the `internet` network resolve names with (bound over their /etc/resolv.conf).
+      await writeFile(join(real, RESOLV_FILE), SLIRP_RESOLV_CONF, { mode: 0o644 });
+      resolvWritten = true;
+    }
+    return real;
   };
 
   return {
@@ -35,14 +49,16 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
       const dir = join(base, spec.sessionId);
       const tmp = join(base, `${spec.sessionId}.cloning`);
       const home = join(base, `${spec.sessionId}.home`);
+      const scratch = join(base, `${spec.sessionId}.tmp`);
       await Promise.all([
         rm(dir, { recursive: true, force: true }),
         rm(tmp, { recursive: true, force: true }),
         rm(home, { recursive: true, force: true }),
+        rm(scratch, { recursive: true, force: true }),
       ]);
-      await mkdir(home, { recursive: true });
+      await Promise.all([mkdir(home, { recursive: true }), mkdir(scratch, { recursive: true })]);
       try {
-        await clone(url, tmp, base, opts, spec.onOutput);
+        await clone(url, tmp, base, opts, spec.onOutput, spec.signal);
         const git = (args: string[]) => runGit(args, tmp, { home });
         if (spec.ref !== undefined) await checkoutRef(tmp, home, spec.ref);
         const head = (await git(['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
@@ -55,6 +71,7 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
         await Promise.all([
           rm(tmp, { recursive: true, force: true }),
           rm(home, { recursive: true, force: true }),
+          rm(scratch, { recursive: true, force: true }),
         ]);
         throw err;
       }
@@ -72,9 +89,22 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
         return null;
       }
       if (!/^[0-9a-f]{40,64}$/.test(head)) return null;
-      await mkdir(home, { recursive: true });
+      await Promise.all([
+        mkdir(home, { recursive: true }),
+        mkdir(join(base, `${sessionId}.tmp`), { recursive: true }),
+      ]);
+      // Commands have had this `.git` in their hands: git reads it confined, as in the sandbox.
+      const confinement = confinementFor(
+        await commandIsolation(opts),
+        dir,
+        home,
+        join(base, `${sessionId}.tmp`),
+        opts,
+        true,
+      );
       const known = await runGit(['cat-file', '-e', `${head}^{commit}`], dir, {
         home,
+        confinement,
         okExitCodes: [0, 1, 128],
       }).catch(() => null);
       if (known === null || known.exitCode !== 0) return null;
@@ -85,7 +115,7 @@ export function createLocalSandboxProvider(opts: LocalSandboxOptions): SandboxPr
       checkSessionId(sessionId);
       const base = await realRoot();
       await Promise.all(
-        ['', '.cloning', '.home'].map((suffix) =>
+        ['', '.cloning', '.home', '.tmp'].map((suffix) =>
           rm(join(base, sessionId + suffix), { recursive: true, force: true }),
         ),
       );

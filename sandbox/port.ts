@@ -16,6 +16,8 @@ export interface SandboxSpec {
   ref?: string;
   /** The clone's progress, a line at a time, as with `CommandOptions.onOutput` (adapters whose SDK shows none give none). */
   onOutput?: (line: string) => void;
+  /** Stops the clone when aborted (the session was cancelled): the local adapter kills git and what it started. */
+  signal?: AbortSignal;
 }
 
 export interface CommandOptions {

@@ -36,6 +36,8 @@ export function sandboxProvider(config: AgentConfig): SandboxProvider {
     isolation: config.sandboxIsolation,
     network: config.sandboxNetwork,
     hiddenPaths: config.hiddenPaths,
+    readPaths: config.sandboxReadPaths,
+    limits: config.sandboxLimits,
   });
 }
 

@@ -1,4 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
 import { ConfigError } from '../kernel/errors.ts';
 import type { LogLevel } from '../kernel/logger.ts';
 import { redactUrl } from '../kernel/redact.ts';
@@ -51,12 +53,16 @@ export interface AgentConfig {
   sandboxMaxBytes: number;
   /** The programmer's finish is refused while its change (the diff) is larger than this (0: no limit). */
   diffMaxBytes: number;
-  /** Local sandboxes: commands in their own user/PID/mount namespaces (`namespaces`: required; `auto`: when available). */
-  sandboxIsolation: 'auto' | 'namespaces' | 'none';
-  /** Local sandboxes: `none` gives each command its own network namespace (no network, not even loopback; needs namespaces). */
-  sandboxNetwork: 'host' | 'none';
-  /** Local sandboxes: the service's own data (DATA_DIR), which commands in namespaces see as an empty directory. */
+  /** Local sandboxes: where commands run (`bubblewrap` a mount view, `namespaces`, each required when named; `auto`: the best available). */
+  sandboxIsolation: 'auto' | 'bubblewrap' | 'namespaces' | 'none';
+  /** Local sandboxes: the network commands reach (`internet`: not this machine's loopback; `auto`: internet where it works, else host). */
+  sandboxNetwork: 'auto' | 'internet' | 'host' | 'none';
+  /** Local sandboxes: the service's own data (DATA_DIR) and files (its checkout), which commands see as empty directories where they would see them at all. */
   hiddenPaths: string[];
+  /** Local sandboxes with bubblewrap: more read-only paths in the view (SANDBOX_READ_PATHS). */
+  sandboxReadPaths: string[];
+  /** Local sandboxes: rlimits per command. */
+  sandboxLimits: { memoryBytes: number; processes: number; cpuSeconds: number };
   daytona: { apiKey: string; serverUrl: string; image: string | undefined } | undefined;
   maxCalls: number;
   maxTokens: number;
@@ -99,8 +105,13 @@ export const CONFIG_VARIABLES = {
   SESSION_RETENTION_DAYS: '30',
   SANDBOX_TYPE: 'local',
   SANDBOX_ISOLATION: 'auto',
-  SANDBOX_NETWORK: 'host',
-  WORKSPACE_DIR: './workspace',
+  SANDBOX_NETWORK: 'auto',
+  SANDBOX_READ_PATHS: '(none: the system directories only)',
+  SANDBOX_MEMORY_MB: '4096',
+  SANDBOX_MAX_PROCESSES: '1024',
+  SANDBOX_CPU_SECONDS: '1800',
+  WORKSPACE_DIR:
+    '$XDG_STATE_HOME/swe-agent/workspaces, else ~/.local/state/swe-agent/workspaces (/workspaces in the image; without HOME, under the temporary directory)',
   CLONE_TIMEOUT_MS: '600000',
   CLONE_MAX_MB: '2048',
   SANDBOX_MAX_MB: '4096',
@@ -125,6 +136,32 @@ export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
 
 const DEFAULT_DAYTONA_URL = 'https://app.daytona.io/api';
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** The service's own directory (its code, its `.env`, its node_modules): never in a sandbox's view. */
+export const SERVICE_DIR = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+
+/**
+ * WORKSPACE_DIR, else the XDG state home's `swe-agent/workspaces`, else
+ * `~/.local/state/swe-agent/workspaces`: outside the service's checkout (a
+ * repository there would inherit its package.json and node_modules) and
+ * beside, not inside, DATA_DIR (which commands must not see).
+ */
+function workspaceDirOf(env: Record<string, string | undefined>): string {
+  const set = nonEmpty(env['WORKSPACE_DIR']);
+  if (set !== undefined) {
+    if (set.includes('\0'))
+      throw new ConfigError('WORKSPACE_DIR', 'has a NUL character', 'Use a directory path.');
+    return resolve(set);
+  }
+  const xdg = nonEmpty(env['XDG_STATE_HOME']);
+  if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, 'swe-agent', 'workspaces');
+  const home = nonEmpty(env['HOME']);
+  if (home !== undefined && isAbsolute(home))
+    return join(home, '.local', 'state', 'swe-agent', 'workspaces');
+  // No home (a bare service account): the temporary directory, one per user. Work in progress
+  // survives restarts there, not reboots: a session then re-clones and applies its checkpoint.
+  return join(tmpdir(), `swe-agent-${process.getuid?.() ?? 'user'}`, 'workspaces');
+}
 
 /**
  * DATA_DIR, else the XDG data home's `swe-agent`, else `~/.local/share/swe-agent`:
@@ -282,6 +319,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Give DATA_DIR and WORKSPACE_DIR two separate directories (the defaults are)',
     );
   }
+  if (agent.sandboxType === 'local' && overlaps(SERVICE_DIR, agent.workspaceDir)) {
+    throw new ConfigError(
+      'WORKSPACE_DIR',
+      `${agent.workspaceDir} and the service's directory ${SERVICE_DIR} are one inside the other: a repository there would inherit the service's package.json, node_modules and .env`,
+      'Set WORKSPACE_DIR to a directory outside the service (or unset it for ~/.local/state/swe-agent/workspaces).',
+    );
+  }
   if (dataDir !== undefined && dataDir !== ':memory:') agent.hiddenPaths.push(dataDir);
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
@@ -317,20 +361,37 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
     );
   }
   const isolation = (nonEmpty(env['SANDBOX_ISOLATION']) ?? 'auto').toLowerCase();
-  if (isolation !== 'auto' && isolation !== 'namespaces' && isolation !== 'none') {
+  if (
+    isolation !== 'auto' &&
+    isolation !== 'bubblewrap' &&
+    isolation !== 'namespaces' &&
+    isolation !== 'none'
+  ) {
     throw new ConfigError(
       'SANDBOX_ISOLATION',
       `"${isolation}" is not an isolation mode`,
-      'Use auto (namespaces when this machine allows them), namespaces (required: the node does not start without them) or none.',
+      'Use auto (bubblewrap, else namespaces, where this machine runs them), bubblewrap or namespaces (required: the node does not start without it) or none.',
     );
   }
-  const network = (nonEmpty(env['SANDBOX_NETWORK']) ?? 'host').toLowerCase();
-  if (network !== 'host' && network !== 'none') {
+  const network = (nonEmpty(env['SANDBOX_NETWORK']) ?? 'auto').toLowerCase();
+  if (network !== 'auto' && network !== 'internet' && network !== 'host' && network !== 'none') {
     throw new ConfigError(
       'SANDBOX_NETWORK',
       `"${network}" is not a network mode`,
-      "Use host (commands share this machine's network) or none (commands reach no network, not even this machine's loopback; needs SANDBOX_ISOLATION resolving to namespaces).",
+      "Use auto (internet where this machine runs it, else host), internet (the internet but not this machine's loopback; needs bubblewrap and slirp4netns), none (no network at all) or host (this machine's network, its loopback included).",
     );
+  }
+  const readPaths = (nonEmpty(env['SANDBOX_READ_PATHS']) ?? '')
+    .split(':')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const p of readPaths) {
+    if (!isAbsolute(p) || p.includes('\0') || p === '/')
+      throw new ConfigError(
+        'SANDBOX_READ_PATHS',
+        `"${p}" is not an absolute path below /`,
+        'List absolute directories separated by ":", e.g. /home/me/.cargo:/home/me/.rustup.',
+      );
   }
   const allow = (nonEmpty(env['ALLOW_LOCAL_REPOS']) ?? 'false').toLowerCase();
   if (!['true', 'false', '1', '0'].includes(allow)) {
@@ -372,7 +433,7 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
     }
     daytona = { apiKey, serverUrl, image: nonEmpty(env['DAYTONA_TARGET_IMAGE']) };
   }
-  const workspace = nonEmpty(env['WORKSPACE_DIR']) ?? './workspace';
+  const workspace = workspaceDirOf(env);
   const cloneMaxMb = int(env, 'CLONE_MAX_MB', 2048, 0, 10_000_000);
   const sandboxMaxMb = int(env, 'SANDBOX_MAX_MB', 4096, 0, 10_000_000);
   if (sandboxMaxMb > 0 && cloneMaxMb > sandboxMaxMb) {
@@ -385,11 +446,15 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
   }
   return {
     sandboxType,
-    workspaceDir: workspace.startsWith('/')
-      ? workspace
-      : `${(globalThis as { process?: { cwd(): string } }).process?.cwd() ?? '.'}/${workspace.replace(/^\.\//, '')}`,
+    workspaceDir: workspace,
     allowLocalRepos: allow === 'true' || allow === '1',
-    hiddenPaths: [],
+    hiddenPaths: [SERVICE_DIR],
+    sandboxReadPaths: readPaths,
+    sandboxLimits: {
+      memoryBytes: int(env, 'SANDBOX_MEMORY_MB', 4096, 0, 10_000_000) * 1024 * 1024,
+      processes: int(env, 'SANDBOX_MAX_PROCESSES', 1024, 0, 10_000_000),
+      cpuSeconds: int(env, 'SANDBOX_CPU_SECONDS', 1800, 0, 100_000_000),
+    },
     cloneTimeoutMs: int(env, 'CLONE_TIMEOUT_MS', 600_000, 1000, 86_400_000),
     cloneMaxBytes: cloneMaxMb * 1024 * 1024,
     sandboxMaxBytes: sandboxMaxMb * 1024 * 1024,

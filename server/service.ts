@@ -20,6 +20,7 @@ import { VERSION } from '../kernel/version.ts';
 import { bootstrapAdmin } from './bootstrap.ts';
 import { sessionSettings, settingsDrift } from './session-settings.ts';
 import { isLoopbackHost } from '../api/auth.ts';
+import { ConfigError } from '../kernel/errors.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../kernel/service-metrics.ts';
 
 export { VERSION };
@@ -65,18 +66,18 @@ export async function startService(
     });
   const metrics = createServiceMetrics();
   if (config.agent.sandboxType === 'local') {
-    // Before anything is opened: SANDBOX_ISOLATION=namespaces, or SANDBOX_NETWORK=none, on a machine without namespaces is a ConfigError.
+    // Before anything is opened: an isolation or network that is required and unavailable is a ConfigError.
     const { chooseIsolation, describeIsolation } = await import('../sandbox/isolation.ts');
     // The data directory exists before the probe, so the probe hides it as commands will.
     for (const p of config.agent.hiddenPaths) mkdirSync(p, { recursive: true, mode: 0o700 });
-    const said = describeIsolation(
-      await chooseIsolation(
-        config.agent.sandboxIsolation,
-        config.agent.sandboxNetwork,
-        undefined,
-        config.agent.hiddenPaths,
-      ),
+    const choice = await chooseIsolation(
+      config.agent.sandboxIsolation,
+      config.agent.sandboxNetwork,
+      {},
+      config.agent.hiddenPaths,
     );
+    refuseUnisolatedBeyondLoopback(config, choice.isolation, choice.reason);
+    const said = describeIsolation(choice);
     logger[said.warn ? 'warn' : 'info'](said.message);
   }
   let store: Store;
@@ -200,4 +201,20 @@ function configuredSecrets(config: Config): (string | undefined)[] {
     config.agent.daytona?.apiKey,
     redisPassword,
   ];
+}
+
+/**
+ * A node that others can reach (HOST beyond loopback) runs other people's
+ * sessions: with SANDBOX_ISOLATION=auto finding no working isolation, their
+ * commands would run as the service, beside its secrets. It does not start
+ * unless the operator chose that (SANDBOX_ISOLATION=none).
+ */
+function refuseUnisolatedBeyondLoopback(config: Config, isolation: string, reason: string): void {
+  if (isolation !== 'none' || config.agent.sandboxIsolation === 'none') return;
+  if (isLoopbackHost(config.host)) return;
+  throw new ConfigError(
+    'SANDBOX_ISOLATION',
+    `is auto, HOST=${config.host} lets other machines in, and commands cannot be isolated here (${reason}): they would run as the service, able to read its environment, its files and every session's workspace`,
+    'Install bubblewrap and allow unprivileged user namespaces (in Docker: the seccomp profile in deploy/ and apparmor=unconfined, see the README), use SANDBOX_TYPE=daytona, or set SANDBOX_ISOLATION=none to accept that exposure on purpose.',
+  );
 }

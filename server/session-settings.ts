@@ -21,6 +21,9 @@ export function sessionSettings(config: Config): Record<string, string> {
           SANDBOX_NETWORK: a.sandboxNetwork,
           CLONE_MAX_MB: mb(a.cloneMaxBytes),
           SANDBOX_MAX_MB: mb(a.sandboxMaxBytes),
+          SANDBOX_MEMORY_MB: mb(a.sandboxLimits.memoryBytes),
+          SANDBOX_MAX_PROCESSES: String(a.sandboxLimits.processes),
+          SANDBOX_CPU_SECONDS: String(a.sandboxLimits.cpuSeconds),
         }
       : {
           DAYTONA_SERVER_URL: a.daytona?.serverUrl ?? '',

@@ -25,6 +25,7 @@ interface Service {
   healthcheck?: { test: string[] };
   container_name?: string;
   stop_grace_period?: string;
+  security_opt?: string[];
 }
 const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, Service>;
@@ -136,6 +137,59 @@ describe('docker-compose.yml', () => {
       .filter(([, s]) => s.ports !== undefined)
       .map(([name]) => name);
     expect(published).toEqual(['lb']);
+  });
+});
+
+describe('the local sandbox in the container: deploy/seccomp-sandbox.json', () => {
+  const profile = JSON.parse(readFileSync(join(REPO, 'deploy/seccomp-sandbox.json'), 'utf8')) as {
+    defaultAction: string;
+    syscalls: Array<{ names: string[]; action: string; errnoRet?: number }>;
+  };
+  const refused = new Set(
+    profile.syscalls.filter((r) => r.action === 'SCMP_ACT_ERRNO').flatMap((r) => r.names),
+  );
+
+  it('is what the agent runs with, beside unconfined AppArmor and system paths (bubblewrap mounts a /proc of its own)', () => {
+    expect(agent!.security_opt).toEqual([
+      'seccomp=./deploy/seccomp-sandbox.json',
+      'apparmor=unconfined',
+      'systempaths=unconfined',
+    ]);
+    expect(existsSync(join(REPO, 'deploy/seccomp-sandbox.json'))).toBe(true);
+  });
+
+  it('lets bubblewrap and slirp4netns make and join namespaces', () => {
+    expect(profile.defaultAction).toBe('SCMP_ACT_ALLOW');
+    for (const call of ['unshare', 'clone', 'clone3', 'mount', 'umount2', 'pivot_root', 'setns'])
+      expect(refused.has(call), call).toBe(false);
+  });
+
+  it("keeps refusing what Docker's default profile refuses that no sandbox needs", () => {
+    for (const call of [
+      'bpf',
+      'perf_event_open',
+      'ptrace',
+      'process_vm_readv',
+      'process_vm_writev',
+      'kexec_load',
+      'init_module',
+      'finit_module',
+      'delete_module',
+      'keyctl',
+      'add_key',
+      'request_key',
+      'open_by_handle_at',
+      'userfaultfd',
+      'reboot',
+      'swapon',
+      'settimeofday',
+      'clock_settime',
+      'io_uring_setup',
+      'fsopen',
+      'move_mount',
+    ])
+      expect(refused.has(call), call).toBe(true);
+    for (const r of profile.syscalls) expect(r.errnoRet).toBe(1);
   });
 });
 

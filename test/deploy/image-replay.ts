@@ -132,8 +132,8 @@ function runPart(
     for (const dir of words.slice(2)) mkdirSync(inStage(dir), { recursive: true });
   } else if (words[0] === 'chown' && words.length === 3 && words[1] === 'node:node') {
     if (process.getuid?.() === 0) chownSync(inStage(words[2]!), NODE_USER_ID, NODE_USER_ID);
-  } else if (words[0] === 'chmod' && words.length === 3 && /^[0-7]{3,4}$/.test(words[1]!)) {
-    chmodSync(inStage(words[2]!), Number.parseInt(words[1]!, 8));
+  } else if (words[0] === 'chmod' && words.length >= 3 && /^[0-7]{3,4}$/.test(words[1]!)) {
+    for (const path of words.slice(2)) chmodSync(inStage(path), Number.parseInt(words[1]!, 8));
   } else if (words[0] === 'apt-get' || (words[0] === 'rm' && words[2] === '/var/lib/apt/lists/*')) {
     s.skipped.push(cmd);
   } else {

@@ -100,16 +100,21 @@ describe('Dockerfile', () => {
       'python3',
       'make',
       'g++',
+      'bubblewrap',
+      'slirp4netns',
     ])
       expect(runs.split(' ')).toContain(pkg);
     expect(runs).toMatch(/--no-install-recommends/);
     expect(runs).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
-    expect(envOf(final)['WORKSPACE_DIR']).toBe('/app/workspace');
-    expect(runs).toMatch(/chown node:node \/app\/workspace(\s|$)/);
+    // Outside the service's /app: a repository there would inherit its package.json and node_modules.
+    expect(envOf(final)['WORKSPACE_DIR']).toBe('/workspaces');
+    expect(runs).toMatch(/chown node:node \/workspaces(\s|$)/);
     // The embedded store's data directory: the image's user owns it, Docker keeps it.
     expect(envOf(final)['DATA_DIR']).toBe('/data');
     expect(runs).toMatch(/chown node:node \/data(\s|$)/);
-    expect(final.steps.filter((s) => s.op === 'VOLUME').map((s) => s.args)).toEqual(['/data']);
+    expect(final.steps.filter((s) => s.op === 'VOLUME').map((s) => s.args)).toEqual([
+      '/data /workspaces',
+    ]);
   });
 
   it('keeps secrets and local state out of the build context', () => {

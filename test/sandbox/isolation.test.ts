@@ -39,6 +39,10 @@ import { CONTRACT_REPO_FILES, sandboxContract } from './contract.ts';
 const SECRET = `isolation-secret-${ulid()}`;
 const EXEC_TS = new URL('../../sandbox/exec.ts', import.meta.url).href;
 const failingProbe = () => probeNamespaces(['false']);
+/** bubblewrap as on a machine without it: what `auto` tries first. */
+const noBubblewrap = () =>
+  Promise.resolve({ available: false, reason: 'bwrap is not installed (bubblewrap)' });
+const nothingWorks = { namespaces: failingProbe, bubblewrap: noBubblewrap };
 
 /** Pids on this machine (outside any namespace) whose command line holds `tag`, zombies left out. */
 function processesWith(tag: string): number[] {
@@ -386,24 +390,37 @@ describe('without namespaces', () => {
   });
 
   it('auto falls back to the old behaviour, with a warning naming the variable', async () => {
-    const choice = await chooseIsolation('auto', 'host', failingProbe);
+    const choice = await chooseIsolation('auto', 'host', nothingWorks);
     expect(choice).toEqual({
       mode: 'auto',
       isolation: 'none',
       network: 'host',
-      reason: 'false failed (exit 1)',
+      networkSetting: 'host',
+      reason:
+        'bubblewrap is unavailable: bwrap is not installed (bubblewrap); false failed (exit 1)',
     });
     const said = describeIsolation(choice);
     expect(said.warn).toBe(true);
-    expect(said.message).toMatch(/SANDBOX_ISOLATION=auto.*can read the service's processes/);
-    const r = await (await sandbox({ isolation: 'auto', isolationProbe: failingProbe })).runCommand(
-      'ls /proc',
+    expect(said.message).toMatch(
+      /SANDBOX_ISOLATION=auto.*bwrap is not installed.*can read the service's processes/,
     );
+    // bubblewrap missing, namespaces working: those, with a warning that says what is missing.
+    const fallback = await chooseIsolation('auto', 'auto', { bubblewrap: noBubblewrap });
+    expect(fallback).toMatchObject({ isolation: 'namespaces', network: 'host' });
+    expect(describeIsolation(fallback)).toMatchObject({
+      warn: true,
+      message: expect.stringMatching(
+        /bwrap is not installed.*other sessions' workspaces.*Install bubblewrap/,
+      ),
+    });
+    const r = await (
+      await sandbox({ isolation: 'auto', isolationProbes: nothingWorks })
+    ).runCommand('ls /proc');
     expect(pidsListed(r.output)).toContain(process.pid);
   });
 
   it('namespaces required: a ConfigError naming SANDBOX_ISOLATION and the fix, and commands fail rather than run without', async () => {
-    const refused = await chooseIsolation('namespaces', 'host', failingProbe).catch(
+    const refused = await chooseIsolation('namespaces', 'host', nothingWorks).catch(
       (e: unknown) => e,
     );
     expect(refused).toBeInstanceOf(ConfigError);
@@ -411,7 +428,7 @@ describe('without namespaces', () => {
     expect((refused as ConfigError).message).toMatch(
       /false failed \(exit 1\).*Allow unprivileged user namespaces.*SANDBOX_ISOLATION=auto or none/,
     );
-    const sb = await sandbox({ isolation: 'namespaces', isolationProbe: failingProbe });
+    const sb = await sandbox({ isolation: 'namespaces', isolationProbes: nothingWorks });
     await expect(sb.runCommand('echo hi')).rejects.toMatchObject({
       code: 'sandbox_failed',
       message: expect.stringMatching(/SANDBOX_ISOLATION/),
@@ -420,14 +437,17 @@ describe('without namespaces', () => {
 
   it('SANDBOX_NETWORK=none refused: a ConfigError naming SANDBOX_NETWORK and the fix, with SANDBOX_ISOLATION=none or a failing probe', async () => {
     const never = () => Promise.reject(new Error('probed'));
-    const off = await chooseIsolation('none', 'none', never).catch((e: unknown) => e);
+    const off = await chooseIsolation('none', 'none', {
+      namespaces: never,
+      bubblewrap: never,
+    }).catch((e: unknown) => e);
     expect(off).toBeInstanceOf(ConfigError);
     expect((off as ConfigError).variable).toBe('SANDBOX_NETWORK');
     expect((off as ConfigError).message).toMatch(
-      /^SANDBOX_NETWORK: is none, which needs namespaces.*SANDBOX_ISOLATION=none.*Set SANDBOX_ISOLATION=auto or namespaces.*or SANDBOX_NETWORK=host/,
+      /^SANDBOX_NETWORK: is none, which needs namespaces.*SANDBOX_ISOLATION=none.*Set SANDBOX_ISOLATION=auto.*or SANDBOX_NETWORK=host/,
     );
     for (const mode of ['auto', 'namespaces'] as const) {
-      const refused = await chooseIsolation(mode, 'none', failingProbe).catch((e: unknown) => e);
+      const refused = await chooseIsolation(mode, 'none', nothingWorks).catch((e: unknown) => e);
       expect(refused, mode).toBeInstanceOf(ConfigError);
       expect((refused as ConfigError).variable, mode).toBe('SANDBOX_NETWORK');
       expect((refused as ConfigError).message, mode).toMatch(
@@ -460,8 +480,9 @@ describe('without namespaces', () => {
 
   it('none never probes', async () => {
     const never = () => Promise.reject(new Error('probed'));
-    expect(await chooseIsolation('none', 'host', never)).toMatchObject({ isolation: 'none' });
-    expect(describeIsolation(await chooseIsolation('none', 'host', never))).toMatchObject({
+    const probes = { namespaces: never, bubblewrap: never };
+    expect(await chooseIsolation('none', 'host', probes)).toMatchObject({ isolation: 'none' });
+    expect(describeIsolation(await chooseIsolation('none', 'host', probes))).toMatchObject({
       warn: true,
       message: expect.stringMatching(/SANDBOX_ISOLATION=none/),
     });
@@ -470,20 +491,36 @@ describe('without namespaces', () => {
 
 describe('a node with local sandboxes', () => {
   it('logs at start which isolation and network its commands get', async () => {
-    for (const [mode, network, level, text] of [
+    for (const [mode, network, level, text, says] of [
       [
         'namespaces',
         'host',
-        'info',
+        'warn',
         'local sandbox isolation: namespaces (SANDBOX_ISOLATION=namespaces): ',
+        'network: host: commands reach what this machine reaches',
+      ],
+      [
+        'namespaces',
+        'none',
+        'warn',
+        'local sandbox isolation: namespaces (SANDBOX_ISOLATION=namespaces): ',
+        "network: none: commands reach no network, not even this machine's loopback (SANDBOX_NETWORK=none)",
       ],
       [
         'auto',
-        'none',
+        'auto',
         'info',
-        'local sandbox isolation: namespaces (SANDBOX_ISOLATION=auto), network: none (SANDBOX_NETWORK=none): ',
+        'local sandbox isolation: bubblewrap (SANDBOX_ISOLATION=auto): ',
+        "network: internet: commands reach the internet through slirp4netns, not this machine's loopback",
       ],
-      ['none', 'host', 'warn', 'local sandbox isolation: none'],
+      [
+        'auto',
+        'host',
+        'warn',
+        'local sandbox isolation: bubblewrap (SANDBOX_ISOLATION=auto): ',
+        "network: host: commands reach what this machine reaches, the service's own port and a Redis on loopback included (SANDBOX_NETWORK=host)",
+      ],
+      ['none', 'host', 'warn', 'local sandbox isolation: none', 'SANDBOX_NETWORK=host'],
     ] as const) {
       const lines: string[] = [];
       const config = loadConfig({
@@ -500,14 +537,7 @@ describe('a node with local sandboxes', () => {
       const line = lines
         .map((l) => JSON.parse(l) as { level: string; msg: string })
         .find((l) => l.msg.startsWith(text));
-      expect(line, lines.join('\n')).toMatchObject({
-        level,
-        msg: expect.stringContaining(
-          network === 'none'
-            ? "reach any network, this machine's loopback included"
-            : 'network: host (SANDBOX_NETWORK=host)',
-        ),
-      });
+      expect(line, lines.join('\n')).toMatchObject({ level, msg: expect.stringContaining(says) });
     }
   });
 });

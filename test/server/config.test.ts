@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, loadConfig } from '../../server/config.ts';
+import { CONFIG_VARIABLES, loadConfig, SERVICE_DIR } from '../../server/config.ts';
+import { dirname } from 'node:path';
 import { ConfigError } from '../../kernel/errors.ts';
 
 const fails = (env: Record<string, string>, variable: string) => {
@@ -33,7 +34,9 @@ describe('configuration', () => {
       maxTokens: 2_000_000,
       profile: undefined,
     });
-    expect(c.agent.workspaceDir.endsWith('/workspace')).toBe(true);
+    // Not in the service's checkout: a repository there would inherit its package.json and node_modules.
+    expect(c.agent.workspaceDir).toMatch(/\/swe-agent(-\d+)?\/workspaces$/);
+    expect(c.agent.workspaceDir.startsWith(SERVICE_DIR)).toBe(false);
     expect(c).toMatchObject({ adminToken: undefined, userMaxRunning: 10, rateLimitPerMinute: 600 });
   });
 
@@ -156,24 +159,75 @@ describe('configuration', () => {
     fails({ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
   });
 
-  it('reads SANDBOX_ISOLATION: auto by default, namespaces or none, anything else refused with the choices', () => {
+  it('reads SANDBOX_ISOLATION: auto by default, bubblewrap, namespaces or none, anything else refused with the choices', () => {
     expect(loadConfig({}).agent.sandboxIsolation).toBe('auto');
     expect(loadConfig({ SANDBOX_ISOLATION: 'namespaces' }).agent.sandboxIsolation).toBe(
       'namespaces',
     );
+    expect(loadConfig({ SANDBOX_ISOLATION: 'Bubblewrap' }).agent.sandboxIsolation).toBe(
+      'bubblewrap',
+    );
     expect(loadConfig({ SANDBOX_ISOLATION: ' None ' }).agent.sandboxIsolation).toBe('none');
     expect(fails({ SANDBOX_ISOLATION: 'docker' }, 'SANDBOX_ISOLATION')).toMatch(
-      /"docker" is not an isolation mode\. Use auto .*, namespaces .* or none/,
+      /"docker" is not an isolation mode\. Use auto .*, bubblewrap or namespaces .* or none/,
     );
   });
 
-  it('reads SANDBOX_NETWORK: host by default, or none, anything else refused with the choices', () => {
-    expect(loadConfig({}).agent.sandboxNetwork).toBe('host');
+  it('reads SANDBOX_NETWORK: auto by default, internet, host or none, anything else refused with the choices', () => {
+    expect(loadConfig({}).agent.sandboxNetwork).toBe('auto');
     expect(loadConfig({ SANDBOX_NETWORK: 'none' }).agent.sandboxNetwork).toBe('none');
+    expect(loadConfig({ SANDBOX_NETWORK: 'internet' }).agent.sandboxNetwork).toBe('internet');
     expect(loadConfig({ SANDBOX_NETWORK: ' Host ' }).agent.sandboxNetwork).toBe('host');
     expect(fails({ SANDBOX_NETWORK: 'loopback' }, 'SANDBOX_NETWORK')).toMatch(
-      /"loopback" is not a network mode\. Use host .* or none .*SANDBOX_ISOLATION/,
+      /"loopback" is not a network mode\. Use auto .*, internet .*slirp4netns.*, none .* or host/,
     );
+  });
+
+  it('reads the per-command limits and the extra read-only paths', () => {
+    expect(loadConfig({}).agent.sandboxLimits).toEqual({
+      memoryBytes: 4096 * 1024 * 1024,
+      processes: 1024,
+      cpuSeconds: 1800,
+    });
+    expect(
+      loadConfig({
+        SANDBOX_MEMORY_MB: '512',
+        SANDBOX_MAX_PROCESSES: '0',
+        SANDBOX_CPU_SECONDS: '60',
+      }).agent.sandboxLimits,
+    ).toEqual({ memoryBytes: 512 * 1024 * 1024, processes: 0, cpuSeconds: 60 });
+    fails({ SANDBOX_MEMORY_MB: '-1' }, 'SANDBOX_MEMORY_MB');
+    fails({ SANDBOX_MAX_PROCESSES: 'many' }, 'SANDBOX_MAX_PROCESSES');
+    expect(
+      loadConfig({ SANDBOX_READ_PATHS: '/opt/a: /home/me/.cargo' }).agent.sandboxReadPaths,
+    ).toEqual(['/opt/a', '/home/me/.cargo']);
+    expect(fails({ SANDBOX_READ_PATHS: 'relative/dir' }, 'SANDBOX_READ_PATHS')).toMatch(
+      /not an absolute path/,
+    );
+    fails({ SANDBOX_READ_PATHS: '/' }, 'SANDBOX_READ_PATHS');
+  });
+
+  it('keeps workspaces out of the service: WORKSPACE_DIR inside its checkout, or holding it, is refused', () => {
+    expect(fails({ WORKSPACE_DIR: `${SERVICE_DIR}/workspace` }, 'WORKSPACE_DIR')).toMatch(
+      /inherit the service's package\.json, node_modules and \.env/,
+    );
+    fails({ WORKSPACE_DIR: dirname(SERVICE_DIR) }, 'WORKSPACE_DIR');
+    expect(loadConfig({ XDG_STATE_HOME: '/srv/state' }).agent.workspaceDir).toBe(
+      '/srv/state/swe-agent/workspaces',
+    );
+    expect(loadConfig({ HOME: '/home/u' }).agent.workspaceDir).toBe(
+      '/home/u/.local/state/swe-agent/workspaces',
+    );
+    // The service's own directory is hidden from commands wherever they could see it.
+    expect(loadConfig({}).agent.hiddenPaths).toContain(SERVICE_DIR);
+    // Daytona's workspaces are remote: no local directory is refused for them.
+    expect(
+      loadConfig({
+        SANDBOX_TYPE: 'daytona',
+        DAYTONA_API_KEY: 'k',
+        WORKSPACE_DIR: `${SERVICE_DIR}/w`,
+      }).agent.sandboxType,
+    ).toBe('daytona');
   });
 
   it('reads SANDBOX_MAX_MB and DIFF_MAX_MB in MB (0: no limit); a workspace smaller than the clone it must hold is refused', () => {

@@ -20,7 +20,8 @@ describe('settings that change what a session does', () => {
     expect(local).toMatchObject({
       SANDBOX_TYPE: 'local',
       SANDBOX_ISOLATION: 'auto',
-      SANDBOX_NETWORK: 'host',
+      SANDBOX_NETWORK: 'auto',
+      SANDBOX_MEMORY_MB: '4096',
       SANDBOX_MAX_MB: '8192',
       AGENT_MAX_CALLS: '50',
       USER_MAX_RUNNING_SESSIONS: '10',
