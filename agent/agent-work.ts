@@ -12,6 +12,7 @@ import type { ChatModel, ProviderProfile } from './llm/port.ts';
 import { costOf, pricesFor } from './llm/prices.ts';
 import { measuredModel } from './llm/measured.ts';
 import { AppError } from '../kernel/errors.ts';
+import { createRedactor } from '../kernel/redact.ts';
 import { Budget, type BudgetLimits } from './budget.ts';
 import { codeTask, planTask, reviewTask, SYSTEM } from './prompts.ts';
 import { runRole, type RoleLimits } from './run-role.ts';
@@ -29,10 +30,20 @@ export interface AgentDeps<P extends ProviderProfile = ProviderProfile> {
   makeModel(profile: P): ChatModel;
   budget: BudgetLimits;
   roleLimits?: Partial<RoleLimits>;
+  /**
+   * The service's own secrets (SECRET_KEY, ADMIN_TOKEN, the environment's
+   * provider and Daytona keys, the Redis password): cut, with each run's
+   * profile key, out of everything the sandbox gives back before the model,
+   * the transcript or the session log sees it.
+   */
+  secrets?: readonly (string | undefined)[];
 }
 
 /** The clone's progress, indented under the step's own lines in the session log. */
-const cloneProgress = (ctx: WorkContext) => (line: string) => ctx.log(`  | ${line}`);
+const cloneProgress = (ctx: WorkContext, deps: Pick<AgentDeps, 'secrets'>) => {
+  const redact = createRedactor(deps.secrets ?? []);
+  return (line: string) => ctx.log(`  | ${redact(line)}`);
+};
 
 /** Attaches to the session's sandbox, or rebuilds it from the repository and the last checkpoint. */
 async function sandboxFor<P extends ProviderProfile>(
@@ -50,7 +61,7 @@ async function sandboxFor<P extends ProviderProfile>(
   const sandbox = await deps.sandboxes.create({
     sessionId,
     repoUrl,
-    onOutput: cloneProgress(ctx),
+    onOutput: cloneProgress(ctx, deps),
     signal: ctx.signal,
     ...(art['base_commit'] ? { ref: art['base_commit'] } : {}),
   });
@@ -117,6 +128,7 @@ async function run<P extends ProviderProfile>(
         costMicros: cost === null ? null : Math.round(cost * 1e6),
       }),
     log: ctx.log,
+    redact: createRedactor([...(deps.secrets ?? []), profile.apiKey]),
     ...(onCommand ? { onCommand } : {}),
     // The transcript is for reading later; a failed write must not fail the step (a fenced one stops the host anyway).
     record: (messages) => void ctx.session.appendTranscript(role, messages).catch(() => undefined),
@@ -130,7 +142,7 @@ export function agentWork<P extends ProviderProfile>(deps: AgentDeps<P>): WorkIm
       const sandbox = await deps.sandboxes.create({
         sessionId: input.sessionId,
         repoUrl: input.repoUrl,
-        onOutput: cloneProgress(ctx),
+        onOutput: cloneProgress(ctx, deps),
         signal: ctx.signal,
       });
       // Later steps get no repository URL in their input: they find it here.

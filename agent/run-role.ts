@@ -63,6 +63,13 @@ export interface RoleRunOptions {
   log(line: string): void;
   /** New transcript messages, as they happen. */
   record?(messages: ChatMessage[]): void;
+  /**
+   * Cuts what must never be shown out of text that leaves the sandbox: every
+   * tool answer before the model (and so the transcript) gets it, and every
+   * log line. The service passes its configured secrets and the profile's key;
+   * default: credential-shaped values only.
+   */
+  redact?(text: string): string;
   /** After each command the role ran: its duration and whether it timed out. */
   onCommand?(seconds: number, timedOut: boolean): void;
 }
@@ -73,9 +80,9 @@ const PREFIX: Record<RoleName, string> = {
   reviewer: 'REVIEWER',
 };
 
-/** A one-line view of a tool call for the log, credential-shaped values hidden. */
+/** A one-line view of a tool call for the log (redacted where it is logged). */
 function describeCall(name: string, rawArgs: string): string {
-  return redactSecretShapes(printable(describeRaw(name, rawArgs)));
+  return printable(describeRaw(name, rawArgs));
 }
 
 function describeRaw(name: string, rawArgs: string): string {
@@ -106,9 +113,11 @@ export async function runRole(
   const prefix = PREFIX[opts.role];
   const terminalName = TERMINAL_TOOL[opts.role];
   const tools = toolSpecs(opts.role);
+  const redact = opts.redact ?? redactSecretShapes;
+  const log = (line: string) => opts.log(redact(line));
   const toolCtx: ToolContext = {
     ...limits,
-    log: opts.log,
+    log,
     ...(opts.onCommand ? { onCommand: opts.onCommand } : {}),
   };
   const messages: ChatMessage[] = [
@@ -128,9 +137,7 @@ export async function runRole(
     const added: ChatMessage[] = [res.message];
     messages.push(res.message);
     if (res.message.content?.trim())
-      opts.log(
-        `${prefix}: ${redactSecretShapes(printable(res.message.content.trim().split('\n')[0]!.slice(0, 300)))}`,
-      );
+      log(`${prefix}: ${printable(res.message.content.trim().split('\n')[0]!.slice(0, 300))}`);
     const calls = res.message.toolCalls ?? [];
     if (calls.length === 0) {
       const nudge: ChatMessage = {
@@ -145,7 +152,7 @@ export async function runRole(
     let terminal: Terminal | undefined;
     for (const call of calls) {
       if (!terminal) await opts.ready?.();
-      opts.log(`${prefix}: ${describeCall(call.name, call.arguments)}`);
+      log(`${prefix}: ${describeCall(call.name, call.arguments)}`);
       const outcome = terminal
         ? { output: `ignored: ${terminal.name} already ended this run`, failed: false }
         : await runTool(opts.role, call, opts.sandbox, toolCtx);
@@ -153,7 +160,8 @@ export async function runRole(
         role: 'tool',
         toolCallId: call.id,
         name: call.name,
-        content: outcome.output,
+        // What the sandbox gave back (a command's output, a file) may hold a secret of the service's.
+        content: redact(outcome.output),
       };
       messages.push(reply);
       added.push(reply);
@@ -167,7 +175,9 @@ export async function runRole(
           throw new AppError(
             'agent_stuck',
             422,
-            `the ${opts.role} repeated the same failing call ${n} times: ${describeCall(call.name, call.arguments)} → ${outcome.output.slice(0, 300)}`,
+            redact(
+              `the ${opts.role} repeated the same failing call ${n} times: ${describeCall(call.name, call.arguments)} → ${outcome.output.slice(0, 300)}`,
+            ),
           );
         }
       }

@@ -187,7 +187,8 @@ const TOOLS: Record<string, ToolDef> = {
       const started = performance.now();
       const r = await sb.runCommand(command, {
         timeoutMs: seconds * 1000,
-        ...(log ? { onOutput: (line: string) => log(`  | ${redactSecretShapes(line)}`) } : {}),
+        // The context's log redacts (run-role.ts).
+        ...(log ? { onOutput: (line: string) => log(`  | ${line}`) } : {}),
       });
       const took = (performance.now() - started) / 1000;
       ctx.onCommand?.(took, r.timedOut);

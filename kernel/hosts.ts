@@ -56,3 +56,43 @@ function ipv4(h: string): number[] | null {
   const bytes = m.slice(1).map(Number);
   return bytes.every((b) => b <= 255) ? bytes : null;
 }
+
+/**
+ * Whether a host is on this machine or a private network, written as an
+ * address (or `localhost`): 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16,
+ * 100.64/10 (carrier-grade NAT), fc00::/7. A user may point a clone or a
+ * model at such a host (a local Ollama, a Gitea on the LAN), so failures
+ * there are told in one sentence whatever went wrong: refused, reset, not
+ * the protocol, an answer that is not the service's: otherwise the answer
+ * would tell the user which ports of this network are open.
+ */
+export function isInternalHost(host: string): boolean {
+  const h = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const v4 = ipv4(h);
+  if (v4) {
+    const [a = 0, b = 0] = v4;
+    return (
+      a === 127 ||
+      a === 10 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
+  }
+  if (h.includes(':')) {
+    if (h === '::1' || /^0*(:0*)*:0*1$/.test(h)) return true;
+    if (/^f[cd][0-9a-f]{0,2}:/.test(h)) return true;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h)?.[1];
+    if (mapped) return isInternalHost(mapped);
+    const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+    if (hex) {
+      const [hi, lo] = [Number.parseInt(hex[1]!, 16), Number.parseInt(hex[2]!, 16)];
+      return isInternalHost(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+    }
+  }
+  return false;
+}

@@ -1,4 +1,5 @@
 import { AppError, badRequest } from '../kernel/errors.ts';
+import { isInternalHost } from '../kernel/hosts.ts';
 import { redactUrl } from '../kernel/redact.ts';
 import { runGit } from './exec.ts';
 import { directoryBytes, formatBytes, holdsFileOf } from './disk-usage.ts';
@@ -95,10 +96,18 @@ export async function clone(
       ...(feed ? { onStderr: (c: Buffer) => feed.write('stderr', c) } : {}),
     });
     if (max > 0 && (await directoryBytes(into)) > max) throw tooLarge();
-  } catch (err) {
-    if (sizeLimit.signal.aborted || isFileTooLarge(err))
-      err = sizeLimit.signal.reason ?? tooLarge();
-    const why = err instanceof Error ? err.message : String(err);
+  } catch (caught) {
+    // Stopped by the size limit: the watchdog, or RLIMIT_FSIZE (git or its index-pack killed
+    // by SIGXFSZ, or a write refused: then a file of exactly the limit is left).
+    const cancelled = signal?.aborted ?? false;
+    const overLimit =
+      sizeLimit.signal.aborted ||
+      (max > 0 && !cancelled && (isFileTooLarge(caught) || (await holdsFileOf(into, max))));
+    const err = overLimit ? (sizeLimit.signal.reason ?? tooLarge()) : caught;
+    let why = err instanceof Error ? err.message : String(err);
+    // On this machine or a private network, refused, reset, not git and too slow all read alike:
+    // the reason must not tell a user which ports there are open.
+    if (!overLimit && !cancelled && isInternalHost(hostOf(url))) why = INTERNAL_FAILURE;
     throw new AppError(
       'sandbox_failed',
       502,
@@ -109,6 +118,19 @@ export async function clone(
     clearInterval(watch);
     feed?.end();
   }
+}
+
+export const INTERNAL_FAILURE =
+  'no git repository could be fetched there (on loopback and private addresses every failure reads the same, so that it does not tell which ports are open)';
+
+/** The host a repository URL names: `https://host/…`, `ssh://host/…`, `user@host:path`; '' for a local path. */
+function hostOf(url: string): string {
+  try {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+  return /^[^/@:]+@(\[[^\]]+\]|[^:/]+):/.exec(url)?.[1] ?? '';
 }
 
 /** git stopped by RLIMIT_FSIZE: killed by SIGXFSZ, or a write refused with EFBIG. */

@@ -93,6 +93,7 @@ export function agentWorkFor(
   config: AgentConfig,
   profiles: Profiles,
   store: ChoiceStore,
+  secrets: readonly string[] = [],
 ): WorkImplementations {
-  return agentWork(agentDeps(config, profiles, store));
+  return agentWork(agentDeps(config, profiles, store, { secrets }));
 }

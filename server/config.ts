@@ -7,6 +7,12 @@ import { redactUrl } from '../kernel/redact.ts';
 
 /** The node's configuration, validated once at startup. */
 export interface Config {
+  /**
+   * Every secret the operator handed over, used by this configuration or
+   * not (SECRET_KEY, ADMIN_TOKEN, REDIS_PASSWORD and REDIS_URL's password,
+   * AI_API_KEY, DAYTONA_API_KEY): what logs and sandbox output must never show.
+   */
+  secretValues: string[];
   port: number;
   host: string;
   /** Unset: the embedded store in `dataDir` (one node only). */
@@ -235,6 +241,23 @@ function withRedisPassword(
 }
 
 /** Whether one path is the other or inside it. */
+/** The values of the variables that hold secrets, and the password in REDIS_URL. */
+function secretValuesOf(
+  env: Record<string, string | undefined>,
+  redisUrl: string | undefined,
+): string[] {
+  const values = ['SECRET_KEY', 'ADMIN_TOKEN', 'REDIS_PASSWORD', 'AI_API_KEY', 'DAYTONA_API_KEY']
+    .map((name) => nonEmpty(env[name]))
+    .filter((v): v is string => v !== undefined);
+  try {
+    const password = redisUrl ? decodeURIComponent(new URL(redisUrl).password) : '';
+    if (password) values.push(password);
+  } catch {
+    // not a URL: refused above
+  }
+  return [...new Set(values)];
+}
+
 function overlaps(a: string, b: string): boolean {
   const inside = (x: string, y: string) => x === y || x.startsWith(y.endsWith('/') ? y : `${y}/`);
   return inside(a, b) || inside(b, a);
@@ -328,6 +351,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (dataDir !== undefined && dataDir !== ':memory:') agent.hiddenPaths.push(dataDir);
   return {
+    secretValues: secretValuesOf(env, redisUrl),
     port: int(env, 'PORT', 8000, 0, 65535),
     host,
     redisUrl,

@@ -43,7 +43,13 @@ export interface Service {
 /** The work a node runs: fixed, or made once the store is open (the agent reads profiles from it). */
 export type WorkSource =
   | WorkImplementations
-  | ((ctx: { store: Store; config: Config; profiles: Profiles }) => WorkImplementations);
+  | ((ctx: {
+      store: Store;
+      config: Config;
+      profiles: Profiles;
+      /** The service's own secrets, the kept SECRET_KEY included: what the agent cuts out of sandbox output. */
+      secrets: string[];
+    }) => WorkImplementations);
 
 export async function startService(
   config: Config,
@@ -119,7 +125,16 @@ export async function startService(
       { host: config.host },
     );
   const work =
-    typeof workSource === 'function' ? workSource({ store, config, profiles }) : workSource;
+    typeof workSource === 'function'
+      ? workSource({
+          store,
+          config,
+          profiles,
+          secrets: [...configuredSecrets(config), secretKey].filter(
+            (s): s is string => typeof s === 'string' && s !== '',
+          ),
+        })
+      : workSource;
   const settings = sessionSettings(config);
   for (const line of settingsDrift(nodeId, settings, await store.listNodes())) logger.warn(line);
   const node = await RuntimeNode.start({
@@ -186,21 +201,7 @@ export async function startService(
 
 /** Values the log must never show, wherever they appear in a line. */
 function configuredSecrets(config: Config): (string | undefined)[] {
-  let redisPassword: string | undefined;
-  try {
-    redisPassword = config.redisUrl
-      ? decodeURIComponent(new URL(config.redisUrl).password) || undefined
-      : undefined;
-  } catch {
-    // not a URL: config.ts has refused it already
-  }
-  return [
-    config.secretKey,
-    config.adminToken,
-    config.agent.profile?.apiKey,
-    config.agent.daytona?.apiKey,
-    redisPassword,
-  ];
+  return [...config.secretValues, config.agent.profile?.apiKey, config.agent.daytona?.apiKey];
 }
 
 /**

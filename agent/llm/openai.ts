@@ -31,6 +31,7 @@ import {
   type ToolSpec,
 } from './port.ts';
 import { retryAfterMs, withRetries, type RetryPolicy } from './retry.ts';
+import { isInternalHost } from '../../kernel/hosts.ts';
 import { cutSecret } from '../../kernel/redact.ts';
 
 export type OpenAIProviderKind = Exclude<ProviderKind, 'gemini'>;
@@ -67,6 +68,7 @@ export function createOpenAIChatModel(
     deployment: profile.deployment,
     apiKey: profile.apiKey,
     origin: originOf(client.baseURL),
+    internal: isInternalOrigin(client.baseURL),
   };
 
   return {
@@ -88,7 +90,20 @@ export function createOpenAIChatModel(
             if (req.signal?.aborted) throw req.signal.reason;
             throw toLlmError(err, ctx, timeout.aborted, timeoutMs);
           }
-          return toResponse(completion, ctx);
+          try {
+            return toResponse(completion, ctx);
+          } catch (err) {
+            // A 200 that is not a completion at all: on an internal address, the same words as any other failure.
+            // (A completion with a bad tool call in it is a model server's answer: its words stand.)
+            const completionShaped =
+              isObject(completion) && Array.isArray((completion as { choices?: unknown }).choices);
+            throw ctx.internal &&
+              err instanceof LlmError &&
+              err.kind === 'invalid_response' &&
+              !completionShaped
+              ? internalFailure(ctx, err)
+              : err;
+          }
         },
         { policy: opts.retry, signal: req.signal, onRetry: opts.onRetry },
       );
@@ -192,6 +207,8 @@ interface ErrorContext {
   apiKey: string | undefined;
   /** Scheme, host and port of the base URL: enough to tell which server failed, without any path or query secrets. */
   origin: string;
+  /** The base URL is on loopback or a private network (kernel/hosts.ts): failures there read alike. */
+  internal: boolean;
 }
 
 function toResponse(completion: ChatCompletion, ctx: ErrorContext): ChatResponse {
@@ -283,13 +300,26 @@ function toFinishReason(reason: unknown, hasToolCalls: boolean): ChatResponse['f
   }
 }
 
-/** Maps anything the SDK threw to an `LlmError`; `timedOut` says our own per-attempt clock ran out. */
+/**
+ * Maps anything the SDK threw to an `LlmError`. For a model server on this
+ * machine or a private network, whatever else answered there (or nothing)
+ * keeps its kind (and so its retries) but reads the same, so the error
+ * cannot be used to map which ports are open.
+ */
 function toLlmError(
   err: unknown,
   ctx: ErrorContext,
   timedOut: boolean,
   timeoutMs: number,
 ): LlmError {
+  const mapped = describe(err, ctx, timedOut, timeoutMs);
+  return ctx.internal && !speaksOpenAI(err) && mapped !== err
+    ? internalFailure(ctx, mapped)
+    : mapped;
+}
+
+/** `toLlmError` before the internal rule; `timedOut` says our own per-attempt clock ran out. */
+function describe(err: unknown, ctx: ErrorContext, timedOut: boolean, timeoutMs: number): LlmError {
   const { provider, model } = ctx;
   if (err instanceof LlmError) return err;
   // Checked before the error's class: our clock aborts the request, which the SDK reports as a user abort.
@@ -374,6 +404,31 @@ function toLlmError(
     provider,
     `${provider}: the call to ${model} failed unexpectedly (${name}: ${cutSecret(err instanceof Error ? err.message : String(err), ctx.apiKey)})`,
   );
+}
+
+/** `err`'s kind and retries, in the words every failure at an internal address gets. */
+function internalFailure(ctx: ErrorContext, err: LlmError): LlmError {
+  return new LlmError(
+    err.kind,
+    ctx.provider,
+    `${ctx.provider}: no model server answered at ${ctx.origin} as one should (on loopback and private addresses every failure reads the same, so that it does not tell which ports are open)`,
+    { retryable: err.retryable, retryAfterMs: err.retryAfterMs },
+  );
+}
+
+function isInternalOrigin(baseURL: string): boolean {
+  try {
+    return isInternalHost(new URL(baseURL).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** An HTTP error whose body is an OpenAI-style `{"error": {"message": …}}`: a model server's own answer. */
+function speaksOpenAI(err: unknown): boolean {
+  if (!(err instanceof APIError) || typeof err.status !== 'number') return false;
+  const body = err.error;
+  return isObject(body) && typeof body.message === 'string';
 }
 
 /** The provider's own error text, as `: text`; safe to show once any copy of the key is cut out. */

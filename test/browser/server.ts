@@ -68,7 +68,7 @@ export async function startBrowserServer(): Promise<BrowserServer> {
 
   const served = await serveService(
     config,
-    ({ config: c, profiles, store }) => agentWorkFor(c.agent, profiles, store),
+    ({ config: c, profiles, store, secrets }) => agentWorkFor(c.agent, profiles, store, secrets),
     { logger, requireProfile: true },
   );
   const { url } = served;

@@ -47,6 +47,13 @@ const PLANTED = {
   PROFILE_KEY: `${hex(16)}`,
   WRONG_KEY: `wrong-llm-key-${hex(16)}`,
 };
+/** Values the repository itself holds (`deploy/leaked.env`): the sandbox can read them, nothing downstream may show them. */
+const LEAKED = {
+  SECRET_KEY: PLANTED.SECRET_KEY,
+  ADMIN_TOKEN: PLANTED.ADMIN_TOKEN,
+  AI_API_KEY: PLANTED.AI_API_KEY,
+  DAYTONA_API_KEY: PLANTED.DAYTONA_API_KEY,
+};
 /** Process environment planted for the sandbox's `env` to find, if the allow-list let it through. */
 const PLANTED_ENV = {
   SECRET_KEY: PLANTED.SECRET_KEY,
@@ -111,6 +118,12 @@ export function secretsSuite(kind: 'redis' | 'sqlite'): void {
     origin = await makeTestRepo(join(dir, 'origin'), {
       'README.md': '# demo\n',
       'src/app.js': 'export const answer = 41;\n',
+      // The service's secrets where a command can read them: a repository that holds a copy of
+      // the operator's settings (or, without the boundary, the service's own .env). What the
+      // sandbox gives back is redacted before the model, the transcript or the log sees it.
+      'deploy/leaked.env': `${Object.entries(LEAKED)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n')}\n`,
     });
     [envModel, adaModel] = await Promise.all([
       startOpenAIServer({ apiKey: PLANTED.AI_API_KEY }),
@@ -126,6 +139,8 @@ export function secretsSuite(kind: 'redis' | 'sqlite'): void {
       LOG_LEVEL: 'debug',
       SECRET_KEY: PLANTED.SECRET_KEY,
       ADMIN_TOKEN: PLANTED.ADMIN_TOKEN,
+      // In the environment as an operator may leave it, unused with local sandboxes: still a secret.
+      DAYTONA_API_KEY: PLANTED.DAYTONA_API_KEY,
       SANDBOX_TYPE: 'local',
       WORKSPACE_DIR: join(dir, 'ws'),
       ALLOW_LOCAL_REPOS: 'true',
@@ -137,7 +152,7 @@ export function secretsSuite(kind: 'redis' | 'sqlite'): void {
     });
     service = await startService(
       config,
-      ({ store, config: c, profiles }) => agentWorkFor(c.agent, profiles, store),
+      ({ store, config: c, profiles, secrets }) => agentWorkFor(c.agent, profiles, store, secrets),
       { requireProfile: true },
     );
   });
@@ -302,10 +317,12 @@ export function secretsSuite(kind: 'redis' | 'sqlite'): void {
         "tr '\\0' '\\n' < /proc/$PPID/environ",
         'git config --list --show-origin',
         'cat "$HOME/.gitconfig" 2>/dev/null; ls -la "$HOME"',
+        'cat deploy/leaked.env',
       ];
       envModel.script(
         call('submit_plan', { summary: 'Look around', steps: ['Print the environment'] }),
         ...probes.map((command) => call('run_command', { command })),
+        call('read_file', { path: 'deploy/leaked.env' }),
         call('finish', { summary: 'looked' }),
         call('submit_review', { approved: true, feedback: 'ok' }),
       );
@@ -362,8 +379,14 @@ export function secretsSuite(kind: 'redis' | 'sqlite'): void {
       expect(sandboxOutput).toMatch(/^GIT_TERMINAL_PROMPT=0$/m);
       expect(sandboxOutput).toMatch(/^HOME=.*\.home$/m);
       expect(sandboxOutput).not.toMatch(
-        /^(SECRET_KEY|ADMIN_TOKEN|REDIS_URL|DAYTONA_API_KEY|AI_API_KEY|OPENAI_API_KEY)=/m,
+        /^(SECRET_KEY|ADMIN_TOKEN|REDIS_URL|DAYTONA_API_KEY|AI_API_KEY|OPENAI_API_KEY)=(?!\[redacted\])/m,
       );
+      // The leaked file was read, by a command and by read_file, and every value in it redacted.
+      for (const name of Object.keys(LEAKED))
+        expect(sandboxOutput.split(`${name}=[redacted]`).length - 1, name).toBe(2);
+      // What the model was sent: nothing of the service's secrets either (the provider never gets them).
+      const sentToModel = envModel.requests.map((r) => JSON.stringify(r.body)).join('\n');
+      expect(sentToModel).toContain('[redacted]');
 
       // The scan.
       const { what: storeWhat, text: dump, count } = await storeDump();
@@ -376,6 +399,8 @@ export function secretsSuite(kind: 'redis' | 'sqlite'): void {
         ...seen,
         { what: 'the token answer', text: tokenAnswer.text.split(TOKEN).join('<the new token>') },
         { what: 'sandbox output', text: sandboxOutput },
+        { what: 'the requests sent to the model', text: sentToModel },
+        { what: 'the transcripts', text: JSON.stringify(transcripts) },
         ...[one, two, three].map((s, i) => ({
           what: `session ${i + 1} logs`,
           text: s.logs.join('\n'),
