@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- latency failover handoff throughput memory startup retention]`: the
+ * `npm run bench [-- latency failover handoff throughput memory startup retention sandbox]`: the
  * runtime's figures, measured against real node processes on one Redis, and
  * printed beside the goals from the issue (and BullMQ, run side by side on the
  * same Redis). Set REDIS_URL to use a running Redis; otherwise one is started.
@@ -16,6 +16,7 @@ import { benchBullmq } from './bullmq-peer.ts';
 import { httpClient } from './http-client.ts';
 import { commitsAlone, machineAlone } from './parts.ts';
 import { benchRetention, benchRetentionSqlite } from './retention.ts';
+import { benchSandbox } from './sandbox.ts';
 import { measureStartup } from './startup.ts';
 
 const FOREVER_MS = 600_000; // scripted work that outlasts the measurement: sessions stay active
@@ -542,6 +543,20 @@ async function retention(): Promise<void> {
   line('rows left naming a removed session', String(q.leftovers), 'goal: 0');
 }
 
+async function sandbox(): Promise<void> {
+  console.log(
+    '\nsandbox: one command (`true`) through each confinement, median of alternating rounds',
+  );
+  const figures = await benchSandbox();
+  const peer = figures[0]!;
+  for (const f of figures)
+    line(
+      f.label,
+      `${ms(f.medianMs)} (p90 ${ms(f.p90Ms)})`,
+      f === peer ? '' : `+${ms(f.medianMs - peer.medianMs)} over the peer`,
+    );
+}
+
 try {
   console.log(
     `SWE Agent runtime benchmark — Redis ${url}, node ${process.version}, ${new Date().toISOString()}`,
@@ -553,6 +568,7 @@ try {
   if (want('memory')) await memory();
   if (want('startup')) await startup();
   if (want('retention')) await retention();
+  if (want('sandbox')) await sandbox();
 } finally {
   for (const n of nodes) await n.kill();
   raw.disconnect();
