@@ -113,9 +113,12 @@ export function bubblewrapArgs(
     const target = resolvTarget();
     if (target !== undefined) args.push('--ro-bind', view.resolvConf, target);
   }
-  // What is hidden only matters where something read-only would show it.
+  // What is hidden only matters where something read-only would show it: an empty
+  // directory over a directory, /dev/null (unreadable on the view's nodev mounts) over a file.
   for (const h of view.hidden) {
-    if (readOnly.some((r) => under(h, r)) && isDirectory(h)) args.push('--tmpfs', h);
+    if (!readOnly.some((r) => under(h, r))) continue;
+    if (isDirectory(h)) args.push('--tmpfs', h);
+    else if (exists(h)) args.push('--ro-bind', '/dev/null', h);
   }
   args.push(
     '--proc',

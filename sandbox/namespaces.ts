@@ -103,9 +103,9 @@ export function namespaceWrapper(
   ];
 }
 
-/** Mounts an empty tmpfs over each of the first $1 paths that exist, then runs the rest. */
+/** Mounts an empty tmpfs over each of the first $1 paths that is a directory, /dev/null over each that is a file, then runs the rest. */
 const HIDE_SCRIPT =
-  'n=$1; shift; while [ "$n" -gt 0 ]; do if [ -e "$1" ]; then mount -t tmpfs -o size=4k,mode=0755 swe-hidden "$1" || exit 126; fi; shift; n=$((n-1)); done; exec "$@"';
+  'n=$1; shift; while [ "$n" -gt 0 ]; do if [ -d "$1" ]; then mount -t tmpfs -o size=4k,mode=0755 swe-hidden "$1" || exit 126; elif [ -e "$1" ]; then mount --bind /dev/null "$1" || exit 126; fi; shift; n=$((n-1)); done; exec "$@"';
 
 /** The program and arguments that run `command` with `/bin/sh -c`, inside the namespaces or not. */
 export function shellArgv(

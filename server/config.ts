@@ -472,7 +472,8 @@ function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
     sandboxType,
     workspaceDir: workspace,
     allowLocalRepos: allow === 'true' || allow === '1',
-    hiddenPaths: [SERVICE_DIR],
+    // The service's own files: its checkout, and its settings file wherever it is (ENV_FILE, ./.env).
+    hiddenPaths: [...new Set([SERVICE_DIR, resolve(nonEmpty(env['ENV_FILE']) ?? '.env')])],
     sandboxReadPaths: readPaths,
     sandboxLimits: {
       memoryBytes: int(env, 'SANDBOX_MEMORY_MB', 4096, 0, 10_000_000) * 1024 * 1024,

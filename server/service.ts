@@ -75,7 +75,8 @@ export async function startService(
     // Before anything is opened: an isolation or network that is required and unavailable is a ConfigError.
     const { chooseIsolation, describeIsolation } = await import('../sandbox/isolation.ts');
     // The data directory exists before the probe, so the probe hides it as commands will.
-    for (const p of config.agent.hiddenPaths) mkdirSync(p, { recursive: true, mode: 0o700 });
+    if (config.dataDir !== undefined && config.dataDir !== ':memory:')
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const choice = await chooseIsolation(
       config.agent.sandboxIsolation,
       config.agent.sandboxNetwork,

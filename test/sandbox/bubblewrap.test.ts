@@ -132,12 +132,14 @@ describe('sandbox → other sessions and files', () => {
     await mkdir(join(tools, 'private'), { recursive: true });
     await writeFile(join(tools, 'tool.sh'), 'echo tool');
     await writeFile(join(tools, 'private', 'key'), SECRET);
+    // A settings file of the service's (ENV_FILE) where the view shows files read-only.
+    await writeFile(join(tools, 'service.env'), `SECRET_KEY=${SECRET}\n`);
     const sb = await sandbox({
       readPaths: [tools],
-      hiddenPaths: [SERVICE_DIR, join(tools, 'private')],
+      hiddenPaths: [SERVICE_DIR, join(tools, 'private'), join(tools, 'service.env')],
     });
     const r = await sb.runCommand(
-      `touch /usr/pwned 2>&1 || echo usr-refused; sh ${tools}/tool.sh; ls -a ${tools}/private; cat ${tools}/private/key 2>&1; touch ${tools}/x 2>&1 || echo tools-refused`,
+      `touch /usr/pwned 2>&1 || echo usr-refused; sh ${tools}/tool.sh; ls -a ${tools}/private; cat ${tools}/private/key 2>&1; cat ${tools}/service.env 2>&1; touch ${tools}/x 2>&1 || echo tools-refused`,
     );
     expect(r.output).toContain('usr-refused');
     expect(r.output).toContain('tool');

@@ -560,6 +560,20 @@ describe('the service data hidden from commands (the embedded store in DATA_DIR)
   const look = (d: string) =>
     `cat ${d}/swe-agent.db ${d}/secret-key; echo entries=$(ls -A ${d} | wc -l); echo uid=$(id -u); umount ${d} 2>/dev/null && echo unmounted; cat ${d}/secret-key; true`;
 
+  it("a settings file of the service's (ENV_FILE) reads as empty, and a hidden path that does not exist is no error", async () => {
+    const envFile = join(work, 'service.env');
+    await writeFile(envFile, `SECRET_KEY=${SECRET}\n`);
+    const r = await runCommand(`cat ${envFile}; echo "bytes=$(wc -c < ${envFile})"`, {
+      cwd: work,
+      home: work,
+      isolation: 'namespaces',
+      hidden: [envFile, join(work, 'not-there')],
+    });
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.output).not.toContain(SECRET);
+    expect(r.output).toContain('bytes=0');
+  });
+
   it('a command in namespaces sees an empty directory there, cannot unmount it, and keeps its uid; without hiding it reads the files', async () => {
     for (const network of ['host', 'none'] as const) {
       expect(await namespaceSupport(network, [data])).toEqual({ available: true, reason: '' });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, loadConfig, SERVICE_DIR } from '../../server/config.ts';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../../kernel/errors.ts';
 
 const fails = (env: Record<string, string>, variable: string) => {
@@ -220,6 +220,11 @@ describe('configuration', () => {
     );
     // The service's own directory is hidden from commands wherever they could see it.
     expect(loadConfig({}).agent.hiddenPaths).toContain(SERVICE_DIR);
+    // … and its settings file, wherever ENV_FILE puts it (./.env by default).
+    expect(loadConfig({ ENV_FILE: '/etc/swe-agent/agent.env' }).agent.hiddenPaths).toContain(
+      '/etc/swe-agent/agent.env',
+    );
+    expect(loadConfig({}).agent.hiddenPaths).toContain(resolve('.env'));
     // Daytona's workspaces are remote: no local directory is refused for them.
     expect(
       loadConfig({
