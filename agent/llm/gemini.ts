@@ -40,6 +40,7 @@ import {
   type Usage,
 } from './port.ts';
 import { withRetries, type RetryPolicy } from './retry.ts';
+import { isInternalHost } from '../../kernel/hosts.ts';
 import { cutSecret } from '../../kernel/redact.ts';
 
 export interface GeminiOptions {
@@ -82,6 +83,14 @@ export function createGeminiChatModel(
   // is the guard for whatever text a server sends back.
   const key = profile.apiKey ?? '';
   const baseUrl = (profile.baseUrl ?? GEMINI_BASE_URL).replace(/\/+$/, '');
+  const { origin, internal } = (() => {
+    try {
+      const u = new URL(baseUrl);
+      return { origin: u.origin, internal: isInternalHost(u.hostname) };
+    } catch {
+      return { origin: 'the configured base URL', internal: false };
+    }
+  })();
   const fail: Fail = (kind, message, extra = {}) =>
     new LlmError(kind, 'gemini', cutSecret(message, key, 4), extra);
 
@@ -129,9 +138,31 @@ export function createGeminiChatModel(
     } catch (err) {
       // The caller's abort wins: it is not a provider failure and must not be retried.
       if (req.signal?.aborted) throw req.signal.reason;
-      if (timeout.aborted)
-        throw fail('timeout', `Gemini model ${model} did not answer within ${timeoutMs} ms`);
-      throw fromSdkError(err, sdk.ApiError, model, fail);
+      const mapped = timeout.aborted
+        ? fail('timeout', `Gemini model ${model} did not answer within ${timeoutMs} ms`)
+        : fromSdkError(err, sdk.ApiError, model, fail);
+      // A base URL on loopback or a private network (kernel/hosts.ts): whatever answered there
+      // that is not a Google-style error body reads the same, so ports cannot be mapped with it.
+      // Google's own error bodies carry a canonical status (NOT_FOUND); the SDK wraps any other
+      // body in the same shape with the HTTP status text ("Not Found").
+      const googleSaid =
+        err instanceof sdk.ApiError &&
+        typeof err.status === 'number' &&
+        /^[A-Z_]+$/.test(String(errorBody(err)['status'] ?? ''));
+      // (A request the SDK refused to build never left this process: its words stand.)
+      const sent =
+        timeout.aborted ||
+        err instanceof TypeError ||
+        err instanceof SyntaxError ||
+        err instanceof sdk.ApiError;
+      if (internal && sent && !googleSaid)
+        throw new LlmError(
+          mapped.kind,
+          'gemini',
+          `gemini: no model server answered at ${origin} as one should (on loopback and private addresses every failure reads the same, so that it does not tell which ports are open)`,
+          { retryable: mapped.retryable, retryAfterMs: mapped.retryAfterMs },
+        );
+      throw mapped;
     }
     return fromResponse(response, model, fail);
   }

@@ -19,6 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGeminiChatModel } from '../../agent/llm/gemini.ts';
 import { createOpenAIChatModel } from '../../agent/llm/openai.ts';
 import { LlmError } from '../../agent/llm/port.ts';
 import { isInternalHost } from '../../kernel/hosts.ts';
@@ -140,6 +141,29 @@ describe('a model base_url pointed at ports of this machine', () => {
     expect(new Set(said).size, said.join('\n')).toBe(1);
     expect(said[0]).toMatch(
       /^openai-compatible: no model server answered at http:\/\/127\.0\.0\.1:PORT as one should/,
+    );
+  });
+
+  it('the same for a Gemini profile whose base_url points here', async () => {
+    const gemini = async (baseUrl: string) =>
+      createGeminiChatModel(
+        { provider: 'gemini', model: 'gemini-2.5-flash', apiKey: 'k', baseUrl },
+        { timeoutMs: 2000, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+      )
+        .chat({ messages: [{ role: 'user', content: 'hi' }], tools: [] })
+        .then(
+          () => 'answered',
+          (e: unknown) => (e instanceof LlmError ? e.message.replace(/:\d+/, ':PORT') : String(e)),
+        );
+    const said = await Promise.all([
+      gemini(`http://127.0.0.1:${closedPort}`),
+      gemini(`http://127.0.0.1:${port(hang)}`),
+      gemini(`http://127.0.0.1:${port(redisLike)}`),
+      gemini(`http://127.0.0.1:${port(http)}`),
+    ]);
+    expect(new Set(said).size, said.join('\n')).toBe(1);
+    expect(said[0]).toMatch(
+      /^gemini: no model server answered at http:\/\/127\.0\.0\.1:PORT as one should/,
     );
   });
 
