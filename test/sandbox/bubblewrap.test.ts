@@ -157,6 +157,39 @@ describe('sandbox → other sessions and files', () => {
   });
 });
 
+describe("a workspace under a directory holding the service's package.json and node_modules", () => {
+  it('a CommonJS repository passes its own tests: nothing above the workspace is in the view', async () => {
+    // The old default put workspaces in the service's checkout: an ESM package.json above them.
+    const parent = join(base, 'service-like');
+    await mkdir(join(parent, 'node_modules', 'lodash'), { recursive: true });
+    await writeFile(join(parent, 'package.json'), '{ "name": "swe-agent", "type": "module" }\n');
+    await writeFile(join(parent, 'node_modules', 'lodash', 'index.js'), 'module.exports = 1;\n');
+    const cjs = await makeTestRepo(join(base, 'cjs-origin'), {
+      'lib.js': 'module.exports = (a, b) => a + b;\n',
+      'test.js':
+        "const add = require('./lib');\nlet stray = false;\ntry { require('lodash'); stray = true; } catch {}\nif (add(1, 2) !== 3 || stray) process.exit(1);\nconsole.log('cjs tests pass');\n",
+    });
+    const run = async (extra: Partial<LocalSandboxOptions>) => {
+      const p = createLocalSandboxProvider({
+        root: join(parent, 'workspace'),
+        allowLocalRepos: true,
+        isolation: 'auto',
+        network: 'auto',
+        ...extra,
+      });
+      const sb = await p.create({ sessionId: ulid(), repoUrl: cjs });
+      return sb.runCommand(`${NODE} test.js`);
+    };
+    const boxed = await run({});
+    expect(boxed.exitCode, boxed.output).toBe(0);
+    expect(boxed.output).toContain('cjs tests pass');
+    // The control: as the service, the repository inherits the ESM package.json above it and fails.
+    const bare = await run({ isolation: 'none', network: 'host' });
+    expect(bare.exitCode).not.toBe(0);
+    expect(bare.output).toMatch(/require is not defined|ES module/);
+  });
+});
+
 describe("sandbox → service: the service's git on a .git a command armed", () => {
   const ARM = [
     // What a repository's test script can do to its own clone: a clean filter, an fsmonitor and a hook, all running a probe.
