@@ -71,6 +71,10 @@ export function spawnConfined(
     ? [opts.stdin, 'pipe', 'pipe', 'pipe', 'pipe']
     : [opts.stdin, 'pipe', 'pipe'];
   const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio });
+  // The extra descriptors are socket pairs: when the sandbox ends before reading what was
+  // written to it (the byte on the block descriptor), ours gets ECONNRESET, which would
+  // otherwise be an unhandled 'error' and take the node down.
+  for (const s of child.stdio.slice(3)) s?.on('error', () => undefined);
   if (!slirp) return { child, started: Promise.resolve(), release: () => undefined };
   let network: AttachedNetwork | undefined;
   let released = false;

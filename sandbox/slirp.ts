@@ -53,6 +53,8 @@ export function attachNetwork(pid: number): Promise<AttachedNetwork> {
     } catch (err) {
       return reject(new Error(`cannot run slirp4netns: ${(err as Error).message}`));
     }
+    // Socket pairs all: a reset when slirp4netns dies must not become an unhandled 'error'.
+    for (const s of child.stdio) s?.on('error', () => undefined);
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => {
       stderr = (stderr + c.toString('utf8')).slice(-2048);
